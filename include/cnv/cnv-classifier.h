@@ -1,0 +1,162 @@
+/* cnv-classifier.h — a binary image classifier: everything a checkpoint
+ * holds, and training, evaluation and prediction over it
+ *
+ * A CnvClassifier is the unit the CLI and the app work with: the model,
+ * its preprocessing, the class names (index 1 is positive) and decision
+ * threshold, the optimizer with its state, and the training history.
+ * Training runs in the caller's thread; the app calls it from a GThread
+ * and receives progress through the callback.
+ *
+ * Repeatability: the split, the shuffling of epoch e and the dropout masks
+ * of epoch e come from streams that depend only on (seed, e), so N epochs,
+ * a save and an open, then M more epochs give the same weights as N + M
+ * epochs in one go.
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "cnv-dataset.h"
+#include "cnv-image.h"
+#include "cnv-metrics.h"
+#include "cnv-model.h"
+#include "cnv-optimizer.h"
+
+G_BEGIN_DECLS
+
+#define CNV_TRAIN_ERROR (cnv_train_error_quark ())
+
+typedef enum
+{
+  CNV_TRAIN_ERROR_NOT_FINITE,   /* the loss became NaN or infinite */
+  CNV_TRAIN_ERROR_INVALID,      /* a setting or the data does not fit */
+} CnvTrainError;
+
+GQuark cnv_train_error_quark (void);
+
+typedef struct
+{
+  guint              epoch;        /* 1-based, counted over all runs */
+  gint64             step;         /* optimizer steps at the epoch's end */
+  double             learning_rate;
+  double             train_loss;
+  double             train_accuracy;
+  CnvMetrics         validation;   /* n == 0 without a validation split */
+  double             seconds;
+} CnvEpochRecord;
+
+typedef struct
+{
+  CnvModel          *model;
+  CnvPreprocessing   preprocessing;
+  char              *class_names[2];
+  int                positive_class;  /* always 1 */
+  double             threshold;       /* 0.5 unless the user moved it */
+  CnvOptimizer      *optimizer;       /* NULL before the first training */
+  guint64            seed;
+  guint              batch_size;      /* of the last run */
+  double             val_split;       /* of the last run */
+  GArray            *history;         /* CnvEpochRecord */
+  /* Summary of the dataset of the last run. */
+  char              *dataset_folder;
+  guint              dataset_counts[2];
+  guint              dataset_skipped;
+  char              *dataset_fingerprint;
+  /* Things the checkpoint reader converted or could not restore, as
+   * sentences for the user ("conv1.weight was stored as F64 …"). */
+  GPtrArray         *notices;
+} CnvClassifier;
+
+typedef struct
+{
+  guint              epochs;       /* to run now, on top of history */
+  guint              batch_size;   /* default 64 */
+  CnvOptimizerConfig optimizer;    /* default Adam, 0.001 */
+  guint64            seed;         /* used when the classifier has none */
+  double             val_split;    /* default 0.2 */
+  int                threads;      /* 0: leave cnv_get_threads () as is */
+} CnvTrainConfig;
+
+typedef enum
+{
+  CNV_TRAIN_PROGRESS_BATCH,
+  CNV_TRAIN_PROGRESS_EPOCH,
+} CnvTrainProgressKind;
+
+typedef struct
+{
+  CnvTrainProgressKind kind;
+  guint                epoch;        /* 1-based, over all runs */
+  guint                last_epoch;   /* the epoch this run ends on */
+  guint                batch;        /* 1-based within the epoch */
+  guint                n_batches;
+  gint64               step;
+  double               batch_loss;
+  double               running_loss;     /* mean over the epoch so far */
+  double               running_accuracy;
+  double               elapsed;          /* seconds since the run began */
+  double               images_per_second;
+  const CnvEpochRecord *record;          /* EPOCH only */
+} CnvTrainProgress;
+
+/* Called from the training thread after every batch and every epoch. */
+typedef void (*CnvTrainProgressFunc) (const CnvTrainProgress *progress,
+                                      gpointer                user_data);
+
+/* Set stop to 1 (g_atomic_int_set) from any thread: the run ends at the
+ * next batch boundary keeping the weights of the last complete step. */
+typedef struct
+{
+  gint stop;
+} CnvTrainControl;
+
+void           cnv_train_config_init_default (CnvTrainConfig *config);
+
+/* Takes ownership of nothing: the spec and preprocessing are copied.
+ * Parameters are initialised from seed. */
+CnvClassifier *cnv_classifier_new   (const CnvModelSpec     *spec,
+                                     const CnvPreprocessing *pp,
+                                     const char * const     *class_names,
+                                     guint64                 seed,
+                                     GError                **error);
+void           cnv_classifier_free  (CnvClassifier *classifier);
+/* A deep copy (a snapshot for prediction while training goes on). */
+CnvClassifier *cnv_classifier_copy  (const CnvClassifier *classifier);
+/* Checks that the model is runnable with this preprocessing (input size
+ * and channels agree). */
+gboolean       cnv_classifier_check (const CnvClassifier *classifier,
+                                     GError             **error);
+
+/* Trains config->epochs more epochs on dataset.  The dataset's classes
+ * become the classifier's.  Returns FALSE with an error when the loss
+ * stops being finite (the last finite weights are kept) or the settings
+ * do not fit; a stop request is not an error. */
+gboolean       cnv_classifier_train (CnvClassifier        *classifier,
+                                     const CnvDataset     *dataset,
+                                     const CnvTrainConfig *config,
+                                     CnvTrainControl      *control,
+                                     CnvTrainProgressFunc  progress,
+                                     gpointer              user_data,
+                                     GError              **error);
+/* Logits for n preprocessed images (the dataset's pixel layout), in
+ * inference mode, batched internally. */
+void           cnv_classifier_predict_pixels (CnvClassifier  *classifier,
+                                              const guint8  **pixels,
+                                              guint           n,
+                                              float          *logits);
+/* Decodes and preprocesses path, and returns the probability of the
+ * positive class.  image (may be NULL) receives what the network saw. */
+gboolean       cnv_classifier_predict_file (CnvClassifier  *classifier,
+                                            const char     *path,
+                                            double         *probability,
+                                            CnvImage      **image,
+                                            GError        **error);
+/* indices (may be NULL: every image) select the images to evaluate. */
+void           cnv_classifier_evaluate (CnvClassifier    *classifier,
+                                        const CnvDataset *dataset,
+                                        const GArray     *indices,
+                                        CnvMetrics       *metrics);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CnvClassifier, cnv_classifier_free)
+
+G_END_DECLS

@@ -1,0 +1,189 @@
+/* cnv-model.h — the model description and the runnable model
+ *
+ * A CnvModelSpec is the JSON model description of DESIGN.md as plain data:
+ * an input shape and a list of layer specs.  A CnvModel is a spec brought
+ * to life: shapes inferred, parameters allocated, and forward and backward
+ * passes over NCHW batches.  Tensors are named "<layer id>.<name>" with
+ * PyTorch's layouts (conv weight [out, in, kh, kw], dense weight [out, in]).
+ */
+#pragma once
+
+#include <glib.h>
+#include <json-glib/json-glib.h>
+
+#include "cnv-rng.h"
+#include "cnv-tensor.h"
+
+G_BEGIN_DECLS
+
+#define CNV_MODEL_ERROR (cnv_model_error_quark ())
+
+typedef enum
+{
+  CNV_MODEL_ERROR_INVALID,      /* malformed JSON or field */
+  CNV_MODEL_ERROR_UNKNOWN_TYPE, /* a layer type Convolve does not implement */
+  CNV_MODEL_ERROR_SHAPE,        /* an impossible shape */
+  CNV_MODEL_ERROR_HEAD,         /* not a single-logit binary head */
+} CnvModelError;
+
+GQuark cnv_model_error_quark (void);
+
+typedef enum
+{
+  CNV_LAYER_CONV2D,
+  CNV_LAYER_MAX_POOL,
+  CNV_LAYER_AVG_POOL,
+  CNV_LAYER_GLOBAL_AVG_POOL,
+  CNV_LAYER_BATCH_NORM,
+  CNV_LAYER_DROPOUT,
+  CNV_LAYER_FLATTEN,
+  CNV_LAYER_DENSE,
+  CNV_LAYER_RELU,
+  CNV_LAYER_LEAKY_RELU,
+  CNV_LAYER_SIGMOID,
+  CNV_LAYER_TANH,
+  CNV_N_LAYER_KINDS
+} CnvLayerKind;
+
+typedef enum
+{
+  CNV_PADDING_VALID,
+  CNV_PADDING_SAME,
+} CnvPadding;
+
+/* One layer of the description.  Only the fields of its kind are used;
+ * the others keep their defaults. */
+typedef struct
+{
+  char        *id;
+  CnvLayerKind kind;
+  int          filters;      /* conv2d */
+  int          units;        /* dense */
+  int          kernel[2];    /* conv2d kernel, pool size: [height, width] */
+  int          stride[2];    /* [height, width] */
+  CnvPadding   padding;      /* conv2d, pools */
+  float        slope;        /* leaky-relu, default 0.01 */
+  float        rate;         /* dropout, default 0.5 */
+  float        momentum;     /* batch-norm, default 0.1 (PyTorch's meaning) */
+  float        epsilon;      /* batch-norm, default 1e-5 */
+} CnvLayerSpec;
+
+typedef struct
+{
+  int           width;
+  int           height;
+  int           channels;   /* 1 (grey) or 3 (RGB) */
+  guint         n_layers;
+  CnvLayerSpec *layers;
+} CnvModelSpec;
+
+/* The shape of one sample as it leaves a layer.  After flatten and dense,
+ * flat is TRUE, channels holds the feature count and height = width = 1. */
+typedef struct
+{
+  int      channels;
+  int      height;
+  int      width;
+  gboolean flat;
+} CnvShape;
+
+const char   *cnv_layer_kind_to_string   (CnvLayerKind kind);   /* "conv2d" */
+gboolean      cnv_layer_kind_from_string (const char   *name,
+                                          CnvLayerKind *kind);
+/* Human name for lists: "Convolution", "Max pooling", … (translated). */
+const char   *cnv_layer_kind_get_title   (CnvLayerKind kind);
+
+/* The LeNet-style default stack of the issue (53,729 parameters). */
+CnvModelSpec *cnv_model_spec_new_default (void);
+CnvModelSpec *cnv_model_spec_copy        (const CnvModelSpec *spec);
+void          cnv_model_spec_free        (CnvModelSpec       *spec);
+/* Parses the JSON description.  Unknown types and fields are errors that
+ * name the layer and the field.  Does not check shapes. */
+CnvModelSpec *cnv_model_spec_new_from_json_node (JsonNode    *node,
+                                                 GError     **error);
+CnvModelSpec *cnv_model_spec_new_from_json      (const char  *json,
+                                                 gssize       length,
+                                                 GError     **error);
+/* Writes every field explicitly. */
+JsonNode     *cnv_model_spec_to_json_node (const CnvModelSpec *spec);
+char         *cnv_model_spec_to_json      (const CnvModelSpec *spec,
+                                           gboolean            pretty);
+gboolean      cnv_model_spec_equal        (const CnvModelSpec *a,
+                                           const CnvModelSpec *b);
+/* Infers every layer's output shape into shapes[n_layers] (may be NULL)
+ * and checks the whole stack: unique ids, kernels that fit, sizes that do
+ * not collapse, flatten before dense, a single-logit dense head.  The
+ * message names the layer and says what to change. */
+gboolean      cnv_model_spec_validate     (const CnvModelSpec *spec,
+                                           CnvShape           *shapes,
+                                           GError            **error);
+/* Trainable parameters of one layer given its input shape. */
+gsize         cnv_layer_spec_count_parameters (const CnvLayerSpec *layer,
+                                               const CnvShape     *input);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CnvModelSpec, cnv_model_spec_free)
+
+/* A named tensor owned by a model.  grad is NULL for buffers that are not
+ * trained (batch-norm running statistics). */
+typedef struct
+{
+  char      *name;       /* "conv1.weight" */
+  CnvTensor *value;
+  CnvTensor *grad;
+  gboolean   trainable;
+} CnvParam;
+
+typedef struct _CnvModel CnvModel;
+
+/* Validates the spec and allocates zeroed parameters (batch-norm running
+ * variance and scale start at 1). */
+CnvModel           *cnv_model_new             (const CnvModelSpec *spec,
+                                               GError            **error);
+/* Deep copy of spec, parameters and buffers (not gradients or caches). */
+CnvModel           *cnv_model_copy            (const CnvModel     *model);
+void                cnv_model_free            (CnvModel           *model);
+const CnvModelSpec *cnv_model_get_spec        (const CnvModel     *model);
+const CnvShape     *cnv_model_get_output_shape (const CnvModel    *model,
+                                               guint               layer);
+/* He-normal for weights feeding a relu or leaky-relu, Glorot-uniform
+ * otherwise; biases zero; batch-norm scale 1, shift 0. */
+void                cnv_model_init_parameters (CnvModel           *model,
+                                               CnvRng             *rng);
+/* Every named tensor in layer order: weights, biases, then buffers. */
+guint               cnv_model_get_n_params    (const CnvModel     *model);
+CnvParam           *cnv_model_get_param       (const CnvModel     *model,
+                                               guint               index);
+CnvParam           *cnv_model_find_param      (const CnvModel     *model,
+                                               const char         *name);
+/* Number of trainable scalars. */
+gsize               cnv_model_count_parameters (const CnvModel    *model);
+
+/* input is [N, C, H, W] matching the spec.  Returns the logits [N]
+ * (borrowed, valid until the next forward).  With training TRUE, batch-norm
+ * uses batch statistics and updates its running ones, dropout draws its
+ * mask from rng, and what backward needs is kept.  With training FALSE
+ * every sample is computed independently of the others in the batch. */
+const CnvTensor    *cnv_model_forward         (CnvModel           *model,
+                                               const CnvTensor    *input,
+                                               gboolean            training,
+                                               CnvRng             *rng);
+/* The output of layer `layer` from the last forward, [N, C, H, W] or
+ * [N, F] (borrowed).  This is what the feature-map views show. */
+const CnvTensor    *cnv_model_get_activation  (const CnvModel     *model,
+                                               guint               layer);
+/* Sets every gradient to zero. */
+void                cnv_model_zero_grad       (CnvModel           *model);
+/* Accumulates parameter gradients for d loss / d logits [N] after a
+ * training forward.  When input_grad is not NULL it receives
+ * d loss / d input, shaped like the input (used by the tests). */
+void                cnv_model_backward        (CnvModel           *model,
+                                               const CnvTensor    *logits_grad,
+                                               CnvTensor          *input_grad);
+
+/* Sets the number of threads the math may use (OpenBLAS and our own). */
+void                cnv_set_threads           (int                 n_threads);
+int                 cnv_get_threads           (void);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CnvModel, cnv_model_free)
+
+G_END_DECLS

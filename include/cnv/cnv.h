@@ -1,0 +1,13 @@
+/* cnv.h — the whole Convolve engine.  No GTK in here. */
+#pragma once
+
+#include "cnv-tensor.h"
+#include "cnv-rng.h"
+#include "cnv-model.h"
+#include "cnv-optimizer.h"
+#include "cnv-image.h"
+#include "cnv-dataset.h"
+#include "cnv-metrics.h"
+#include "cnv-classifier.h"
+#include "cnv-checkpoint.h"
+#include "cnv-version.h"

@@ -1,0 +1,2 @@
+/* cnv-checkpoint.c — being written. */
+#include "cnv.h"

@@ -1,0 +1,2 @@
+/* cnv-classifier.c — being written. */
+#include "cnv.h"

@@ -1,0 +1,2 @@
+/* cnv-dataset.c — being written. */
+#include "cnv.h"

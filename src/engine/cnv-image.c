@@ -1,0 +1,2 @@
+/* cnv-image.c — being written. */
+#include "cnv.h"

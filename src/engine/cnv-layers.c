@@ -1,0 +1,2 @@
+/* cnv-layers.c — being written. */
+#include "cnv.h"

@@ -1,0 +1,2 @@
+/* cnv-metrics.c — being written. */
+#include "cnv.h"

@@ -1,0 +1,2 @@
+/* cnv-model-spec.c — being written. */
+#include "cnv.h"

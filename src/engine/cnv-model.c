@@ -1,0 +1,2 @@
+/* cnv-model.c — being written. */
+#include "cnv.h"

@@ -1,0 +1,2 @@
+/* cnv-optimizer.c — being written. */
+#include "cnv.h"

@@ -1,0 +1,2 @@
+/* cnv-rng.c — being written. */
+#include "cnv.h"

@@ -1,0 +1,2 @@
+/* cnv-safetensors.c — being written. */
+#include "cnv.h"

@@ -1,0 +1,2 @@
+/* cnv-tensor.c — being written. */
+#include "cnv.h"

@@ -14,6 +14,15 @@
 
 G_BEGIN_DECLS
 
+#define CNV_OPTIMIZER_ERROR (cnv_optimizer_error_quark ())
+
+typedef enum
+{
+  CNV_OPTIMIZER_ERROR_INVALID,  /* an unknown field or a value out of range */
+} CnvOptimizerError;
+
+GQuark cnv_optimizer_error_quark (void);
+
 typedef enum
 {
   CNV_OPTIMIZER_SGD,
@@ -59,6 +68,15 @@ CnvOptimizer *cnv_optimizer_new        (const CnvOptimizerConfig *config,
 void          cnv_optimizer_free       (CnvOptimizer       *optimizer);
 const CnvOptimizerConfig *
               cnv_optimizer_get_config (const CnvOptimizer *optimizer);
+/* Replaces the hyperparameters of a resumed optimizer, keeping its state
+ * and step counter.  The kind must not change: a different kind needs a
+ * new optimizer. */
+void          cnv_optimizer_set_config (CnvOptimizer             *optimizer,
+                                        const CnvOptimizerConfig *config);
+/* Checks the ranges (learning rate > 0, 0 ≤ momentum < 1, …); the message
+ * names the field and the value. */
+gboolean      cnv_optimizer_config_validate (const CnvOptimizerConfig *config,
+                                             GError                  **error);
 /* The learning rate can change between steps (schedules). */
 void          cnv_optimizer_set_learning_rate (CnvOptimizer *optimizer,
                                                double        learning_rate);

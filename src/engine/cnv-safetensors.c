@@ -1,2 +1,1354 @@
-/* cnv-safetensors.c — being written. */
-#include "cnv.h"
+/* cnv-safetensors.c — reading and writing safetensors files
+ *
+ * A safetensors file is an 8-byte little-endian header length, a JSON
+ * header that maps tensor names to dtype, shape and byte span, and then
+ * the tensor bytes, back to back.  The writer builds the whole file in
+ * memory and hands it to g_file_set_contents_full (), which writes a
+ * temporary file beside the target and renames it over the old one, so a
+ * failure at any point leaves the old file as it was.
+ *
+ * The one idea of the reader: nothing the file says is trusted until it
+ * has been checked against something already known.  The header length is
+ * checked against the cap and the file size before the header is read;
+ * the header text is checked as strict JSON with a bounded depth before
+ * json-glib sees it; every shape, dtype and span is checked against the
+ * others and against the file size before a single tensor is allocated.
+ */
+
+#define G_LOG_DOMAIN "cnv-safetensors"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <glib/gi18n-lib.h>
+#include <glib/gstdio.h>
+
+#include "cnv-checkpoint.h"
+
+/* Our own headers nest three levels deep; anything far deeper is hostile
+ * (json-glib 1.6 recurses without a limit). */
+#define MAX_JSON_DEPTH      64
+/* Integers must survive a trip through a double: below 2^53. */
+#define MAX_SAFE_INTEGER    ((G_GUINT64_CONSTANT (1) << 53) - 1)
+/* 2^53 has 16 digits; a longer digit run is refused before json-glib,
+ * which silently wraps integers above 2^63, can read it. */
+#define MAX_INTEGER_DIGITS  16
+#define CHECKSUM_PREFIX     "sha256:"
+
+G_DEFINE_QUARK (cnv-checkpoint-error-quark, cnv_checkpoint_error)
+
+typedef struct
+{
+  const char *name;
+  guint       size;
+} DtypeInfo;
+
+static const DtypeInfo dtypes[] = {
+  { "F32", 4 },
+  { "F16", 2 },
+  { "BF16", 2 },
+  { "F64", 8 },
+};
+
+/* One tensor entry of a header, checked but not yet loaded. */
+typedef struct
+{
+  const char      *name;      /* borrowed from the parsed header */
+  const DtypeInfo *dtype;
+  int              ndim;
+  int              shape[CNV_TENSOR_MAX_DIMS];
+  guint64          n_elements;
+  guint64          begin;     /* relative to the start of the data */
+  guint64          end;
+} TensorEntry;
+
+static void
+named_tensor_free (gpointer data)
+{
+  CnvNamedTensor *named = data;
+
+  g_free (named->name);
+  g_clear_pointer (&named->tensor, cnv_tensor_free);
+  g_free (named->stored_dtype);
+  g_free (named);
+}
+
+CnvSafetensors *
+cnv_safetensors_new (void)
+{
+  CnvSafetensors *st = g_new0 (CnvSafetensors, 1);
+
+  st->metadata = g_hash_table_new_full (g_str_hash, g_str_equal,
+                                        g_free, g_free);
+  st->tensors = g_ptr_array_new_with_free_func (named_tensor_free);
+
+  return st;
+}
+
+void
+cnv_safetensors_free (CnvSafetensors *st)
+{
+  if (st == NULL)
+    return;
+
+  g_clear_pointer (&st->metadata, g_hash_table_unref);
+  g_clear_pointer (&st->tensors, g_ptr_array_unref);
+  g_free (st);
+}
+
+void
+cnv_safetensors_add (CnvSafetensors  *st,
+                     const char      *name,
+                     const CnvTensor *tensor)
+{
+  CnvNamedTensor *named;
+
+  g_return_if_fail (st != NULL);
+  g_return_if_fail (name != NULL && *name != '\0');
+  g_return_if_fail (tensor != NULL);
+  g_return_if_fail (cnv_safetensors_find (st, name) == NULL);
+
+  named = g_new0 (CnvNamedTensor, 1);
+  named->name = g_strdup (name);
+  named->tensor = cnv_tensor_copy (tensor);
+  named->stored_dtype = g_strdup ("F32");
+  g_ptr_array_add (st->tensors, named);
+}
+
+CnvNamedTensor *
+cnv_safetensors_find (const CnvSafetensors *st,
+                      const char           *name)
+{
+  g_return_val_if_fail (st != NULL, NULL);
+  g_return_val_if_fail (name != NULL, NULL);
+
+  for (guint i = 0; i < st->tensors->len; i++)
+    {
+      CnvNamedTensor *named = g_ptr_array_index (st->tensors, i);
+
+      if (g_str_equal (named->name, name))
+        return named;
+    }
+
+  return NULL;
+}
+
+/* ---- strict JSON pre-check ------------------------------------------ */
+
+/* A recursive-descent recogniser for RFC 8259 JSON.  It builds nothing;
+ * it only proves that the text is plain JSON (json-glib also accepts
+ * single quotes, comments and leading zeros), that it nests at most
+ * MAX_JSON_DEPTH levels and that no integer is too long to parse exactly.
+ * The recursion is bounded by the depth check. */
+typedef struct
+{
+  const char *start;
+  const char *p;
+  const char *end;
+  int         depth;
+  const char *problem;   /* static, untranslated until reported */
+} Scan;
+
+static gboolean scan_value (Scan *s);
+
+static void
+scan_ws (Scan *s)
+{
+  while (s->p < s->end
+         && (*s->p == ' ' || *s->p == '\t' || *s->p == '\n' || *s->p == '\r'))
+    s->p++;
+}
+
+static gboolean
+scan_fail (Scan       *s,
+           const char *problem)
+{
+  s->problem = problem;
+  return FALSE;
+}
+
+static gboolean
+scan_string (Scan *s)
+{
+  if (s->p >= s->end || *s->p != '"')
+    return scan_fail (s, N_("a string was expected"));
+  s->p++;
+
+  while (s->p < s->end)
+    {
+      guchar c = (guchar) *s->p;
+
+      if (c == '"')
+        {
+          s->p++;
+          return TRUE;
+        }
+      if (c < 0x20)
+        return scan_fail (s, N_("a control character is inside a string"));
+      if (c != '\\')
+        {
+          s->p++;
+          continue;
+        }
+
+      s->p++;
+      if (s->p >= s->end)
+        break;
+      if (*s->p == 'u')
+        {
+          guint value = 0;
+
+          if (s->end - s->p < 5)
+            break;
+          for (int i = 1; i <= 4; i++)
+            {
+              int digit = g_ascii_xdigit_value (s->p[i]);
+
+              if (digit < 0)
+                return scan_fail (s, N_("a \\u escape is not followed by "
+                                        "four hexadecimal digits"));
+              value = value * 16 + (guint) digit;
+            }
+          if (value == 0)
+            return scan_fail (s, N_("a string contains a NUL character"));
+          s->p += 5;
+        }
+      else if (strchr ("\"\\/bfnrt", *s->p) != NULL && *s->p != '\0')
+        s->p++;
+      else
+        return scan_fail (s, N_("a string contains an unknown escape"));
+    }
+
+  return scan_fail (s, N_("a string is not terminated"));
+}
+
+static gboolean
+scan_digits (Scan *s,
+             guint *count)
+{
+  const char *begin = s->p;
+
+  while (s->p < s->end && g_ascii_isdigit (*s->p))
+    s->p++;
+  *count = (guint) (s->p - begin);
+
+  return *count > 0;
+}
+
+static gboolean
+scan_number (Scan *s)
+{
+  guint digits;
+
+  if (s->p < s->end && *s->p == '-')
+    s->p++;
+  if (s->p < s->end && *s->p == '0')
+    {
+      s->p++;
+      if (s->p < s->end && g_ascii_isdigit (*s->p))
+        return scan_fail (s, N_("a number has a leading zero"));
+    }
+  else if (!scan_digits (s, &digits))
+    return scan_fail (s, N_("a value was expected"));
+  else if (digits > MAX_INTEGER_DIGITS)
+    return scan_fail (s, N_("a number has too many digits to be read "
+                            "exactly"));
+
+  if (s->p < s->end && *s->p == '.')
+    {
+      s->p++;
+      if (!scan_digits (s, &digits))
+        return scan_fail (s, N_("a number has no digits after its point"));
+    }
+  if (s->p < s->end && (*s->p == 'e' || *s->p == 'E'))
+    {
+      s->p++;
+      if (s->p < s->end && (*s->p == '+' || *s->p == '-'))
+        s->p++;
+      if (!scan_digits (s, &digits))
+        return scan_fail (s, N_("a number has no digits in its exponent"));
+    }
+
+  return TRUE;
+}
+
+static gboolean
+scan_literal (Scan       *s,
+              const char *word)
+{
+  gsize length = strlen (word);
+
+  if ((gsize) (s->end - s->p) < length || memcmp (s->p, word, length) != 0)
+    return scan_fail (s, N_("a value was expected"));
+  s->p += length;
+
+  return TRUE;
+}
+
+/* Objects and arrays share one loop: open, items separated by commas,
+ * close.  An object item is a string, a colon and a value. */
+static gboolean
+scan_container (Scan *s,
+                char  close)
+{
+  if (++s->depth > MAX_JSON_DEPTH)
+    return scan_fail (s, N_("objects and arrays are nested too deeply"));
+  s->p++;
+  scan_ws (s);
+
+  if (s->p < s->end && *s->p == close)
+    {
+      s->p++;
+      s->depth--;
+      return TRUE;
+    }
+
+  while (TRUE)
+    {
+      if (close == '}')
+        {
+          if (!scan_string (s))
+            return FALSE;
+          scan_ws (s);
+          if (s->p >= s->end || *s->p != ':')
+            return scan_fail (s, N_("a colon was expected"));
+          s->p++;
+          scan_ws (s);
+        }
+      if (!scan_value (s))
+        return FALSE;
+      scan_ws (s);
+
+      if (s->p < s->end && *s->p == ',')
+        {
+          s->p++;
+          scan_ws (s);
+          continue;
+        }
+      if (s->p < s->end && *s->p == close)
+        {
+          s->p++;
+          s->depth--;
+          return TRUE;
+        }
+
+      return scan_fail (s, close == '}'
+                           ? N_("a comma or a closing brace was expected")
+                           : N_("a comma or a closing bracket was expected"));
+    }
+}
+
+static gboolean
+scan_value (Scan *s)
+{
+  if (s->p >= s->end)
+    return scan_fail (s, N_("the text ends where a value was expected"));
+
+  switch (*s->p)
+    {
+    case '{':
+      return scan_container (s, '}');
+    case '[':
+      return scan_container (s, ']');
+    case '"':
+      return scan_string (s);
+    case 't':
+      return scan_literal (s, "true");
+    case 'f':
+      return scan_literal (s, "false");
+    case 'n':
+      return scan_literal (s, "null");
+    default:
+      return scan_number (s);
+    }
+}
+
+static gboolean
+check_header_text (const char *display,
+                   const char *text,
+                   gsize       length,
+                   GError    **error)
+{
+  Scan s = { text, text, text + length, 0, NULL };
+  const char *invalid = NULL;
+
+  if (!g_utf8_validate_len (text, length, &invalid))
+    {
+      g_set_error (error, CNV_CHECKPOINT_ERROR, CNV_CHECKPOINT_ERROR_HEADER,
+                   _("The header of “%s” is not valid UTF-8 at byte offset "
+                     "%" G_GSIZE_FORMAT " of the file."),
+                   display, (gsize) (invalid - text) + 8);
+      return FALSE;
+    }
+
+  scan_ws (&s);
+  if (s.p >= s.end || *s.p != '{')
+    s.problem = N_("the header must be a JSON object");
+  else if (scan_value (&s))
+    {
+      scan_ws (&s);
+      if (s.p < s.end)
+        s.problem = N_("there is text after the header object");
+    }
+
+  if (s.problem != NULL)
+    {
+      g_set_error (error, CNV_CHECKPOINT_ERROR, CNV_CHECKPOINT_ERROR_HEADER,
+                   _("The header of “%s” is not valid JSON at byte offset "
+                     "%" G_GSIZE_FORMAT " of the file: %s."),
+                   display, (gsize) (s.p - s.start) + 8, _(s.problem));
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+/* ---- header parsing -------------------------------------------------- */
+
+/* json-glib keeps the last of two equal keys without a word.  Its
+ * "object-member" signal fires after each member is stored: when the
+ * object did not grow, the member replaced an earlier one of that name.
+ * Keys are compared after json-glib decoded their escapes, so "a\u0062"
+ * and "ab" are caught too. */
+typedef struct
+{
+  GHashTable *sizes;       /* JsonObject* → member count seen so far */
+  char       *duplicate;   /* the first repeated key */
+  gboolean    in_metadata;
+} DuplicateScan;
+
+static void
+object_member_cb (JsonParser *parser,
+                  JsonObject *object,
+                  const char *member_name,
+                  gpointer    user_data)
+{
+  DuplicateScan *scan = user_data;
+  guint seen = GPOINTER_TO_UINT (g_hash_table_lookup (scan->sizes, object));
+  guint size = json_object_get_size (object);
+
+  if (size == seen && scan->duplicate == NULL)
+    scan->duplicate = g_strdup (member_name);
+  g_hash_table_insert (scan->sizes, object, GUINT_TO_POINTER (size));
+}
+
+static JsonParser *
+parse_header (const char *display,
+              const char *text,
+              gsize       length,
+              GError    **error)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) local_error = NULL;
+  DuplicateScan scan = { NULL, NULL, FALSE };
+  gulong handler;
+  gboolean ok;
+
+  scan.sizes = g_hash_table_new (g_direct_hash, g_direct_equal);
+  handler = g_signal_connect (parser, "object-member",
+                              G_CALLBACK (object_member_cb), &scan);
+  ok = json_parser_load_from_data (parser, text, (gssize) length,
+                                   &local_error);
+  g_signal_handler_disconnect (parser, handler);
+  g_hash_table_unref (scan.sizes);
+
+  if (!ok)
+    {
+      g_free (scan.duplicate);
+      g_set_error (error, CNV_CHECKPOINT_ERROR, CNV_CHECKPOINT_ERROR_HEADER,
+                   _("The header of “%s” is not valid JSON: %s"),
+                   display, local_error->message);
+      return NULL;
+    }
+
+  if (scan.duplicate != NULL)
+    {
+      g_set_error (error, CNV_CHECKPOINT_ERROR, CNV_CHECKPOINT_ERROR_DUPLICATE,
+                   _("The name “%s” appears twice in the header of “%s”; "
+                     "the file is ambiguous and cannot be read."),
+                   scan.duplicate, display);
+      g_free (scan.duplicate);
+      return NULL;
+    }
+
+  return g_steal_pointer (&parser);
+}
+
+/* A non-negative integer below 2^53, or FALSE. */
+static gboolean
+node_get_count (JsonNode *node,
+                guint64  *value)
+{
+  gint64 v;
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node)
+      || json_node_get_value_type (node) != G_TYPE_INT64)
+    return FALSE;
+
+  v = json_node_get_int (node);
+  if (v < 0 || (guint64) v > MAX_SAFE_INTEGER)
+    return FALSE;
+
+  *value = (guint64) v;
+  return TRUE;
+}
+
+static const DtypeInfo *
+find_dtype (const char *name)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (dtypes); i++)
+    if (g_str_equal (dtypes[i].name, name))
+      return &dtypes[i];
+
+  return NULL;
+}
+
+static char *
+format_shape (const guint64 *dims,
+              guint          n)
+{
+  GString *out = g_string_new ("[");
+
+  for (guint i = 0; i < n; i++)
+    g_string_append_printf (out, "%s%" G_GUINT64_FORMAT,
+                            i > 0 ? ", " : "", dims[i]);
+  g_string_append_c (out, ']');
+
+  return g_string_free (out, FALSE);
+}
+
+static gboolean
+parse_metadata (const char  *display,
+                JsonNode    *node,
+                GHashTable  *metadata,
+                GError     **error)
+{
+  JsonObject *object;
+  g_autoptr(GList) members = NULL;
+
+  if (!JSON_NODE_HOLDS_OBJECT (node))
+    {
+      g_set_error (error, CNV_CHECKPOINT_ERROR, CNV_CHECKPOINT_ERROR_HEADER,
+                   _("The __metadata__ entry in the header of “%s” is not "
+                     "a JSON object."), display);
+      return FALSE;
+    }
+
+  object = json_node_get_object (node);
+  members = json_object_get_members (object);
+  for (GList *l = members; l != NULL; l = l->next)
+    {
+      const char *key = l->data;
+      JsonNode *value = json_object_get_member (object, key);
+
+      if (!JSON_NODE_HOLDS_VALUE (value)
+          || json_node_get_value_type (value) != G_TYPE_STRING)
+        {
+          g_set_error (error, CNV_CHECKPOINT_ERROR,
+                       CNV_CHECKPOINT_ERROR_HEADER,
+                       _("The metadata entry “%s” in “%s” is not a string; "
+                         "safetensors metadata holds strings only."),
+                       key, display);
+          return FALSE;
+        }
+      g_hash_table_insert (metadata, g_strdup (key),
+                           g_strdup (json_node_get_string (value)));
+    }
+
+  return TRUE;
+}
+
+static gboolean
+parse_shape (const char  *display,
+             TensorEntry *entry,
+             JsonNode    *node,
+             GError     **error)
+{
+  guint64 dims[CNV_TENSOR_MAX_DIMS];
+  g_autofree char *shape_text = NULL;
+  JsonArray *array;
+  guint n;
+
+  if (node == NULL || !JSON_NODE_HOLDS_ARRAY (node))
+    {
+      g_set_error (error, CNV_CHECKPOINT_ERROR, CNV_CHECKPOINT_ERROR_HEADER,
+                   _("Tensor “%s” in “%s” has no shape array."),
+                   entry->name, display);
+      return FALSE;
+    }
+
+  array = json_node_get_array (node);
+  n = json_array_get_length (array);
+  if (n > CNV_TENSOR_MAX_DIMS)
+    {
+      g_set_error (error, CNV_CHECKPOINT_ERROR, CNV_CHECKPOINT_ERROR_SHAPE,
+                   _("Tensor “%s” in “%s” has %u dimensions; Convolve "
+                     "handles at most %d."),
+                   entry->name, display, n, CNV_TENSOR_MAX_DIMS);
+      return FALSE;
+    }
+
+  for (guint i = 0; i < n; i++)
+    {
+      if (!node_get_count (json_array_get_element (array, i), &dims[i]))
+        {
+          g_set_error (error, CNV_CHECKPOINT_ERROR,
+                       CNV_CHECKPOINT_ERROR_HEADER,
+                       _("Dimension %u of tensor “%s” in “%s” is not an "
+                         "integer between 0 and 2^53 − 1."),
+                       i, entry->name, display);
+          return FALSE;
+        }
+    }
+
+  shape_text = format_shape (dims, n);
+
+  /* n_elements = Π dims, refusing any product that leaves 64 bits; the
+   * byte count must fit as well. */
+  entry->n_elements = 1;
+  for (guint i = 0; i < n; i++)
+    {
+      if (!g_uint64_checked_mul (&entry->n_elements, entry->n_elements,
+                                 dims[i]))
+        {
+          g_set_error (error, CNV_CHECKPOINT_ERROR, CNV_CHECKPOINT_ERROR_SHAPE,
+                       _("The shape %s of tensor “%s” in “%s” has more "
+                         "elements than can be counted."),
+                       shape_text, entry->name, display);
+          return FALSE;
+        }
+    }
+
+  for (guint i = 0; i < n; i++)
+    {
+      if (dims[i] > G_MAXINT)
+        {
+          g_set_error (error, CNV_CHECKPOINT_ERROR, CNV_CHECKPOINT_ERROR_SHAPE,
+                       _("Dimension %u of tensor “%s” in “%s” is "
+                         "%" G_GUINT64_FORMAT ", larger than Convolve "
+                         "handles."),
+                       i, entry->name, display, dims[i]);
+          return FALSE;
+        }
+      entry->shape[i] = (int) dims[i];
+    }
+  entry->ndim = (int) n;
+
+  return TRUE;
+}
+
+static gboolean
+parse_tensor_entry (const char  *display,
+                    const char  *name,
+                    JsonNode    *node,
+                    TensorEntry *entry,
+                    GError     **error)
+{
+  g_autoptr(GList) members = NULL;
+  JsonObject *object;
+  JsonNode *dtype_node;
+  JsonNode *offsets_node;
+  JsonArray *offsets;
+  const char *dtype_name;
+  guint64 n_bytes;
+
+  entry->name = name;
+
+  if (*name == '\0')
+    {
+      g_set_error (error, CNV_CHECKPOINT_ERROR, CNV_CHECKPOINT_ERROR_HEADER,
+                   _("A tensor in the header of “%s” has an empty name."),
+                   display);
+      return FALSE;
+    }
+  if (!JSON_NODE_HOLDS_OBJECT (node))
+    {
+      g_set_error (error, CNV_CHECKPOINT_ERROR, CNV_CHECKPOINT_ERROR_HEADER,
+                   _("The header entry of tensor “%s” in “%s” is not a "
+                     "JSON object."), name, display);
+      return FALSE;
+    }
+
+  object = json_node_get_object (node);
+  members = json_object_get_members (object);
+  for (GList *l = members; l != NULL; l = l->next)
+    {
+      const char *field = l->data;
+
+      if (!g_str_equal (field, "dtype") && !g_str_equal (field, "shape")
+          && !g_str_equal (field, "data_offsets"))
+        {
+          g_set_error (error, CNV_CHECKPOINT_ERROR,
+                       CNV_CHECKPOINT_ERROR_HEADER,
+                       _("Tensor “%s” in “%s” has an unknown field “%s”."),
+                       name, display, field);
+          return FALSE;
+        }
+    }
+
+  dtype_node = json_object_get_member (object, "dtype");
+  if (dtype_node == NULL || !JSON_NODE_HOLDS_VALUE (dtype_node)
+      || json_node_get_value_type (dtype_node) != G_TYPE_STRING)
+    {
+      g_set_error (error, CNV_CHECKPOINT_ERROR, CNV_CHECKPOINT_ERROR_HEADER,
+                   _("Tensor “%s” in “%s” has no dtype string."),
+                   name, display);
+      return FALSE;
+    }
+  dtype_name = json_node_get_string (dtype_node);
+  entry->dtype = find_dtype (dtype_name);
+  if (entry->dtype == NULL)
+    {
+      g_set_error (error, CNV_CHECKPOINT_ERROR, CNV_CHECKPOINT_ERROR_DTYPE,
+                   _("Tensor “%s” in “%s” is stored as %s; Convolve reads "
+                     "F32, F16, BF16 and F64 only."),
+                   name, display, dtype_name);
+      return FALSE;
+    }
+
+  if (!parse_shape (display, entry, json_object_get_member (object, "shape"),
+                    error))
+    return FALSE;
+
+  offsets_node = json_object_get_member (object, "data_offsets");
+  if (offsets_node == NULL || !JSON_NODE_HOLDS_ARRAY (offsets_node)
+      || json_array_get_length (json_node_get_array (offsets_node)) != 2)
+    {
+      g_set_error (error, CNV_CHECKPOINT_ERROR, CNV_CHECKPOINT_ERROR_HEADER,
+                   _("Tensor “%s” in “%s” has no data_offsets pair."),
+                   name, display);
+      return FALSE;
+    }
+  offsets = json_node_get_array (offsets_node);
+  if (!node_get_count (json_array_get_element (offsets, 0), &entry->begin)
+      || !node_get_count (json_array_get_element (offsets, 1), &entry->end))
+    {
+      g_set_error (error, CNV_CHECKPOINT_ERROR, CNV_CHECKPOINT_ERROR_HEADER,
+                   _("The data_offsets of tensor “%s” in “%s” are not "
+                     "integers between 0 and 2^53 − 1."), name, display);
+      return FALSE;
+    }
+  if (entry->end < entry->begin)
+    {
+      g_set_error (error, CNV_CHECKPOINT_ERROR, CNV_CHECKPOINT_ERROR_OFFSETS,
+                   _("Tensor “%s” in “%s” ends at byte %" G_GUINT64_FORMAT
+                     " of the data, before it begins at byte %"
+                     G_GUINT64_FORMAT "."),
+                   name, display, entry->end, entry->begin);
+      return FALSE;
+    }
+
+  /* bytes = elements × dtype size must equal the span end − begin. */
+  if (!g_uint64_checked_mul (&n_bytes, entry->n_elements, entry->dtype->size))
+    {
+      g_set_error (error, CNV_CHECKPOINT_ERROR, CNV_CHECKPOINT_ERROR_SHAPE,
+                   _("Tensor “%s” in “%s” has more elements than can be "
+                     "counted in bytes."), name, display);
+      return FALSE;
+    }
+  if (n_bytes != entry->end - entry->begin)
+    {
+      g_autofree char *shape = NULL;
+      guint64 dims[CNV_TENSOR_MAX_DIMS];
+
+      for (int i = 0; i < entry->ndim; i++)
+        dims[i] = (guint64) entry->shape[i];
+      shape = format_shape (dims, (guint) entry->ndim);
+      g_set_error (error, CNV_CHECKPOINT_ERROR, CNV_CHECKPOINT_ERROR_SHAPE,
+                   _("Tensor “%s” in “%s” has shape %s of %s, which needs "
+                     "%" G_GUINT64_FORMAT " bytes, but its data_offsets [%"
+                     G_GUINT64_FORMAT ", %" G_GUINT64_FORMAT "] span %"
+                     G_GUINT64_FORMAT " bytes."),
+                   name, display, shape, entry->dtype->name, n_bytes,
+                   entry->begin, entry->end, entry->end - entry->begin);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+static int
+compare_entries (gconstpointer a,
+                 gconstpointer b)
+{
+  const TensorEntry *x = a;
+  const TensorEntry *y = b;
+
+  if (x->begin != y->begin)
+    return x->begin < y->begin ? -1 : 1;
+  if (x->end != y->end)
+    return x->end < y->end ? -1 : 1;
+
+  return strcmp (x->name, y->name);
+}
+
+/* Sorted by begin, the spans must tile [0, data_length) exactly. */
+static gboolean
+check_layout (const char        *display,
+              const TensorEntry *entries,
+              guint              n,
+              guint64            data_length,
+              guint64            data_start,
+              GError           **error)
+{
+  guint64 expected = 0;
+  const char *previous = NULL;
+
+  for (guint i = 0; i < n; i++)
+    {
+      const TensorEntry *e = &entries[i];
+
+      if (e->begin > expected)
+        {
+          g_set_error (error, CNV_CHECKPOINT_ERROR,
+                       CNV_CHECKPOINT_ERROR_OFFSETS,
+                       _("“%s” has %" G_GUINT64_FORMAT " unused bytes "
+                         "before tensor “%s”, from byte offset %"
+                         G_GUINT64_FORMAT " to %" G_GUINT64_FORMAT " of the "
+                         "file; tensors must be contiguous."),
+                       display, e->begin - expected, e->name,
+                       data_start + expected, data_start + e->begin);
+          return FALSE;
+        }
+      if (e->begin < expected)
+        {
+          g_set_error (error, CNV_CHECKPOINT_ERROR,
+                       CNV_CHECKPOINT_ERROR_OFFSETS,
+                       _("Tensor “%s” in “%s” starts at byte offset %"
+                         G_GUINT64_FORMAT " of the file, inside tensor "
+                         "“%s” which ends at byte offset %" G_GUINT64_FORMAT
+                         "; tensors must not overlap."),
+                       e->name, display, data_start + e->begin,
+                       previous, data_start + expected);
+          return FALSE;
+        }
+
+      expected = e->end;
+      previous = e->name;
+    }
+
+  if (expected > data_length)
+    {
+      g_set_error (error, CNV_CHECKPOINT_ERROR, CNV_CHECKPOINT_ERROR_TRUNCATED,
+                   _("“%s” is truncated: tensor “%s” ends at byte offset %"
+                     G_GUINT64_FORMAT " of the file, but the file is only %"
+                     G_GUINT64_FORMAT " bytes long (%" G_GUINT64_FORMAT
+                     " bytes missing)."),
+                   display, previous, data_start + expected,
+                   data_start + data_length, expected - data_length);
+      return FALSE;
+    }
+  if (expected < data_length)
+    {
+      g_set_error (error, CNV_CHECKPOINT_ERROR, CNV_CHECKPOINT_ERROR_TRAILING,
+                   _("“%s” has %" G_GUINT64_FORMAT " extra bytes after the "
+                     "last tensor, from byte offset %" G_GUINT64_FORMAT
+                     "; the file should be %" G_GUINT64_FORMAT " bytes "
+                     "long."),
+                   display, data_length - expected, data_start + expected,
+                   data_start + expected);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+static char *
+compute_checksum (const guint8 *data,
+                  gsize         length)
+{
+  g_autoptr(GChecksum) checksum = g_checksum_new (G_CHECKSUM_SHA256);
+
+  if (length > 0)
+    g_checksum_update (checksum, data, (gssize) length);
+
+  return g_strconcat (CHECKSUM_PREFIX, g_checksum_get_string (checksum),
+                      NULL);
+}
+
+static gboolean
+verify_checksum (const char   *display,
+                 const char   *stored,
+                 const guint8 *data,
+                 gsize         length,
+                 GError      **error)
+{
+  g_autofree char *computed = NULL;
+
+  if (!g_str_has_prefix (stored, CHECKSUM_PREFIX))
+    {
+      g_set_error (error, CNV_CHECKPOINT_ERROR, CNV_CHECKPOINT_ERROR_CHECKSUM,
+                   _("The checksum “%s” in “%s” is not of the form "
+                     "sha256:<hex>."), stored, display);
+      return FALSE;
+    }
+
+  computed = compute_checksum (data, length);
+  if (g_ascii_strcasecmp (computed, stored) != 0)
+    {
+      g_set_error (error, CNV_CHECKPOINT_ERROR, CNV_CHECKPOINT_ERROR_CHECKSUM,
+                   _("The tensor bytes of “%s” do not match its checksum "
+                     "(stored %s, computed %s); the file is damaged."),
+                   display, stored, computed);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+/* ---- conversion to F32 ----------------------------------------------- */
+
+static float
+half_to_float (guint16 h)
+{
+  guint32 sign = (guint32) (h & 0x8000u) << 16;
+  guint32 exponent = (h >> 10) & 0x1fu;
+  guint32 mantissa = h & 0x3ffu;
+  guint32 bits;
+  float value;
+
+  if (exponent == 0)
+    {
+      /* zero or subnormal: mantissa × 2^-24 */
+      value = ldexpf ((float) mantissa, -24);
+      return sign != 0 ? -value : value;
+    }
+
+  if (exponent == 31)
+    bits = sign | 0x7f800000u | (mantissa << 13);
+  else
+    bits = sign | ((exponent + 112) << 23) | (mantissa << 13);
+
+  memcpy (&value, &bits, sizeof value);
+  return value;
+}
+
+/* Reads n little-endian values of dtype from src (any alignment) into
+ * dst as floats. */
+static void
+convert_to_f32 (const DtypeInfo *dtype,
+                const guint8    *src,
+                gsize            n,
+                float           *dst)
+{
+  for (gsize i = 0; i < n; i++)
+    {
+      const guint8 *p = src + i * dtype->size;
+      guint64 bits = 0;
+
+      for (guint b = 0; b < dtype->size; b++)
+        bits |= (guint64) p[b] << (8 * b);
+
+      if (dtype->size == 4)
+        {
+          guint32 u = (guint32) bits;
+
+          memcpy (&dst[i], &u, sizeof u);
+        }
+      else if (dtype->size == 8)
+        {
+          double d;
+
+          memcpy (&d, &bits, sizeof d);
+          dst[i] = (float) d;
+        }
+      else if (g_str_equal (dtype->name, "BF16"))
+        {
+          guint32 u = (guint32) bits << 16;
+
+          memcpy (&dst[i], &u, sizeof u);
+        }
+      else
+        dst[i] = half_to_float ((guint16) bits);
+    }
+}
+
+/* ---- reading ----------------------------------------------------------- */
+
+static GMappedFile *
+map_file (const char *path,
+          const char *display,
+          GError    **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  GMappedFile *mapped;
+  struct stat st;
+  int fd;
+
+  fd = g_open (path, O_RDONLY | O_CLOEXEC, 0);
+  if (fd < 0)
+    {
+      int saved_errno = errno;
+
+      g_set_error (error, CNV_CHECKPOINT_ERROR, CNV_CHECKPOINT_ERROR_IO,
+                   _("Could not open “%s”: %s."),
+                   display, g_strerror (saved_errno));
+      return NULL;
+    }
+
+  if (fstat (fd, &st) != 0 || !S_ISREG (st.st_mode))
+    {
+      g_set_error (error, CNV_CHECKPOINT_ERROR, CNV_CHECKPOINT_ERROR_IO,
+                   _("“%s” is not a regular file."), display);
+      close (fd);
+      return NULL;
+    }
+
+  mapped = g_mapped_file_new_from_fd (fd, FALSE, &local_error);
+  close (fd);
+  if (mapped == NULL)
+    {
+      g_set_error (error, CNV_CHECKPOINT_ERROR, CNV_CHECKPOINT_ERROR_IO,
+                   _("Could not read “%s”: %s"),
+                   display, local_error->message);
+      return NULL;
+    }
+
+  return mapped;
+}
+
+CnvSafetensors *
+cnv_safetensors_read (const char  *path,
+                      GError     **error)
+{
+  g_autoptr(CnvSafetensors) st = NULL;
+  g_autoptr(GMappedFile) mapped = NULL;
+  g_autoptr(JsonParser) parser = NULL;
+  g_autoptr(GList) members = NULL;
+  g_autofree char *display = NULL;
+  g_autofree TensorEntry *entries = NULL;
+  const guint8 *bytes;
+  const guint8 *data;
+  const char *checksum;
+  JsonObject *root;
+  guint64 file_size;
+  guint64 header_length = 0;
+  guint64 data_length;
+  guint n_entries = 0;
+
+  g_return_val_if_fail (path != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  display = g_filename_display_name (path);
+  mapped = map_file (path, display, error);
+  if (mapped == NULL)
+    return NULL;
+
+  bytes = (const guint8 *) g_mapped_file_get_contents (mapped);
+  file_size = g_mapped_file_get_length (mapped);
+
+  /* [0, 8): the header length, u64 little-endian. */
+  if (file_size < 8)
+    {
+      g_set_error (error, CNV_CHECKPOINT_ERROR, CNV_CHECKPOINT_ERROR_TRUNCATED,
+                   _("“%s” is only %" G_GUINT64_FORMAT " bytes long; a "
+                     "safetensors file starts with an 8-byte header length."),
+                   display, file_size);
+      return NULL;
+    }
+  for (int i = 7; i >= 0; i--)
+    header_length = (header_length << 8) | bytes[i];
+
+  if (header_length > CNV_CHECKPOINT_MAX_HEADER)
+    {
+      g_set_error (error, CNV_CHECKPOINT_ERROR, CNV_CHECKPOINT_ERROR_HEADER,
+                   _("The header length of “%s” is %" G_GUINT64_FORMAT
+                     " bytes, above the limit of %d bytes; the file is "
+                     "damaged or not a safetensors file."),
+                   display, header_length, CNV_CHECKPOINT_MAX_HEADER);
+      return NULL;
+    }
+  if (header_length > file_size - 8)
+    {
+      g_set_error (error, CNV_CHECKPOINT_ERROR, CNV_CHECKPOINT_ERROR_TRUNCATED,
+                   _("“%s” is truncated: its header should be %"
+                     G_GUINT64_FORMAT " bytes long, but only %"
+                     G_GUINT64_FORMAT " bytes follow the length field (%"
+                     G_GUINT64_FORMAT " bytes missing)."),
+                   display, header_length, file_size - 8,
+                   header_length - (file_size - 8));
+      return NULL;
+    }
+
+  /* [8, 8 + N): the header. */
+  if (!check_header_text (display, (const char *) bytes + 8, header_length,
+                          error))
+    return NULL;
+  parser = parse_header (display, (const char *) bytes + 8, header_length,
+                         error);
+  if (parser == NULL)
+    return NULL;
+
+  st = cnv_safetensors_new ();
+  root = json_node_get_object (json_parser_get_root (parser));
+  members = json_object_get_members (root);
+  entries = g_new0 (TensorEntry, json_object_get_size (root));
+
+  for (GList *l = members; l != NULL; l = l->next)
+    {
+      const char *name = l->data;
+      JsonNode *node = json_object_get_member (root, name);
+
+      if (g_str_equal (name, "__metadata__"))
+        {
+          if (!parse_metadata (display, node, st->metadata, error))
+            return NULL;
+          continue;
+        }
+      if (!parse_tensor_entry (display, name, node, &entries[n_entries],
+                               error))
+        return NULL;
+      n_entries++;
+    }
+
+  /* [8 + N, end): the data, tiled exactly by the tensors. */
+  data = bytes + 8 + header_length;
+  data_length = file_size - 8 - header_length;
+  qsort (entries, n_entries, sizeof (TensorEntry), compare_entries);
+  if (!check_layout (display, entries, n_entries, data_length,
+                     8 + header_length, error))
+    return NULL;
+
+  checksum = g_hash_table_lookup (st->metadata, "checksum");
+  if (checksum != NULL
+      && !verify_checksum (display, checksum, data, data_length, error))
+    return NULL;
+
+  /* Only now is anything sized by the file allocated. */
+  for (guint i = 0; i < n_entries; i++)
+    {
+      const TensorEntry *e = &entries[i];
+      CnvNamedTensor *named;
+      int shape[CNV_TENSOR_MAX_DIMS] = { 1, 1, 1, 1 };
+      int ndim = e->ndim;
+      CnvTensor *tensor;
+
+      /* A scalar becomes a one-element vector. */
+      if (ndim == 0)
+        ndim = 1;
+      else
+        memcpy (shape, e->shape, sizeof (int) * (gsize) ndim);
+
+      tensor = cnv_tensor_new (ndim, shape);
+      if (tensor == NULL)
+        {
+          g_set_error (error, CNV_CHECKPOINT_ERROR, CNV_CHECKPOINT_ERROR_IO,
+                       _("There is not enough memory to load tensor “%s” "
+                         "of “%s” (%" G_GUINT64_FORMAT " elements)."),
+                       e->name, display, e->n_elements);
+          return NULL;
+        }
+      if (e->n_elements > 0)
+        convert_to_f32 (e->dtype, data + e->begin, (gsize) e->n_elements,
+                        tensor->data);
+
+      named = g_new0 (CnvNamedTensor, 1);
+      named->name = g_strdup (e->name);
+      named->tensor = tensor;
+      named->stored_dtype = g_strdup (e->dtype->name);
+      g_ptr_array_add (st->tensors, named);
+    }
+
+  return g_steal_pointer (&st);
+}
+
+/* ---- writing ----------------------------------------------------------- */
+
+static int
+compare_named (gconstpointer a,
+               gconstpointer b)
+{
+  const CnvNamedTensor *x = *(CnvNamedTensor * const *) a;
+  const CnvNamedTensor *y = *(CnvNamedTensor * const *) b;
+
+  return strcmp (x->name, y->name);
+}
+
+static int
+compare_strings (gconstpointer a,
+                 gconstpointer b)
+{
+  return strcmp (*(const char * const *) a, *(const char * const *) b);
+}
+
+/* {"__metadata__": {sorted keys…}, "<name>": {"dtype": "F32", "shape": […],
+ * "data_offsets": [begin, end]}, …} with names in sorted order. */
+static char *
+build_header (const CnvSafetensors *st,
+              GPtrArray            *sorted,
+              const char           *checksum)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(JsonGenerator) generator = json_generator_new ();
+  g_autoptr(JsonNode) root = NULL;
+  g_autofree const char **keys = NULL;
+  guint n_keys = 0;
+  guint64 offset = 0;
+
+  keys = (const char **) g_hash_table_get_keys_as_array (st->metadata,
+                                                         &n_keys);
+  qsort (keys, n_keys, sizeof (char *), compare_strings);
+
+  json_builder_begin_object (builder);
+
+  json_builder_set_member_name (builder, "__metadata__");
+  json_builder_begin_object (builder);
+  for (guint i = 0; i < n_keys; i++)
+    {
+      if (g_str_equal (keys[i], "checksum"))
+        continue;
+      json_builder_set_member_name (builder, keys[i]);
+      json_builder_add_string_value (builder,
+                                     g_hash_table_lookup (st->metadata,
+                                                          keys[i]));
+    }
+  json_builder_set_member_name (builder, "checksum");
+  json_builder_add_string_value (builder, checksum);
+  json_builder_end_object (builder);
+
+  for (guint i = 0; i < sorted->len; i++)
+    {
+      const CnvNamedTensor *named = g_ptr_array_index (sorted, i);
+      const CnvTensor *t = named->tensor;
+      guint64 n_bytes = (guint64) t->size * 4;
+
+      json_builder_set_member_name (builder, named->name);
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "dtype");
+      json_builder_add_string_value (builder, "F32");
+      json_builder_set_member_name (builder, "shape");
+      json_builder_begin_array (builder);
+      for (int d = 0; d < t->ndim; d++)
+        json_builder_add_int_value (builder, t->shape[d]);
+      json_builder_end_array (builder);
+      json_builder_set_member_name (builder, "data_offsets");
+      json_builder_begin_array (builder);
+      json_builder_add_int_value (builder, (gint64) offset);
+      json_builder_add_int_value (builder, (gint64) (offset + n_bytes));
+      json_builder_end_array (builder);
+      json_builder_end_object (builder);
+
+      offset += n_bytes;
+    }
+
+  json_builder_end_object (builder);
+
+  root = json_builder_get_root (builder);
+  json_generator_set_root (generator, root);
+
+  return json_generator_to_data (generator, NULL);
+}
+
+/* Writes the floats of t little-endian to dst, or feeds them to checksum
+ * when dst is NULL. */
+static void
+put_f32_le (const CnvTensor *t,
+            guint8          *dst,
+            GChecksum       *checksum)
+{
+  guint8 chunk[4096];
+  gsize done = 0;
+
+  while (done < t->size)
+    {
+      gsize n = MIN (t->size - done, sizeof chunk / 4);
+      guint8 *out = dst != NULL ? dst + done * 4 : chunk;
+
+      for (gsize k = 0; k < n; k++)
+        {
+          guint32 bits;
+
+          memcpy (&bits, &t->data[done + k], sizeof bits);
+          bits = GUINT32_TO_LE (bits);
+          memcpy (out + k * 4, &bits, sizeof bits);
+        }
+      if (checksum != NULL)
+        g_checksum_update (checksum, out, (gssize) (n * 4));
+      done += n;
+    }
+}
+
+gboolean
+cnv_safetensors_write (const CnvSafetensors *st,
+                       const char           *path,
+                       GError              **error)
+{
+  g_autoptr(GPtrArray) sorted = NULL;
+  g_autoptr(GChecksum) sha256 = NULL;
+  g_autoptr(GError) local_error = NULL;
+  g_autofree char *display = NULL;
+  g_autofree char *header = NULL;
+  g_autofree char *checksum = NULL;
+  g_autofree guint8 *buffer = NULL;
+  gsize header_length;
+  gsize padded_length;
+  gsize data_length = 0;
+  gsize offset;
+  gsize total;
+
+  g_return_val_if_fail (st != NULL, FALSE);
+  g_return_val_if_fail (path != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  display = g_filename_display_name (path);
+
+  sorted = g_ptr_array_new ();
+  for (guint i = 0; i < st->tensors->len; i++)
+    {
+      CnvNamedTensor *named = g_ptr_array_index (st->tensors, i);
+
+      g_ptr_array_add (sorted, named);
+      data_length += named->tensor->size * 4;
+    }
+  g_ptr_array_sort (sorted, compare_named);
+
+  /* The checksum covers the data exactly: each tensor's floats,
+   * little-endian, in name order. */
+  sha256 = g_checksum_new (G_CHECKSUM_SHA256);
+  for (guint i = 0; i < sorted->len; i++)
+    put_f32_le (((CnvNamedTensor *) g_ptr_array_index (sorted, i))->tensor,
+                NULL, sha256);
+  checksum = g_strconcat (CHECKSUM_PREFIX, g_checksum_get_string (sha256),
+                          NULL);
+
+  /* The header is padded with spaces so that the data starts at a
+   * multiple of 8 bytes, as the safetensors reference writer does. */
+  header = build_header (st, sorted, checksum);
+  header_length = strlen (header);
+  padded_length = (header_length + 7) & ~(gsize) 7;
+
+  /* file [8 + N + data]: length, header, data. */
+  total = 8 + padded_length + data_length;
+  buffer = g_malloc (total);
+  for (int i = 0; i < 8; i++)
+    buffer[i] = (guint8) (((guint64) padded_length >> (8 * i)) & 0xff);
+  memcpy (buffer + 8, header, header_length);
+  memset (buffer + 8 + header_length, ' ', padded_length - header_length);
+  offset = 8 + padded_length;
+  for (guint i = 0; i < sorted->len; i++)
+    {
+      const CnvTensor *t = ((CnvNamedTensor *)
+                            g_ptr_array_index (sorted, i))->tensor;
+
+      put_f32_le (t, buffer + offset, NULL);
+      offset += t->size * 4;
+    }
+
+  if (!g_file_set_contents_full (path, (const char *) buffer, (gssize) total,
+                                 G_FILE_SET_CONTENTS_CONSISTENT
+                                 | G_FILE_SET_CONTENTS_DURABLE,
+                                 0666, &local_error))
+    {
+      g_set_error (error, CNV_CHECKPOINT_ERROR, CNV_CHECKPOINT_ERROR_IO,
+                   _("Could not save “%s”; any earlier file of that name is "
+                     "unchanged: %s"),
+                   display, local_error->message);
+      return FALSE;
+    }
+
+  return TRUE;
+}

@@ -1,0 +1,163 @@
+/* cli-predict.c — `convolve-cli predict`: one row per image on stdout
+ *
+ * Every file goes through cnv_classifier_predict_file (), the same
+ * decoding and preprocessing that training used, so a saved and reopened
+ * checkpoint gives the probabilities the model gave before saving.  A file
+ * that cannot be read costs one error line and the exit status, never the
+ * other files' predictions.
+ */
+#define G_LOG_DOMAIN "cnv-cli"
+
+#include "cnv-config.h"
+
+#include <stdio.h>
+
+#include <glib/gi18n.h>
+
+#include "cli.h"
+
+typedef struct
+{
+  gboolean csv;
+  int      threads;
+} PredictOptions;
+
+/* Adds the files named by path to files: a folder's image files, or path
+ * itself.  Returns FALSE after printing why when a folder cannot be
+ * listed or holds no image. */
+static gboolean
+collect_files (const char *path,
+               GPtrArray  *files)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) found = NULL;
+
+  if (!g_file_test (path, G_FILE_TEST_IS_DIR))
+    {
+      g_ptr_array_add (files, g_strdup (path));
+      return TRUE;
+    }
+
+  found = cnv_list_image_files (path, &error);
+  if (found == NULL)
+    {
+      cnv_cli_print_error (path, error);
+      return FALSE;
+    }
+
+  if (found->len == 0)
+    {
+      fprintf (stderr, _("%s: %s: the folder holds no image files\n"),
+               CNV_CLI_NAME, path);
+      return FALSE;
+    }
+
+  for (guint i = 0; i < found->len; i++)
+    g_ptr_array_add (files, g_strdup (g_ptr_array_index (found, i)));
+
+  return TRUE;
+}
+
+static int
+run_predict (const PredictOptions *opts,
+             const char           *checkpoint,
+             int                   n_paths,
+             char                **paths)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CnvClassifier) classifier = NULL;
+  g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GString) row = g_string_new (NULL);
+  CnvCliFormat format = opts->csv ? CNV_CLI_FORMAT_CSV : CNV_CLI_FORMAT_TEXT;
+  guint n_failed = 0;
+
+  cnv_cli_set_threads (opts->threads);
+
+  classifier = cnv_checkpoint_load (checkpoint, &error);
+  if (classifier == NULL)
+    {
+      cnv_cli_print_error (checkpoint, error);
+      return CNV_CLI_EXIT_FAILURE;
+    }
+  cnv_cli_print_notices (checkpoint, classifier);
+
+  for (int i = 0; i < n_paths; i++)
+    if (!collect_files (paths[i], files))
+      n_failed++;
+
+  cnv_cli_append_prediction_header (row, format);
+  fputs (row->str, stdout);
+
+  for (guint i = 0; i < files->len; i++)
+    {
+      const char *path = g_ptr_array_index (files, i);
+      double probability = 0.0;
+
+      g_clear_error (&error);
+      if (!cnv_classifier_predict_file (classifier, path, &probability, NULL,
+                                        &error))
+        {
+          /* Keep the order of stdout and stderr readable on a terminal. */
+          fflush (stdout);
+          cnv_cli_print_error (path, error);
+          n_failed++;
+          continue;
+        }
+
+      g_string_truncate (row, 0);
+      cnv_cli_append_prediction (row, format, classifier, path, probability);
+      fputs (row->str, stdout);
+    }
+
+  fflush (stdout);
+
+  if (n_failed > 0)
+    {
+      fprintf (stderr,
+               g_dngettext (GETTEXT_PACKAGE,
+                            "%s: %u path could not be classified\n",
+                            "%s: %u paths could not be classified\n",
+                            n_failed),
+               CNV_CLI_NAME, n_failed);
+      return CNV_CLI_EXIT_PARTIAL;
+    }
+
+  return CNV_CLI_EXIT_OK;
+}
+
+int
+cnv_cli_predict (int    argc,
+                 char **argv)
+{
+  PredictOptions opts = { FALSE, 0 };
+  const GOptionEntry entries[] = {
+    { "csv", 0, 0, G_OPTION_ARG_NONE, &opts.csv,
+      N_("Print CSV with a header row: path,class,probability"), NULL },
+    { "threads", 'j', 0, G_OPTION_ARG_INT, &opts.threads,
+      N_("Threads for the math (default: all cores)"), "N" },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) context = NULL;
+
+  context = g_option_context_new (_("CHECKPOINT PATH… — classify images"));
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  g_option_context_set_description (context,
+    _("Prints one row per image: the path, the predicted class at the "
+      "checkpoint's threshold, and the probability of the positive class, "
+      "separated by tabs (or as CSV with --csv).  Folders are walked "
+      "recursively for image files.\n\n"
+      "A file that cannot be classified prints an error line on stderr and "
+      "the others are still classified; the exit status is then 3."));
+
+  if (!cnv_cli_parse_options (context, "predict", &argc, &argv))
+    return CNV_CLI_EXIT_USAGE;
+
+  if (argc < 2)
+    return cnv_cli_usage_error ("predict", _("missing CHECKPOINT"));
+  if (argc < 3)
+    return cnv_cli_usage_error ("predict", _("missing the images to classify"));
+  if (opts.threads < 0)
+    return cnv_cli_usage_error ("predict", _("--threads must be at least 1"));
+
+  return run_predict (&opts, argv[1], argc - 2, argv + 2);
+}

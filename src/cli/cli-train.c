@@ -1,0 +1,558 @@
+/* cli-train.c — `convolve-cli train`: a folder of images in, a checkpoint out
+ *
+ * Builds a classifier from the default stack, a JSON description or a
+ * checkpoint to resume, loads the folder with that model's preprocessing,
+ * trains in this thread and saves.  Ctrl+C only raises the engine's stop
+ * flag from a plain signal handler: the run ends at the next batch boundary
+ * and the weights of the last complete step are still saved.
+ */
+#define G_LOG_DOMAIN "cnv-cli"
+
+#include "cnv-config.h"
+
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <glib/gi18n.h>
+#include <glib/gstdio.h>
+
+#include "cli.h"
+
+#define DEFAULT_EPOCHS      10
+#define DEFAULT_BATCH_SIZE  64
+#define DEFAULT_LR          0.001
+#define DEFAULT_VAL_SPLIT   0.2
+
+typedef struct
+{
+  char   *data;
+  char   *model;
+  char   *resume;
+  char   *output;
+  char   *report;
+  char   *optimizer;
+  int     epochs;          /* -1 when not given */
+  int     batch_size;      /* -1 when not given */
+  double  learning_rate;   /* NAN when not given */
+  double  weight_decay;    /* NAN when not given */
+  double  momentum;        /* NAN when not given */
+  double  val_split;       /* NAN when not given */
+  gint64  seed;            /* -1 when not given */
+  int     threads;         /* 0 when not given */
+} TrainOptions;
+
+typedef struct
+{
+  CnvTrainControl *control;
+  gboolean         tty;
+  gboolean         stop_reported;
+} TrainRun;
+
+/* The signal handler reaches the run's stop flag through this pointer,
+ * set before the handler is installed and cleared after it is removed. */
+static CnvTrainControl *sigint_control = NULL;
+
+static void
+train_options_clear (TrainOptions *opts)
+{
+  g_clear_pointer (&opts->data, g_free);
+  g_clear_pointer (&opts->model, g_free);
+  g_clear_pointer (&opts->resume, g_free);
+  g_clear_pointer (&opts->output, g_free);
+  g_clear_pointer (&opts->report, g_free);
+  g_clear_pointer (&opts->optimizer, g_free);
+}
+
+static void
+sigint_handler (int signum)
+{
+  if (sigint_control != NULL)
+    g_atomic_int_set (&sigint_control->stop, 1);
+}
+
+static void
+install_sigint (CnvTrainControl  *control,
+                struct sigaction *old_action)
+{
+  struct sigaction action;
+
+  memset (&action, 0, sizeof action);
+  action.sa_handler = sigint_handler;
+  sigemptyset (&action.sa_mask);
+  /* A second Ctrl+C kills the process: saving is atomic, so the old
+   * output file, if any, survives. */
+  action.sa_flags = SA_RESETHAND;
+
+  sigint_control = control;
+  sigaction (SIGINT, &action, old_action);
+}
+
+static void
+remove_sigint (const struct sigaction *old_action)
+{
+  sigaction (SIGINT, old_action, NULL);
+  sigint_control = NULL;
+}
+
+static void
+train_progress_cb (const CnvTrainProgress *progress,
+                   gpointer                user_data)
+{
+  TrainRun *run = user_data;
+
+  if (!run->stop_reported && g_atomic_int_get (&run->control->stop))
+    {
+      if (run->tty)
+        fputs ("\r\033[K", stderr);
+      fprintf (stderr, "%s\n",
+               _("Stopping after this batch and saving "
+                 "(press Ctrl+C again to quit without saving)…"));
+      run->stop_reported = TRUE;
+    }
+
+  if (progress->kind == CNV_TRAIN_PROGRESS_BATCH)
+    {
+      if (run->tty)
+        fprintf (stderr, _("\r\033[Kepoch %u/%u  batch %u/%u  loss %.4f  "
+                           "accuracy %.4f"),
+                 progress->epoch, progress->last_epoch, progress->batch,
+                 progress->n_batches, progress->running_loss,
+                 progress->running_accuracy);
+      return;
+    }
+
+  if (run->tty)
+    fputs ("\r\033[K", stderr);
+
+  if (progress->record->validation.n > 0)
+    {
+      const CnvMetrics *val = &progress->record->validation;
+
+      fprintf (stderr,
+               _("epoch %u/%u: loss %.4f, accuracy %.4f; validation loss "
+                 "%.4f, accuracy %.4f, AUC %.4f; %.1f s, %.0f images/s\n"),
+               progress->epoch, progress->last_epoch,
+               progress->record->train_loss, progress->record->train_accuracy,
+               val->loss, val->accuracy, val->auc, progress->record->seconds,
+               progress->images_per_second);
+    }
+  else
+    {
+      fprintf (stderr,
+               _("epoch %u/%u: loss %.4f, accuracy %.4f; no validation; "
+                 "%.1f s, %.0f images/s\n"),
+               progress->epoch, progress->last_epoch,
+               progress->record->train_loss, progress->record->train_accuracy,
+               progress->record->seconds, progress->images_per_second);
+    }
+}
+
+/* Refuses an output path that could not be written before any time is
+ * spent training. */
+static gboolean
+check_output (const char  *output,
+              GError     **error)
+{
+  g_autofree char *folder = g_path_get_dirname (output);
+
+  if (g_file_test (output, G_FILE_TEST_IS_DIR))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_IS_DIRECTORY,
+                   _("this is a folder; give a file name such as "
+                     "“model.convolve”"));
+      return FALSE;
+    }
+
+  if (!g_file_test (folder, G_FILE_TEST_IS_DIR))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                   _("the folder “%s” does not exist"), folder);
+      return FALSE;
+    }
+
+  if (g_access (folder, W_OK) != 0)
+    {
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno),
+                   _("cannot write in the folder “%s”: %s"), folder,
+                   g_strerror (errno));
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+static CnvModelSpec *
+load_spec (const char  *path,
+           GError     **error)
+{
+  g_autoptr(CnvModelSpec) spec = NULL;
+  g_autofree char *json = NULL;
+  gsize length = 0;
+
+  if (path == NULL)
+    spec = cnv_model_spec_new_default ();
+  else if (!g_file_get_contents (path, &json, &length, error))
+    return NULL;
+  else
+    spec = cnv_model_spec_new_from_json (json, length, error);
+
+  if (spec == NULL || !cnv_model_spec_validate (spec, NULL, error))
+    return NULL;
+
+  return g_steal_pointer (&spec);
+}
+
+static int
+check_usage (const TrainOptions *opts,
+             int                 argc,
+             char              **argv)
+{
+  CnvOptimizerKind kind;
+
+  if (argc > 1)
+    return cnv_cli_usage_error ("train", _("unexpected argument “%s”"),
+                                argv[1]);
+  if (opts->data == NULL)
+    return cnv_cli_usage_error ("train", _("missing --data FOLDER"));
+  if (opts->output == NULL)
+    return cnv_cli_usage_error ("train", _("missing --output FILE"));
+  if (opts->model != NULL && opts->resume != NULL)
+    return cnv_cli_usage_error ("train", _("--model and --resume cannot be "
+                                           "used together"));
+  if (opts->resume != NULL && opts->seed >= 0)
+    return cnv_cli_usage_error ("train",
+                                _("--seed cannot be used with --resume: the "
+                                  "checkpoint's seed is kept so that resuming "
+                                  "repeats an uninterrupted run"));
+  if (opts->epochs == 0 || opts->epochs < -1)
+    return cnv_cli_usage_error ("train", _("--epochs must be at least 1"));
+  if (opts->batch_size == 0 || opts->batch_size < -1)
+    return cnv_cli_usage_error ("train", _("--batch-size must be at least 1"));
+  if (!isnan (opts->learning_rate)
+      && !(opts->learning_rate > 0 && isfinite (opts->learning_rate)))
+    return cnv_cli_usage_error ("train",
+                                _("--learning-rate must be a positive number"));
+  if (!isnan (opts->weight_decay)
+      && !(opts->weight_decay >= 0 && isfinite (opts->weight_decay)))
+    return cnv_cli_usage_error ("train",
+                                _("--weight-decay must be 0 or more"));
+  if (!isnan (opts->momentum) && !(opts->momentum >= 0 && opts->momentum < 1))
+    return cnv_cli_usage_error ("train",
+                                _("--momentum must be from 0 to below 1"));
+  if (!isnan (opts->val_split)
+      && !(opts->val_split >= 0 && opts->val_split < 1))
+    return cnv_cli_usage_error ("train",
+                                _("--val-split must be from 0 to below 1"));
+  if (opts->optimizer != NULL
+      && !cnv_optimizer_kind_from_string (opts->optimizer, &kind))
+    return cnv_cli_usage_error ("train",
+                                _("unknown optimizer “%s”; use adam or sgd"),
+                                opts->optimizer);
+  if (opts->threads < 0)
+    return cnv_cli_usage_error ("train", _("--threads must be at least 1"));
+
+  return CNV_CLI_EXIT_OK;
+}
+
+/* Fills config from the options, falling back to what a resumed
+ * checkpoint used, then to the documented defaults. */
+static void
+make_config (const TrainOptions  *opts,
+             const CnvClassifier *resumed,
+             CnvTrainConfig      *config)
+{
+  const CnvOptimizerConfig *previous = NULL;
+  CnvOptimizerKind kind = CNV_OPTIMIZER_ADAM;
+
+  cnv_train_config_init_default (config);
+
+  if (resumed != NULL && resumed->optimizer != NULL)
+    previous = cnv_optimizer_get_config (resumed->optimizer);
+
+  if (opts->optimizer != NULL)
+    cnv_optimizer_kind_from_string (opts->optimizer, &kind);
+  else if (previous != NULL)
+    kind = previous->kind;
+
+  if (previous != NULL && previous->kind == kind)
+    config->optimizer = *previous;
+  else
+    cnv_optimizer_config_init_default (&config->optimizer, kind);
+
+  if (previous == NULL && isnan (opts->learning_rate))
+    config->optimizer.learning_rate = DEFAULT_LR;
+  if (!isnan (opts->learning_rate))
+    config->optimizer.learning_rate = opts->learning_rate;
+  if (!isnan (opts->weight_decay))
+    config->optimizer.weight_decay = opts->weight_decay;
+  if (!isnan (opts->momentum))
+    config->optimizer.momentum = opts->momentum;
+
+  config->epochs = opts->epochs > 0 ? (guint) opts->epochs : DEFAULT_EPOCHS;
+
+  if (opts->batch_size > 0)
+    config->batch_size = (guint) opts->batch_size;
+  else if (resumed != NULL && resumed->batch_size > 0)
+    config->batch_size = resumed->batch_size;
+  else
+    config->batch_size = DEFAULT_BATCH_SIZE;
+
+  if (!isnan (opts->val_split))
+    config->val_split = opts->val_split;
+  else if (resumed != NULL && resumed->history != NULL
+           && resumed->history->len > 0)
+    config->val_split = resumed->val_split;
+  else
+    config->val_split = DEFAULT_VAL_SPLIT;
+
+  if (resumed != NULL)
+    config->seed = resumed->seed;
+  else if (opts->seed >= 0)
+    config->seed = (guint64) opts->seed;
+  else
+    config->seed = ((guint64) g_random_int () << 32) | g_random_int ();
+
+  config->threads = opts->threads;
+}
+
+static void
+print_settings (const CnvTrainConfig *config,
+                const CnvClassifier  *classifier)
+{
+  g_autofree char *lr = cnv_cli_format_double (config->optimizer.learning_rate,
+                                               "%g");
+  guint first = classifier->history != NULL ? classifier->history->len + 1 : 1;
+
+  fprintf (stderr,
+           _("Training epochs %u to %u: %s, learning rate %s, batch size %u, "
+             "validation split %.2f, seed %" G_GUINT64_FORMAT ", "
+             "%d threads, %" G_GSIZE_FORMAT " parameters\n"),
+           first, first + config->epochs - 1,
+           cnv_optimizer_kind_to_string (config->optimizer.kind), lr,
+           config->batch_size, config->val_split, classifier->seed,
+           config->threads > 0 ? config->threads : cnv_get_threads (),
+           cnv_model_count_parameters (classifier->model));
+}
+
+/* Writes the in-memory model's probability for every image of the
+ * dataset, in the format of `predict --csv`, so that a test can check that
+ * the saved and reopened checkpoint predicts exactly the same. */
+static gboolean
+write_report (CnvClassifier    *classifier,
+              const CnvDataset *dataset,
+              const char       *path,
+              GError          **error)
+{
+  g_autoptr(GString) csv = g_string_new (NULL);
+  g_autofree const guint8 **pixels = g_new (const guint8 *,
+                                            MAX (dataset->n_images, 1));
+  g_autofree float *logits = g_new (float, MAX (dataset->n_images, 1));
+
+  for (guint i = 0; i < dataset->n_images; i++)
+    pixels[i] = cnv_dataset_get_pixels (dataset, i);
+
+  /* logits [n] <- images [n, H, W, C] */
+  cnv_classifier_predict_pixels (classifier, pixels, dataset->n_images,
+                                 logits);
+
+  cnv_cli_append_prediction_header (csv, CNV_CLI_FORMAT_CSV);
+
+  for (guint i = 0; i < dataset->n_images; i++)
+    cnv_cli_append_prediction (csv, CNV_CLI_FORMAT_CSV, classifier,
+                               dataset->paths[i],
+                               cnv_sigmoid (logits[i]));
+
+  return g_file_set_contents (path, csv->str, (gssize) csv->len, error);
+}
+
+static int
+run_training (TrainOptions *opts)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CnvClassifier) classifier = NULL;
+  g_autoptr(CnvModelSpec) spec = NULL;
+  g_autoptr(CnvDataset) dataset = NULL;
+  CnvPreprocessing pp;
+  CnvTrainConfig config;
+  CnvTrainControl control = { 0 };
+  TrainRun run = { &control, isatty (STDERR_FILENO), FALSE };
+  struct sigaction old_action;
+  const char * const *class_names = NULL;
+  gboolean trained;
+  gboolean stopped;
+  const char *input_file;
+
+  cnv_cli_set_threads (opts->threads);
+
+  if (!check_output (opts->output, &error))
+    {
+      cnv_cli_print_error (opts->output, error);
+      return CNV_CLI_EXIT_FAILURE;
+    }
+
+  if (opts->resume != NULL)
+    {
+      input_file = opts->resume;
+      classifier = cnv_checkpoint_load (opts->resume, &error);
+      if (classifier == NULL)
+        {
+          cnv_cli_print_error (opts->resume, error);
+          return CNV_CLI_EXIT_FAILURE;
+        }
+      cnv_cli_print_notices (opts->resume, classifier);
+      pp = classifier->preprocessing;
+      class_names = (const char * const *) classifier->class_names;
+    }
+  else
+    {
+      input_file = opts->model;
+      spec = load_spec (opts->model, &error);
+      if (spec == NULL)
+        {
+          cnv_cli_print_error (opts->model, error);
+          return CNV_CLI_EXIT_FAILURE;
+        }
+      cnv_preprocessing_init_default (&pp, spec->width, spec->height,
+                                      spec->channels);
+    }
+
+  dataset = cnv_dataset_load (opts->data, &pp, class_names, NULL,
+                              run.tty ? cnv_cli_dataset_progress_cb : NULL, NULL,
+                              &error);
+  if (run.tty)
+    fputs ("\r\033[K", stderr);
+  if (dataset == NULL)
+    {
+      cnv_cli_print_error (opts->data, error);
+      return CNV_CLI_EXIT_FAILURE;
+    }
+
+  cnv_cli_print_dataset_summary (dataset, 1);
+  make_config (opts, classifier, &config);
+
+  if (classifier == NULL)
+    {
+      classifier = cnv_classifier_new (spec, &pp,
+                                       (const char * const *) dataset->class_names,
+                                       config.seed, &error);
+      if (classifier == NULL)
+        {
+          cnv_cli_print_error (input_file, error);
+          return CNV_CLI_EXIT_FAILURE;
+        }
+    }
+
+  print_settings (&config, classifier);
+
+  install_sigint (&control, &old_action);
+  trained = cnv_classifier_train (classifier, dataset, &config, &control,
+                                  train_progress_cb, &run, &error);
+  remove_sigint (&old_action);
+  stopped = g_atomic_int_get (&control.stop) != 0;
+
+  if (!trained)
+    {
+      /* The output is left alone: the weights are not worth keeping. */
+      cnv_cli_print_error (NULL, error);
+      return CNV_CLI_EXIT_FAILURE;
+    }
+
+  if (!cnv_checkpoint_save (classifier, opts->output, &error))
+    {
+      cnv_cli_print_error (opts->output, error);
+      return CNV_CLI_EXIT_FAILURE;
+    }
+
+  fprintf (stderr, _("Saved %s (epoch %u, step %" G_GINT64_FORMAT ")\n"),
+           opts->output, classifier->history->len,
+           classifier->optimizer != NULL
+           ? cnv_optimizer_get_step (classifier->optimizer) : 0);
+
+  if (opts->report != NULL
+      && !write_report (classifier, dataset, opts->report, &error))
+    {
+      cnv_cli_print_error (opts->report, error);
+      return CNV_CLI_EXIT_FAILURE;
+    }
+
+  return stopped ? CNV_CLI_EXIT_INTERRUPTED : CNV_CLI_EXIT_OK;
+}
+
+int
+cnv_cli_train (int    argc,
+               char **argv)
+{
+  TrainOptions opts = {
+    .epochs = -1, .batch_size = -1, .learning_rate = NAN,
+    .weight_decay = NAN, .momentum = NAN, .val_split = NAN, .seed = -1,
+  };
+  const GOptionEntry entries[] = {
+    { "data", 'd', 0, G_OPTION_ARG_FILENAME, &opts.data,
+      N_("Folder with one subfolder of images per class (required)"),
+      N_("FOLDER") },
+    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &opts.output,
+      N_("Checkpoint to write (required); replaced atomically"), N_("FILE") },
+    { "model", 'm', 0, G_OPTION_ARG_FILENAME, &opts.model,
+      N_("JSON model description (default: the built-in LeNet-style stack "
+         "for 28×28 grey images)"), N_("FILE") },
+    { "resume", 'r', 0, G_OPTION_ARG_FILENAME, &opts.resume,
+      N_("Continue training a checkpoint: its preprocessing, classes, "
+         "optimizer state, seed and settings are kept"), N_("FILE") },
+    { "epochs", 'e', 0, G_OPTION_ARG_INT, &opts.epochs,
+      N_("Epochs to train now (default 10)"), "N" },
+    { "batch-size", 'b', 0, G_OPTION_ARG_INT, &opts.batch_size,
+      N_("Images per optimizer step (default 64)"), "N" },
+    { "optimizer", 0, 0, G_OPTION_ARG_STRING, &opts.optimizer,
+      N_("adam or sgd (default adam)"), N_("NAME") },
+    { "learning-rate", 'l', 0, G_OPTION_ARG_DOUBLE, &opts.learning_rate,
+      N_("Learning rate (default 0.001)"), "X" },
+    { "weight-decay", 0, 0, G_OPTION_ARG_DOUBLE, &opts.weight_decay,
+      N_("L2 weight decay (default 0)"), "X" },
+    { "momentum", 0, 0, G_OPTION_ARG_DOUBLE, &opts.momentum,
+      N_("SGD momentum (default 0.9)"), "X" },
+    { "val-split", 0, 0, G_OPTION_ARG_DOUBLE, &opts.val_split,
+      N_("Fraction of each class held out for validation, 0 for none "
+         "(default 0.2)"), "F" },
+    { "seed", 's', 0, G_OPTION_ARG_INT64, &opts.seed,
+      N_("Seed of the initial weights, split, shuffling and dropout "
+         "(default: random, printed)"), "N" },
+    { "threads", 'j', 0, G_OPTION_ARG_INT, &opts.threads,
+      N_("Threads for decoding and math (default: all cores)"), "N" },
+    { "report-predictions", 0, 0, G_OPTION_ARG_FILENAME, &opts.report,
+      N_("After training, write the model's probability for every image of "
+         "the folder as CSV, like “predict --csv”"), N_("FILE") },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) context = NULL;
+  int status;
+
+  context = g_option_context_new (_("— train a classifier on a folder"));
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  g_option_context_set_description (context,
+    _("The folder must hold exactly two subfolders, one per class, named "
+      "after the classes; the second in sorted order is the positive class. "
+      "With --resume the checkpoint's class names choose the subfolders.\n\n"
+      "Progress goes to stderr: a dataset summary, then one line per epoch. "
+      "Ctrl+C stops at the next batch and still saves the output (exit "
+      "status 130); a second Ctrl+C quits without saving.  If the loss "
+      "stops being finite, training fails (exit status 1) and the output is "
+      "not written."));
+
+  if (!cnv_cli_parse_options (context, "train", &argc, &argv))
+    {
+      train_options_clear (&opts);
+      return CNV_CLI_EXIT_USAGE;
+    }
+
+  status = check_usage (&opts, argc, argv);
+  if (status == CNV_CLI_EXIT_OK)
+    status = run_training (&opts);
+
+  train_options_clear (&opts);
+
+  return status;
+}

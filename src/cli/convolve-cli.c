@@ -1,0 +1,355 @@
+/* convolve-cli.c — the headless front end: dispatch and shared helpers
+ *
+ * `convolve-cli COMMAND [OPTION…]` hands the arguments after COMMAND to
+ * that command's own GOptionContext, so every command has its own --help.
+ * The helpers here keep the output rules in one place: one line per error
+ * naming the file once, machine-readable numbers with a '.' decimal point
+ * whatever the locale, progress only on stderr.
+ */
+#define G_LOG_DOMAIN "cnv-cli"
+
+#include "cnv-config.h"
+
+#include <locale.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <glib/gi18n.h>
+
+#include "cli.h"
+
+typedef struct
+{
+  const char *name;
+  int       (*run) (int    argc,
+                    char **argv);
+  const char *summary;
+} Command;
+
+/* Skipped files beyond this many are summarised as "and N more". */
+#define MAX_LISTED_SKIPPED 20
+
+static const Command commands[] = {
+  { "train", cnv_cli_train, N_("Train a classifier on a folder of images") },
+  { "evaluate", cnv_cli_evaluate,
+    N_("Measure a checkpoint on a folder of labelled images") },
+  { "predict", cnv_cli_predict, N_("Classify images with a checkpoint") },
+  { "inspect", cnv_cli_inspect,
+    N_("Describe a checkpoint: layers, preprocessing, classes, history") },
+};
+
+static void
+print_help (FILE *stream)
+{
+  fprintf (stream, "%s\n  %s\n\n", _("Usage:"),
+           _("convolve-cli COMMAND [OPTION…]"));
+  fprintf (stream, "%s\n", _("Train, evaluate, inspect and use binary image "
+                             "classifiers saved as .convolve checkpoints."));
+  fprintf (stream, "\n%s\n", _("Commands:"));
+
+  for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
+    fprintf (stream, "  %-10s %s\n", commands[i].name, _(commands[i].summary));
+
+  fprintf (stream, "\n%s\n", _("Options:"));
+  fprintf (stream, "  %-14s %s\n", "-h, --help", _("Show this help"));
+  fprintf (stream, "  %-14s %s\n", "--version", _("Show the version"));
+  fprintf (stream, "\n%s\n",
+           _("Run “convolve-cli COMMAND --help” for the options of a command."));
+  fprintf (stream, "\n%s\n", _("Exit status:"));
+  fprintf (stream, "  0    %s\n", _("success"));
+  fprintf (stream, "  1    %s\n",
+           _("a failure on input: an unreadable file or folder, a bad "
+             "checkpoint or model description, training that failed"));
+  fprintf (stream, "  2    %s\n", _("a usage error: unknown or missing options"));
+  fprintf (stream, "  3    %s\n",
+           _("predict: some images could not be classified (the others were)"));
+  fprintf (stream, "  130  %s\n",
+           _("train: stopped with Ctrl+C; the output was saved"));
+  fprintf (stream, "\n%s\n",
+           _("Progress and errors go to stderr, results to stdout."));
+}
+
+gboolean
+cnv_cli_parse_options (GOptionContext *context,
+                       const char     *command,
+                       int            *argc,
+                       char         ***argv)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *prgname = g_strdup_printf ("%s %s", CNV_CLI_NAME, command);
+
+  /* GOption prints the program name in the usage line of --help. */
+  g_set_prgname (prgname);
+  g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
+
+  if (!g_option_context_parse (context, argc, argv, &error))
+    {
+      cnv_cli_usage_error (command, "%s", error->message);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+int
+cnv_cli_usage_error (const char *command,
+                     const char *format,
+                     ...)
+{
+  g_autofree char *message = NULL;
+  va_list args;
+
+  va_start (args, format);
+  message = g_strdup_vprintf (format, args);
+  va_end (args);
+
+  /* TRANSLATORS: the first %s is "convolve-cli train", the second the
+   * problem, the third the command again. */
+  fprintf (stderr, _("%s %s: %s (see “%s %s --help”)\n"), CNV_CLI_NAME,
+           command, message, CNV_CLI_NAME, command);
+
+  return CNV_CLI_EXIT_USAGE;
+}
+
+void
+cnv_cli_print_error (const char   *file,
+                     const GError *error)
+{
+  g_autofree char *message = g_strdup (error->message);
+  g_autofree char *basename = NULL;
+  gboolean named = TRUE;
+
+  /* Keep the error on one line whatever the engine wrote. */
+  g_strdelimit (message, "\n", ' ');
+  g_strstrip (message);
+
+  if (file != NULL)
+    {
+      basename = g_path_get_basename (file);
+      named = strstr (message, file) != NULL
+              || strstr (message, basename) != NULL;
+    }
+
+  if (named)
+    fprintf (stderr, "%s: %s\n", CNV_CLI_NAME, message);
+  else
+    fprintf (stderr, "%s: %s: %s\n", CNV_CLI_NAME, file, message);
+}
+
+void
+cnv_cli_set_threads (int threads)
+{
+  if (threads > 0)
+    cnv_set_threads (threads);
+}
+
+char *
+cnv_cli_format_double (double      value,
+                       const char *format)
+{
+  char buffer[G_ASCII_DTOSTR_BUF_SIZE];
+
+  if (isnan (value))
+    return g_strdup ("nan");
+
+  return g_strdup (g_ascii_formatd (buffer, sizeof buffer, format, value));
+}
+
+void
+cnv_cli_builder_add_double (JsonBuilder *builder,
+                            const char  *member,
+                            double       value)
+{
+  if (member != NULL)
+    json_builder_set_member_name (builder, member);
+
+  if (isfinite (value))
+    json_builder_add_double_value (builder, value);
+  else
+    json_builder_add_null_value (builder);
+}
+
+void
+cnv_cli_print_json (JsonNode *node)
+{
+  g_autoptr(JsonGenerator) generator = json_generator_new ();
+  g_autofree char *text = NULL;
+
+  json_generator_set_pretty (generator, TRUE);
+  json_generator_set_indent (generator, 2);
+  json_generator_set_root (generator, node);
+  text = json_generator_to_data (generator, NULL);
+
+  printf ("%s\n", text);
+}
+
+void
+cnv_cli_append_csv_field (GString    *out,
+                          const char *field)
+{
+  if (strpbrk (field, ",\"\n") == NULL)
+    {
+      g_string_append (out, field);
+      return;
+    }
+
+  g_string_append_c (out, '"');
+  for (const char *p = field; *p != '\0'; p++)
+    {
+      if (*p == '"')
+        g_string_append_c (out, '"');
+      g_string_append_c (out, *p);
+    }
+  g_string_append_c (out, '"');
+}
+
+void
+cnv_cli_append_prediction_header (GString      *out,
+                                  CnvCliFormat  format)
+{
+  if (format == CNV_CLI_FORMAT_CSV)
+    g_string_append (out, "path,class,probability\n");
+}
+
+const char *
+cnv_cli_predicted_class (const CnvClassifier *classifier,
+                         double               probability)
+{
+  int positive = classifier->positive_class;
+
+  /* The same rule as the metrics: at or above the threshold is
+   * positive. */
+  if (probability >= classifier->threshold)
+    return classifier->class_names[positive];
+
+  return classifier->class_names[1 - positive];
+}
+
+void
+cnv_cli_append_prediction (GString             *out,
+                           CnvCliFormat         format,
+                           const CnvClassifier *classifier,
+                           const char          *path,
+                           double               probability)
+{
+  g_autofree char *number = cnv_cli_format_double (probability, "%.6f");
+  const char *class_name = cnv_cli_predicted_class (classifier, probability);
+
+  if (format == CNV_CLI_FORMAT_CSV)
+    {
+      cnv_cli_append_csv_field (out, path);
+      g_string_append_c (out, ',');
+      cnv_cli_append_csv_field (out, class_name);
+      g_string_append_printf (out, ",%s\n", number);
+    }
+  else
+    {
+      g_string_append_printf (out, "%s\t%s\t%s\n", path, class_name, number);
+    }
+}
+
+void
+cnv_cli_print_dataset_summary (const CnvDataset *dataset,
+                               int               positive_class)
+{
+  guint n_skipped = dataset->skipped != NULL ? dataset->skipped->len : 0;
+
+  fprintf (stderr, _("Dataset %s: %u images\n"), dataset->folder,
+           dataset->n_images);
+
+  for (int c = 0; c < 2; c++)
+    {
+      const char *mark = c == positive_class ? _(" (positive)") : "";
+
+      fprintf (stderr, _("  class %d “%s”%s: %u images, %u skipped\n"), c,
+               dataset->class_names[c], mark, dataset->class_counts[c],
+               dataset->skipped_counts[c]);
+    }
+
+  if (n_skipped == 0)
+    return;
+
+  fprintf (stderr,
+           g_dngettext (GETTEXT_PACKAGE, "Skipped %u file:\n",
+                        "Skipped %u files:\n", n_skipped),
+           n_skipped);
+
+  for (guint i = 0; i < n_skipped && i < MAX_LISTED_SKIPPED; i++)
+    {
+      const CnvSkippedFile *skipped = g_ptr_array_index (dataset->skipped, i);
+
+      fprintf (stderr, "  %s: %s\n", skipped->path, skipped->reason);
+    }
+
+  if (n_skipped > MAX_LISTED_SKIPPED)
+    fprintf (stderr, _("  … and %u more\n"), n_skipped - MAX_LISTED_SKIPPED);
+}
+
+void
+cnv_cli_dataset_progress_cb (guint    done,
+                             guint    total,
+                             gpointer user_data)
+{
+  /* Called from the decoding threads: one fprintf per call keeps lines
+   * whole, and skipping most calls keeps the terminal calm. */
+  if (done == total || done % 250 == 0)
+    fprintf (stderr, _("\rLoading images: %u/%u"), done, total);
+}
+
+void
+cnv_cli_print_notices (const char          *path,
+                       const CnvClassifier *classifier)
+{
+  if (classifier->notices == NULL)
+    return;
+
+  for (guint i = 0; i < classifier->notices->len; i++)
+    fprintf (stderr, _("%s: note: %s: %s\n"), CNV_CLI_NAME, path,
+             (const char *) g_ptr_array_index (classifier->notices, i));
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  const char *name;
+
+  setlocale (LC_ALL, "");
+  bindtextdomain (GETTEXT_PACKAGE, CNV_LOCALEDIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
+  g_set_prgname (CNV_CLI_NAME);
+
+  if (argc < 2)
+    {
+      print_help (stderr);
+      return CNV_CLI_EXIT_USAGE;
+    }
+
+  name = argv[1];
+
+  if (g_str_equal (name, "--help") || g_str_equal (name, "-h")
+      || g_str_equal (name, "help"))
+    {
+      print_help (stdout);
+      return CNV_CLI_EXIT_OK;
+    }
+
+  if (g_str_equal (name, "--version"))
+    {
+      printf ("%s %s\n", CNV_CLI_NAME, CNV_VERSION);
+      return CNV_CLI_EXIT_OK;
+    }
+
+  for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
+    if (g_str_equal (name, commands[i].name))
+      return commands[i].run (argc - 1, argv + 1);
+
+  fprintf (stderr, _("%s: unknown command “%s” (see “%s --help”)\n"),
+           CNV_CLI_NAME, name, CNV_CLI_NAME);
+
+  return CNV_CLI_EXIT_USAGE;
+}

@@ -1,0 +1,116 @@
+#!/bin/sh
+# End to end on Fashion-MNIST sneaker vs ankle boot: train the default
+# model with convolve-cli, evaluate the saved checkpoint on the test split,
+# and check that the reopened checkpoint predicts exactly what the model
+# predicted in memory right after training.
+#
+# Needs Debian's dataset-fashion-mnist (/usr/share/datasets/fashion-mnist)
+# and the fashion-mnist-folders script from shared/datasets beside the
+# source tree; skips (exit 77) without the data.  Environment: CNV_CLI is
+# the convolve-cli binary, CNV_SOURCE_ROOT the source tree.
+
+set -eu
+
+DATA_DIR=${FASHION_MNIST_DIR:-/usr/share/datasets/fashion-mnist}
+MIN_ACCURACY=0.96
+
+fail () {
+  echo "e2e-fashion-mnist: $*" >&2
+  exit 1
+}
+
+if [ ! -d "$DATA_DIR" ]; then
+  echo "e2e-fashion-mnist: $DATA_DIR is missing (apt install dataset-fashion-mnist); skipping"
+  exit 77
+fi
+
+: "${CNV_CLI:?CNV_CLI must name the convolve-cli binary}"
+: "${CNV_SOURCE_ROOT:?CNV_SOURCE_ROOT must name the source tree}"
+
+FOLDERS="$CNV_SOURCE_ROOT/../shared/datasets/fashion-mnist-folders"
+[ -f "$FOLDERS" ] \
+  || fail "$FOLDERS not found: CI copies shared/ beside the clone as ../shared"
+command -v python3 > /dev/null \
+  || fail "python3 is needed to run $FOLDERS"
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/cnv-e2e-XXXXXX")
+trap 'rm -rf "$WORK"' EXIT INT TERM
+
+now () {
+  date +%s.%N
+}
+
+# step NAME COMMAND…: runs the command and prints how long it took.
+step () {
+  name=$1
+  shift
+  start=$(now)
+  "$@"
+  end=$(now)
+  awk -v n="$name" -v s="$start" -v e="$end" \
+    'BEGIN { printf "e2e-fashion-mnist: %-28s %7.1f s\n", n, e - s }'
+}
+
+step "write train folders" \
+  python3 "$FOLDERS" --classes sneaker,ankle-boot --split train \
+    --data-dir "$DATA_DIR" "$WORK/train" > /dev/null
+step "write test folders" \
+  python3 "$FOLDERS" --classes sneaker,ankle-boot --split test \
+    --data-dir "$DATA_DIR" "$WORK/test" > /dev/null
+
+n_train=$(find "$WORK/train" -name '*.png' | wc -l)
+n_test=$(find "$WORK/test" -name '*.png' | wc -l)
+echo "e2e-fashion-mnist: $n_train training images, $n_test test images"
+[ "$n_train" -eq 12000 ] || fail "expected 12000 training images, got $n_train"
+[ "$n_test" -eq 2000 ] || fail "expected 2000 test images, got $n_test"
+
+step "train 3 epochs" \
+  "$CNV_CLI" train --data "$WORK/train" --output "$WORK/model.convolve" \
+    --epochs 3 --optimizer adam --learning-rate 0.001 --batch-size 64 \
+    --val-split 0 --seed 1 --threads 2 \
+    --report-predictions "$WORK/in-memory.csv"
+
+step "evaluate test split" \
+  "$CNV_CLI" evaluate "$WORK/model.convolve" "$WORK/test" \
+    > "$WORK/evaluate.txt"
+cat "$WORK/evaluate.txt"
+
+accuracy=$(awk '$1 == "accuracy" { print $2 }' "$WORK/evaluate.txt")
+[ -n "$accuracy" ] || fail "evaluate printed no accuracy line"
+awk -v a="$accuracy" -v m="$MIN_ACCURACY" 'BEGIN { exit !(a >= m) }' \
+  || fail "test accuracy $accuracy is below $MIN_ACCURACY"
+echo "e2e-fashion-mnist: test accuracy $accuracy (at least $MIN_ACCURACY)"
+
+step "evaluate --json" \
+  "$CNV_CLI" evaluate --json "$WORK/model.convolve" "$WORK/test" \
+    > "$WORK/evaluate.json"
+grep -q '"accuracy"' "$WORK/evaluate.json" \
+  || fail "evaluate --json has no accuracy"
+
+# The saved checkpoint, opened again, must give every training image the
+# probability the model gave it in memory before saving, to all six
+# decimals.  Predict on one class folder twice, in two processes.
+step "predict sneaker (1st open)" \
+  "$CNV_CLI" predict --csv "$WORK/model.convolve" "$WORK/train/sneaker" \
+    > "$WORK/predict-1.csv"
+step "predict sneaker (2nd open)" \
+  "$CNV_CLI" predict --csv "$WORK/model.convolve" "$WORK/train/sneaker" \
+    > "$WORK/predict-2.csv"
+
+cmp -s "$WORK/predict-1.csv" "$WORK/predict-2.csv" \
+  || fail "two predict runs on the same checkpoint differ"
+
+n_predicted=$(($(wc -l < "$WORK/predict-1.csv") - 1))
+[ "$n_predicted" -eq 6000 ] || fail "predicted $n_predicted sneakers, not 6000"
+
+grep '/sneaker/' "$WORK/in-memory.csv" | sort > "$WORK/expected.csv"
+tail -n +2 "$WORK/predict-1.csv" | sort > "$WORK/actual.csv"
+if ! cmp -s "$WORK/expected.csv" "$WORK/actual.csv"; then
+  diff "$WORK/expected.csv" "$WORK/actual.csv" | head -n 10 >&2
+  fail "the reopened checkpoint predicts differently from the trained model"
+fi
+echo "e2e-fashion-mnist: $n_predicted reopened predictions equal the in-memory ones"
+
+step "inspect" "$CNV_CLI" inspect "$WORK/model.convolve" > "$WORK/inspect.txt"
+grep -q 'Trainable params: 53,729' "$WORK/inspect.txt" \
+  || fail "inspect does not show the 53,729 parameters of the default model"

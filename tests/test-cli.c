@@ -1,0 +1,692 @@
+/* test-cli.c — convolve-cli run as a user runs it
+ *
+ * Builds a tiny two-class folder of 28 × 28 PNGs (class "a" bright on the
+ * left, class "b" bright on the right), trains the default model on it
+ * once, and checks every subcommand's output, exit status and error lines
+ * against what the engine itself computes.  CNV_CLI is the binary.
+ */
+#include "cnv-config.h"
+
+#include <string.h>
+#include <sys/wait.h>
+
+#include <gdk-pixbuf/gdk-pixbuf.h>
+#include <glib/gstdio.h>
+
+#include "cnv.h"
+
+#define IMAGES_PER_CLASS 16
+#define SIDE 28
+
+typedef struct
+{
+  int   status;   /* exit status, or -1 when killed by a signal */
+  char *out;
+  char *err;
+} Run;
+
+static char *tmp_dir;
+static char *data_dir;
+static char *model_path;
+static char *report_path;
+static Run  *train_run;
+
+static void
+run_free (Run *run)
+{
+  g_free (run->out);
+  g_free (run->err);
+  g_free (run);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Run, run_free)
+
+/* Runs convolve-cli with the NULL-terminated arguments in the C locale so
+ * that messages are untranslated. */
+static Run *
+run_cli (const char *first,
+         ...)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) envp = g_get_environ ();
+  Run *run = g_new0 (Run, 1);
+  const char *cli = g_getenv ("CNV_CLI");
+  int wait_status = 0;
+  va_list args;
+
+  g_assert_nonnull (cli);
+  g_ptr_array_add (argv, (char *) cli);
+
+  va_start (args, first);
+  for (const char *arg = first; arg != NULL; arg = va_arg (args, const char *))
+    g_ptr_array_add (argv, (char *) arg);
+  va_end (args);
+  g_ptr_array_add (argv, NULL);
+
+  envp = g_environ_setenv (envp, "LC_ALL", "C.UTF-8", TRUE);
+  envp = g_environ_unsetenv (envp, "LANGUAGE");
+
+  g_spawn_sync (NULL, (char **) argv->pdata, envp, G_SPAWN_DEFAULT, NULL,
+                NULL, &run->out, &run->err, &wait_status, &error);
+  g_assert_no_error (error);
+
+  run->status = WIFEXITED (wait_status) ? WEXITSTATUS (wait_status) : -1;
+  if (run->status != 0)
+    g_test_message ("exit %d, stderr:\n%s", run->status, run->err);
+
+  return run;
+}
+
+static guint
+count_lines (const char *text)
+{
+  guint n = 0;
+
+  for (const char *p = text; *p != '\0'; p++)
+    if (*p == '\n')
+      n++;
+
+  return n;
+}
+
+/* Errors are one line: "convolve-cli: …" naming what failed. */
+static void
+assert_one_error_line (const Run  *run,
+                       const char *named)
+{
+  g_assert_cmpuint (count_lines (run->err), ==, 1);
+  g_assert_true (g_str_has_prefix (run->err, "convolve-cli"));
+  g_assert_nonnull (strstr (run->err, named));
+}
+
+static void
+write_image (const char *path,
+             gboolean    bright_left,
+             GRand      *rand)
+{
+  g_autoptr(GdkPixbuf) pixbuf = NULL;
+  g_autoptr(GError) error = NULL;
+  guint8 *pixels;
+  int stride;
+
+  pixbuf = gdk_pixbuf_new (GDK_COLORSPACE_RGB, FALSE, 8, SIDE, SIDE);
+  pixels = gdk_pixbuf_get_pixels (pixbuf);
+  stride = gdk_pixbuf_get_rowstride (pixbuf);
+
+  for (int y = 0; y < SIDE; y++)
+    for (int x = 0; x < SIDE; x++)
+      {
+        gboolean bright = (x < SIDE / 2) == bright_left;
+        int base = bright ? 200 : 0;
+        guint8 value = (guint8) (base + g_rand_int_range (rand, 0, 56));
+
+        memset (pixels + y * stride + x * 3, value, 3);
+      }
+
+  gdk_pixbuf_save (pixbuf, path, "png", &error, NULL);
+  g_assert_no_error (error);
+}
+
+static void
+make_dataset (const char *folder,
+              guint       n_classes)
+{
+  g_autoptr(GRand) rand = g_rand_new_with_seed (7);
+  const char *names[] = { "a", "b", "c" };
+
+  for (guint c = 0; c < n_classes; c++)
+    {
+      g_autofree char *class_dir = g_build_filename (folder, names[c], NULL);
+
+      g_assert_cmpint (g_mkdir_with_parents (class_dir, 0755), ==, 0);
+      for (guint i = 0; i < IMAGES_PER_CLASS; i++)
+        {
+          g_autofree char *name = g_strdup_printf ("%s-%02u.png", names[c], i);
+          g_autofree char *path = g_build_filename (class_dir, name, NULL);
+
+          write_image (path, c == 0, rand);
+        }
+    }
+}
+
+/* Trains the shared model once: 2 epochs of the default stack. */
+static void
+ensure_trained (void)
+{
+  if (train_run != NULL)
+    return;
+
+  train_run = run_cli ("train", "--data", data_dir, "--output", model_path,
+                       "--epochs", "2", "--batch-size", "8", "--seed", "1",
+                       "--val-split", "0.25", "--threads", "1",
+                       "--report-predictions", report_path, NULL);
+  g_assert_cmpint (train_run->status, ==, 0);
+}
+
+static JsonNode *
+parse_json (const char *text)
+{
+  g_autoptr(GError) error = NULL;
+  JsonNode *node = json_from_string (text, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (node);
+  g_assert_true (JSON_NODE_HOLDS_OBJECT (node));
+
+  return node;
+}
+
+/* path → probability from the text or CSV rows of predict. */
+static GHashTable *
+parse_predictions (const char *text,
+                   char        separator,
+                   gboolean    header)
+{
+  GHashTable *table = g_hash_table_new_full (g_str_hash, g_str_equal,
+                                             g_free, g_free);
+  g_auto(GStrv) lines = g_strsplit (text, "\n", -1);
+  char sep[2] = { separator, '\0' };
+
+  for (guint i = header ? 1 : 0; lines[i] != NULL; i++)
+    {
+      g_auto(GStrv) fields = NULL;
+
+      if (lines[i][0] == '\0')
+        continue;
+
+      fields = g_strsplit (lines[i], sep, -1);
+      g_assert_cmpuint (g_strv_length (fields), ==, 3);
+      g_hash_table_insert (table, g_strdup (fields[0]),
+                           g_strdup_printf ("%s|%s", fields[1], fields[2]));
+    }
+
+  return table;
+}
+
+static void
+test_help (void)
+{
+  g_autoptr(Run) help = run_cli ("--help", NULL);
+  g_autoptr(Run) train_help = run_cli ("train", "--help", NULL);
+  g_autoptr(Run) version = run_cli ("--version", NULL);
+  g_autoptr(Run) unknown = run_cli ("frobnicate", NULL);
+  g_autoptr(Run) bad_option = run_cli ("inspect", "--frobnicate", "x", NULL);
+
+  g_assert_cmpint (help->status, ==, 0);
+  for (guint i = 0; i < 4; i++)
+    {
+      const char *commands[] = { "train", "evaluate", "predict", "inspect" };
+
+      g_assert_nonnull (strstr (help->out, commands[i]));
+    }
+  g_assert_nonnull (strstr (help->out, "Exit status"));
+
+  g_assert_cmpint (train_help->status, ==, 0);
+  g_assert_nonnull (strstr (train_help->out, "--data"));
+  g_assert_nonnull (strstr (train_help->out, "--resume"));
+  g_assert_nonnull (strstr (train_help->out, "default 64"));
+
+  g_assert_cmpint (version->status, ==, 0);
+  g_assert_nonnull (strstr (version->out, CNV_VERSION));
+
+  g_assert_cmpint (unknown->status, ==, 2);
+  assert_one_error_line (unknown, "frobnicate");
+  g_assert_cmpint (bad_option->status, ==, 2);
+  assert_one_error_line (bad_option, "--frobnicate");
+}
+
+static void
+test_train (void)
+{
+  g_auto(GStrv) lines = NULL;
+  guint n_epoch_lines = 0;
+
+  ensure_trained ();
+
+  g_assert_true (g_file_test (model_path, G_FILE_TEST_IS_REGULAR));
+  g_assert_true (g_file_test (report_path, G_FILE_TEST_IS_REGULAR));
+  g_assert_cmpstr (train_run->out, ==, "");
+
+  lines = g_strsplit (train_run->err, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    if (g_str_has_prefix (lines[i], "epoch "))
+      {
+        n_epoch_lines++;
+        g_assert_true (g_str_has_prefix (lines[i], n_epoch_lines == 1
+                                         ? "epoch 1/2" : "epoch 2/2"));
+        g_assert_nonnull (strstr (lines[i], "validation"));
+        g_assert_nonnull (strstr (lines[i], "AUC"));
+        g_assert_nonnull (strstr (lines[i], "images/s"));
+      }
+  g_assert_cmpuint (n_epoch_lines, ==, 2);
+
+  /* The summary lists both classes with their counts. */
+  g_assert_nonnull (strstr (train_run->err, "“a”: 16 images"));
+  g_assert_nonnull (strstr (train_run->err, "“b” (positive): 16 images"));
+}
+
+static void
+test_inspect_text (void)
+{
+  g_autoptr(Run) run = NULL;
+  g_autoptr(CnvModelSpec) spec = cnv_model_spec_new_default ();
+  g_autofree CnvShape *shapes = g_new0 (CnvShape, spec->n_layers);
+  g_autofree char *conv_row = NULL;
+  g_autoptr(GError) error = NULL;
+
+  ensure_trained ();
+  run = run_cli ("inspect", model_path, NULL);
+  g_assert_cmpint (run->status, ==, 0);
+
+  g_assert_true (cnv_model_spec_validate (spec, shapes, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (spec->layers[0].kind, ==, CNV_LAYER_CONV2D);
+
+  /* The first layer's row carries the engine's inferred shape. */
+  conv_row = g_strdup_printf ("(None, %d, %d, %d)", shapes[0].channels,
+                              shapes[0].height, shapes[0].width);
+  g_assert_nonnull (strstr (run->out, spec->layers[0].id));
+  g_assert_nonnull (strstr (run->out, conv_row));
+  g_assert_nonnull (strstr (run->out, "Trainable params: 53,729"));
+  g_assert_nonnull (strstr (run->out, "(positive)"));
+  g_assert_nonnull (strstr (run->out, "Training history:"));
+}
+
+static void
+test_inspect_json (void)
+{
+  g_autoptr(Run) run = NULL;
+  g_autoptr(JsonNode) root = NULL;
+  g_autoptr(CnvModelSpec) spec = cnv_model_spec_new_default ();
+  JsonObject *object;
+  JsonArray *layers;
+  JsonArray *history;
+  JsonObject *classes;
+
+  ensure_trained ();
+  run = run_cli ("inspect", "--json", model_path, NULL);
+  g_assert_cmpint (run->status, ==, 0);
+
+  root = parse_json (run->out);
+  object = json_node_get_object (root);
+  layers = json_object_get_array_member (object, "layers");
+  g_assert_cmpuint (json_array_get_length (layers), ==, spec->n_layers);
+
+  for (guint i = 0; i < spec->n_layers; i++)
+    {
+      JsonObject *layer = json_array_get_object_element (layers, i);
+
+      g_assert_cmpstr (json_object_get_string_member (layer, "id"), ==,
+                       spec->layers[i].id);
+    }
+  g_assert_cmpint (json_object_get_int_member (object,
+                                               "trainable_parameters"),
+                   ==, 53729);
+
+  classes = json_object_get_object_member (object, "classes");
+  g_assert_cmpstr (json_object_get_string_member (classes, "positive"), ==,
+                   "b");
+
+  history = json_object_get_array_member (json_object_get_object_member (object,
+                                                                         "training"),
+                                          "history");
+  g_assert_cmpuint (json_array_get_length (history), ==, 2);
+}
+
+/* Every row: a known path, class a or b agreeing with the probability
+ * and the 0.5 threshold, and exactly the probability the in-memory model
+ * gave right after training. */
+static void
+check_predictions (GHashTable *predicted)
+{
+  g_autofree char *report = NULL;
+  g_autoptr(GHashTable) expected = NULL;
+  g_autoptr(GError) error = NULL;
+  GHashTableIter iter;
+  gpointer key, value;
+
+  g_file_get_contents (report_path, &report, NULL, &error);
+  g_assert_no_error (error);
+  expected = parse_predictions (report, ',', TRUE);
+
+  g_assert_cmpuint (g_hash_table_size (predicted), ==, 2 * IMAGES_PER_CLASS);
+  g_assert_cmpuint (g_hash_table_size (expected), ==, 2 * IMAGES_PER_CLASS);
+
+  g_hash_table_iter_init (&iter, predicted);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    {
+      g_auto(GStrv) fields = g_strsplit (value, "|", 2);
+      double probability = g_ascii_strtod (fields[1], NULL);
+
+      g_assert_cmpfloat (probability, >=, 0.0);
+      g_assert_cmpfloat (probability, <=, 1.0);
+      g_assert_cmpstr (fields[0], ==, probability >= 0.5 ? "b" : "a");
+      g_assert_cmpstr (value, ==, g_hash_table_lookup (expected, key));
+    }
+}
+
+static void
+test_predict_text (void)
+{
+  g_autoptr(Run) run = NULL;
+  g_autoptr(GHashTable) predicted = NULL;
+
+  ensure_trained ();
+  run = run_cli ("predict", model_path, data_dir, NULL);
+  g_assert_cmpint (run->status, ==, 0);
+
+  g_assert_cmpuint (count_lines (run->out), ==, 2 * IMAGES_PER_CLASS);
+  predicted = parse_predictions (run->out, '\t', FALSE);
+  check_predictions (predicted);
+}
+
+static void
+test_predict_csv (void)
+{
+  g_autoptr(Run) run = NULL;
+  g_autoptr(Run) quoted = NULL;
+  g_autoptr(GHashTable) predicted = NULL;
+  g_autofree char *source = g_build_filename (data_dir, "a", "a-00.png", NULL);
+  g_autofree char *odd = g_build_filename (tmp_dir, "odd, \"name\".png", NULL);
+  g_autofree char *contents = NULL;
+  g_autofree char *expected_start = NULL;
+  gsize length = 0;
+
+  ensure_trained ();
+  run = run_cli ("predict", "--csv", model_path, data_dir, NULL);
+  g_assert_cmpint (run->status, ==, 0);
+
+  g_assert_true (g_str_has_prefix (run->out, "path,class,probability\n"));
+  g_assert_cmpuint (count_lines (run->out), ==, 2 * IMAGES_PER_CLASS + 1);
+  predicted = parse_predictions (run->out, ',', TRUE);
+  check_predictions (predicted);
+
+  /* A comma and quotes in a name are quoted as RFC 4180 asks. */
+  g_assert_true (g_file_get_contents (source, &contents, &length, NULL));
+  g_assert_true (g_file_set_contents (odd, contents, (gssize) length, NULL));
+  quoted = run_cli ("predict", "--csv", model_path, odd, NULL);
+  g_assert_cmpint (quoted->status, ==, 0);
+  expected_start = g_strdup_printf ("path,class,probability\n\"%s/odd, "
+                                    "\"\"name\"\".png\",", tmp_dir);
+  g_assert_true (g_str_has_prefix (quoted->out, expected_start));
+}
+
+static void
+test_predict_unreadable (void)
+{
+  g_autoptr(Run) run = NULL;
+  g_autofree char *good = g_build_filename (data_dir, "b", "b-03.png", NULL);
+  g_autofree char *bad = g_build_filename (tmp_dir, "broken.png", NULL);
+
+  ensure_trained ();
+  g_assert_true (g_file_set_contents (bad, "not a png at all", -1, NULL));
+
+  run = run_cli ("predict", model_path, bad, good, NULL);
+  g_assert_cmpint (run->status, ==, 3);
+
+  /* The good image is still classified. */
+  g_assert_cmpuint (count_lines (run->out), ==, 1);
+  g_assert_true (g_str_has_prefix (run->out, good));
+  g_assert_nonnull (strstr (run->err, "broken.png"));
+  g_assert_null (strstr (run->err, "b-03.png"));
+}
+
+static void
+test_evaluate (void)
+{
+  g_autoptr(Run) run = NULL;
+  g_autoptr(Run) text = NULL;
+  g_autoptr(JsonNode) root = NULL;
+  JsonObject *object;
+  JsonArray *matrix;
+  gint64 cells[2][2];
+  double accuracy;
+
+  ensure_trained ();
+  run = run_cli ("evaluate", "--json", model_path, data_dir, NULL);
+  g_assert_cmpint (run->status, ==, 0);
+
+  root = parse_json (run->out);
+  object = json_node_get_object (root);
+  g_assert_cmpint (json_object_get_int_member (object, "images"), ==,
+                   2 * IMAGES_PER_CLASS);
+
+  matrix = json_object_get_array_member (object, "confusion_matrix");
+  for (guint t = 0; t < 2; t++)
+    for (guint p = 0; p < 2; p++)
+      cells[t][p] = json_array_get_int_element (
+        json_array_get_array_element (matrix, t), p);
+
+  /* Rows are true classes: each holds that class's 16 images. */
+  g_assert_cmpint (cells[0][0] + cells[0][1], ==, IMAGES_PER_CLASS);
+  g_assert_cmpint (cells[1][0] + cells[1][1], ==, IMAGES_PER_CLASS);
+
+  accuracy = json_object_get_double_member (object, "accuracy");
+  g_assert_cmpfloat_with_epsilon (accuracy,
+                                  (cells[0][0] + cells[1][1])
+                                  / (double) (2 * IMAGES_PER_CLASS), 1e-9);
+  for (guint i = 0; i < 5; i++)
+    {
+      const char *names[] = { "loss", "precision", "recall", "f1", "auc" };
+
+      g_assert_true (json_object_has_member (object, names[i]));
+    }
+  g_assert_cmpfloat (json_object_get_double_member (object, "threshold"),
+                     ==, 0.5);
+
+  text = run_cli ("evaluate", model_path, data_dir, NULL);
+  g_assert_cmpint (text->status, ==, 0);
+  g_assert_nonnull (strstr (text->out, "\naccuracy "));
+  g_assert_nonnull (strstr (text->out, "Confusion matrix"));
+}
+
+static void
+test_error_missing_data (void)
+{
+  g_autofree char *out = g_build_filename (tmp_dir, "never.convolve", NULL);
+  g_autoptr(Run) run = run_cli ("train", "--output", out, NULL);
+
+  g_assert_cmpint (run->status, ==, 2);
+  assert_one_error_line (run, "--data");
+  g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
+}
+
+static void
+test_error_missing_folder (void)
+{
+  g_autofree char *missing = g_build_filename (tmp_dir, "no-such-folder",
+                                               NULL);
+  g_autofree char *out = g_build_filename (tmp_dir, "never.convolve", NULL);
+  g_autoptr(Run) run = run_cli ("train", "--data", missing, "--output", out,
+                                NULL);
+
+  g_assert_cmpint (run->status, ==, 1);
+  assert_one_error_line (run, "no-such-folder");
+  g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
+}
+
+static void
+test_error_three_classes (void)
+{
+  g_autofree char *folder = g_build_filename (tmp_dir, "three", NULL);
+  g_autofree char *out = g_build_filename (tmp_dir, "never.convolve", NULL);
+  g_autoptr(Run) run = NULL;
+
+  make_dataset (folder, 3);
+  run = run_cli ("train", "--data", folder, "--output", out, NULL);
+
+  g_assert_cmpint (run->status, ==, 1);
+  assert_one_error_line (run, "three");
+  g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
+}
+
+static void
+test_error_corrupt_checkpoint (void)
+{
+  g_autofree char *bad = g_build_filename (tmp_dir, "garbage.convolve", NULL);
+  g_autoptr(Run) inspect = NULL;
+  g_autoptr(Run) predict = NULL;
+  g_autoptr(Run) evaluate = NULL;
+  g_autoptr(Run) resume = NULL;
+  g_autofree char *out = g_build_filename (tmp_dir, "never.convolve", NULL);
+
+  g_assert_true (g_file_set_contents (bad, "\x13\x37 this is no safetensors "
+                                      "file, just garbage bytes", -1, NULL));
+
+  inspect = run_cli ("inspect", bad, NULL);
+  g_assert_cmpint (inspect->status, ==, 1);
+  assert_one_error_line (inspect, "garbage.convolve");
+
+  predict = run_cli ("predict", bad, data_dir, NULL);
+  g_assert_cmpint (predict->status, ==, 1);
+  assert_one_error_line (predict, "garbage.convolve");
+  g_assert_cmpstr (predict->out, ==, "");
+
+  evaluate = run_cli ("evaluate", "--json", bad, data_dir, NULL);
+  g_assert_cmpint (evaluate->status, ==, 1);
+  assert_one_error_line (evaluate, "garbage.convolve");
+
+  resume = run_cli ("train", "--data", data_dir, "--resume", bad, "--output",
+                    out, NULL);
+  g_assert_cmpint (resume->status, ==, 1);
+  assert_one_error_line (resume, "garbage.convolve");
+  g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
+}
+
+static void
+test_error_invalid_spec (void)
+{
+  g_autoptr(CnvModelSpec) spec = cnv_model_spec_new_default ();
+  g_autofree char *json = NULL;
+  g_autofree char *path = g_build_filename (tmp_dir, "too-big-kernel.json",
+                                            NULL);
+  g_autofree char *out = g_build_filename (tmp_dir, "never.convolve", NULL);
+  g_autoptr(Run) run = NULL;
+
+  /* A kernel wider than the 28 × 28 input cannot fit. */
+  g_assert_cmpint (spec->layers[0].kind, ==, CNV_LAYER_CONV2D);
+  spec->layers[0].kernel[0] = 40;
+  spec->layers[0].kernel[1] = 40;
+  spec->layers[0].padding = CNV_PADDING_VALID;
+  json = cnv_model_spec_to_json (spec, TRUE);
+  g_assert_true (g_file_set_contents (path, json, -1, NULL));
+
+  run = run_cli ("train", "--data", data_dir, "--model", path, "--output",
+                 out, NULL);
+  g_assert_cmpint (run->status, ==, 1);
+  assert_one_error_line (run, "too-big-kernel.json");
+  g_assert_nonnull (strstr (run->err, spec->layers[0].id));
+  g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
+}
+
+static void
+test_resume (void)
+{
+  g_autofree char *resumed = g_build_filename (tmp_dir, "resumed.convolve",
+                                               NULL);
+  g_autoptr(Run) train = NULL;
+  g_autoptr(Run) inspect = NULL;
+  g_autoptr(JsonNode) root = NULL;
+  JsonObject *object;
+  JsonArray *history;
+  gint64 previous_step = 0;
+
+  ensure_trained ();
+  train = run_cli ("train", "--data", data_dir, "--resume", model_path,
+                   "--epochs", "1", "--threads", "1", "--output", resumed,
+                   NULL);
+  g_assert_cmpint (train->status, ==, 0);
+  g_assert_nonnull (strstr (train->err, "\nepoch 3/3"));
+
+  inspect = run_cli ("inspect", "--json", resumed, NULL);
+  g_assert_cmpint (inspect->status, ==, 0);
+  root = parse_json (inspect->out);
+  object = json_node_get_object (root);
+  history = json_object_get_array_member (json_object_get_object_member (object,
+                                                                         "training"),
+                                          "history");
+  g_assert_cmpuint (json_array_get_length (history), ==, 3);
+
+  /* Epochs 1..3 with the step count going on from where it stopped; the
+   * batch size of the first run (8) is kept: 24 images, 3 steps each. */
+  for (guint i = 0; i < 3; i++)
+    {
+      JsonObject *record = json_array_get_object_element (history, i);
+      gint64 step = json_object_get_int_member (record, "step");
+
+      g_assert_cmpint (json_object_get_int_member (record, "epoch"), ==, i + 1);
+      g_assert_cmpint (step, ==, previous_step + 3);
+      previous_step = step;
+    }
+  g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (object,
+                                                                              "optimizer"),
+                                               "step"),
+                   ==, previous_step);
+}
+
+static void
+remove_tree (const char *path)
+{
+  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  if (dir != NULL)
+    while ((name = g_dir_read_name (dir)) != NULL)
+      {
+        g_autofree char *child = g_build_filename (path, name, NULL);
+
+        if (g_file_test (child, G_FILE_TEST_IS_DIR))
+          remove_tree (child);
+        else
+          g_remove (child);
+      }
+
+  g_rmdir (path);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_autoptr(GError) error = NULL;
+  int status;
+
+  g_test_init (&argc, &argv, NULL);
+
+  tmp_dir = g_dir_make_tmp ("cnv-test-cli-XXXXXX", &error);
+  g_assert_no_error (error);
+  data_dir = g_build_filename (tmp_dir, "data", NULL);
+  model_path = g_build_filename (tmp_dir, "model.convolve", NULL);
+  report_path = g_build_filename (tmp_dir, "report.csv", NULL);
+  make_dataset (data_dir, 2);
+
+  g_test_add_func ("/cli/help-and-usage", test_help);
+  g_test_add_func ("/cli/train/two-epochs", test_train);
+  g_test_add_func ("/cli/inspect/text", test_inspect_text);
+  g_test_add_func ("/cli/inspect/json", test_inspect_json);
+  g_test_add_func ("/cli/predict/matches-model-before-saving",
+                   test_predict_text);
+  g_test_add_func ("/cli/predict/csv", test_predict_csv);
+  g_test_add_func ("/cli/predict/unreadable-image", test_predict_unreadable);
+  g_test_add_func ("/cli/evaluate/json", test_evaluate);
+  g_test_add_func ("/cli/train/resume-continues-steps", test_resume);
+  g_test_add_func ("/cli/errors/missing-data", test_error_missing_data);
+  g_test_add_func ("/cli/errors/missing-folder", test_error_missing_folder);
+  g_test_add_func ("/cli/errors/three-classes", test_error_three_classes);
+  g_test_add_func ("/cli/errors/corrupt-checkpoint",
+                   test_error_corrupt_checkpoint);
+  g_test_add_func ("/cli/errors/invalid-model-names-layer",
+                   test_error_invalid_spec);
+
+  status = g_test_run ();
+
+  remove_tree (tmp_dir);
+  g_clear_pointer (&train_run, run_free);
+  g_free (tmp_dir);
+  g_free (data_dir);
+  g_free (model_path);
+  g_free (report_path);
+
+  return status;
+}

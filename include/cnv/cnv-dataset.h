@@ -1,8 +1,10 @@
 /* cnv-dataset.h — a folder of two class subfolders, decoded into memory
  *
- * Class indices follow the sorted folder names (g_utf8_collate order of
- * the names as they are on disk), unless the caller passes the class names
- * a checkpoint stored, in which case that mapping wins.  Every image goes
+ * Class indices follow the sorted folder names (byte order of the UTF-8
+ * names as they are on disk, g_strcmp0: `Dogs` before `cats`, `10` before
+ * `9`, the same on every machine and locale), unless the caller passes the
+ * class names a checkpoint stored, in which case that mapping wins.  Images
+ * are kept in the byte order of their "class/file" paths.  Every image goes
  * through cnv_image_load () and is kept at the network's resolution, one
  * byte per value.  Files that cannot be used are listed with the reason.
  */
@@ -56,7 +58,9 @@ typedef void (*CnvDatasetProgressFunc) (guint    done,
 /* class_names may be NULL (sorted folder names) or the two names stored
  * with a model, which then must both exist as subfolders; other subfolders
  * are ignored and listed as skipped.  Files are decoded in parallel with up
- * to cnv_get_threads () threads. */
+ * to cnv_get_threads () threads; progress is called in the calling thread.
+ * Hidden entries (names starting with '.') are ignored; subfolders inside a
+ * class folder are listed as skipped, not walked. */
 CnvDataset *cnv_dataset_load   (const char             *folder,
                                 const CnvPreprocessing *pp,
                                 const char * const     *class_names,

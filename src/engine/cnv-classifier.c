@@ -1,2 +1,806 @@
-/* cnv-classifier.c — being written. */
-#include "cnv.h"
+/* cnv-classifier.c — a binary image classifier: training, evaluation and
+ * prediction over a model, its preprocessing and its optimizer
+ *
+ * Training is mini-batch gradient descent on the binary cross-entropy of
+ * the single logit.  The idea that makes runs repeatable and resumable is
+ * that nothing random depends on how the run got where it is: the split
+ * depends only on the seed, and the shuffle and the dropout masks of epoch
+ * e come from generators seeded with (seed, e).  So epochs 1–2, a save,
+ * an open and epoch 3 draw exactly what epochs 1–3 in one go draw, and
+ * with the optimizer state carried along the weights agree bit for bit.
+ *
+ * Conventions a caller should know:
+ * - The last mini-batch of an epoch is smaller when the training images
+ *   do not divide evenly; it is used, not dropped.
+ * - A stop request ends the run at the next batch boundary with the
+ *   weights of the last complete step.  The interrupted epoch gets no
+ *   history record; the next run starts that epoch again from its first
+ *   batch (so a stopped-and-resumed run is not bit-identical to an
+ *   uninterrupted one, but a run resumed after a complete epoch is).
+ * - When a batch loss or the weights stop being finite, the weights,
+ *   batch-norm statistics and optimizer state are put back to what they
+ *   were before the last step, and the run fails with
+ *   CNV_TRAIN_ERROR_NOT_FINITE.
+ * - A classifier's seed of 0 means "none": CnvTrainConfig.seed is then
+ *   taken and stored.
+ */
+#define G_LOG_DOMAIN "cnv-classifier"
+
+#include <math.h>
+#include <string.h>
+
+#include <glib/gi18n-lib.h>
+
+#include "cnv-classifier.h"
+
+/* Streams of the run's seed; an epoch e uses SHUFFLE_STREAM + e and
+ * DROPOUT_STREAM + e, far apart so the two never meet. */
+#define SHUFFLE_STREAM      0
+#define DROPOUT_STREAM      1000003
+#define PREDICT_BATCH_SIZE  64
+
+G_DEFINE_QUARK (cnv-train-error-quark, cnv_train_error)
+
+void
+cnv_train_config_init_default (CnvTrainConfig *config)
+{
+  g_return_if_fail (config != NULL);
+
+  memset (config, 0, sizeof *config);
+  config->epochs = 10;
+  config->batch_size = 64;
+  cnv_optimizer_config_init_default (&config->optimizer, CNV_OPTIMIZER_ADAM);
+  config->seed = 42;
+  config->val_split = 0.2;
+  config->threads = 0;
+}
+
+static CnvClassifier *
+classifier_alloc (void)
+{
+  CnvClassifier *classifier = g_new0 (CnvClassifier, 1);
+
+  classifier->positive_class = 1;
+  classifier->threshold = 0.5;
+  classifier->batch_size = 64;
+  classifier->val_split = 0.2;
+  classifier->history = g_array_new (FALSE, TRUE, sizeof (CnvEpochRecord));
+  classifier->notices = g_ptr_array_new_with_free_func (g_free);
+
+  return classifier;
+}
+
+CnvClassifier *
+cnv_classifier_new (const CnvModelSpec     *spec,
+                    const CnvPreprocessing *pp,
+                    const char * const     *class_names,
+                    guint64                 seed,
+                    GError                **error)
+{
+  g_autoptr(CnvClassifier) classifier = NULL;
+  CnvRng rng;
+
+  g_return_val_if_fail (spec != NULL, NULL);
+  g_return_val_if_fail (pp != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  classifier = classifier_alloc ();
+  classifier->model = cnv_model_new (spec, error);
+  if (classifier->model == NULL)
+    return NULL;
+
+  classifier->preprocessing = *pp;
+  classifier->seed = seed;
+  for (guint i = 0; i < 2; i++)
+    classifier->class_names[i] =
+      g_strdup (class_names != NULL && class_names[i] != NULL
+                ? class_names[i] : (i == 0 ? "0" : "1"));
+
+  if (!cnv_classifier_check (classifier, error))
+    return NULL;
+
+  cnv_rng_init (&rng, seed);
+  cnv_model_init_parameters (classifier->model, &rng);
+
+  return g_steal_pointer (&classifier);
+}
+
+void
+cnv_classifier_free (CnvClassifier *classifier)
+{
+  if (classifier == NULL)
+    return;
+
+  g_clear_pointer (&classifier->model, cnv_model_free);
+  g_clear_pointer (&classifier->optimizer, cnv_optimizer_free);
+  g_free (classifier->class_names[0]);
+  g_free (classifier->class_names[1]);
+  g_clear_pointer (&classifier->history, g_array_unref);
+  g_free (classifier->dataset_folder);
+  g_free (classifier->dataset_fingerprint);
+  g_clear_pointer (&classifier->notices, g_ptr_array_unref);
+  g_free (classifier);
+}
+
+CnvClassifier *
+cnv_classifier_copy (const CnvClassifier *classifier)
+{
+  CnvClassifier *copy;
+
+  g_return_val_if_fail (classifier != NULL, NULL);
+
+  copy = classifier_alloc ();
+  copy->model = cnv_model_copy (classifier->model);
+  copy->preprocessing = classifier->preprocessing;
+  copy->class_names[0] = g_strdup (classifier->class_names[0]);
+  copy->class_names[1] = g_strdup (classifier->class_names[1]);
+  copy->positive_class = classifier->positive_class;
+  copy->threshold = classifier->threshold;
+  if (classifier->optimizer != NULL)
+    copy->optimizer = cnv_optimizer_copy (classifier->optimizer);
+  copy->seed = classifier->seed;
+  copy->batch_size = classifier->batch_size;
+  copy->val_split = classifier->val_split;
+  if (classifier->history != NULL)
+    g_array_append_vals (copy->history, classifier->history->data,
+                         classifier->history->len);
+  copy->dataset_folder = g_strdup (classifier->dataset_folder);
+  copy->dataset_counts[0] = classifier->dataset_counts[0];
+  copy->dataset_counts[1] = classifier->dataset_counts[1];
+  copy->dataset_skipped = classifier->dataset_skipped;
+  copy->dataset_fingerprint = g_strdup (classifier->dataset_fingerprint);
+  if (classifier->notices != NULL)
+    for (guint i = 0; i < classifier->notices->len; i++)
+      g_ptr_array_add (copy->notices,
+                       g_strdup (g_ptr_array_index (classifier->notices, i)));
+
+  return copy;
+}
+
+gboolean
+cnv_classifier_check (const CnvClassifier  *classifier,
+                      GError              **error)
+{
+  const CnvModelSpec *spec;
+  const CnvPreprocessing *pp;
+  int channels;
+
+  g_return_val_if_fail (classifier != NULL, FALSE);
+  g_return_val_if_fail (classifier->model != NULL, FALSE);
+
+  spec = cnv_model_get_spec (classifier->model);
+  pp = &classifier->preprocessing;
+  channels = cnv_preprocessing_get_channels (pp);
+
+  if (pp->width != spec->width || pp->height != spec->height
+      || channels != spec->channels)
+    {
+      g_set_error (error, CNV_TRAIN_ERROR, CNV_TRAIN_ERROR_INVALID,
+                   _("The preprocessing makes %d×%d images with %d "
+                     "channel(s) but the model’s input is %d×%d with %d "
+                     "channel(s); make the preprocessing size and colour "
+                     "mode match the model input."),
+                   pp->width, pp->height, channels,
+                   spec->width, spec->height, spec->channels);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+/* A [n, …] view of the first n samples of a preallocated batch tensor, so
+ * the short last batch needs no second buffer. */
+static CnvTensor
+batch_view (const CnvTensor *tensor,
+            int              n)
+{
+  CnvTensor view = *tensor;
+
+  view.shape[0] = n;
+  view.size = tensor->size / (gsize) tensor->shape[0] * (gsize) n;
+
+  return view;
+}
+
+/* input [n, C, H, W] <- the preprocessed pixels of n images */
+static void
+fill_input (const CnvPreprocessing *pp,
+            const guint8          **pixels,
+            guint                   n,
+            CnvTensor              *input)
+{
+  gsize per_image = input->size / (gsize) input->shape[0];
+
+  for (guint i = 0; i < n; i++)
+    cnv_image_to_input (pixels[i], pp, input->data + i * per_image);
+}
+
+void
+cnv_classifier_predict_pixels (CnvClassifier  *classifier,
+                               const guint8  **pixels,
+                               guint           n,
+                               float          *logits)
+{
+  const CnvModelSpec *spec;
+  g_autoptr(CnvTensor) input = NULL;
+  CnvRng rng;
+
+  g_return_if_fail (classifier != NULL);
+  g_return_if_fail (n == 0 || (pixels != NULL && logits != NULL));
+
+  if (n == 0)
+    return;
+
+  spec = cnv_model_get_spec (classifier->model);
+  input = cnv_tensor_new_4d ((int) MIN (n, PREDICT_BATCH_SIZE),
+                             spec->channels, spec->height, spec->width);
+  /* Inference draws nothing, but the model may want a generator. */
+  cnv_rng_init (&rng, classifier->seed);
+
+  for (guint start = 0; start < n; start += PREDICT_BATCH_SIZE)
+    {
+      guint count = MIN (n - start, PREDICT_BATCH_SIZE);
+      CnvTensor view = batch_view (input, (int) count);
+      const CnvTensor *out;
+
+      fill_input (&classifier->preprocessing, pixels + start, count, &view);
+
+      /* logits [count] <- model (input [count, C, H, W]), inference */
+      out = cnv_model_forward (classifier->model, &view, FALSE, &rng);
+      memcpy (logits + start, out->data, count * sizeof (float));
+    }
+}
+
+gboolean
+cnv_classifier_predict_file (CnvClassifier  *classifier,
+                             const char     *path,
+                             double         *probability,
+                             CnvImage      **image,
+                             GError        **error)
+{
+  g_autoptr(CnvImage) loaded = NULL;
+  const guint8 *pixels;
+  float logit;
+
+  g_return_val_if_fail (classifier != NULL, FALSE);
+  g_return_val_if_fail (path != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!cnv_classifier_check (classifier, error))
+    return FALSE;
+
+  /* The one preprocessing path: the same two calls as training. */
+  loaded = cnv_image_load (path, &classifier->preprocessing, error);
+  if (loaded == NULL)
+    return FALSE;
+
+  pixels = loaded->pixels;
+  cnv_classifier_predict_pixels (classifier, &pixels, 1, &logit);
+
+  if (probability != NULL)
+    *probability = cnv_sigmoid (logit);
+  if (image != NULL)
+    *image = g_steal_pointer (&loaded);
+
+  return TRUE;
+}
+
+static gboolean
+dataset_fits (const CnvClassifier *classifier,
+              const CnvDataset    *dataset)
+{
+  const CnvModelSpec *spec = cnv_model_get_spec (classifier->model);
+
+  return dataset->width == spec->width && dataset->height == spec->height
+         && dataset->channels == spec->channels;
+}
+
+void
+cnv_classifier_evaluate (CnvClassifier    *classifier,
+                         const CnvDataset *dataset,
+                         const GArray     *indices,
+                         CnvMetrics       *metrics)
+{
+  g_autofree const guint8 **pixels = NULL;
+  g_autofree guint8 *labels = NULL;
+  g_autofree float *logits = NULL;
+  guint n;
+
+  g_return_if_fail (classifier != NULL);
+  g_return_if_fail (dataset != NULL);
+  g_return_if_fail (metrics != NULL);
+  g_return_if_fail (dataset_fits (classifier, dataset));
+
+  n = indices != NULL ? indices->len : dataset->n_images;
+  pixels = g_new (const guint8 *, MAX (n, 1));
+  labels = g_new (guint8, MAX (n, 1));
+  logits = g_new (float, MAX (n, 1));
+
+  for (guint i = 0; i < n; i++)
+    {
+      guint index = indices != NULL ? g_array_index (indices, guint, i) : i;
+
+      g_return_if_fail (index < dataset->n_images);
+      pixels[i] = cnv_dataset_get_pixels (dataset, index);
+      labels[i] = dataset->labels[index];
+    }
+
+  cnv_classifier_predict_pixels (classifier, pixels, n, logits);
+  cnv_metrics_compute (logits, labels, n, classifier->threshold, metrics);
+}
+
+/* A copy of every tensor a step changes (weights, batch-norm statistics
+ * and optimizer state) to fall back on when a step goes non-finite.  It
+ * is a few hundred kilobytes for the models Convolve trains. */
+typedef struct
+{
+  GPtrArray *params;  /* float* per model param */
+  GPtrArray *slots;   /* float* per optimizer slot */
+  gint64     step;
+} Backup;
+
+static void
+backup_init (Backup             *backup,
+             const CnvModel     *model,
+             const CnvOptimizer *optimizer)
+{
+  backup->params = g_ptr_array_new_with_free_func (g_free);
+  backup->slots = g_ptr_array_new_with_free_func (g_free);
+
+  for (guint i = 0; i < cnv_model_get_n_params (model); i++)
+    g_ptr_array_add (backup->params,
+                     g_new (float, cnv_model_get_param (model, i)->value->size));
+  for (guint i = 0; i < cnv_optimizer_get_n_slots (optimizer); i++)
+    g_ptr_array_add (backup->slots,
+                     g_new (float,
+                            cnv_optimizer_get_slot (optimizer, i)->value->size));
+}
+
+static void
+backup_clear (Backup *backup)
+{
+  g_clear_pointer (&backup->params, g_ptr_array_unref);
+  g_clear_pointer (&backup->slots, g_ptr_array_unref);
+}
+
+static void
+backup_copy (Backup       *backup,
+             CnvModel     *model,
+             CnvOptimizer *optimizer,
+             gboolean      restore)
+{
+  for (guint i = 0; i < backup->params->len; i++)
+    {
+      CnvTensor *value = cnv_model_get_param (model, i)->value;
+      float *saved = g_ptr_array_index (backup->params, i);
+
+      if (restore)
+        memcpy (value->data, saved, value->size * sizeof (float));
+      else
+        memcpy (saved, value->data, value->size * sizeof (float));
+    }
+
+  for (guint i = 0; i < backup->slots->len; i++)
+    {
+      CnvTensor *value = cnv_optimizer_get_slot (optimizer, i)->value;
+      float *saved = g_ptr_array_index (backup->slots, i);
+
+      if (restore)
+        memcpy (value->data, saved, value->size * sizeof (float));
+      else
+        memcpy (saved, value->data, value->size * sizeof (float));
+    }
+
+  if (restore)
+    cnv_optimizer_set_step (optimizer, backup->step);
+  else
+    backup->step = cnv_optimizer_get_step (optimizer);
+}
+
+static gboolean
+params_finite (const CnvModel *model)
+{
+  for (guint i = 0; i < cnv_model_get_n_params (model); i++)
+    {
+      const CnvTensor *value = cnv_model_get_param (model, i)->value;
+
+      for (gsize k = 0; k < value->size; k++)
+        if (!isfinite (value->data[k]))
+          return FALSE;
+    }
+
+  return TRUE;
+}
+
+static gboolean
+check_train_config (const CnvClassifier  *classifier,
+                    const CnvDataset     *dataset,
+                    const CnvTrainConfig *config,
+                    GError              **error)
+{
+  const CnvModelSpec *spec = cnv_model_get_spec (classifier->model);
+  g_autoptr(GError) local_error = NULL;
+
+  if (!cnv_classifier_check (classifier, error))
+    return FALSE;
+
+  if (!dataset_fits (classifier, dataset))
+    {
+      g_set_error (error, CNV_TRAIN_ERROR, CNV_TRAIN_ERROR_INVALID,
+                   _("The images of “%s” were prepared at %d×%d with %d "
+                     "channel(s) but the model’s input is %d×%d with %d "
+                     "channel(s); load the folder with the model’s "
+                     "preprocessing."),
+                   dataset->folder != NULL ? dataset->folder : "",
+                   dataset->width, dataset->height, dataset->channels,
+                   spec->width, spec->height, spec->channels);
+      return FALSE;
+    }
+
+  if (config->batch_size == 0)
+    {
+      g_set_error (error, CNV_TRAIN_ERROR, CNV_TRAIN_ERROR_INVALID,
+                   _("The batch size is 0; use at least 1."));
+      return FALSE;
+    }
+
+  if (!(config->val_split >= 0.0 && config->val_split < 1.0))
+    {
+      g_set_error (error, CNV_TRAIN_ERROR, CNV_TRAIN_ERROR_INVALID,
+                   _("The validation split is %g; use a fraction of at "
+                     "least 0 and below 1."), config->val_split);
+      return FALSE;
+    }
+
+  if (!cnv_optimizer_config_validate (&config->optimizer, &local_error))
+    {
+      g_set_error_literal (error, CNV_TRAIN_ERROR, CNV_TRAIN_ERROR_INVALID,
+                           local_error->message);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+/* Keeps a resumable optimizer (same kind and the same slots) with new
+ * hyperparameters, or starts a fresh one. */
+static void
+prepare_optimizer (CnvClassifier            *classifier,
+                   const CnvOptimizerConfig *config)
+{
+  const CnvOptimizerConfig *old;
+
+  if (classifier->optimizer != NULL)
+    {
+      old = cnv_optimizer_get_config (classifier->optimizer);
+      if (old->kind == config->kind
+          && (config->kind == CNV_OPTIMIZER_ADAM
+              || (old->momentum != 0.0) == (config->momentum != 0.0)))
+        {
+          cnv_optimizer_set_config (classifier->optimizer, config);
+          return;
+        }
+
+      g_debug ("Replacing the %s optimizer by a new %s one",
+               cnv_optimizer_kind_to_string (old->kind),
+               cnv_optimizer_kind_to_string (config->kind));
+      g_clear_pointer (&classifier->optimizer, cnv_optimizer_free);
+    }
+
+  classifier->optimizer = cnv_optimizer_new (config, classifier->model);
+}
+
+static void
+store_dataset_summary (CnvClassifier    *classifier,
+                       const CnvDataset *dataset)
+{
+  for (guint i = 0; i < 2; i++)
+    {
+      g_free (classifier->class_names[i]);
+      classifier->class_names[i] = g_strdup (dataset->class_names[i]);
+      classifier->dataset_counts[i] = dataset->class_counts[i];
+    }
+
+  g_free (classifier->dataset_folder);
+  classifier->dataset_folder = g_strdup (dataset->folder);
+  g_free (classifier->dataset_fingerprint);
+  classifier->dataset_fingerprint = g_strdup (dataset->fingerprint);
+  classifier->dataset_skipped = dataset->skipped != NULL
+                                ? dataset->skipped->len
+                                : dataset->skipped_counts[0]
+                                  + dataset->skipped_counts[1];
+}
+
+/* Everything one run keeps across its batches. */
+typedef struct
+{
+  CnvClassifier        *classifier;
+  const CnvDataset     *dataset;
+  const CnvTrainConfig *config;
+  CnvTrainControl      *control;
+  CnvTrainProgressFunc  progress;
+  gpointer              user_data;
+
+  GArray               *train;       /* guint dataset indices */
+  GArray               *validation;
+  CnvTensor            *input;       /* [B, C, H, W] */
+  CnvTensor            *logits_grad; /* [B] */
+  guint8               *labels;      /* [B] */
+  const guint8        **pixels;      /* [B] */
+  guint                *order;       /* the epoch's shuffled train indices */
+  Backup                backup;
+
+  guint                 last_epoch;
+  gint64                run_start;
+  guint64               images_seen;
+} Run;
+
+static void
+run_clear (Run *run)
+{
+  g_clear_pointer (&run->train, g_array_unref);
+  g_clear_pointer (&run->validation, g_array_unref);
+  g_clear_pointer (&run->input, cnv_tensor_free);
+  g_clear_pointer (&run->logits_grad, cnv_tensor_free);
+  g_clear_pointer (&run->labels, g_free);
+  g_clear_pointer (&run->pixels, g_free);
+  g_clear_pointer (&run->order, g_free);
+  backup_clear (&run->backup);
+}
+
+static double
+seconds_since (gint64 start)
+{
+  return (double) (g_get_monotonic_time () - start) / G_USEC_PER_SEC;
+}
+
+static void
+set_not_finite_error (GError **error,
+                      guint    epoch,
+                      guint    batch,
+                      gboolean in_loss)
+{
+  if (in_loss)
+    g_set_error (error, CNV_TRAIN_ERROR, CNV_TRAIN_ERROR_NOT_FINITE,
+                 _("The training loss stopped being a finite number in "
+                   "epoch %u, batch %u; the weights from before the last "
+                   "step were kept.  Try a lower learning rate, or check "
+                   "that the images are scaled to small values."),
+                 epoch, batch);
+  else
+    g_set_error (error, CNV_TRAIN_ERROR, CNV_TRAIN_ERROR_NOT_FINITE,
+                 _("The weights stopped being finite numbers in epoch %u, "
+                   "batch %u; the weights from before that step were "
+                   "kept.  Try a lower learning rate, or check that the "
+                   "images are scaled to small values."),
+                 epoch, batch);
+}
+
+/* One epoch.  Returns FALSE with error on a non-finite loss; sets
+ * *stopped when a stop request ended it early. */
+static gboolean
+run_epoch (Run       *run,
+           guint      epoch,
+           gboolean  *stopped,
+           GError   **error)
+{
+  CnvClassifier *classifier = run->classifier;
+  CnvModel *model = classifier->model;
+  CnvOptimizer *optimizer = classifier->optimizer;
+  const CnvDataset *dataset = run->dataset;
+  guint batch_size = run->config->batch_size;
+  guint n_train = run->train->len;
+  guint n_batches = (n_train + batch_size - 1) / batch_size;
+  gint64 epoch_start = g_get_monotonic_time ();
+  double loss_sum = 0.0;
+  guint correct = 0;
+  guint seen = 0;
+  CnvRng shuffle_rng;
+  CnvRng dropout_rng;
+  CnvEpochRecord record = { 0 };
+  CnvTrainProgress progress = { 0 };
+
+  /* order [n_train] <- train indices in the order of epoch e */
+  memcpy (run->order, run->train->data, n_train * sizeof (guint));
+  cnv_rng_init_stream (&shuffle_rng, classifier->seed, SHUFFLE_STREAM + epoch);
+  cnv_rng_shuffle (&shuffle_rng, run->order, n_train);
+  cnv_rng_init_stream (&dropout_rng, classifier->seed,
+                       DROPOUT_STREAM + epoch);
+
+  for (guint batch = 1; batch <= n_batches; batch++)
+    {
+      guint first = (batch - 1) * batch_size;
+      guint count = MIN (batch_size, n_train - first);
+      CnvTensor input = batch_view (run->input, (int) count);
+      CnvTensor grad = batch_view (run->logits_grad, (int) count);
+      const CnvTensor *logits;
+      double loss;
+
+      if (run->control != NULL && g_atomic_int_get (&run->control->stop))
+        {
+          *stopped = TRUE;
+          return TRUE;
+        }
+
+      for (guint i = 0; i < count; i++)
+        {
+          guint index = run->order[first + i];
+
+          run->pixels[i] = cnv_dataset_get_pixels (dataset, index);
+          run->labels[i] = dataset->labels[index];
+        }
+      fill_input (&classifier->preprocessing, run->pixels, count, &input);
+
+      /* logits [count] <- model (input [count, C, H, W]), training */
+      logits = cnv_model_forward (model, &input, TRUE, &dropout_rng);
+
+      /* grad [count] = d mean-BCE / d logits */
+      loss = cnv_bce_with_logits (logits->data, run->labels, NULL, count,
+                                  grad.data);
+      if (!isfinite (loss))
+        {
+          /* The backup holds the state from before the last step (or
+           * from the start of the run, before its first step). */
+          backup_copy (&run->backup, model, optimizer, TRUE);
+          set_not_finite_error (error, epoch, batch, TRUE);
+          return FALSE;
+        }
+
+      for (guint i = 0; i < count; i++)
+        if ((cnv_sigmoid (logits->data[i]) >= classifier->threshold)
+            == (run->labels[i] != 0))
+          correct++;
+
+      cnv_model_zero_grad (model);
+      cnv_model_backward (model, &grad, NULL);
+
+      backup_copy (&run->backup, model, optimizer, FALSE);
+      cnv_optimizer_step (optimizer, model);
+      if (!params_finite (model))
+        {
+          backup_copy (&run->backup, model, optimizer, TRUE);
+          set_not_finite_error (error, epoch, batch, FALSE);
+          return FALSE;
+        }
+
+      loss_sum += loss * count;
+      seen += count;
+      run->images_seen += count;
+
+      if (run->progress != NULL)
+        {
+          double elapsed = seconds_since (run->run_start);
+
+          progress.kind = CNV_TRAIN_PROGRESS_BATCH;
+          progress.epoch = epoch;
+          progress.last_epoch = run->last_epoch;
+          progress.batch = batch;
+          progress.n_batches = n_batches;
+          progress.step = cnv_optimizer_get_step (optimizer);
+          progress.batch_loss = loss;
+          progress.running_loss = loss_sum / seen;
+          progress.running_accuracy = (double) correct / seen;
+          progress.elapsed = elapsed;
+          progress.images_per_second = elapsed > 0.0
+                                       ? run->images_seen / elapsed : 0.0;
+          run->progress (&progress, run->user_data);
+        }
+    }
+
+  record.epoch = epoch;
+  record.step = cnv_optimizer_get_step (optimizer);
+  record.learning_rate = cnv_optimizer_get_config (optimizer)->learning_rate;
+  record.train_loss = seen > 0 ? loss_sum / seen : 0.0;
+  record.train_accuracy = seen > 0 ? (double) correct / seen : 0.0;
+  if (run->validation->len > 0)
+    cnv_classifier_evaluate (classifier, dataset, run->validation,
+                             &record.validation);
+  else
+    cnv_metrics_compute (NULL, NULL, 0, classifier->threshold,
+                         &record.validation);
+  record.seconds = seconds_since (epoch_start);
+  g_array_append_val (classifier->history, record);
+
+  if (run->progress != NULL)
+    {
+      double elapsed = seconds_since (run->run_start);
+
+      progress.kind = CNV_TRAIN_PROGRESS_EPOCH;
+      progress.epoch = epoch;
+      progress.last_epoch = run->last_epoch;
+      progress.batch = n_batches;
+      progress.n_batches = n_batches;
+      progress.step = record.step;
+      progress.running_loss = record.train_loss;
+      progress.running_accuracy = record.train_accuracy;
+      progress.elapsed = elapsed;
+      progress.images_per_second = elapsed > 0.0
+                                   ? run->images_seen / elapsed : 0.0;
+      progress.record = &g_array_index (classifier->history, CnvEpochRecord,
+                                        classifier->history->len - 1);
+      run->progress (&progress, run->user_data);
+    }
+
+  return TRUE;
+}
+
+gboolean
+cnv_classifier_train (CnvClassifier        *classifier,
+                      const CnvDataset     *dataset,
+                      const CnvTrainConfig *config,
+                      CnvTrainControl      *control,
+                      CnvTrainProgressFunc  progress,
+                      gpointer              user_data,
+                      GError              **error)
+{
+  const CnvModelSpec *spec;
+  Run run = { 0 };
+  guint first_epoch;
+  gboolean ok = TRUE;
+  gboolean stopped = FALSE;
+
+  g_return_val_if_fail (classifier != NULL, FALSE);
+  g_return_val_if_fail (dataset != NULL, FALSE);
+  g_return_val_if_fail (config != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!check_train_config (classifier, dataset, config, error))
+    return FALSE;
+
+  if (config->threads > 0)
+    cnv_set_threads (config->threads);
+  if (classifier->seed == 0)
+    classifier->seed = config->seed;
+
+  run.classifier = classifier;
+  run.dataset = dataset;
+  run.config = config;
+  run.control = control;
+  run.progress = progress;
+  run.user_data = user_data;
+
+  /* The same seed gives the same split on every run. */
+  cnv_dataset_split (dataset, config->val_split, classifier->seed,
+                     &run.train, &run.validation);
+  if (run.train->len == 0)
+    {
+      g_set_error (error, CNV_TRAIN_ERROR, CNV_TRAIN_ERROR_INVALID,
+                   _("No images of “%s” are left for training after the "
+                     "validation split of %g; add images or lower the "
+                     "split."),
+                   dataset->folder != NULL ? dataset->folder : "",
+                   config->val_split);
+      run_clear (&run);
+      return FALSE;
+    }
+
+  prepare_optimizer (classifier, &config->optimizer);
+  store_dataset_summary (classifier, dataset);
+  classifier->batch_size = config->batch_size;
+  classifier->val_split = config->val_split;
+
+  spec = cnv_model_get_spec (classifier->model);
+  run.input = cnv_tensor_new_4d ((int) config->batch_size, spec->channels,
+                                 spec->height, spec->width);
+  run.logits_grad = cnv_tensor_new_1d ((int) config->batch_size);
+  run.labels = g_new0 (guint8, config->batch_size);
+  run.pixels = g_new0 (const guint8 *, config->batch_size);
+  run.order = g_new (guint, run.train->len);
+  backup_init (&run.backup, classifier->model, classifier->optimizer);
+  backup_copy (&run.backup, classifier->model, classifier->optimizer, FALSE);
+
+  first_epoch = classifier->history->len + 1;
+  run.last_epoch = classifier->history->len + config->epochs;
+  run.run_start = g_get_monotonic_time ();
+
+  for (guint epoch = first_epoch; ok && !stopped && epoch <= run.last_epoch;
+       epoch++)
+    ok = run_epoch (&run, epoch, &stopped, error);
+
+  if (stopped)
+    g_debug ("Training stopped at step %" G_GINT64_FORMAT,
+             cnv_optimizer_get_step (classifier->optimizer));
+
+  run_clear (&run);
+  return ok;
+}

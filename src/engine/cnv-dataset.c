@@ -340,7 +340,8 @@ decode_worker (gpointer data)
 }
 
 /* Decodes every entry into its slot with up to cnv_get_threads () workers.
- * Progress is reported from the calling thread. */
+ * Progress is reported from the calling thread, always ending with the
+ * final count. */
 static void
 decode_all (Work                   *work,
             CnvDatasetProgressFunc  progress,
@@ -348,6 +349,8 @@ decode_all (Work                   *work,
 {
   g_autoptr(GPtrArray) threads = g_ptr_array_new ();
   guint n_threads = (guint) MAX (1, cnv_get_threads ());
+  /* About 250 reports for a large folder, one per file for a small one. */
+  guint step = MAX (work->n_entries / 250, 1);
   guint reported = 0;
 
   n_threads = MIN (n_threads, MAX (work->n_entries, 1));
@@ -361,7 +364,7 @@ decode_all (Work                   *work,
     {
       guint done;
 
-      while (work->done == reported && work->running > 0)
+      while (work->done - reported < step && work->running > 0)
         g_cond_wait (&work->cond, &work->mutex);
       done = work->done;
 

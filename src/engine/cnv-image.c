@@ -595,7 +595,14 @@ decode (const guint8 *data,
   gboolean ok = TRUE;
   GdkPixbuf *pixbuf;
 
-  loader = gdk_pixbuf_loader_new ();
+  /* The two common formats skip gdk-pixbuf's content sniffing, which costs
+   * more than decoding a small image. */
+  if (is_png (data, size))
+    loader = gdk_pixbuf_loader_new_with_type ("png", NULL);
+  else if (is_jpeg (data, size))
+    loader = gdk_pixbuf_loader_new_with_type ("jpeg", NULL);
+  if (loader == NULL)
+    loader = gdk_pixbuf_loader_new ();
   g_signal_connect (loader, "size-prepared", G_CALLBACK (size_prepared_cb),
                     &check);
 

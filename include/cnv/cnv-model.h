@@ -171,6 +171,10 @@ const CnvTensor    *cnv_model_forward         (CnvModel           *model,
  * [N, F] (borrowed).  This is what the feature-map views show. */
 const CnvTensor    *cnv_model_get_activation  (const CnvModel     *model,
                                                guint               layer);
+/* d loss / d output of layer `layer` from the last backward, shaped like
+ * its activation (borrowed).  Grad-CAM weighs feature maps with it. */
+const CnvTensor    *cnv_model_get_activation_grad (const CnvModel *model,
+                                                   guint           layer);
 /* Sets every gradient to zero. */
 void                cnv_model_zero_grad       (CnvModel           *model);
 /* Accumulates parameter gradients for d loss / d logits [N] after a

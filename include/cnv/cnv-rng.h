@@ -33,5 +33,10 @@ guint32  cnv_rng_below     (CnvRng  *rng,
 void     cnv_rng_shuffle   (CnvRng  *rng,
                             guint   *items,
                             guint    n_items);
+/* Fills values with floats uniform in [0, 1), 24 random bits each (one
+ * draw per value; used for dropout masks). */
+void     cnv_rng_fill_uniform (CnvRng *rng,
+                               float  *values,
+                               gsize   n_values);
 
 G_END_DECLS

@@ -1,2 +1,1077 @@
-/* cnv-layers.c — being written. */
-#include "cnv.h"
+/* cnv-layers.c — forward and backward passes of every layer kind
+ *
+ * All activations are NCHW float32 (flat ones [N, F]).  The one idea that
+ * makes the convolution fast: unfold the input patches of a block of images
+ * into one matrix (im2col), so that the forward pass, the weight gradient
+ * and the input gradient are each a single large sgemm; the input gradient
+ * folds the patch matrix back with col2im.  When the whole batch fits in
+ * one block, the patches unfolded by the forward pass are reused by the
+ * backward pass.  Every other kind is a plain loop over contiguous memory.
+ *
+ * Padding "same" follows TensorFlow and PyTorch: the output is
+ * ceil (in / stride) and the total padding is split with the extra row or
+ * column at the bottom or right.  Max pooling ignores padded cells and
+ * keeps the first maximum on ties; average pooling counts padded cells as
+ * zeros and always divides by the window area, like PyTorch's
+ * count_include_pad=True.  Batch-norm normalises per channel over N, H, W
+ * (per feature over N after flatten), with the biased batch variance, and
+ * moves its running variance with the unbiased one, as PyTorch does.
+ */
+#define G_LOG_DOMAIN "cnv-layers"
+
+#include <cblas.h>
+#include <math.h>
+#include <string.h>
+
+#include "cnv-layers-private.h"
+
+/* gcc -O2 vectorises a loop of fixed length 8 but not one of unknown
+ * length, so element-wise loops run in blocks of 8 and then a tail.  The
+ * pointers they touch are restrict-qualified so no alias check is needed. */
+#define BLOCKED_LOOP(i, n, statement)                                    \
+  G_STMT_START                                                           \
+  {                                                                      \
+    gsize i##_start = 0;                                                 \
+    for (; i##_start + 8 <= (n); i##_start += 8)                         \
+      for (gsize i = i##_start; i < i##_start + 8; i++)                  \
+        statement;                                                       \
+    for (gsize i = i##_start; i < (n); i++)                              \
+      statement;                                                         \
+  }                                                                      \
+  G_STMT_END
+
+/* Upper bound on one conv layer's patch matrix, in floats (32 MiB). */
+#define COLS_BUDGET (8 * 1024 * 1024)
+
+static inline gsize
+shape_size (const CnvShape *shape)
+{
+  return (gsize) shape->channels * (gsize) shape->height
+         * (gsize) shape->width;
+}
+
+static int
+same_padding_before (int in,
+                     int out,
+                     int kernel,
+                     int stride)
+{
+  int total = MAX ((out - 1) * stride + kernel - in, 0);
+
+  return total / 2;
+}
+
+void
+cnv_layer_init (CnvLayer           *layer,
+                const CnvLayerSpec *spec,
+                const CnvShape     *in,
+                const CnvShape     *out)
+{
+  memset (layer, 0, sizeof *layer);
+  layer->spec = spec;
+  layer->in = *in;
+  layer->out = *out;
+
+  if (spec->padding == CNV_PADDING_SAME
+      && (spec->kind == CNV_LAYER_CONV2D || spec->kind == CNV_LAYER_MAX_POOL
+          || spec->kind == CNV_LAYER_AVG_POOL))
+    {
+      layer->pad_top = same_padding_before (in->height, out->height,
+                                            spec->kernel[0], spec->stride[0]);
+      layer->pad_left = same_padding_before (in->width, out->width,
+                                             spec->kernel[1], spec->stride[1]);
+    }
+}
+
+static void
+free_caches (CnvLayer *layer)
+{
+  g_clear_pointer (&layer->cols, g_free);
+  g_clear_pointer (&layer->block, g_free);
+  g_clear_pointer (&layer->argmax, g_free);
+  g_clear_pointer (&layer->mask, g_free);
+  g_clear_pointer (&layer->mean, g_free);
+  g_clear_pointer (&layer->invstd, g_free);
+  layer->cols_hold_batch = FALSE;
+  layer->batch = 0;
+}
+
+void
+cnv_layer_clear (CnvLayer *layer)
+{
+  free_caches (layer);
+}
+
+void
+cnv_layer_prepare (CnvLayer *layer,
+                   int       n)
+{
+  const CnvLayerSpec *spec = layer->spec;
+  gsize out_size = shape_size (&layer->out);
+
+  if (layer->batch == n)
+    return;
+
+  free_caches (layer);
+  layer->batch = n;
+
+  switch (spec->kind)
+    {
+    case CNV_LAYER_CONV2D:
+      {
+        gsize k = (gsize) layer->in.channels * (gsize) spec->kernel[0]
+                  * (gsize) spec->kernel[1];
+        gsize p = (gsize) layer->out.height * (gsize) layer->out.width;
+        gsize per_image = MAX (k, (gsize) spec->filters) * p;
+
+        layer->chunk = (int) CLAMP (COLS_BUDGET / per_image, 1, (gsize) n);
+        layer->cols = g_new (float, k * p * (gsize) layer->chunk);
+        layer->block = g_new (float, (gsize) spec->filters * p
+                                     * (gsize) layer->chunk);
+      }
+      break;
+
+    case CNV_LAYER_MAX_POOL:
+      layer->argmax = g_new (int, out_size * (gsize) n);
+      break;
+
+    case CNV_LAYER_DROPOUT:
+      layer->mask = g_new (float, out_size * (gsize) n);
+      break;
+
+    case CNV_LAYER_BATCH_NORM:
+      layer->mean = g_new0 (float, layer->in.channels);
+      layer->invstd = g_new0 (float, layer->in.channels);
+      break;
+
+    case CNV_LAYER_AVG_POOL:
+    case CNV_LAYER_GLOBAL_AVG_POOL:
+    case CNV_LAYER_FLATTEN:
+    case CNV_LAYER_DENSE:
+    case CNV_LAYER_RELU:
+    case CNV_LAYER_LEAKY_RELU:
+    case CNV_LAYER_SIGMOID:
+    case CNV_LAYER_TANH:
+    case CNV_N_LAYER_KINDS:
+    default:
+      break;
+    }
+}
+
+/* Convolution */
+
+typedef struct
+{
+  int channels, height, width;     /* input plane */
+  int kh, kw, sh, sw;
+  int pad_top, pad_left;
+  int out_h, out_w;
+} Geometry;
+
+static Geometry
+layer_geometry (const CnvLayer *layer)
+{
+  Geometry g;
+
+  g.channels = layer->in.channels;
+  g.height = layer->in.height;
+  g.width = layer->in.width;
+  g.kh = layer->spec->kernel[0];
+  g.kw = layer->spec->kernel[1];
+  g.sh = layer->spec->stride[0];
+  g.sw = layer->spec->stride[1];
+  g.pad_top = layer->pad_top;
+  g.pad_left = layer->pad_left;
+  g.out_h = layer->out.height;
+  g.out_w = layer->out.width;
+
+  return g;
+}
+
+/* The output columns [lo, hi) whose input column ow * sw - pad + kj lies
+ * inside [0, width). */
+static inline void
+valid_columns (const Geometry *g,
+               int             kj,
+               int            *lo,
+               int            *hi)
+{
+  int first = g->pad_left - kj;
+  int end = g->width + g->pad_left - kj;
+
+  *lo = first <= 0 ? 0 : (first + g->sw - 1) / g->sw;
+  *hi = end <= 0 ? 0 : (end + g->sw - 1) / g->sw;
+  *hi = MIN (*hi, g->out_w);
+  *lo = MIN (*lo, *hi);
+}
+
+static inline void
+add_row (float *restrict       dst,
+         const float *restrict src,
+         gsize                 n)
+{
+  BLOCKED_LOOP (i, n, dst[i] += src[i]);
+}
+
+/* Either copies patches out of the images into cols (im2col) or, with
+ * fold TRUE, adds cols back into the images (col2im).  cols is
+ * [C*KH*KW, n_images*OH*OW]; column img*OH*OW + oh*OW + ow. */
+static void
+unfold_patches (const Geometry *g,
+                float          *images,
+                int             n_images,
+                float          *cols,
+                gboolean        fold)
+{
+  gsize plane = (gsize) g->height * (gsize) g->width;
+  gsize p = (gsize) g->out_h * (gsize) g->out_w;
+  gsize row_stride = p * (gsize) n_images;
+
+  for (int c = 0; c < g->channels; c++)
+    for (int ki = 0; ki < g->kh; ki++)
+      for (int kj = 0; kj < g->kw; kj++)
+        {
+          gsize row = ((gsize) c * g->kh + ki) * g->kw + kj;
+          float *dst_row = cols + row * row_stride;
+          int lo, hi;
+
+          valid_columns (g, kj, &lo, &hi);
+
+          for (int img = 0; img < n_images; img++)
+            {
+              float *src = images + ((gsize) img * g->channels + c) * plane;
+
+              for (int oh = 0; oh < g->out_h; oh++)
+                {
+                  int ih = oh * g->sh - g->pad_top + ki;
+                  float *d = dst_row + img * p + (gsize) oh * g->out_w;
+                  float *s;
+
+                  if (ih < 0 || ih >= g->height)
+                    {
+                      if (!fold)
+                        memset (d, 0, sizeof (float) * g->out_w);
+                      continue;
+                    }
+
+                  s = src + (gsize) ih * g->width - g->pad_left + kj;
+
+                  if (fold && g->sw == 1)
+                    {
+                      add_row (s + lo, d + lo, (gsize) (hi - lo));
+                      continue;
+                    }
+                  if (fold)
+                    {
+                      for (int ow = lo; ow < hi; ow++)
+                        s[ow * g->sw] += d[ow];
+                      continue;
+                    }
+
+                  for (int ow = 0; ow < lo; ow++)
+                    d[ow] = 0.0f;
+                  if (g->sw == 1)
+                    memcpy (d + lo, s + lo, sizeof (float) * (gsize) (hi - lo));
+                  else
+                    for (int ow = lo; ow < hi; ow++)
+                      d[ow] = s[ow * g->sw];
+                  for (int ow = hi; ow < g->out_w; ow++)
+                    d[ow] = 0.0f;
+                }
+            }
+        }
+}
+
+static void
+conv_forward (CnvLayer        *layer,
+              const CnvTensor *in,
+              CnvTensor       *out,
+              gboolean         training)
+{
+  Geometry g = layer_geometry (layer);
+  int n = in->shape[0];
+  int filters = layer->spec->filters;
+  int k = g.channels * g.kh * g.kw;
+  gsize p = (gsize) g.out_h * (gsize) g.out_w;
+  gsize in_size = shape_size (&layer->in);
+  const float *weight = layer->weight->value->data;
+  const float *bias = layer->bias->value->data;
+
+  for (int start = 0; start < n; start += layer->chunk)
+    {
+      int count = MIN (layer->chunk, n - start);
+      int cols_n = (int) ((gsize) count * p);
+
+      /* cols [C*KH*KW, count*OH*OW] <- input [count, C, H, W] */
+      unfold_patches (&g, in->data + (gsize) start * in_size, count,
+                      layer->cols, FALSE);
+
+      /* block [F, count*OH*OW] = weight [F, C*KH*KW] · cols */
+      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans,
+                   filters, cols_n, k,
+                   1.0f, weight, k, layer->cols, cols_n,
+                   0.0f, layer->block, cols_n);
+
+      /* out [count, F, OH*OW] <- block + bias [F] */
+      for (int img = 0; img < count; img++)
+        for (int f = 0; f < filters; f++)
+          {
+            const float *restrict src = layer->block + (gsize) f * cols_n
+                                        + img * p;
+            float *restrict dst = out->data
+                                  + ((gsize) (start + img) * filters + f) * p;
+            float b = bias[f];
+
+            BLOCKED_LOOP (i, p, dst[i] = src[i] + b);
+          }
+    }
+
+  layer->cols_hold_batch = training && layer->chunk >= n;
+}
+
+static void
+conv_backward (CnvLayer        *layer,
+               const CnvTensor *in,
+               const CnvTensor *out_grad,
+               CnvTensor       *in_grad)
+{
+  Geometry g = layer_geometry (layer);
+  int n = in->shape[0];
+  int filters = layer->spec->filters;
+  int k = g.channels * g.kh * g.kw;
+  gsize p = (gsize) g.out_h * (gsize) g.out_w;
+  gsize in_size = shape_size (&layer->in);
+  const float *weight = layer->weight->value->data;
+  float *weight_grad = layer->weight->grad->data;
+  float *bias_grad = layer->bias->grad->data;
+
+  if (in_grad != NULL)
+    cnv_tensor_zero (in_grad);
+
+  for (int start = 0; start < n; start += layer->chunk)
+    {
+      int count = MIN (layer->chunk, n - start);
+      int cols_n = (int) ((gsize) count * p);
+
+      if (!layer->cols_hold_batch)
+        unfold_patches (&g, in->data + (gsize) start * in_size, count,
+                        layer->cols, FALSE);
+
+      /* block [F, count*OH*OW] <- out_grad [count, F, OH*OW] */
+      for (int img = 0; img < count; img++)
+        for (int f = 0; f < filters; f++)
+          memcpy (layer->block + (gsize) f * cols_n + img * p,
+                  out_grad->data + ((gsize) (start + img) * filters + f) * p,
+                  sizeof (float) * p);
+
+      /* bias_grad [F] += sum over columns of block */
+      for (int f = 0; f < filters; f++)
+        {
+          const float *row = layer->block + (gsize) f * cols_n;
+          float sum = 0.0f;
+
+          for (int i = 0; i < cols_n; i++)
+            sum += row[i];
+          bias_grad[f] += sum;
+        }
+
+      /* weight_grad [F, C*KH*KW] += block · cols^T */
+      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans,
+                   filters, k, cols_n,
+                   1.0f, layer->block, cols_n, layer->cols, cols_n,
+                   1.0f, weight_grad, k);
+
+      if (in_grad == NULL)
+        continue;
+
+      /* cols [C*KH*KW, count*OH*OW] = weight^T · block (reuses the
+       * buffer: the patches are no longer needed) */
+      cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans,
+                   k, cols_n, filters,
+                   1.0f, weight, k, layer->block, cols_n,
+                   0.0f, layer->cols, cols_n);
+      layer->cols_hold_batch = FALSE;
+
+      /* in_grad [count, C, H, W] += col2im (cols) */
+      unfold_patches (&g, in_grad->data + (gsize) start * in_size, count,
+                      layer->cols, TRUE);
+    }
+}
+
+/* Pooling */
+
+/* The common 2×2, stride 2, unpadded case without any bounds checks;
+ * the comparisons keep the first maximum in row-major order. */
+static void
+max_pool_2x2 (const Geometry *g,
+              gsize           planes,
+              const float    *in,
+              float          *out,
+              int            *argmax)
+{
+  gsize in_plane = (gsize) g->height * g->width;
+  gsize out_plane = (gsize) g->out_h * g->out_w;
+
+  for (gsize pl = 0; pl < planes; pl++)
+    {
+      const float *src = in + pl * in_plane;
+      float *dst = out + pl * out_plane;
+      int *arg = argmax + pl * out_plane;
+
+      for (int oh = 0; oh < g->out_h; oh++)
+        {
+          const float *top = src + (gsize) (2 * oh) * g->width;
+          const float *bottom = top + g->width;
+          int base = 2 * oh * g->width;
+
+          for (int ow = 0; ow < g->out_w; ow++)
+            {
+              float best = top[2 * ow];
+              int index = base + 2 * ow;
+
+              if (top[2 * ow + 1] > best)
+                {
+                  best = top[2 * ow + 1];
+                  index = base + 2 * ow + 1;
+                }
+              if (bottom[2 * ow] > best)
+                {
+                  best = bottom[2 * ow];
+                  index = base + g->width + 2 * ow;
+                }
+              if (bottom[2 * ow + 1] > best)
+                {
+                  best = bottom[2 * ow + 1];
+                  index = base + g->width + 2 * ow + 1;
+                }
+
+              dst[oh * g->out_w + ow] = best;
+              arg[oh * g->out_w + ow] = index;
+            }
+        }
+    }
+}
+
+static void
+max_pool_forward (CnvLayer        *layer,
+                  const CnvTensor *in,
+                  CnvTensor       *out)
+{
+  Geometry g = layer_geometry (layer);
+  gsize planes = (gsize) in->shape[0] * (gsize) g.channels;
+  gsize in_plane = (gsize) g.height * g.width;
+  gsize out_plane = (gsize) g.out_h * g.out_w;
+
+  if (g.kh == 2 && g.kw == 2 && g.sh == 2 && g.sw == 2
+      && g.pad_top == 0 && g.pad_left == 0)
+    {
+      max_pool_2x2 (&g, planes, in->data, out->data, layer->argmax);
+      return;
+    }
+
+  for (gsize pl = 0; pl < planes; pl++)
+    {
+      const float *src = in->data + pl * in_plane;
+      float *dst = out->data + pl * out_plane;
+      int *arg = layer->argmax + pl * out_plane;
+
+      for (int oh = 0; oh < g.out_h; oh++)
+        {
+          int h0 = oh * g.sh - g.pad_top;
+          int h_lo = MAX (h0, 0);
+          int h_hi = MIN (h0 + g.kh, g.height);
+
+          for (int ow = 0; ow < g.out_w; ow++)
+            {
+              int w0 = ow * g.sw - g.pad_left;
+              int w_lo = MAX (w0, 0);
+              int w_hi = MIN (w0 + g.kw, g.width);
+              float best = -INFINITY;
+              int best_index = -1;
+
+              /* Strictly greater: the first maximum wins ties. */
+              for (int h = h_lo; h < h_hi; h++)
+                for (int w = w_lo; w < w_hi; w++)
+                  {
+                    float v = src[h * g.width + w];
+
+                    if (v > best || best_index < 0)
+                      {
+                        best = v;
+                        best_index = h * g.width + w;
+                      }
+                  }
+
+              dst[oh * g.out_w + ow] = best_index < 0 ? 0.0f : best;
+              arg[oh * g.out_w + ow] = best_index;
+            }
+        }
+    }
+}
+
+static void
+max_pool_backward (CnvLayer        *layer,
+                   const CnvTensor *out_grad,
+                   CnvTensor       *in_grad)
+{
+  gsize planes = (gsize) out_grad->shape[0] * (gsize) layer->in.channels;
+  gsize in_plane = (gsize) layer->in.height * layer->in.width;
+  gsize out_plane = (gsize) layer->out.height * layer->out.width;
+
+  cnv_tensor_zero (in_grad);
+
+  for (gsize pl = 0; pl < planes; pl++)
+    {
+      const float *dy = out_grad->data + pl * out_plane;
+      const int *arg = layer->argmax + pl * out_plane;
+      float *dx = in_grad->data + pl * in_plane;
+
+      for (gsize i = 0; i < out_plane; i++)
+        if (arg[i] >= 0)
+          dx[arg[i]] += dy[i];
+    }
+}
+
+/* With fold FALSE: out = window sums / area.  With fold TRUE: spreads
+ * out_grad / area back over each window into in_grad. */
+static void
+avg_pool_run (CnvLayer *layer,
+              float    *in,
+              float    *out,
+              int       n,
+              gboolean  fold)
+{
+  Geometry g = layer_geometry (layer);
+  gsize planes = (gsize) n * (gsize) g.channels;
+  gsize in_plane = (gsize) g.height * g.width;
+  gsize out_plane = (gsize) g.out_h * g.out_w;
+  float scale = 1.0f / (float) (g.kh * g.kw);
+
+  for (gsize pl = 0; pl < planes; pl++)
+    {
+      float *x = in + pl * in_plane;
+      float *y = out + pl * out_plane;
+
+      for (int oh = 0; oh < g.out_h; oh++)
+        {
+          int h0 = oh * g.sh - g.pad_top;
+          int h_lo = MAX (h0, 0);
+          int h_hi = MIN (h0 + g.kh, g.height);
+
+          for (int ow = 0; ow < g.out_w; ow++)
+            {
+              int w0 = ow * g.sw - g.pad_left;
+              int w_lo = MAX (w0, 0);
+              int w_hi = MIN (w0 + g.kw, g.width);
+              float sum = 0.0f;
+              float share;
+
+              if (!fold)
+                {
+                  for (int h = h_lo; h < h_hi; h++)
+                    for (int w = w_lo; w < w_hi; w++)
+                      sum += x[h * g.width + w];
+                  y[oh * g.out_w + ow] = sum * scale;
+                  continue;
+                }
+
+              share = y[oh * g.out_w + ow] * scale;
+              for (int h = h_lo; h < h_hi; h++)
+                for (int w = w_lo; w < w_hi; w++)
+                  x[h * g.width + w] += share;
+            }
+        }
+    }
+}
+
+static void
+global_avg_pool_forward (CnvLayer        *layer,
+                         const CnvTensor *in,
+                         CnvTensor       *out)
+{
+  gsize planes = (gsize) in->shape[0] * (gsize) layer->in.channels;
+  gsize plane = (gsize) layer->in.height * layer->in.width;
+
+  for (gsize pl = 0; pl < planes; pl++)
+    {
+      const float *x = in->data + pl * plane;
+      float sum = 0.0f;
+
+      for (gsize i = 0; i < plane; i++)
+        sum += x[i];
+      out->data[pl] = sum / (float) plane;
+    }
+}
+
+static void
+global_avg_pool_backward (CnvLayer        *layer,
+                          const CnvTensor *out_grad,
+                          CnvTensor       *in_grad)
+{
+  gsize planes = (gsize) out_grad->shape[0] * (gsize) layer->in.channels;
+  gsize plane = (gsize) layer->in.height * layer->in.width;
+
+  for (gsize pl = 0; pl < planes; pl++)
+    {
+      float share = out_grad->data[pl] / (float) plane;
+      float *dx = in_grad->data + pl * plane;
+
+      for (gsize i = 0; i < plane; i++)
+        dx[i] = share;
+    }
+}
+
+/* Batch normalisation */
+
+static void
+batch_norm_forward (CnvLayer        *layer,
+                    const CnvTensor *in,
+                    CnvTensor       *out,
+                    gboolean         training)
+{
+  int n = in->shape[0];
+  int channels = layer->in.channels;
+  gsize plane = (gsize) layer->in.height * layer->in.width;
+  gsize count = (gsize) n * plane;
+  const float *gamma = layer->weight->value->data;
+  const float *beta = layer->bias->value->data;
+  float *running_mean = layer->running_mean->value->data;
+  float *running_var = layer->running_var->value->data;
+  float momentum = layer->spec->momentum;
+  float epsilon = layer->spec->epsilon;
+
+  layer->trained = training;
+
+  for (int c = 0; c < channels; c++)
+    {
+      float mean, invstd, scale, shift;
+
+      if (training)
+        {
+          double sum = 0.0;
+          double squares = 0.0;
+          double var;
+
+          for (int i = 0; i < n; i++)
+            {
+              const float *x = in->data + ((gsize) i * channels + c) * plane;
+
+              for (gsize j = 0; j < plane; j++)
+                sum += x[j];
+            }
+          mean = (float) (sum / (double) count);
+
+          for (int i = 0; i < n; i++)
+            {
+              const float *x = in->data + ((gsize) i * channels + c) * plane;
+
+              for (gsize j = 0; j < plane; j++)
+                {
+                  double d = (double) x[j] - mean;
+
+                  squares += d * d;
+                }
+            }
+          var = squares / (double) count;
+          invstd = (float) (1.0 / sqrt (var + epsilon));
+
+          /* running ← (1 − momentum) · running + momentum · batch, with
+           * the unbiased variance, as PyTorch does. */
+          running_mean[c] = (1.0f - momentum) * running_mean[c]
+                            + momentum * mean;
+          running_var[c] = (1.0f - momentum) * running_var[c]
+                           + momentum * (float) (count > 1
+                                                 ? squares / (double) (count - 1)
+                                                 : var);
+        }
+      else
+        {
+          mean = running_mean[c];
+          invstd = 1.0f / sqrtf (running_var[c] + epsilon);
+        }
+
+      layer->mean[c] = mean;
+      layer->invstd[c] = invstd;
+
+      /* y = gamma · (x − mean) · invstd + beta = scale · x + shift */
+      scale = gamma[c] * invstd;
+      shift = beta[c] - mean * scale;
+      for (int i = 0; i < n; i++)
+        {
+          gsize offset = ((gsize) i * channels + c) * plane;
+          const float *restrict x = in->data + offset;
+          float *restrict y = out->data + offset;
+
+          BLOCKED_LOOP (j, plane, y[j] = x[j] * scale + shift);
+        }
+    }
+}
+
+static void
+batch_norm_backward (CnvLayer        *layer,
+                     const CnvTensor *in,
+                     const CnvTensor *out_grad,
+                     CnvTensor       *in_grad)
+{
+  int n = in->shape[0];
+  int channels = layer->in.channels;
+  gsize plane = (gsize) layer->in.height * layer->in.width;
+  float count = (float) ((gsize) n * plane);
+  const float *gamma = layer->weight->value->data;
+  float *gamma_grad = layer->weight->grad->data;
+  float *beta_grad = layer->bias->grad->data;
+
+  for (int c = 0; c < channels; c++)
+    {
+      float mean = layer->mean[c];
+      float invstd = layer->invstd[c];
+      double sum_dy = 0.0;
+      double sum_dy_xhat = 0.0;
+      float a, b, k;
+
+      for (int i = 0; i < n; i++)
+        {
+          gsize offset = ((gsize) i * channels + c) * plane;
+          const float *x = in->data + offset;
+          const float *dy = out_grad->data + offset;
+
+          for (gsize j = 0; j < plane; j++)
+            {
+              sum_dy += dy[j];
+              sum_dy_xhat += dy[j] * (x[j] - mean) * invstd;
+            }
+        }
+
+      gamma_grad[c] += (float) sum_dy_xhat;
+      beta_grad[c] += (float) sum_dy;
+
+      if (in_grad == NULL)
+        continue;
+
+      /* Training: dx = gamma·invstd/M · (M·dy − Σdy − xhat·Σ(dy·xhat)).
+       * Inference: the statistics are constants, dx = gamma·invstd·dy.
+       * Both are dx = a·dy + b·(x − mean) + k. */
+      a = gamma[c] * invstd;
+      if (layer->trained)
+        {
+          b = -a * invstd * (float) sum_dy_xhat / count;
+          k = -a * (float) sum_dy / count;
+        }
+      else
+        {
+          b = 0.0f;
+          k = 0.0f;
+        }
+
+      for (int i = 0; i < n; i++)
+        {
+          gsize offset = ((gsize) i * channels + c) * plane;
+          const float *restrict x = in->data + offset;
+          const float *restrict dy = out_grad->data + offset;
+          float *restrict dx = in_grad->data + offset;
+
+          BLOCKED_LOOP (j, plane, dx[j] = a * dy[j] + b * (x[j] - mean) + k);
+        }
+    }
+}
+
+/* Dense */
+
+static void
+dense_forward (CnvLayer        *layer,
+               const CnvTensor *in,
+               CnvTensor       *out)
+{
+  int n = in->shape[0];
+  int in_features = (int) shape_size (&layer->in);
+  int units = layer->spec->units;
+  const float *bias = layer->bias->value->data;
+
+  /* out [N, units] <- bias */
+  for (int i = 0; i < n; i++)
+    memcpy (out->data + (gsize) i * units, bias, sizeof (float) * units);
+
+  /* out [N, units] += in [N, in] · weight^T [in, units] */
+  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans,
+               n, units, in_features,
+               1.0f, in->data, in_features,
+               layer->weight->value->data, in_features,
+               1.0f, out->data, units);
+}
+
+static void
+dense_backward (CnvLayer        *layer,
+                const CnvTensor *in,
+                const CnvTensor *out_grad,
+                CnvTensor       *in_grad)
+{
+  int n = in->shape[0];
+  int in_features = (int) shape_size (&layer->in);
+  int units = layer->spec->units;
+  float *bias_grad = layer->bias->grad->data;
+
+  /* bias_grad [units] += Σ_n out_grad [N, units] */
+  for (int i = 0; i < n; i++)
+    {
+      const float *dy = out_grad->data + (gsize) i * units;
+
+      for (int u = 0; u < units; u++)
+        bias_grad[u] += dy[u];
+    }
+
+  /* weight_grad [units, in] += out_grad^T [units, N] · in [N, in] */
+  cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans,
+               units, in_features, n,
+               1.0f, out_grad->data, units, in->data, in_features,
+               1.0f, layer->weight->grad->data, in_features);
+
+  if (in_grad == NULL)
+    return;
+
+  /* in_grad [N, in] = out_grad [N, units] · weight [units, in] */
+  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans,
+               n, in_features, units,
+               1.0f, out_grad->data, units,
+               layer->weight->value->data, in_features,
+               0.0f, in_grad->data, in_features);
+}
+
+/* Dropout and element-wise activations */
+
+static void
+dropout_forward (CnvLayer        *layer,
+                 const CnvTensor *in,
+                 CnvTensor       *out,
+                 gboolean         training,
+                 CnvRng          *rng)
+{
+  float rate = layer->spec->rate;
+  float keep_scale;
+
+  layer->trained = training && rate > 0.0f;
+  if (!layer->trained)
+    {
+      memcpy (out->data, in->data, sizeof (float) * in->size);
+      return;
+    }
+
+  /* Inverted dropout: kept values are scaled at training time so that
+   * inference is the identity. */
+  keep_scale = 1.0f / (1.0f - rate);
+  cnv_rng_fill_uniform (rng, layer->mask, in->size);
+  for (gsize i = 0; i < in->size; i++)
+    {
+      layer->mask[i] = layer->mask[i] >= rate ? keep_scale : 0.0f;
+      out->data[i] = in->data[i] * layer->mask[i];
+    }
+}
+
+static void
+activation_forward (CnvLayerKind     kind,
+                    float            slope,
+                    const CnvTensor *in,
+                    CnvTensor       *out)
+{
+  const float *restrict x = in->data;
+  float *restrict y = out->data;
+  gsize size = in->size;
+
+  switch (kind)
+    {
+    case CNV_LAYER_RELU:
+      BLOCKED_LOOP (i, size, y[i] = x[i] > 0.0f ? x[i] : 0.0f);
+      break;
+    case CNV_LAYER_LEAKY_RELU:
+      BLOCKED_LOOP (i, size, y[i] = x[i] > 0.0f ? x[i] : slope * x[i]);
+      break;
+    case CNV_LAYER_SIGMOID:
+      for (gsize i = 0; i < size; i++)
+        y[i] = 1.0f / (1.0f + expf (-x[i]));
+      break;
+    case CNV_LAYER_TANH:
+      for (gsize i = 0; i < size; i++)
+        y[i] = tanhf (x[i]);
+      break;
+    case CNV_LAYER_CONV2D:
+    case CNV_LAYER_MAX_POOL:
+    case CNV_LAYER_AVG_POOL:
+    case CNV_LAYER_GLOBAL_AVG_POOL:
+    case CNV_LAYER_BATCH_NORM:
+    case CNV_LAYER_DROPOUT:
+    case CNV_LAYER_FLATTEN:
+    case CNV_LAYER_DENSE:
+    case CNV_N_LAYER_KINDS:
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+static void
+activation_backward (CnvLayerKind     kind,
+                     float            slope,
+                     const CnvTensor *in,
+                     const CnvTensor *out,
+                     const CnvTensor *out_grad,
+                     CnvTensor       *in_grad)
+{
+  const float *restrict x = in->data;
+  const float *restrict y = out->data;
+  const float *restrict dy = out_grad->data;
+  float *restrict dx = in_grad->data;
+  gsize size = in->size;
+
+  switch (kind)
+    {
+    case CNV_LAYER_RELU:
+      BLOCKED_LOOP (i, size, dx[i] = x[i] > 0.0f ? dy[i] : 0.0f);
+      break;
+    case CNV_LAYER_LEAKY_RELU:
+      BLOCKED_LOOP (i, size, dx[i] = x[i] > 0.0f ? dy[i] : slope * dy[i]);
+      break;
+    case CNV_LAYER_SIGMOID:
+      BLOCKED_LOOP (i, size, dx[i] = dy[i] * y[i] * (1.0f - y[i]));
+      break;
+    case CNV_LAYER_TANH:
+      BLOCKED_LOOP (i, size, dx[i] = dy[i] * (1.0f - y[i] * y[i]));
+      break;
+    case CNV_LAYER_CONV2D:
+    case CNV_LAYER_MAX_POOL:
+    case CNV_LAYER_AVG_POOL:
+    case CNV_LAYER_GLOBAL_AVG_POOL:
+    case CNV_LAYER_BATCH_NORM:
+    case CNV_LAYER_DROPOUT:
+    case CNV_LAYER_FLATTEN:
+    case CNV_LAYER_DENSE:
+    case CNV_N_LAYER_KINDS:
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+/* Dispatch */
+
+void
+cnv_layer_forward (CnvLayer        *layer,
+                   const CnvTensor *in,
+                   CnvTensor       *out,
+                   gboolean         training,
+                   CnvRng          *rng)
+{
+  CnvLayerKind kind = layer->spec->kind;
+
+  g_assert (in->shape[0] == layer->batch && out->shape[0] == layer->batch);
+
+  switch (kind)
+    {
+    case CNV_LAYER_CONV2D:
+      conv_forward (layer, in, out, training);
+      break;
+    case CNV_LAYER_MAX_POOL:
+      max_pool_forward (layer, in, out);
+      break;
+    case CNV_LAYER_AVG_POOL:
+      avg_pool_run (layer, in->data, out->data, in->shape[0], FALSE);
+      break;
+    case CNV_LAYER_GLOBAL_AVG_POOL:
+      global_avg_pool_forward (layer, in, out);
+      break;
+    case CNV_LAYER_BATCH_NORM:
+      batch_norm_forward (layer, in, out, training);
+      break;
+    case CNV_LAYER_DROPOUT:
+      dropout_forward (layer, in, out, training, rng);
+      break;
+    case CNV_LAYER_FLATTEN:
+      /* NCHW is already C-H-W order within a sample. */
+      memcpy (out->data, in->data, sizeof (float) * in->size);
+      break;
+    case CNV_LAYER_DENSE:
+      dense_forward (layer, in, out);
+      break;
+    case CNV_LAYER_RELU:
+    case CNV_LAYER_LEAKY_RELU:
+    case CNV_LAYER_SIGMOID:
+    case CNV_LAYER_TANH:
+      activation_forward (kind, layer->spec->slope, in, out);
+      break;
+    case CNV_N_LAYER_KINDS:
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+void
+cnv_layer_backward (CnvLayer        *layer,
+                    const CnvTensor *in,
+                    const CnvTensor *out,
+                    const CnvTensor *out_grad,
+                    CnvTensor       *in_grad)
+{
+  CnvLayerKind kind = layer->spec->kind;
+
+  switch (kind)
+    {
+    case CNV_LAYER_CONV2D:
+      conv_backward (layer, in, out_grad, in_grad);
+      return;
+    case CNV_LAYER_BATCH_NORM:
+      batch_norm_backward (layer, in, out_grad, in_grad);
+      return;
+    case CNV_LAYER_DENSE:
+      dense_backward (layer, in, out_grad, in_grad);
+      return;
+    case CNV_LAYER_MAX_POOL:
+    case CNV_LAYER_AVG_POOL:
+    case CNV_LAYER_GLOBAL_AVG_POOL:
+    case CNV_LAYER_DROPOUT:
+    case CNV_LAYER_FLATTEN:
+    case CNV_LAYER_RELU:
+    case CNV_LAYER_LEAKY_RELU:
+    case CNV_LAYER_SIGMOID:
+    case CNV_LAYER_TANH:
+    case CNV_N_LAYER_KINDS:
+    default:
+      break;
+    }
+
+  /* The kinds below have no parameters: nothing to do without in_grad. */
+  if (in_grad == NULL)
+    return;
+
+  switch (kind)
+    {
+    case CNV_LAYER_MAX_POOL:
+      max_pool_backward (layer, out_grad, in_grad);
+      break;
+    case CNV_LAYER_AVG_POOL:
+      cnv_tensor_zero (in_grad);
+      avg_pool_run (layer, in_grad->data, out_grad->data, in->shape[0], TRUE);
+      break;
+    case CNV_LAYER_GLOBAL_AVG_POOL:
+      global_avg_pool_backward (layer, out_grad, in_grad);
+      break;
+    case CNV_LAYER_DROPOUT:
+      if (layer->trained)
+        for (gsize i = 0; i < in->size; i++)
+          in_grad->data[i] = out_grad->data[i] * layer->mask[i];
+      else
+        memcpy (in_grad->data, out_grad->data, sizeof (float) * in->size);
+      break;
+    case CNV_LAYER_FLATTEN:
+      memcpy (in_grad->data, out_grad->data, sizeof (float) * in->size);
+      break;
+    case CNV_LAYER_RELU:
+    case CNV_LAYER_LEAKY_RELU:
+    case CNV_LAYER_SIGMOID:
+    case CNV_LAYER_TANH:
+      activation_backward (kind, layer->spec->slope, in, out, out_grad,
+                           in_grad);
+      break;
+    case CNV_LAYER_CONV2D:
+    case CNV_LAYER_BATCH_NORM:
+    case CNV_LAYER_DENSE:
+    case CNV_N_LAYER_KINDS:
+    default:
+      g_assert_not_reached ();
+    }
+}

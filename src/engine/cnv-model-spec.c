@@ -1,2 +1,1257 @@
-/* cnv-model-spec.c — being written. */
-#include "cnv.h"
+/* cnv-model-spec.c — the JSON model description and its shape check
+ *
+ * A CnvModelSpec is the model description of DESIGN.md as plain data.  This
+ * file reads it from JSON (strictly: an unknown type or field is an error
+ * naming it, and raw text is checked for absurd nesting before json-glib
+ * sees it), writes it back with every field explicit, and infers every
+ * layer's output shape.  The one idea: all the rules about which layer may
+ * follow which live in one walk over the stack, cnv_model_spec_validate (),
+ * whose messages name the layer and say what to change.
+ */
+#define G_LOG_DOMAIN "cnv-model-spec"
+
+#include <glib/gi18n-lib.h>
+#include <math.h>
+#include <string.h>
+
+#include "cnv-model.h"
+
+/* Caps that keep a description from a file from asking for absurd memory. */
+#define MAX_JSON_DEPTH        32
+#define MAX_INPUT_SIDE        4096
+#define MAX_INPUT_CHANNELS    64
+#define MAX_WIDTH             65536    /* filters, units */
+#define MAX_KERNEL            1024
+#define MAX_LAYERS            1024
+#define MAX_SAMPLE_ELEMENTS   ((gsize) 1 << 26)
+#define MAX_TENSOR_ELEMENTS   ((gsize) 1 << 28)
+
+G_DEFINE_QUARK (cnv-model-error-quark, cnv_model_error)
+
+typedef struct
+{
+  const char *name;
+  const char *title;       /* translated when shown */
+} KindInfo;
+
+static const KindInfo kind_info[CNV_N_LAYER_KINDS] = {
+  [CNV_LAYER_CONV2D]          = { "conv2d",          N_("Convolution") },
+  [CNV_LAYER_MAX_POOL]        = { "max-pool",        N_("Max pooling") },
+  [CNV_LAYER_AVG_POOL]        = { "avg-pool",        N_("Average pooling") },
+  [CNV_LAYER_GLOBAL_AVG_POOL] = { "global-avg-pool", N_("Global average pooling") },
+  [CNV_LAYER_BATCH_NORM]      = { "batch-norm",      N_("Batch normalization") },
+  [CNV_LAYER_DROPOUT]         = { "dropout",         N_("Dropout") },
+  [CNV_LAYER_FLATTEN]         = { "flatten",         N_("Flatten") },
+  [CNV_LAYER_DENSE]           = { "dense",           N_("Dense") },
+  [CNV_LAYER_RELU]            = { "relu",            N_("ReLU") },
+  [CNV_LAYER_LEAKY_RELU]      = { "leaky-relu",      N_("Leaky ReLU") },
+  [CNV_LAYER_SIGMOID]         = { "sigmoid",         N_("Sigmoid") },
+  [CNV_LAYER_TANH]            = { "tanh",            N_("Tanh") },
+};
+
+const char *
+cnv_layer_kind_to_string (CnvLayerKind kind)
+{
+  g_return_val_if_fail (kind < CNV_N_LAYER_KINDS, NULL);
+
+  return kind_info[kind].name;
+}
+
+gboolean
+cnv_layer_kind_from_string (const char   *name,
+                            CnvLayerKind *kind)
+{
+  g_return_val_if_fail (kind != NULL, FALSE);
+
+  if (name == NULL)
+    return FALSE;
+
+  for (int i = 0; i < CNV_N_LAYER_KINDS; i++)
+    if (strcmp (name, kind_info[i].name) == 0)
+      {
+        *kind = (CnvLayerKind) i;
+        return TRUE;
+      }
+
+  return FALSE;
+}
+
+const char *
+cnv_layer_kind_get_title (CnvLayerKind kind)
+{
+  g_return_val_if_fail (kind < CNV_N_LAYER_KINDS, NULL);
+
+  return _(kind_info[kind].title);
+}
+
+/* Fields that each kind accepts, besides "id" and "type". */
+static gboolean
+kind_has_field (CnvLayerKind  kind,
+                const char   *field)
+{
+  switch (kind)
+    {
+    case CNV_LAYER_CONV2D:
+      return g_str_equal (field, "filters") || g_str_equal (field, "kernel")
+             || g_str_equal (field, "stride") || g_str_equal (field, "padding");
+    case CNV_LAYER_MAX_POOL:
+    case CNV_LAYER_AVG_POOL:
+      return g_str_equal (field, "size") || g_str_equal (field, "stride")
+             || g_str_equal (field, "padding");
+    case CNV_LAYER_BATCH_NORM:
+      return g_str_equal (field, "momentum") || g_str_equal (field, "epsilon");
+    case CNV_LAYER_DROPOUT:
+      return g_str_equal (field, "rate");
+    case CNV_LAYER_DENSE:
+      return g_str_equal (field, "units");
+    case CNV_LAYER_LEAKY_RELU:
+      return g_str_equal (field, "slope");
+    case CNV_LAYER_GLOBAL_AVG_POOL:
+    case CNV_LAYER_FLATTEN:
+    case CNV_LAYER_RELU:
+    case CNV_LAYER_SIGMOID:
+    case CNV_LAYER_TANH:
+    case CNV_N_LAYER_KINDS:
+    default:
+      return FALSE;
+    }
+}
+
+static void
+layer_spec_init (CnvLayerSpec *layer,
+                 CnvLayerKind  kind)
+{
+  memset (layer, 0, sizeof *layer);
+  layer->kind = kind;
+  layer->filters = 8;
+  layer->units = 1;
+  layer->kernel[0] = layer->kernel[1] = kind == CNV_LAYER_CONV2D ? 3 : 2;
+  layer->stride[0] = layer->stride[1] = kind == CNV_LAYER_CONV2D ? 1 : 2;
+  layer->padding = CNV_PADDING_VALID;
+  layer->slope = 0.01f;
+  layer->rate = 0.5f;
+  layer->momentum = 0.1f;
+  layer->epsilon = 1e-5f;
+}
+
+static void
+add_layer (GArray       *layers,
+           const char   *id,
+           CnvLayerKind  kind,
+           int           size,
+           int           extra)
+{
+  CnvLayerSpec layer;
+
+  layer_spec_init (&layer, kind);
+  layer.id = g_strdup (id);
+
+  if (kind == CNV_LAYER_CONV2D)
+    {
+      layer.filters = size;
+      layer.kernel[0] = layer.kernel[1] = extra;
+      layer.padding = CNV_PADDING_SAME;
+    }
+  else if (kind == CNV_LAYER_MAX_POOL)
+    {
+      layer.kernel[0] = layer.kernel[1] = size;
+      layer.stride[0] = layer.stride[1] = size;
+    }
+  else if (kind == CNV_LAYER_DENSE)
+    {
+      layer.units = size;
+    }
+
+  g_array_append_val (layers, layer);
+}
+
+static CnvModelSpec *
+spec_from_array (int     width,
+                 int     height,
+                 int     channels,
+                 GArray *layers)
+{
+  CnvModelSpec *spec = g_new0 (CnvModelSpec, 1);
+
+  spec->width = width;
+  spec->height = height;
+  spec->channels = channels;
+  spec->n_layers = layers->len;
+  spec->layers = (CnvLayerSpec *) (void *) g_array_free (layers, FALSE);
+
+  return spec;
+}
+
+CnvModelSpec *
+cnv_model_spec_new_default (void)
+{
+  GArray *layers = g_array_new (FALSE, TRUE, sizeof (CnvLayerSpec));
+
+  /* 28×28×1 → [8,28,28] → [8,14,14] → [16,14,14] → [16,7,7] → 784 → 64 → 1:
+   * 208 + 3,216 + 50,240 + 65 = 53,729 parameters. */
+  add_layer (layers, "conv1", CNV_LAYER_CONV2D, 8, 5);
+  add_layer (layers, "relu1", CNV_LAYER_RELU, 0, 0);
+  add_layer (layers, "pool1", CNV_LAYER_MAX_POOL, 2, 0);
+  add_layer (layers, "conv2", CNV_LAYER_CONV2D, 16, 5);
+  add_layer (layers, "relu2", CNV_LAYER_RELU, 0, 0);
+  add_layer (layers, "pool2", CNV_LAYER_MAX_POOL, 2, 0);
+  add_layer (layers, "flatten", CNV_LAYER_FLATTEN, 0, 0);
+  add_layer (layers, "fc1", CNV_LAYER_DENSE, 64, 0);
+  add_layer (layers, "relu3", CNV_LAYER_RELU, 0, 0);
+  add_layer (layers, "out", CNV_LAYER_DENSE, 1, 0);
+
+  return spec_from_array (28, 28, 1, layers);
+}
+
+CnvModelSpec *
+cnv_model_spec_copy (const CnvModelSpec *spec)
+{
+  CnvModelSpec *copy;
+
+  g_return_val_if_fail (spec != NULL, NULL);
+
+  copy = g_new0 (CnvModelSpec, 1);
+  *copy = *spec;
+  copy->layers = g_new0 (CnvLayerSpec, MAX (spec->n_layers, 1));
+  for (guint i = 0; i < spec->n_layers; i++)
+    {
+      copy->layers[i] = spec->layers[i];
+      copy->layers[i].id = g_strdup (spec->layers[i].id);
+    }
+
+  return copy;
+}
+
+void
+cnv_model_spec_free (CnvModelSpec *spec)
+{
+  if (spec == NULL)
+    return;
+
+  for (guint i = 0; i < spec->n_layers; i++)
+    g_free (spec->layers[i].id);
+  g_free (spec->layers);
+  g_free (spec);
+}
+
+/* Parsing */
+
+static gboolean
+id_is_valid (const char *id)
+{
+  if (id == NULL || *id == '\0')
+    return FALSE;
+
+  for (const char *p = id; *p != '\0'; p++)
+    if (!g_ascii_isalnum (*p) && *p != '_' && *p != '-')
+      return FALSE;
+
+  return TRUE;
+}
+
+/* Reads an integer in [min, max] from a JSON value node. */
+static gboolean
+read_int (JsonNode    *node,
+          int          min,
+          int          max,
+          int         *out)
+{
+  gint64 value;
+
+  if (!JSON_NODE_HOLDS_VALUE (node)
+      || json_node_get_value_type (node) != G_TYPE_INT64)
+    return FALSE;
+
+  value = json_node_get_int (node);
+  if (value < min || value > max)
+    return FALSE;
+
+  *out = (int) value;
+  return TRUE;
+}
+
+/* A number for a square or [height, width]. */
+static gboolean
+read_pair (JsonNode *node,
+           int       max,
+           int       out[2])
+{
+  JsonArray *array;
+
+  if (read_int (node, 1, max, &out[0]))
+    {
+      out[1] = out[0];
+      return TRUE;
+    }
+
+  if (!JSON_NODE_HOLDS_ARRAY (node))
+    return FALSE;
+
+  array = json_node_get_array (node);
+  if (json_array_get_length (array) != 2)
+    return FALSE;
+
+  return read_int (json_array_get_element (array, 0), 1, max, &out[0])
+         && read_int (json_array_get_element (array, 1), 1, max, &out[1]);
+}
+
+static gboolean
+read_float (JsonNode *node,
+            double    min,
+            double    max,
+            gboolean  min_exclusive,
+            float    *out)
+{
+  GType type;
+  double value;
+
+  if (!JSON_NODE_HOLDS_VALUE (node))
+    return FALSE;
+
+  type = json_node_get_value_type (node);
+  if (type == G_TYPE_DOUBLE)
+    value = json_node_get_double (node);
+  else if (type == G_TYPE_INT64)
+    value = (double) json_node_get_int (node);
+  else
+    return FALSE;
+
+  if (!isfinite (value) || value < min || value > max
+      || (min_exclusive && value == min))
+    return FALSE;
+
+  *out = (float) value;
+  return TRUE;
+}
+
+static gboolean
+bad_field (GError     **error,
+           const char  *id,
+           const char  *field,
+           const char  *expected)
+{
+  g_set_error (error, CNV_MODEL_ERROR, CNV_MODEL_ERROR_INVALID,
+               /* Translators: the first %s is a layer id, the second a
+                * JSON field name, the third says what is allowed. */
+               _("Layer “%s” has an invalid “%s”: it must be %s."),
+               id, field, expected);
+  return FALSE;
+}
+
+static gboolean
+read_layer_field (CnvLayerSpec  *layer,
+                  const char    *field,
+                  JsonNode      *node,
+                  GError       **error)
+{
+  const char *id = layer->id;
+
+  if (g_str_equal (field, "filters"))
+    {
+      if (!read_int (node, 1, MAX_WIDTH, &layer->filters))
+        return bad_field (error, id, field,
+                          _("a whole number from 1 to 65536"));
+    }
+  else if (g_str_equal (field, "units"))
+    {
+      if (!read_int (node, 1, MAX_WIDTH, &layer->units))
+        return bad_field (error, id, field,
+                          _("a whole number from 1 to 65536"));
+    }
+  else if (g_str_equal (field, "kernel") || g_str_equal (field, "size"))
+    {
+      if (!read_pair (node, MAX_KERNEL, layer->kernel))
+        return bad_field (error, id, field,
+                          _("a whole number from 1 to 1024 or "
+                            "[height, width]"));
+    }
+  else if (g_str_equal (field, "stride"))
+    {
+      if (!read_pair (node, MAX_KERNEL, layer->stride))
+        return bad_field (error, id, field,
+                          _("a whole number from 1 to 1024 or "
+                            "[height, width]"));
+    }
+  else if (g_str_equal (field, "padding"))
+    {
+      const char *padding = JSON_NODE_HOLDS_VALUE (node)
+                            ? json_node_get_string (node) : NULL;
+
+      if (g_strcmp0 (padding, "same") == 0)
+        layer->padding = CNV_PADDING_SAME;
+      else if (g_strcmp0 (padding, "valid") == 0)
+        layer->padding = CNV_PADDING_VALID;
+      else
+        return bad_field (error, id, field, _("“same” or “valid”"));
+    }
+  else if (g_str_equal (field, "momentum"))
+    {
+      if (!read_float (node, 0.0, 1.0, FALSE, &layer->momentum))
+        return bad_field (error, id, field, _("a number from 0 to 1"));
+    }
+  else if (g_str_equal (field, "epsilon"))
+    {
+      if (!read_float (node, 0.0, 1.0, TRUE, &layer->epsilon))
+        return bad_field (error, id, field,
+                          _("a number above 0 and at most 1"));
+    }
+  else if (g_str_equal (field, "rate"))
+    {
+      if (!read_float (node, 0.0, 0.99, FALSE, &layer->rate))
+        return bad_field (error, id, field, _("a number from 0 to 0.99"));
+    }
+  else if (g_str_equal (field, "slope"))
+    {
+      if (!read_float (node, 0.0, 1.0, FALSE, &layer->slope))
+        return bad_field (error, id, field, _("a number from 0 to 1"));
+    }
+  else
+    {
+      g_assert_not_reached ();
+    }
+
+  return TRUE;
+}
+
+static gboolean
+read_layer (JsonNode      *node,
+            guint          index,
+            CnvLayerSpec  *layer,
+            GError       **error)
+{
+  JsonObject *object;
+  JsonNode *id_node;
+  JsonNode *type_node;
+  const char *id;
+  const char *type;
+  CnvLayerKind kind;
+  g_autoptr(GList) members = NULL;
+
+  if (!JSON_NODE_HOLDS_OBJECT (node))
+    {
+      g_set_error (error, CNV_MODEL_ERROR, CNV_MODEL_ERROR_INVALID,
+                   _("Layer %u of the model description is not a JSON "
+                     "object."), index + 1);
+      return FALSE;
+    }
+
+  object = json_node_get_object (node);
+  id_node = json_object_get_member (object, "id");
+  id = id_node != NULL && JSON_NODE_HOLDS_VALUE (id_node)
+       ? json_node_get_string (id_node) : NULL;
+  if (!id_is_valid (id))
+    {
+      g_set_error (error, CNV_MODEL_ERROR, CNV_MODEL_ERROR_INVALID,
+                   _("Layer %u has no valid “id”: give it a name made of "
+                     "letters, digits, “_” and “-”."), index + 1);
+      return FALSE;
+    }
+
+  type_node = json_object_get_member (object, "type");
+  type = type_node != NULL && JSON_NODE_HOLDS_VALUE (type_node)
+         ? json_node_get_string (type_node) : NULL;
+  if (type == NULL)
+    {
+      g_set_error (error, CNV_MODEL_ERROR, CNV_MODEL_ERROR_INVALID,
+                   _("Layer “%s” has no “type”."), id);
+      return FALSE;
+    }
+  if (!cnv_layer_kind_from_string (type, &kind))
+    {
+      g_set_error (error, CNV_MODEL_ERROR, CNV_MODEL_ERROR_UNKNOWN_TYPE,
+                   _("Layer “%s” has type “%s”, which Convolve does not "
+                     "implement."), id, type);
+      return FALSE;
+    }
+
+  layer_spec_init (layer, kind);
+  layer->id = g_strdup (id);
+
+  /* Pools default to a stride equal to their size, whichever order the
+   * fields come in. */
+  if (kind == CNV_LAYER_MAX_POOL || kind == CNV_LAYER_AVG_POOL)
+    {
+      JsonNode *size = json_object_get_member (object, "size");
+
+      if (size != NULL && !read_layer_field (layer, "size", size, error))
+        return FALSE;
+      layer->stride[0] = layer->kernel[0];
+      layer->stride[1] = layer->kernel[1];
+    }
+
+  members = json_object_get_members (object);
+  for (GList *l = members; l != NULL; l = l->next)
+    {
+      const char *field = l->data;
+
+      if (g_str_equal (field, "id") || g_str_equal (field, "type"))
+        continue;
+
+      if (!kind_has_field (kind, field))
+        {
+          g_set_error (error, CNV_MODEL_ERROR, CNV_MODEL_ERROR_INVALID,
+                       _("Layer “%s” (%s) has an unknown field “%s”; "
+                         "remove it."), id, type, field);
+          return FALSE;
+        }
+
+      if (!read_layer_field (layer, field,
+                             json_object_get_member (object, field), error))
+        return FALSE;
+    }
+
+  return TRUE;
+}
+
+static gboolean
+read_input (JsonNode      *node,
+            CnvModelSpec  *spec,
+            GError       **error)
+{
+  JsonObject *object;
+  g_autoptr(GList) members = NULL;
+  gboolean seen[3] = { FALSE, FALSE, FALSE };
+
+  if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
+    {
+      g_set_error_literal (error, CNV_MODEL_ERROR, CNV_MODEL_ERROR_INVALID,
+                           _("The model description has no “input” object "
+                             "with width, height and channels."));
+      return FALSE;
+    }
+
+  object = json_node_get_object (node);
+  members = json_object_get_members (object);
+  for (GList *l = members; l != NULL; l = l->next)
+    {
+      const char *field = l->data;
+      JsonNode *value = json_object_get_member (object, field);
+      gboolean ok;
+
+      if (g_str_equal (field, "width"))
+        ok = seen[0] = read_int (value, 1, MAX_INPUT_SIDE, &spec->width);
+      else if (g_str_equal (field, "height"))
+        ok = seen[1] = read_int (value, 1, MAX_INPUT_SIDE, &spec->height);
+      else if (g_str_equal (field, "channels"))
+        ok = seen[2] = read_int (value, 1, MAX_INPUT_CHANNELS,
+                                 &spec->channels);
+      else
+        {
+          g_set_error (error, CNV_MODEL_ERROR, CNV_MODEL_ERROR_INVALID,
+                       _("The model input has an unknown field “%s”; "
+                         "remove it."), field);
+          return FALSE;
+        }
+
+      if (!ok)
+        {
+          g_set_error (error, CNV_MODEL_ERROR, CNV_MODEL_ERROR_INVALID,
+                       _("The model input has an invalid “%s”: it must be "
+                         "a whole number from 1 to %d."), field,
+                       g_str_equal (field, "channels") ? MAX_INPUT_CHANNELS
+                                                       : MAX_INPUT_SIDE);
+          return FALSE;
+        }
+    }
+
+  if (!seen[0] || !seen[1] || !seen[2])
+    {
+      g_set_error (error, CNV_MODEL_ERROR, CNV_MODEL_ERROR_INVALID,
+                   _("The model input lacks “%s”."),
+                   !seen[0] ? "width" : !seen[1] ? "height" : "channels");
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+CnvModelSpec *
+cnv_model_spec_new_from_json_node (JsonNode  *node,
+                                   GError   **error)
+{
+  g_autoptr(CnvModelSpec) spec = NULL;
+  g_autoptr(GList) members = NULL;
+  JsonObject *object;
+  JsonNode *layers_node;
+  JsonArray *layers;
+  guint n_layers;
+
+  g_return_val_if_fail (node != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (!JSON_NODE_HOLDS_OBJECT (node))
+    {
+      g_set_error_literal (error, CNV_MODEL_ERROR, CNV_MODEL_ERROR_INVALID,
+                           _("The model description is not a JSON object."));
+      return NULL;
+    }
+
+  object = json_node_get_object (node);
+  members = json_object_get_members (object);
+  for (GList *l = members; l != NULL; l = l->next)
+    if (!g_str_equal (l->data, "input") && !g_str_equal (l->data, "layers"))
+      {
+        g_set_error (error, CNV_MODEL_ERROR, CNV_MODEL_ERROR_INVALID,
+                     _("The model description has an unknown field “%s”; "
+                       "only “input” and “layers” are allowed."),
+                     (const char *) l->data);
+        return NULL;
+      }
+
+  layers_node = json_object_get_member (object, "layers");
+  if (layers_node == NULL || !JSON_NODE_HOLDS_ARRAY (layers_node))
+    {
+      g_set_error_literal (error, CNV_MODEL_ERROR, CNV_MODEL_ERROR_INVALID,
+                           _("The model description has no “layers” list."));
+      return NULL;
+    }
+
+  layers = json_node_get_array (layers_node);
+  n_layers = json_array_get_length (layers);
+  if (n_layers > MAX_LAYERS)
+    {
+      g_set_error (error, CNV_MODEL_ERROR, CNV_MODEL_ERROR_INVALID,
+                   _("The model description has %u layers; at most %d are "
+                     "supported."), n_layers, MAX_LAYERS);
+      return NULL;
+    }
+
+  spec = g_new0 (CnvModelSpec, 1);
+  if (!read_input (json_object_get_member (object, "input"), spec, error))
+    return NULL;
+
+  spec->layers = g_new0 (CnvLayerSpec, MAX (n_layers, 1));
+  for (guint i = 0; i < n_layers; i++)
+    {
+      /* Count the layer first so that free () sees its id on failure. */
+      spec->n_layers = i + 1;
+      if (!read_layer (json_array_get_element (layers, i), i,
+                       &spec->layers[i], error))
+        return NULL;
+    }
+
+  return g_steal_pointer (&spec);
+}
+
+/* json-glib recurses once per nesting level and can exhaust the stack on
+ * hostile input, so refuse deep nesting before it parses anything. */
+static gboolean
+nesting_is_shallow (const char *json,
+                    gsize       length)
+{
+  int depth = 0;
+  gboolean in_string = FALSE;
+
+  for (gsize i = 0; i < length; i++)
+    {
+      char c = json[i];
+
+      if (in_string)
+        {
+          if (c == '\\')
+            i++;
+          else if (c == '"')
+            in_string = FALSE;
+        }
+      else if (c == '"')
+        in_string = TRUE;
+      else if (c == '{' || c == '[')
+        {
+          if (++depth > MAX_JSON_DEPTH)
+            return FALSE;
+        }
+      else if (c == '}' || c == ']')
+        depth--;
+    }
+
+  return TRUE;
+}
+
+CnvModelSpec *
+cnv_model_spec_new_from_json (const char  *json,
+                              gssize       length,
+                              GError     **error)
+{
+  g_autoptr(JsonParser) parser = NULL;
+  g_autoptr(GError) local_error = NULL;
+  gsize n_bytes;
+
+  g_return_val_if_fail (json != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  n_bytes = length < 0 ? strlen (json) : (gsize) length;
+  if (!nesting_is_shallow (json, n_bytes))
+    {
+      g_set_error (error, CNV_MODEL_ERROR, CNV_MODEL_ERROR_INVALID,
+                   _("The model description nests objects or lists more "
+                     "than %d levels deep."), MAX_JSON_DEPTH);
+      return NULL;
+    }
+
+  parser = json_parser_new_immutable ();
+  if (!json_parser_load_from_data (parser, json, (gssize) n_bytes,
+                                   &local_error))
+    {
+      g_set_error (error, CNV_MODEL_ERROR, CNV_MODEL_ERROR_INVALID,
+                   _("The model description is not valid JSON: %s"),
+                   local_error->message);
+      return NULL;
+    }
+
+  if (json_parser_get_root (parser) == NULL)
+    {
+      g_set_error_literal (error, CNV_MODEL_ERROR, CNV_MODEL_ERROR_INVALID,
+                           _("The model description is empty."));
+      return NULL;
+    }
+
+  return cnv_model_spec_new_from_json_node (json_parser_get_root (parser),
+                                            error);
+}
+
+/* Writing */
+
+static void
+add_pair (JsonBuilder *builder,
+          const char  *name,
+          const int    pair[2])
+{
+  json_builder_set_member_name (builder, name);
+  json_builder_begin_array (builder);
+  json_builder_add_int_value (builder, pair[0]);
+  json_builder_add_int_value (builder, pair[1]);
+  json_builder_end_array (builder);
+}
+
+/* The shortest decimal that reads back as the same float, so 0.1f is
+ * written "0.1" and not "0.10000000149011612". */
+static void
+add_float (JsonBuilder *builder,
+           const char  *name,
+           float        value)
+{
+  char buffer[G_ASCII_DTOSTR_BUF_SIZE];
+  double shortest = value;
+
+  for (int digits = 1; digits <= 9; digits++)
+    {
+      double candidate;
+
+      g_ascii_formatd (buffer, sizeof buffer, digits == 1 ? "%.1g"
+                       : digits == 2 ? "%.2g" : digits == 3 ? "%.3g"
+                       : digits == 4 ? "%.4g" : digits == 5 ? "%.5g"
+                       : digits == 6 ? "%.6g" : digits == 7 ? "%.7g"
+                       : digits == 8 ? "%.8g" : "%.9g", value);
+      candidate = g_ascii_strtod (buffer, NULL);
+      if ((float) candidate == value)
+        {
+          shortest = candidate;
+          break;
+        }
+    }
+
+  json_builder_set_member_name (builder, name);
+  json_builder_add_double_value (builder, shortest);
+}
+
+static void
+add_layer_json (JsonBuilder        *builder,
+                const CnvLayerSpec *layer)
+{
+  const char *padding = layer->padding == CNV_PADDING_SAME ? "same" : "valid";
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "id");
+  json_builder_add_string_value (builder, layer->id);
+  json_builder_set_member_name (builder, "type");
+  json_builder_add_string_value (builder, cnv_layer_kind_to_string (layer->kind));
+
+  switch (layer->kind)
+    {
+    case CNV_LAYER_CONV2D:
+      json_builder_set_member_name (builder, "filters");
+      json_builder_add_int_value (builder, layer->filters);
+      add_pair (builder, "kernel", layer->kernel);
+      add_pair (builder, "stride", layer->stride);
+      json_builder_set_member_name (builder, "padding");
+      json_builder_add_string_value (builder, padding);
+      break;
+    case CNV_LAYER_MAX_POOL:
+    case CNV_LAYER_AVG_POOL:
+      add_pair (builder, "size", layer->kernel);
+      add_pair (builder, "stride", layer->stride);
+      json_builder_set_member_name (builder, "padding");
+      json_builder_add_string_value (builder, padding);
+      break;
+    case CNV_LAYER_BATCH_NORM:
+      add_float (builder, "momentum", layer->momentum);
+      add_float (builder, "epsilon", layer->epsilon);
+      break;
+    case CNV_LAYER_DROPOUT:
+      add_float (builder, "rate", layer->rate);
+      break;
+    case CNV_LAYER_DENSE:
+      json_builder_set_member_name (builder, "units");
+      json_builder_add_int_value (builder, layer->units);
+      break;
+    case CNV_LAYER_LEAKY_RELU:
+      add_float (builder, "slope", layer->slope);
+      break;
+    case CNV_LAYER_GLOBAL_AVG_POOL:
+    case CNV_LAYER_FLATTEN:
+    case CNV_LAYER_RELU:
+    case CNV_LAYER_SIGMOID:
+    case CNV_LAYER_TANH:
+    case CNV_N_LAYER_KINDS:
+    default:
+      break;
+    }
+
+  json_builder_end_object (builder);
+}
+
+JsonNode *
+cnv_model_spec_to_json_node (const CnvModelSpec *spec)
+{
+  g_autoptr(JsonBuilder) builder = NULL;
+
+  g_return_val_if_fail (spec != NULL, NULL);
+
+  builder = json_builder_new_immutable ();
+  json_builder_begin_object (builder);
+
+  json_builder_set_member_name (builder, "input");
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "width");
+  json_builder_add_int_value (builder, spec->width);
+  json_builder_set_member_name (builder, "height");
+  json_builder_add_int_value (builder, spec->height);
+  json_builder_set_member_name (builder, "channels");
+  json_builder_add_int_value (builder, spec->channels);
+  json_builder_end_object (builder);
+
+  json_builder_set_member_name (builder, "layers");
+  json_builder_begin_array (builder);
+  for (guint i = 0; i < spec->n_layers; i++)
+    add_layer_json (builder, &spec->layers[i]);
+  json_builder_end_array (builder);
+
+  json_builder_end_object (builder);
+
+  return json_builder_get_root (builder);
+}
+
+char *
+cnv_model_spec_to_json (const CnvModelSpec *spec,
+                        gboolean            pretty)
+{
+  g_autoptr(JsonNode) root = NULL;
+  g_autoptr(JsonGenerator) generator = NULL;
+
+  g_return_val_if_fail (spec != NULL, NULL);
+
+  root = cnv_model_spec_to_json_node (spec);
+  generator = json_generator_new ();
+  json_generator_set_pretty (generator, pretty);
+  json_generator_set_indent (generator, 2);
+  json_generator_set_root (generator, root);
+
+  return json_generator_to_data (generator, NULL);
+}
+
+static gboolean
+layer_spec_equal (const CnvLayerSpec *a,
+                  const CnvLayerSpec *b)
+{
+  gboolean windowed;
+
+  if (g_strcmp0 (a->id, b->id) != 0 || a->kind != b->kind)
+    return FALSE;
+
+  windowed = a->kind == CNV_LAYER_CONV2D || a->kind == CNV_LAYER_MAX_POOL
+             || a->kind == CNV_LAYER_AVG_POOL;
+  if (windowed
+      && (a->kernel[0] != b->kernel[0] || a->kernel[1] != b->kernel[1]
+          || a->stride[0] != b->stride[0] || a->stride[1] != b->stride[1]
+          || a->padding != b->padding))
+    return FALSE;
+
+  switch (a->kind)
+    {
+    case CNV_LAYER_CONV2D:
+      return a->filters == b->filters;
+    case CNV_LAYER_DENSE:
+      return a->units == b->units;
+    case CNV_LAYER_BATCH_NORM:
+      return a->momentum == b->momentum && a->epsilon == b->epsilon;
+    case CNV_LAYER_DROPOUT:
+      return a->rate == b->rate;
+    case CNV_LAYER_LEAKY_RELU:
+      return a->slope == b->slope;
+    case CNV_LAYER_MAX_POOL:
+    case CNV_LAYER_AVG_POOL:
+    case CNV_LAYER_GLOBAL_AVG_POOL:
+    case CNV_LAYER_FLATTEN:
+    case CNV_LAYER_RELU:
+    case CNV_LAYER_SIGMOID:
+    case CNV_LAYER_TANH:
+    case CNV_N_LAYER_KINDS:
+    default:
+      return TRUE;
+    }
+}
+
+gboolean
+cnv_model_spec_equal (const CnvModelSpec *a,
+                      const CnvModelSpec *b)
+{
+  g_return_val_if_fail (a != NULL, FALSE);
+  g_return_val_if_fail (b != NULL, FALSE);
+
+  if (a->width != b->width || a->height != b->height
+      || a->channels != b->channels || a->n_layers != b->n_layers)
+    return FALSE;
+
+  for (guint i = 0; i < a->n_layers; i++)
+    if (!layer_spec_equal (&a->layers[i], &b->layers[i]))
+      return FALSE;
+
+  return TRUE;
+}
+
+/* Shape inference */
+
+/* One side of a sliding window.  "same" pads so that the output is
+ * ceil (in / stride), like TensorFlow and PyTorch's padding="same"; when
+ * the padding is odd the extra row or column goes to the bottom or right.
+ * "valid" pads nothing: floor ((in - k) / stride) + 1. */
+static int
+window_output (int        in,
+               int        kernel,
+               int        stride,
+               CnvPadding padding)
+{
+  if (padding == CNV_PADDING_SAME)
+    return (in + stride - 1) / stride;
+
+  if (kernel > in)
+    return 0;
+
+  return (in - kernel) / stride + 1;
+}
+
+static gboolean
+check_window (const CnvLayerSpec  *layer,
+              const CnvShape      *in,
+              CnvShape            *out,
+              GError             **error)
+{
+  const char *what = layer->kind == CNV_LAYER_CONV2D ? _("kernel")
+                                                      : _("window");
+
+  if (in->flat)
+    {
+      g_set_error (error, CNV_MODEL_ERROR, CNV_MODEL_ERROR_SHAPE,
+                   _("Layer “%s” (%s) needs feature maps but comes after a "
+                     "flatten or dense layer; move it before the flatten "
+                     "layer."), layer->id,
+                   cnv_layer_kind_get_title (layer->kind));
+      return FALSE;
+    }
+
+  if (layer->kernel[0] < 1 || layer->kernel[1] < 1
+      || layer->stride[0] < 1 || layer->stride[1] < 1
+      || layer->kernel[0] > MAX_KERNEL || layer->kernel[1] > MAX_KERNEL
+      || layer->stride[0] > MAX_KERNEL || layer->stride[1] > MAX_KERNEL)
+    {
+      g_set_error (error, CNV_MODEL_ERROR, CNV_MODEL_ERROR_SHAPE,
+                   _("Layer “%s” has a %s or stride outside 1 to %d."),
+                   layer->id, what, MAX_KERNEL);
+      return FALSE;
+    }
+
+  if (layer->kernel[0] > in->height || layer->kernel[1] > in->width)
+    {
+      g_set_error (error, CNV_MODEL_ERROR, CNV_MODEL_ERROR_SHAPE,
+                   _("Layer “%s” has a %d×%d %s but its input is only "
+                     "%d×%d, so its output would collapse to nothing; use "
+                     "a smaller %s or remove a pooling layer before it."),
+                   layer->id, layer->kernel[0], layer->kernel[1], what,
+                   in->height, in->width, what);
+      return FALSE;
+    }
+
+  out->flat = FALSE;
+  out->height = window_output (in->height, layer->kernel[0],
+                               layer->stride[0], layer->padding);
+  out->width = window_output (in->width, layer->kernel[1],
+                              layer->stride[1], layer->padding);
+  out->channels = layer->kind == CNV_LAYER_CONV2D ? layer->filters
+                                                  : in->channels;
+  g_assert (out->height >= 1 && out->width >= 1);
+
+  return TRUE;
+}
+
+static gboolean
+infer_shape (const CnvLayerSpec  *layer,
+             const CnvShape      *in,
+             CnvShape            *out,
+             GError             **error)
+{
+  *out = *in;
+
+  switch (layer->kind)
+    {
+    case CNV_LAYER_CONV2D:
+      if (layer->filters < 1 || layer->filters > MAX_WIDTH)
+        {
+          g_set_error (error, CNV_MODEL_ERROR, CNV_MODEL_ERROR_SHAPE,
+                       _("Layer “%s” must have 1 to %d filters."),
+                       layer->id, MAX_WIDTH);
+          return FALSE;
+        }
+      return check_window (layer, in, out, error);
+
+    case CNV_LAYER_MAX_POOL:
+    case CNV_LAYER_AVG_POOL:
+      return check_window (layer, in, out, error);
+
+    case CNV_LAYER_GLOBAL_AVG_POOL:
+      if (in->flat)
+        {
+          g_set_error (error, CNV_MODEL_ERROR, CNV_MODEL_ERROR_SHAPE,
+                       _("Layer “%s” (global average pooling) needs "
+                         "feature maps but comes after a flatten or dense "
+                         "layer; move it before the flatten layer."),
+                       layer->id);
+          return FALSE;
+        }
+      out->height = out->width = 1;
+      return TRUE;
+
+    case CNV_LAYER_FLATTEN:
+      out->channels = in->channels * in->height * in->width;
+      out->height = out->width = 1;
+      out->flat = TRUE;
+      return TRUE;
+
+    case CNV_LAYER_DENSE:
+      if (!in->flat)
+        {
+          g_set_error (error, CNV_MODEL_ERROR, CNV_MODEL_ERROR_SHAPE,
+                       _("Layer “%s” (dense) needs a flat input but receives "
+                         "feature maps of %d×%d×%d; add a flatten layer "
+                         "before it."), layer->id, in->channels,
+                       in->height, in->width);
+          return FALSE;
+        }
+      if (layer->units < 1 || layer->units > MAX_WIDTH)
+        {
+          g_set_error (error, CNV_MODEL_ERROR, CNV_MODEL_ERROR_SHAPE,
+                       _("Layer “%s” must have 1 to %d units."),
+                       layer->id, MAX_WIDTH);
+          return FALSE;
+        }
+      out->channels = layer->units;
+      return TRUE;
+
+    case CNV_LAYER_BATCH_NORM:
+    case CNV_LAYER_DROPOUT:
+    case CNV_LAYER_RELU:
+    case CNV_LAYER_LEAKY_RELU:
+    case CNV_LAYER_SIGMOID:
+    case CNV_LAYER_TANH:
+      return TRUE;
+
+    case CNV_N_LAYER_KINDS:
+    default:
+      g_set_error (error, CNV_MODEL_ERROR, CNV_MODEL_ERROR_UNKNOWN_TYPE,
+                   _("Layer “%s” has a type Convolve does not implement."),
+                   layer->id);
+      return FALSE;
+    }
+}
+
+static gboolean
+check_sizes (const CnvLayerSpec  *layer,
+             const CnvShape      *in,
+             const CnvShape      *out,
+             GError             **error)
+{
+  gsize elements = (gsize) out->channels * (gsize) out->height
+                   * (gsize) out->width;
+  gsize weights = 0;
+
+  if (layer->kind == CNV_LAYER_CONV2D)
+    weights = (gsize) layer->filters * (gsize) in->channels
+              * (gsize) layer->kernel[0] * (gsize) layer->kernel[1];
+  else if (layer->kind == CNV_LAYER_DENSE)
+    weights = (gsize) layer->units * (gsize) in->channels;
+
+  if (elements > MAX_SAMPLE_ELEMENTS || weights > MAX_TENSOR_ELEMENTS)
+    {
+      g_set_error (error, CNV_MODEL_ERROR, CNV_MODEL_ERROR_SHAPE,
+                   _("Layer “%s” is too large for Convolve; use fewer "
+                     "filters or units, or a smaller input."), layer->id);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+static gboolean
+check_head (const CnvModelSpec  *spec,
+            GError             **error)
+{
+  const CnvLayerSpec *last;
+
+  if (spec->n_layers == 0)
+    {
+      g_set_error_literal (error, CNV_MODEL_ERROR, CNV_MODEL_ERROR_HEAD,
+                           _("The model has no layers; it must end with a "
+                             "dense layer of 1 unit."));
+      return FALSE;
+    }
+
+  last = &spec->layers[spec->n_layers - 1];
+  if (last->kind == CNV_LAYER_SIGMOID)
+    {
+      g_set_error (error, CNV_MODEL_ERROR, CNV_MODEL_ERROR_HEAD,
+                   _("Layer “%s” (sigmoid) comes after the output; remove "
+                     "it: the loss and the prediction apply the sigmoid to "
+                     "the logit of the last dense layer themselves."),
+                   last->id);
+      return FALSE;
+    }
+
+  if (last->kind != CNV_LAYER_DENSE)
+    {
+      g_set_error (error, CNV_MODEL_ERROR, CNV_MODEL_ERROR_HEAD,
+                   _("The last layer “%s” is %s; a binary classifier must "
+                     "end with a dense layer of 1 unit."), last->id,
+                   cnv_layer_kind_get_title (last->kind));
+      return FALSE;
+    }
+
+  if (last->units != 1)
+    {
+      g_set_error (error, CNV_MODEL_ERROR, CNV_MODEL_ERROR_HEAD,
+                   _("The last layer “%s” has %d units; a binary classifier "
+                     "gives one logit, so set it to 1 unit."), last->id,
+                   last->units);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+gboolean
+cnv_model_spec_validate (const CnvModelSpec  *spec,
+                         CnvShape            *shapes,
+                         GError             **error)
+{
+  g_autoptr(GHashTable) ids = NULL;
+  CnvShape in;
+
+  g_return_val_if_fail (spec != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (spec->width < 1 || spec->width > MAX_INPUT_SIDE
+      || spec->height < 1 || spec->height > MAX_INPUT_SIDE
+      || spec->channels < 1 || spec->channels > MAX_INPUT_CHANNELS)
+    {
+      g_set_error (error, CNV_MODEL_ERROR, CNV_MODEL_ERROR_SHAPE,
+                   _("The model input %d×%d×%d is out of range; width and "
+                     "height must be 1 to %d and channels 1 to %d."),
+                   spec->width, spec->height, spec->channels,
+                   MAX_INPUT_SIDE, MAX_INPUT_CHANNELS);
+      return FALSE;
+    }
+
+  if (spec->n_layers > MAX_LAYERS)
+    {
+      g_set_error (error, CNV_MODEL_ERROR, CNV_MODEL_ERROR_SHAPE,
+                   _("The model has %u layers; at most %d are supported."),
+                   spec->n_layers, MAX_LAYERS);
+      return FALSE;
+    }
+
+  ids = g_hash_table_new (g_str_hash, g_str_equal);
+  for (guint i = 0; i < spec->n_layers; i++)
+    {
+      const char *id = spec->layers[i].id;
+
+      if (!id_is_valid (id))
+        {
+          g_set_error (error, CNV_MODEL_ERROR, CNV_MODEL_ERROR_INVALID,
+                       _("Layer %u has the id “%s”; use a name made of "
+                         "letters, digits, “_” and “-”."), i + 1,
+                       id != NULL ? id : "");
+          return FALSE;
+        }
+      if (!g_hash_table_add (ids, (gpointer) id))
+        {
+          g_set_error (error, CNV_MODEL_ERROR, CNV_MODEL_ERROR_INVALID,
+                       _("Two layers have the id “%s” (the second is layer "
+                         "%u); rename one of them."), id, i + 1);
+          return FALSE;
+        }
+    }
+
+  in.channels = spec->channels;
+  in.height = spec->height;
+  in.width = spec->width;
+  in.flat = FALSE;
+
+  for (guint i = 0; i < spec->n_layers; i++)
+    {
+      const CnvLayerSpec *layer = &spec->layers[i];
+      CnvShape out;
+
+      if (!infer_shape (layer, &in, &out, error)
+          || !check_sizes (layer, &in, &out, error))
+        return FALSE;
+
+      if (shapes != NULL)
+        shapes[i] = out;
+      in = out;
+    }
+
+  return check_head (spec, error);
+}
+
+gsize
+cnv_layer_spec_count_parameters (const CnvLayerSpec *layer,
+                                 const CnvShape     *input)
+{
+  g_return_val_if_fail (layer != NULL, 0);
+  g_return_val_if_fail (input != NULL, 0);
+
+  switch (layer->kind)
+    {
+    case CNV_LAYER_CONV2D:
+      return (gsize) layer->filters * (gsize) input->channels
+             * (gsize) layer->kernel[0] * (gsize) layer->kernel[1]
+             + (gsize) layer->filters;
+    case CNV_LAYER_DENSE:
+      /* A flat input keeps its feature count in channels. */
+      return (gsize) layer->units * (gsize) input->channels
+             * (gsize) input->height * (gsize) input->width
+             + (gsize) layer->units;
+    case CNV_LAYER_BATCH_NORM:
+      return 2 * (gsize) input->channels;
+    case CNV_LAYER_MAX_POOL:
+    case CNV_LAYER_AVG_POOL:
+    case CNV_LAYER_GLOBAL_AVG_POOL:
+    case CNV_LAYER_DROPOUT:
+    case CNV_LAYER_FLATTEN:
+    case CNV_LAYER_RELU:
+    case CNV_LAYER_LEAKY_RELU:
+    case CNV_LAYER_SIGMOID:
+    case CNV_LAYER_TANH:
+    case CNV_N_LAYER_KINDS:
+    default:
+      return 0;
+    }
+}

@@ -29,25 +29,6 @@ typedef struct
   gsize    buffers;     /* non-trainable values: batch-norm statistics */
 } LayerInfo;
 
-/* "53,729": thousands grouped as in Keras' summary, whatever the
- * locale, so that the table reads the same everywhere. */
-static char *
-format_count (gsize count)
-{
-  g_autofree char *digits = g_strdup_printf ("%" G_GSIZE_FORMAT, count);
-  GString *out = g_string_new (NULL);
-  gsize n = strlen (digits);
-
-  for (gsize i = 0; i < n; i++)
-    {
-      if (i > 0 && (n - i) % 3 == 0)
-        g_string_append_c (out, ',');
-      g_string_append_c (out, digits[i]);
-    }
-
-  return g_string_free (out, FALSE);
-}
-
 /* "(None, 8, 28, 28)" for feature maps, "(None, 64)" for flat features:
  * the batch dimension first, as PyTorch's NCHW order has it. */
 static char *
@@ -182,19 +163,21 @@ print_layers (const CnvModel *model)
   for (guint i = 0; i < spec->n_layers; i++)
     {
       const CnvLayerSpec *layer = &spec->layers[i];
-      g_autofree char *name = g_strdup_printf ("%s (%s)", layer->id,
-                                               cnv_layer_kind_to_string (layer->kind));
-      g_autofree char *shape = format_shape (cnv_model_get_output_shape (model, i));
-      g_autofree char *params = format_count (info[i].trainable + info[i].buffers);
+      const char *kind = cnv_layer_kind_to_string (layer->kind);
+      const CnvShape *output = cnv_model_get_output_shape (model, i);
+      g_autofree char *name = g_strdup_printf ("%s (%s)", layer->id, kind);
+      g_autofree char *shape = format_shape (output);
+      g_autofree char *params = cnv_cli_format_count (info[i].trainable
+                                                      + info[i].buffers);
 
       printf ("%-30s %-22s %14s\n", name, shape, params);
       n_trainable += info[i].trainable;
       n_buffers += info[i].buffers;
     }
 
-  total = format_count (n_trainable + n_buffers);
-  trainable = format_count (n_trainable);
-  buffers = format_count (n_buffers);
+  total = cnv_cli_format_count (n_trainable + n_buffers);
+  trainable = cnv_cli_format_count (n_trainable);
+  buffers = cnv_cli_format_count (n_buffers);
 
   printf ("%s\n", rule);
   printf (_("Total params: %s\n"), total);

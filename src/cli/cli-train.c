@@ -228,6 +228,8 @@ check_usage (const TrainOptions *opts,
                                 _("--seed cannot be used with --resume: the "
                                   "checkpoint's seed is kept so that resuming "
                                   "repeats an uninterrupted run"));
+  if (opts->seed == 0 || opts->seed < -1)
+    return cnv_cli_usage_error ("train", _("--seed must be at least 1"));
   if (opts->epochs == 0 || opts->epochs < -1)
     return cnv_cli_usage_error ("train", _("--epochs must be at least 1"));
   if (opts->batch_size == 0 || opts->batch_size < -1)
@@ -314,7 +316,7 @@ make_config (const TrainOptions  *opts,
   else if (opts->seed >= 0)
     config->seed = (guint64) opts->seed;
   else
-    config->seed = ((guint64) g_random_int () << 32) | g_random_int ();
+    config->seed = g_random_int_range (1, G_MAXINT32);
 
   config->threads = opts->threads;
 }
@@ -325,17 +327,18 @@ print_settings (const CnvTrainConfig *config,
 {
   g_autofree char *lr = cnv_cli_format_double (config->optimizer.learning_rate,
                                                "%g");
+  g_autofree char *n_params =
+    cnv_cli_format_count (cnv_model_count_parameters (classifier->model));
   guint first = classifier->history != NULL ? classifier->history->len + 1 : 1;
+  int threads = config->threads > 0 ? config->threads : cnv_get_threads ();
 
   fprintf (stderr,
-           _("Training epochs %u to %u: %s, learning rate %s, batch size %u, "
-             "validation split %.2f, seed %" G_GUINT64_FORMAT ", "
-             "%d threads, %" G_GSIZE_FORMAT " parameters\n"),
-           first, first + config->epochs - 1,
+           _("Training epochs %u to %u of a model with %s parameters: %s, "
+             "learning rate %s, batch size %u, validation split %g, "
+             "seed %" G_GUINT64_FORMAT ", threads %d\n"),
+           first, first + config->epochs - 1, n_params,
            cnv_optimizer_kind_to_string (config->optimizer.kind), lr,
-           config->batch_size, config->val_split, classifier->seed,
-           config->threads > 0 ? config->threads : cnv_get_threads (),
-           cnv_model_count_parameters (classifier->model));
+           config->batch_size, config->val_split, classifier->seed, threads);
 }
 
 /* Writes the in-memory model's probability for every image of the
@@ -518,8 +521,8 @@ cnv_cli_train (int    argc,
       N_("Fraction of each class held out for validation, 0 for none "
          "(default 0.2)"), "F" },
     { "seed", 's', 0, G_OPTION_ARG_INT64, &opts.seed,
-      N_("Seed of the initial weights, split, shuffling and dropout "
-         "(default: random, printed)"), "N" },
+      N_("Seed of the initial weights, split, shuffling and dropout, at "
+         "least 1 (default: random, printed)"), "N" },
     { "threads", 'j', 0, G_OPTION_ARG_INT, &opts.threads,
       N_("Threads for decoding and math (default: all cores)"), "N" },
     { "report-predictions", 0, 0, G_OPTION_ARG_FILENAME, &opts.report,

@@ -55,6 +55,8 @@ void     cnv_cli_set_threads   (int             threads);
 /* Numbers in machine-readable output always use a '.' decimal point. */
 char    *cnv_cli_format_double (double          value,
                                 const char     *format);
+/* "53,729": thousands grouped as in Keras' summary, whatever the locale. */
+char    *cnv_cli_format_count  (gsize           count);
 /* Adds a double, or null when it is not finite (JSON has no NaN). */
 void     cnv_cli_builder_add_double (JsonBuilder *builder,
                                      const char  *member,

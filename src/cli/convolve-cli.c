@@ -47,7 +47,7 @@ print_help (FILE *stream)
   fprintf (stream, "%s\n  %s\n\n", _("Usage:"),
            _("convolve-cli COMMAND [OPTION…]"));
   fprintf (stream, "%s\n", _("Train, evaluate, inspect and use binary image "
-                             "classifiers saved as .convolve checkpoints."));
+                             "classifiers saved as\n.convolve checkpoints."));
   fprintf (stream, "\n%s\n", _("Commands:"));
 
   for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
@@ -61,8 +61,8 @@ print_help (FILE *stream)
   fprintf (stream, "\n%s\n", _("Exit status:"));
   fprintf (stream, "  0    %s\n", _("success"));
   fprintf (stream, "  1    %s\n",
-           _("a failure on input: an unreadable file or folder, a bad "
-             "checkpoint or model description, training that failed"));
+           _("a failure on input: an unreadable file or folder, a bad\n"
+             "       checkpoint or model description, training that failed"));
   fprintf (stream, "  2    %s\n", _("a usage error: unknown or missing options"));
   fprintf (stream, "  3    %s\n",
            _("predict: some images could not be classified (the others were)"));
@@ -156,6 +156,25 @@ cnv_cli_format_double (double      value,
     return g_strdup ("nan");
 
   return g_strdup (g_ascii_formatd (buffer, sizeof buffer, format, value));
+}
+
+/* "53,729": thousands grouped as in Keras' summary, whatever the
+ * locale, so that the table reads the same everywhere. */
+char *
+cnv_cli_format_count (gsize count)
+{
+  g_autofree char *digits = g_strdup_printf ("%" G_GSIZE_FORMAT, count);
+  GString *out = g_string_new (NULL);
+  gsize n = strlen (digits);
+
+  for (gsize i = 0; i < n; i++)
+    {
+      if (i > 0 && (n - i) % 3 == 0)
+        g_string_append_c (out, ',');
+      g_string_append_c (out, digits[i]);
+    }
+
+  return g_string_free (out, FALSE);
 }
 
 void

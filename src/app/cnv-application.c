@@ -1,0 +1,212 @@
+/* cnv-application.c — the Convolve application
+ *
+ * Parses the command line (an image folder with --data, checkpoints to
+ * open as arguments), opens one window per invocation and owns the
+ * application-wide actions: About, Quit and the keyboard accelerators of
+ * the window actions, so the shortcuts window and the menus agree.
+ */
+#define G_LOG_DOMAIN "cnv-app"
+
+#include <glib/gi18n.h>
+
+#include "cnv-config.h"
+#include "cnv-application.h"
+#include "cnv-window.h"
+
+struct _CnvApplication
+{
+  AdwApplication parent_instance;
+};
+
+G_DEFINE_FINAL_TYPE (CnvApplication, cnv_application, ADW_TYPE_APPLICATION)
+
+static const GOptionEntry option_entries[] = {
+  { "data", 'd', G_OPTION_FLAG_NONE, G_OPTION_ARG_FILENAME, NULL,
+    N_("Open the image folder DIR (one subfolder per class)"), N_("DIR") },
+  { G_OPTION_REMAINING, 0, G_OPTION_FLAG_NONE, G_OPTION_ARG_FILENAME_ARRAY,
+    NULL, N_("Checkpoint to open"), N_("[FILE.convolve]") },
+  { NULL }
+};
+
+char *
+cnv_application_find_sample_folder (void)
+{
+  g_autofree char *installed = NULL;
+  g_autofree char *source = NULL;
+
+  installed = g_build_filename (CNV_PKGDATADIR, "sample", NULL);
+  if (g_file_test (installed, G_FILE_TEST_IS_DIR))
+    return g_steal_pointer (&installed);
+
+  source = g_build_filename (CNV_SOURCE_DATADIR, "sample", NULL);
+  if (g_file_test (source, G_FILE_TEST_IS_DIR))
+    return g_steal_pointer (&source);
+
+  return NULL;
+}
+
+static void
+open_window (CnvApplication *self,
+             const char     *folder,
+             const char     *checkpoint)
+{
+  g_autofree char *sample = NULL;
+  CnvWindow *window;
+
+  if (folder == NULL)
+    folder = sample = cnv_application_find_sample_folder ();
+
+  window = cnv_window_new (self, folder);
+
+  if (checkpoint != NULL)
+    cnv_window_open_checkpoint (window, checkpoint);
+
+  gtk_window_present (GTK_WINDOW (window));
+}
+
+static void
+cnv_application_activate (GApplication *app)
+{
+  open_window (CNV_APPLICATION (app), NULL, NULL);
+}
+
+static int
+cnv_application_command_line (GApplication            *app,
+                              GApplicationCommandLine *cmdline)
+{
+  GVariantDict *options = g_application_command_line_get_options_dict (cmdline);
+  g_autofree char *folder = NULL;
+  g_autofree char *checkpoint = NULL;
+  g_autofree const char **remaining = NULL;
+  const char *data = NULL;
+
+  if (g_variant_dict_lookup (options, "data", "^&ay", &data))
+    {
+      g_autoptr(GFile) file = NULL;
+
+      file = g_application_command_line_create_file_for_arg (cmdline, data);
+      folder = g_file_get_path (file);
+    }
+
+  if (g_variant_dict_lookup (options, G_OPTION_REMAINING, "^a&ay", &remaining)
+      && remaining[0] != NULL)
+    {
+      g_autoptr(GFile) file = NULL;
+
+      file = g_application_command_line_create_file_for_arg (cmdline,
+                                                             remaining[0]);
+      checkpoint = g_file_get_path (file);
+    }
+
+  open_window (CNV_APPLICATION (app), folder, checkpoint);
+
+  return 0;
+}
+
+static void
+about_action_cb (GSimpleAction *action,
+                 GVariant      *parameter,
+                 gpointer       user_data)
+{
+  GtkApplication *app = GTK_APPLICATION (user_data);
+  const char *developers[] = { _("The Convolve authors"), NULL };
+  AdwAboutWindow *about;
+
+  about = ADW_ABOUT_WINDOW (adw_about_window_new ());
+  gtk_window_set_transient_for (GTK_WINDOW (about),
+                                gtk_application_get_active_window (app));
+  adw_about_window_set_application_name (about, _("Convolve"));
+  adw_about_window_set_application_icon (about, CNV_APP_ID);
+  adw_about_window_set_version (about, CNV_VERSION);
+  adw_about_window_set_developer_name (about, _("The Convolve authors"));
+  adw_about_window_set_developers (about, developers);
+  adw_about_window_set_comments (about,
+                                 _("Build, train, save and reopen binary "
+                                   "image classifiers without writing code."));
+  adw_about_window_set_license_type (about, GTK_LICENSE_GPL_3_0);
+  adw_about_window_set_copyright (about, _("© The Convolve authors"));
+  adw_about_window_add_credit_section (about, _("Sample images"),
+                                       (const char *[]) {
+                                         _("Fashion-MNIST sample images "
+                                           "© Zalando SE, MIT licence"),
+                                         NULL });
+  adw_about_window_add_legal_section (about, _("Fashion-MNIST"),
+                                      _("© 2017 Zalando SE"),
+                                      GTK_LICENSE_MIT_X11, NULL);
+  adw_about_window_set_translator_credits (about, _("translator-credits"));
+
+  gtk_window_present (GTK_WINDOW (about));
+}
+
+static void
+quit_action_cb (GSimpleAction *action,
+                GVariant      *parameter,
+                gpointer       user_data)
+{
+  g_application_quit (G_APPLICATION (user_data));
+}
+
+static const GActionEntry app_actions[] = {
+  { "about", about_action_cb },
+  { "quit", quit_action_cb },
+};
+
+static void
+cnv_application_startup (GApplication *app)
+{
+  static const struct
+  {
+    const char *action;
+    const char *accels[3];
+  } accels[] = {
+    { "app.quit", { "<Control>q", NULL } },
+    { "window.close", { "<Control>w", NULL } },
+    { "win.open", { "<Control>o", NULL } },
+    { "win.save", { "<Control>s", NULL } },
+    { "win.save-as", { "<Control><Shift>s", NULL } },
+    { "win.choose-folder", { "<Control><Shift>o", NULL } },
+    { "win.classify-file", { "<Control>i", NULL } },
+    { "win.train", { "<Control>t", NULL } },
+    { "win.stop", { "<Control>period", NULL } },
+  };
+
+  G_APPLICATION_CLASS (cnv_application_parent_class)->startup (app);
+
+  g_action_map_add_action_entries (G_ACTION_MAP (app), app_actions,
+                                   G_N_ELEMENTS (app_actions), app);
+
+  for (guint i = 0; i < G_N_ELEMENTS (accels); i++)
+    gtk_application_set_accels_for_action (GTK_APPLICATION (app),
+                                           accels[i].action,
+                                           accels[i].accels);
+}
+
+static void
+cnv_application_class_init (CnvApplicationClass *klass)
+{
+  GApplicationClass *app_class = G_APPLICATION_CLASS (klass);
+
+  app_class->activate = cnv_application_activate;
+  app_class->command_line = cnv_application_command_line;
+  app_class->startup = cnv_application_startup;
+}
+
+static void
+cnv_application_init (CnvApplication *self)
+{
+  g_application_add_main_option_entries (G_APPLICATION (self),
+                                         option_entries);
+  g_application_set_option_context_parameter_string (
+    G_APPLICATION (self), _("[FILE.convolve]"));
+}
+
+CnvApplication *
+cnv_application_new (const char        *application_id,
+                     GApplicationFlags  flags)
+{
+  return g_object_new (CNV_TYPE_APPLICATION,
+                       "application-id", application_id,
+                       "flags", flags,
+                       "resource-base-path", "/io/github/convolve/Convolve",
+                       NULL);
+}

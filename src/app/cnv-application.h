@@ -1,0 +1,22 @@
+/* cnv-application.h — the Convolve application: command line, app
+ * actions, the About window */
+#pragma once
+
+#include <adwaita.h>
+
+G_BEGIN_DECLS
+
+#define CNV_TYPE_APPLICATION (cnv_application_get_type ())
+
+G_DECLARE_FINAL_TYPE (CnvApplication, cnv_application,
+                      CNV, APPLICATION, AdwApplication)
+
+CnvApplication *cnv_application_new (const char        *application_id,
+                                     GApplicationFlags  flags);
+
+/* The folder a new window opens: the --data option when given, else the
+ * installed sample, else the sample in the source tree; NULL when none
+ * exists.  (transfer full) */
+char           *cnv_application_find_sample_folder (void);
+
+G_END_DECLS

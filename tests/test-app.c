@@ -1,0 +1,338 @@
+/* test-app.c — the real window under Xvfb: load the sample folder, train
+ * one epoch, save, open, classify, and check what the window shows */
+#define G_LOG_DOMAIN "cnv-test-app"
+
+#include <glib/gstdio.h>
+
+#include "cnv.h"
+#include "cnv-application.h"
+#include "cnv-window.h"
+#include "cnv-window-private.h"
+
+typedef gboolean (*Predicate) (gpointer data);
+
+static gboolean
+tick_cb (gpointer data)
+{
+  return G_SOURCE_CONTINUE;
+}
+
+/* Runs the main loop until done (data) holds or seconds pass. */
+static gboolean
+iterate_until (Predicate done,
+               gpointer  data,
+               double    seconds)
+{
+  gint64 deadline = g_get_monotonic_time () + (gint64) (seconds * G_USEC_PER_SEC);
+  guint tick = g_timeout_add (20, tick_cb, NULL);
+  gboolean ok;
+
+  while (!(ok = done (data)) && g_get_monotonic_time () < deadline)
+    g_main_context_iteration (NULL, TRUE);
+
+  g_source_remove (tick);
+
+  return ok;
+}
+
+static gboolean
+window_idle (gpointer data)
+{
+  return !cnv_window_is_busy (CNV_WINDOW (data));
+}
+
+static gboolean
+pointer_cleared (gpointer data)
+{
+  return *(gpointer *) data == NULL;
+}
+
+static gboolean
+time_passed (gpointer data)
+{
+  return g_get_monotonic_time () >= *(gint64 *) data;
+}
+
+/* Lets the window lay out and draw for a moment. */
+static void
+settle (double seconds)
+{
+  gint64 until = g_get_monotonic_time () + (gint64) (seconds * G_USEC_PER_SEC);
+
+  iterate_until (time_passed, &until, seconds + 1);
+}
+
+static void
+save_screenshot (GtkWidget  *widget,
+                 const char *name)
+{
+  g_autoptr(GdkPaintable) paintable = gtk_widget_paintable_new (widget);
+  g_autoptr(GtkSnapshot) snapshot = gtk_snapshot_new ();
+  g_autoptr(GskRenderNode) node = NULL;
+  g_autoptr(GdkTexture) texture = NULL;
+  g_autofree char *folder = NULL;
+  g_autofree char *path = NULL;
+  int width = gtk_widget_get_width (widget);
+  int height = gtk_widget_get_height (widget);
+  GskRenderer *renderer = gtk_native_get_renderer (GTK_NATIVE (widget));
+
+  g_assert_cmpint (width, >, 0);
+  g_assert_cmpint (height, >, 0);
+
+  gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot), width, height);
+  node = gtk_snapshot_to_node (snapshot);
+  g_assert_nonnull (node);
+
+  texture = gsk_renderer_render_texture (renderer, node,
+                                         &GRAPHENE_RECT_INIT (0, 0,
+                                                              width, height));
+
+  folder = g_build_filename (g_getenv ("CNV_BUILD_ROOT"), "screenshots", NULL);
+  g_assert_cmpint (g_mkdir_with_parents (folder, 0755), ==, 0);
+  path = g_build_filename (folder, name, NULL);
+  g_assert_true (gdk_texture_save_to_png (texture, path));
+  g_test_message ("screenshot: %s", path);
+}
+
+static guint
+count_files (const char *folder)
+{
+  g_autoptr(GDir) dir = g_dir_open (folder, 0, NULL);
+  guint n = 0;
+
+  g_assert_nonnull (dir);
+  while (g_dir_read_name (dir) != NULL)
+    n++;
+
+  return n;
+}
+
+static CnvApplication *
+new_test_application (void)
+{
+  g_autoptr(GError) error = NULL;
+  CnvApplication *app;
+
+  app = cnv_application_new ("io.github.convolve.Convolve.Test",
+                             G_APPLICATION_NON_UNIQUE);
+  g_assert_true (g_application_register (G_APPLICATION (app), NULL, &error));
+  g_assert_no_error (error);
+
+  return app;
+}
+
+static void
+destroy_and_check_finalized (CnvWindow *window)
+{
+  gpointer weak = window;
+
+  g_object_add_weak_pointer (G_OBJECT (window), &weak);
+  gtk_window_destroy (GTK_WINDOW (window));
+  g_assert_true (iterate_until (pointer_cleared, &weak, 10));
+}
+
+static void
+assert_class_rows (CnvWindow  *window,
+                   const char *folder)
+{
+  const CnvDataset *dataset = cnv_window_get_dataset (window);
+  const char *expected[2] = { "ankle-boot", "sneaker" };
+
+  g_assert_nonnull (dataset);
+
+  for (guint i = 0; i < 2; i++)
+    {
+      AdwActionRow *row = cnv_window_get_class_row (window, i);
+      g_autofree char *subfolder = g_build_filename (folder, expected[i], NULL);
+      g_autofree char *count = NULL;
+      guint n_files = count_files (subfolder);
+
+      g_assert_nonnull (row);
+      g_assert_cmpstr (dataset->class_names[i], ==, expected[i]);
+      g_assert_cmpstr (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (row)),
+                       ==, expected[i]);
+
+      /* Every file is either counted or listed as skipped. */
+      g_assert_cmpuint (dataset->class_counts[i], >, 0);
+      g_assert_cmpuint (dataset->class_counts[i] + dataset->skipped_counts[i],
+                        ==, n_files);
+      count = g_strdup_printf ("%u images", dataset->class_counts[i]);
+      g_assert_cmpstr (adw_action_row_get_subtitle (row), ==, count);
+    }
+}
+
+static void
+test_window_train_save_open_classify (void)
+{
+  g_autoptr(CnvApplication) app = new_test_application ();
+  g_autoptr(CnvClassifier) reference = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *folder = NULL;
+  g_autofree char *tmp = NULL;
+  g_autofree char *checkpoint = NULL;
+  g_autofree char *image = NULL;
+  const CnvClassifier *classifier;
+  CnvModelSpec *default_spec = cnv_model_spec_new_default ();
+  CnvWindow *window;
+  double probability = -1.0;
+  const char *predicted;
+
+  folder = g_build_filename (g_getenv ("CNV_SOURCE_ROOT"), "data", "sample",
+                             NULL);
+  window = cnv_window_new (app, folder);
+  gtk_window_present (GTK_WINDOW (window));
+
+  /* The folder loads in the background and its classes are listed. */
+  g_assert_true (iterate_until (window_idle, window, 60));
+  assert_class_rows (window, folder);
+  g_assert_cmpuint (cnv_window_get_n_layer_rows (window), ==,
+                    default_spec->n_layers);
+  g_clear_pointer (&default_spec, cnv_model_spec_free);
+
+  /* Nothing to save or classify before training. */
+  g_assert_null (cnv_window_get_classifier (window));
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.save", NULL);
+  g_assert_false (cnv_window_is_busy (window));
+  g_assert_null (cnv_window_get_checkpoint_path (window));
+
+  /* One epoch through the real action. */
+  gtk_spin_button_set_value (cnv_window_get_epochs_spin (window), 1);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.train",
+                                             NULL));
+  g_assert_true (cnv_window_is_training (window));
+  g_assert_true (iterate_until (window_idle, window, 120));
+
+  classifier = cnv_window_get_classifier (window);
+  g_assert_nonnull (classifier);
+  g_assert_cmpuint (classifier->history->len, ==, 1);
+  g_assert_true (cnv_window_get_modified (window));
+  g_assert_nonnull (strstr (gtk_window_get_title (GTK_WINDOW (window)), "•"));
+  g_assert_cmpuint (cnv_window_get_n_chart_points (window), >, 1);
+  settle (0.3);
+  save_screenshot (GTK_WIDGET (window), "window-trained.png");
+
+  /* Save to a path, then once more through win.save, which reuses it. */
+  tmp = g_dir_make_tmp ("test-app-XXXXXX", &error);
+  g_assert_no_error (error);
+  checkpoint = g_build_filename (tmp, "model.convolve", NULL);
+  cnv_window_save_to_path (window, checkpoint);
+  g_assert_true (iterate_until (window_idle, window, 30));
+  g_assert_true (g_file_test (checkpoint, G_FILE_TEST_IS_REGULAR));
+  g_assert_cmpstr (cnv_window_get_checkpoint_path (window), ==, checkpoint);
+  g_assert_false (cnv_window_get_modified (window));
+  g_assert_null (strstr (gtk_window_get_title (GTK_WINDOW (window)), "•"));
+
+  g_assert_cmpint (g_unlink (checkpoint), ==, 0);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.save",
+                                             NULL));
+  g_assert_true (iterate_until (window_idle, window, 30));
+  g_assert_true (g_file_test (checkpoint, G_FILE_TEST_IS_REGULAR));
+
+  /* Open it back: the window now holds what the file holds. */
+  cnv_window_open_checkpoint (window, checkpoint);
+  g_assert_true (iterate_until (window_idle, window, 30));
+  classifier = cnv_window_get_classifier (window);
+  g_assert_nonnull (classifier);
+  g_assert_cmpuint (classifier->history->len, ==, 1);
+  g_assert_false (cnv_window_get_modified (window));
+
+  /* Classify a sample and compare with the checkpoint opened apart. */
+  image = g_strdup (cnv_window_get_dataset (window)->paths[0]);
+  cnv_window_classify_path (window, image);
+  g_assert_true (iterate_until (window_idle, window, 30));
+  predicted = cnv_window_get_predicted_class (window);
+  g_assert_nonnull (predicted);
+  g_assert_true (g_str_equal (predicted, "ankle-boot")
+                 || g_str_equal (predicted, "sneaker"));
+
+  reference = cnv_checkpoint_load (checkpoint, &error);
+  g_assert_no_error (error);
+  g_assert_true (cnv_classifier_predict_file (reference, image, &probability,
+                                              NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpfloat (cnv_window_get_probability (window), ==, probability);
+  g_assert_cmpstr (predicted, ==,
+                   reference->class_names[probability >= reference->threshold]);
+
+  settle (0.3);
+  save_screenshot (GTK_WIDGET (window), "window-classified.png");
+
+  destroy_and_check_finalized (window);
+
+  g_assert_cmpint (g_unlink (checkpoint), ==, 0);
+  g_assert_cmpint (g_rmdir (tmp), ==, 0);
+}
+
+static void
+test_window_refuses_to_classify_without_model (void)
+{
+  g_autoptr(CnvApplication) app = new_test_application ();
+  g_autofree char *image = NULL;
+  CnvWindow *window;
+
+  image = g_build_filename (g_getenv ("CNV_SOURCE_ROOT"), "data", "sample",
+                            "sneaker", "train-00006.png", NULL);
+  window = cnv_window_new (app, NULL);
+  gtk_window_present (GTK_WINDOW (window));
+  settle (0.2);
+  save_screenshot (GTK_WIDGET (window), "window-empty.png");
+
+  cnv_window_classify_path (window, image);
+  g_assert_false (cnv_window_is_busy (window));
+  g_assert_null (cnv_window_get_predicted_class (window));
+  g_assert_cmpfloat (cnv_window_get_probability (window), ==, -1.0);
+
+  destroy_and_check_finalized (window);
+}
+
+static void
+test_window_stop_and_close_while_training (void)
+{
+  g_autoptr(CnvApplication) app = new_test_application ();
+  g_autofree char *folder = NULL;
+  CnvWindow *window;
+
+  folder = g_build_filename (g_getenv ("CNV_SOURCE_ROOT"), "data", "sample",
+                             NULL);
+  window = cnv_window_new (app, folder);
+  gtk_window_present (GTK_WINDOW (window));
+  g_assert_true (iterate_until (window_idle, window, 60));
+
+  /* Closing the window in the middle of a long run stops the thread and
+   * drops the reports still queued for it. */
+  gtk_spin_button_set_value (cnv_window_get_epochs_spin (window), 500);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.train",
+                                             NULL));
+  settle (0.5);
+  g_assert_true (cnv_window_is_training (window));
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.stop",
+                                             NULL));
+  g_assert_true (iterate_until (window_idle, window, 30));
+  g_assert_false (cnv_window_is_training (window));
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.train",
+                                             NULL));
+  g_assert_true (cnv_window_is_training (window));
+  destroy_and_check_finalized (window);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  /* No accessibility bus under Xvfb; GTK would warn about it. */
+  g_setenv ("GTK_A11Y", "none", TRUE);
+  g_setenv ("GSETTINGS_BACKEND", "memory", TRUE);
+
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/app/window/train-save-open-classify",
+                   test_window_train_save_open_classify);
+  g_test_add_func ("/app/window/refuses-to-classify-without-model",
+                   test_window_refuses_to_classify_without_model);
+  g_test_add_func ("/app/window/stop-and-close-while-training",
+                   test_window_stop_and_close_while_training);
+
+  return g_test_run ();
+}

@@ -557,6 +557,73 @@ test_bilinear_keeps_flat_color (void)
 }
 
 static void
+test_interpolation (void)
+{
+  static const guint8 rows[] = { 0, 255 };
+  g_autoptr(GBytes) png = make_png (2, 1, 8, PNG_GREY, rows, NULL, 0);
+  g_autoptr(CnvImage) nearest = NULL;
+  g_autoptr(CnvImage) bilinear = NULL;
+  g_autoptr(GError) error = NULL;
+  gboolean has_between = FALSE;
+  CnvPreprocessing pp;
+
+  /* 2 × 1 black, white, stretched to 8 × 1. */
+  cnv_preprocessing_init_default (&pp, 8, 1, 1);
+  pp.interpolation = CNV_INTERP_NEAREST;
+  nearest = load_bytes (png, &pp, &error);
+  g_assert_no_error (error);
+  pp.interpolation = CNV_INTERP_BILINEAR;
+  bilinear = load_bytes (png, &pp, &error);
+  g_assert_no_error (error);
+
+  /* Nearest copies source values: four black then four white. */
+  for (int x = 0; x < 8; x++)
+    g_assert_cmpuint (nearest->pixels[x], ==, x < 4 ? 0 : 255);
+
+  /* Bilinear blends across the edge and keeps the order. */
+  for (int x = 0; x < 8; x++)
+    {
+      if (bilinear->pixels[x] > 0 && bilinear->pixels[x] < 255)
+        has_between = TRUE;
+      if (x > 0)
+        g_assert_cmpuint (bilinear->pixels[x], >=, bilinear->pixels[x - 1]);
+    }
+  g_assert_true (has_between);
+  g_assert_cmpuint (bilinear->pixels[0], <, 64);
+  g_assert_cmpuint (bilinear->pixels[7], >, 191);
+}
+
+static void
+test_file_too_big (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("cnv-image-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "big.png", NULL);
+  g_autoptr(GFile) file = g_file_new_for_path (path);
+  g_autoptr(GFileOutputStream) stream = NULL;
+  g_autoptr(CnvImage) image = NULL;
+  g_autoptr(GError) error = NULL;
+  CnvPreprocessing pp;
+
+  /* A sparse 300 MB file: refused by its size, never read. */
+  stream = g_file_create (file, G_FILE_CREATE_NONE, NULL, &error);
+  g_assert_no_error (error);
+  g_seekable_truncate (G_SEEKABLE (stream), (goffset) 300 * 1024 * 1024,
+                       NULL, &error);
+  g_assert_no_error (error);
+  g_output_stream_close (G_OUTPUT_STREAM (stream), NULL, &error);
+  g_assert_no_error (error);
+
+  cnv_preprocessing_init_default (&pp, 28, 28, 1);
+  image = cnv_image_load (path, &pp, &error);
+  g_assert_null (image);
+  g_assert_error (error, CNV_IMAGE_ERROR, CNV_IMAGE_ERROR_TOO_LARGE);
+  g_assert_nonnull (strstr (error->message, "big.png"));
+
+  g_assert_cmpint (g_remove (path), ==, 0);
+  g_assert_cmpint (g_rmdir (dir), ==, 0);
+}
+
+static void
 test_to_input (void)
 {
   /* 2 × 1 RGB, HWC: (0, 51, 255) (255, 102, 10). */
@@ -730,6 +797,9 @@ main (int   argc,
   g_test_add_func ("/engine/image/letterbox-geometry", test_letterbox);
   g_test_add_func ("/engine/image/bilinear-keeps-flat-color",
                    test_bilinear_keeps_flat_color);
+  g_test_add_func ("/engine/image/nearest-and-bilinear", test_interpolation);
+  g_test_add_func ("/engine/image/file-over-256-mb-refused",
+                   test_file_too_big);
   g_test_add_func ("/engine/image/to-input", test_to_input);
   g_test_add_func ("/engine/image/json-round-trip", test_json_round_trip);
   g_test_add_func ("/engine/image/json-errors-name-the-field",

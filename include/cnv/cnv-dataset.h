@@ -80,7 +80,10 @@ void        cnv_dataset_split  (const CnvDataset       *dataset,
                                 GArray                **train,
                                 GArray                **validation);
 /* The image files of a folder for prediction, walked recursively and
- * sorted; non-image files are left out by extension and content type. */
+ * sorted (byte order, each folder's entries before going deeper); files
+ * are kept by extension, in any case: png jpg jpeg gif bmp tif tiff webp
+ * ico ppm pgm.  Hidden entries and symbolic links to folders are skipped.
+ * A path that is a file is returned as it is, whatever its extension. */
 GPtrArray  *cnv_list_image_files (const char           *path,
                                   GError              **error);
 

@@ -886,7 +886,7 @@ cnv_image_load_data (const guint8           *data,
     }
 
   if (image->channels == 1)
-    image->was_color = has_color (oriented);
+    image->was_color = has_color (rgb);
   to_channels (sized, image);
 
   return g_steal_pointer (&image);

@@ -339,6 +339,9 @@ test_truncated (void)
   g_autoptr(GBytes) padded = NULL;
   g_autoptr(GdkPixbuf) pixbuf = make_marked_pixbuf (64, 64, 0x336699ff,
                                                     0xffffffff, 16);
+  g_autoptr(GBytes) bmp = NULL;
+  g_autofree char *bmp_data = NULL;
+  gsize bmp_size;
   g_autoptr(CnvImage) image = NULL;
   g_autoptr(GError) error = NULL;
   GByteArray *array;
@@ -353,6 +356,19 @@ test_truncated (void)
   check_truncated (png, g_bytes_get_size (png) - 4);  /* IEND's CRC cut */
   check_truncated (jpeg, g_bytes_get_size (jpeg) * 6 / 10);
   check_truncated (jpeg, g_bytes_get_size (jpeg) - 2);
+  g_assert_true (gdk_pixbuf_save_to_buffer (pixbuf, &bmp_data, &bmp_size,
+                                            "bmp", NULL, NULL));
+  bmp = g_bytes_new_take (g_steal_pointer (&bmp_data), bmp_size);
+  check_truncated (bmp, bmp_size / 2);
+  check_truncated (bmp, bmp_size - 1);
+
+  /* The whole BMP loads, with its marker square where it was. */
+  cnv_preprocessing_init_default (&pp, 64, 64, 3);
+  image = load_bytes (bmp, &pp, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (image->pixels[0], ==, 255);
+  g_assert_cmpuint (image->pixels[(20 * 64 + 20) * 3 + 2], ==, 0x99);
+  g_clear_pointer (&image, cnv_image_free);
 
   /* Zero padding after the JPEG end marker is not truncation. */
   array = g_byte_array_new ();

@@ -5,8 +5,8 @@
  * tells us the image's dimensions before a single pixel is decoded; an image
  * over the caps is refused there, by asking the loader for a zero size, so
  * a 48 KB "PNG bomb" never becomes a gigabyte of pixels.  gdk-pixbuf
- * accepts a PNG or JPEG that was cut short and fills the missing rows, so
- * the end marker is checked here, on the bytes.
+ * accepts a PNG, JPEG or BMP that was cut short and fills the missing
+ * rows, so the end of the file is checked here, on the bytes.
  *
  * After decoding, every image takes the same road: EXIF orientation, alpha
  * flattened on the recorded background into 8-bit RGB, resize to the
@@ -579,6 +579,62 @@ jpeg_is_complete (const guint8 *data,
   return size >= 4 && data[size - 2] == 0xff && data[size - 1] == 0xd9;
 }
 
+static guint32
+read_le32 (const guint8 *p)
+{
+  return (guint32) p[0] | ((guint32) p[1] << 8) | ((guint32) p[2] << 16)
+         | ((guint32) p[3] << 24);
+}
+
+static gboolean
+is_bmp (const guint8 *data,
+        gsize         size)
+{
+  return size >= 30 && data[0] == 'B' && data[1] == 'M';
+}
+
+/* gdk-pixbuf also accepts a BMP that stops early.  For uncompressed ones
+ * the header gives the exact size of the pixel rows: offset + stride × H,
+ * each row padded to 4 bytes.  Compressed (RLE) ones are left to the
+ * decoder. */
+static gboolean
+bmp_is_complete (const guint8 *data,
+                 gsize         size)
+{
+  guint32 header_size = read_le32 (data + 14);
+  guint64 width;
+  guint64 height;
+  guint64 bits;
+  guint64 stride;
+  guint32 compression = 0;
+
+  if (header_size == 12)
+    {
+      width = data[18] | (data[19] << 8);
+      height = data[20] | (data[21] << 8);
+      bits = data[24] | (data[25] << 8);
+    }
+  else if (header_size >= 40 && size >= 34)
+    {
+      /* Height is negative for top-down rows. */
+      width = (guint64) ABS ((gint64) (gint32) read_le32 (data + 18));
+      height = (guint64) ABS ((gint64) (gint32) read_le32 (data + 22));
+      bits = data[28] | (data[29] << 8);
+      compression = read_le32 (data + 30);
+    }
+  else
+    {
+      return TRUE;
+    }
+
+  /* 0 = BI_RGB, 3 = BI_BITFIELDS: rows stored as they are. */
+  if (compression != 0 && compression != 3)
+    return TRUE;
+
+  stride = (bits * width + 31) / 32 * 4;
+  return read_le32 (data + 10) + stride * height <= size;
+}
+
 /* Decodes data with a size-capped loader.  Returns the pixbuf with a
  * reference, or NULL with error and reason set. */
 static GdkPixbuf *
@@ -629,13 +685,23 @@ decode (const guint8 *data,
       return NULL;
     }
 
-  if ((is_png (data, size) && !png_is_complete (data, size))
-      || (is_jpeg (data, size) && !jpeg_is_complete (data, size)))
+  if (is_png (data, size) && !png_is_complete (data, size))
     {
       fail (error, reason, CNV_IMAGE_ERROR_TRUNCATED, name,
-            is_png (data, size)
-            ? _("the file is truncated: it ends before the PNG end chunk")
-            : _("the file is truncated: it ends before the JPEG end marker"));
+            _("the file is truncated: it ends before the PNG end chunk"));
+      return NULL;
+    }
+  if (is_jpeg (data, size) && !jpeg_is_complete (data, size))
+    {
+      fail (error, reason, CNV_IMAGE_ERROR_TRUNCATED, name,
+            _("the file is truncated: it ends before the JPEG end marker"));
+      return NULL;
+    }
+  if (is_bmp (data, size) && !bmp_is_complete (data, size))
+    {
+      fail (error, reason, CNV_IMAGE_ERROR_TRUNCATED, name,
+            _("the file is truncated: it ends before the last row of "
+              "pixels"));
       return NULL;
     }
 

@@ -506,17 +506,18 @@ test_header_not_json (void)
   assert_read_fails (path, CNV_CHECKPOINT_ERROR_HEADER, "not valid JSON");
 
   write_header_and_data (path, "[1, 2]", NULL, 0);
-  assert_read_fails (path, CNV_CHECKPOINT_ERROR_HEADER, "must be a JSON object");
+  assert_read_fails (path, CNV_CHECKPOINT_ERROR_HEADER, "it must be a JSON object");
 
   /* json-glib would take these; other safetensors readers would not. */
   write_header_and_data (path, "{'__metadata__': {}}", NULL, 0);
   assert_read_fails (path, CNV_CHECKPOINT_ERROR_HEADER,
-                     "at byte offset 9 of the file");
+                     "at byte offset 9:");
   write_header_and_data (path, "{} /* comment */", NULL, 0);
-  assert_read_fails (path, CNV_CHECKPOINT_ERROR_HEADER, "text after");
+  assert_read_fails (path, CNV_CHECKPOINT_ERROR_HEADER,
+                     "at byte offset 11: there is text after the object");
 
   write_header_and_data (path, "{\"a\": \"\xff\xfe\"}", NULL, 0);
-  assert_read_fails (path, CNV_CHECKPOINT_ERROR_HEADER, "not valid UTF-8");
+  assert_read_fails (path, CNV_CHECKPOINT_ERROR_HEADER, "not valid UTF-8 at byte offset 15");
 }
 
 static void
@@ -1060,6 +1061,820 @@ test_unicode_path (void)
   assert_read_fails (path, CNV_CHECKPOINT_ERROR_IO, "ü 😀 model.convolve");
 }
 
+/* ---- level 2: classifier checkpoints -------------------------------------- */
+
+static const char *test_model_json =
+  "{\"input\": {\"width\": 8, \"height\": 8, \"channels\": 1},"
+  " \"layers\": ["
+  "  {\"id\": \"conv1\", \"type\": \"conv2d\", \"filters\": 2, \"kernel\": 3,"
+  "   \"padding\": \"same\"},"
+  "  {\"id\": \"bn1\", \"type\": \"batch-norm\"},"
+  "  {\"id\": \"relu1\", \"type\": \"relu\"},"
+  "  {\"id\": \"pool1\", \"type\": \"max-pool\", \"size\": 2},"
+  "  {\"id\": \"flat\", \"type\": \"flatten\"},"
+  "  {\"id\": \"fc1\", \"type\": \"dense\", \"units\": 4},"
+  "  {\"id\": \"relu2\", \"type\": \"relu\"},"
+  "  {\"id\": \"out\", \"type\": \"dense\", \"units\": 1}]}";
+
+/* Deterministic values that differ in every bit position that matters. */
+static void
+fill_tensor (CnvTensor *t,
+             guint32   *state)
+{
+  for (gsize i = 0; i < t->size; i++)
+    {
+      *state = *state * 1664525u + 1013904223u;
+      t->data[i] = ((float) (*state >> 8) / 16777216.0f - 0.5f) * 3.0f;
+    }
+}
+
+/* A classifier as training would leave it: weights, batch-norm running
+ * statistics, Adam state, history, dataset summary, non-default
+ * preprocessing and threshold. */
+static CnvClassifier *
+make_classifier (void)
+{
+  const char *names[] = { "猫", "chien", NULL };
+  g_autoptr(CnvModelSpec) spec = NULL;
+  g_autoptr(GError) error = NULL;
+  CnvOptimizerConfig config;
+  CnvPreprocessing pp;
+  CnvClassifier *c;
+  CnvEpochRecord record = { 0 };
+  guint32 state = 12345;
+
+  spec = cnv_model_spec_new_from_json (test_model_json, -1, &error);
+  g_assert_no_error (error);
+  cnv_preprocessing_init_default (&pp, 8, 8, 1);
+  pp.mean[0] = 0.25f;
+  pp.std[0] = 0.5f;
+  c = cnv_classifier_new (spec, &pp, names, G_MAXUINT64 - 5, &error);
+  g_assert_no_error (error);
+
+  for (guint i = 0; i < cnv_model_get_n_params (c->model); i++)
+    fill_tensor (cnv_model_get_param (c->model, i)->value, &state);
+
+  cnv_optimizer_config_init_default (&config, CNV_OPTIMIZER_ADAM);
+  config.learning_rate = 0.0003;
+  config.weight_decay = 1e-4;
+  c->optimizer = cnv_optimizer_new (&config, c->model);
+  cnv_optimizer_set_step (c->optimizer, 17);
+  for (guint i = 0; i < cnv_optimizer_get_n_slots (c->optimizer); i++)
+    fill_tensor (cnv_optimizer_get_slot (c->optimizer, i)->value, &state);
+
+  c->threshold = 0.37;
+  c->batch_size = 16;
+  c->val_split = 0.25;
+  for (guint e = 1; e <= 2; e++)
+    {
+      record.epoch = e;
+      record.step = 8 * e + 1;
+      record.learning_rate = 0.0003;
+      record.train_loss = 0.7 / e;
+      record.train_accuracy = 0.5 + 0.1 * e;
+      record.seconds = 1.25 * e;
+      record.validation.n = 6;
+      record.validation.loss = 0.69314718055994529 / e;
+      record.validation.accuracy = 4.0 / 6.0;
+      record.validation.precision = 1.0 / 3.0;
+      record.validation.recall = 1e-300;
+      record.validation.f1 = 0.4;
+      record.validation.auc = e == 1 ? NAN : 0.75;
+      record.validation.threshold = 0.37;
+      record.validation.tp = 1;
+      record.validation.fp = 2;
+      record.validation.tn = 3;
+      record.validation.fn = e;
+      g_array_append_val (c->history, record);
+    }
+
+  c->dataset_folder = g_strdup ("/data/猫 vs chien");
+  c->dataset_counts[0] = 10;
+  c->dataset_counts[1] = 12;
+  c->dataset_skipped = 3;
+  c->dataset_fingerprint = g_strdup ("0123abcd");
+
+  return c;
+}
+
+static void
+assert_same_double (double a,
+                    double b)
+{
+  if (isnan (a))
+    g_assert_true (isnan (b));
+  else
+    g_assert_cmpmem (&a, sizeof a, &b, sizeof b);
+}
+
+static void
+assert_same_classifier (const CnvClassifier *a,
+                        const CnvClassifier *b)
+{
+  const CnvOptimizerConfig *ca;
+  const CnvOptimizerConfig *cb;
+
+  g_assert_true (cnv_model_spec_equal (cnv_model_get_spec (a->model),
+                                       cnv_model_get_spec (b->model)));
+  g_assert_true (cnv_preprocessing_equal (&a->preprocessing,
+                                          &b->preprocessing));
+  g_assert_cmpstr (a->class_names[0], ==, b->class_names[0]);
+  g_assert_cmpstr (a->class_names[1], ==, b->class_names[1]);
+  g_assert_cmpint (a->positive_class, ==, b->positive_class);
+  assert_same_double (a->threshold, b->threshold);
+  g_assert_cmpuint (a->seed, ==, b->seed);
+  g_assert_cmpuint (a->batch_size, ==, b->batch_size);
+  assert_same_double (a->val_split, b->val_split);
+  g_assert_cmpstr (a->dataset_folder, ==, b->dataset_folder);
+  g_assert_cmpstr (a->dataset_fingerprint, ==, b->dataset_fingerprint);
+  g_assert_cmpuint (a->dataset_counts[0], ==, b->dataset_counts[0]);
+  g_assert_cmpuint (a->dataset_counts[1], ==, b->dataset_counts[1]);
+  g_assert_cmpuint (a->dataset_skipped, ==, b->dataset_skipped);
+
+  /* Every parameter and buffer, bit for bit. */
+  g_assert_cmpuint (cnv_model_get_n_params (a->model), ==,
+                    cnv_model_get_n_params (b->model));
+  for (guint i = 0; i < cnv_model_get_n_params (a->model); i++)
+    {
+      const CnvParam *pa = cnv_model_get_param (a->model, i);
+      const CnvParam *pb = cnv_model_get_param (b->model, i);
+
+      g_assert_cmpstr (pa->name, ==, pb->name);
+      g_assert_true (cnv_tensor_same_shape (pa->value, pb->value));
+      g_assert_cmpmem (pa->value->data, pa->value->size * sizeof (float),
+                       pb->value->data, pb->value->size * sizeof (float));
+    }
+
+  /* The optimizer: configuration, step and every slot. */
+  g_assert_nonnull (b->optimizer);
+  ca = cnv_optimizer_get_config (a->optimizer);
+  cb = cnv_optimizer_get_config (b->optimizer);
+  g_assert_cmpint (ca->kind, ==, cb->kind);
+  assert_same_double (ca->learning_rate, cb->learning_rate);
+  assert_same_double (ca->weight_decay, cb->weight_decay);
+  assert_same_double (ca->momentum, cb->momentum);
+  g_assert_cmpint (ca->nesterov, ==, cb->nesterov);
+  assert_same_double (ca->beta1, cb->beta1);
+  assert_same_double (ca->beta2, cb->beta2);
+  assert_same_double (ca->epsilon, cb->epsilon);
+  g_assert_cmpint (cnv_optimizer_get_step (a->optimizer), ==,
+                   cnv_optimizer_get_step (b->optimizer));
+  g_assert_cmpuint (cnv_optimizer_get_n_slots (a->optimizer), ==,
+                    cnv_optimizer_get_n_slots (b->optimizer));
+  for (guint i = 0; i < cnv_optimizer_get_n_slots (a->optimizer); i++)
+    {
+      const CnvOptimizerSlot *sa = cnv_optimizer_get_slot (a->optimizer, i);
+      const CnvOptimizerSlot *sb = cnv_optimizer_find_slot (b->optimizer,
+                                                            sa->name);
+
+      g_assert_nonnull (sb);
+      g_assert_cmpmem (sa->value->data, sa->value->size * sizeof (float),
+                       sb->value->data, sb->value->size * sizeof (float));
+    }
+
+  /* History, every field. */
+  g_assert_cmpuint (a->history->len, ==, b->history->len);
+  for (guint i = 0; i < a->history->len; i++)
+    {
+      const CnvEpochRecord *ra = &g_array_index (a->history, CnvEpochRecord, i);
+      const CnvEpochRecord *rb = &g_array_index (b->history, CnvEpochRecord, i);
+
+      g_assert_cmpuint (ra->epoch, ==, rb->epoch);
+      g_assert_cmpint (ra->step, ==, rb->step);
+      assert_same_double (ra->learning_rate, rb->learning_rate);
+      assert_same_double (ra->train_loss, rb->train_loss);
+      assert_same_double (ra->train_accuracy, rb->train_accuracy);
+      assert_same_double (ra->seconds, rb->seconds);
+      g_assert_cmpuint (ra->validation.n, ==, rb->validation.n);
+      assert_same_double (ra->validation.loss, rb->validation.loss);
+      assert_same_double (ra->validation.accuracy, rb->validation.accuracy);
+      assert_same_double (ra->validation.precision, rb->validation.precision);
+      assert_same_double (ra->validation.recall, rb->validation.recall);
+      assert_same_double (ra->validation.f1, rb->validation.f1);
+      assert_same_double (ra->validation.auc, rb->validation.auc);
+      assert_same_double (ra->validation.threshold, rb->validation.threshold);
+      g_assert_cmpuint (ra->validation.tp, ==, rb->validation.tp);
+      g_assert_cmpuint (ra->validation.fp, ==, rb->validation.fp);
+      g_assert_cmpuint (ra->validation.tn, ==, rb->validation.tn);
+      g_assert_cmpuint (ra->validation.fn, ==, rb->validation.fn);
+    }
+}
+
+static void
+save_classifier (const char *path)
+{
+  g_autoptr(CnvClassifier) c = make_classifier ();
+  g_autoptr(GError) error = NULL;
+
+  cnv_checkpoint_save (c, path, &error);
+  g_assert_no_error (error);
+}
+
+static void
+assert_load_fails (const char         *path,
+                   CnvCheckpointError  code,
+                   const char         *substring)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CnvClassifier) c = NULL;
+  g_autofree char *base = g_path_get_basename (path);
+
+  c = cnv_checkpoint_load (path, &error);
+  g_assert_null (c);
+  g_assert_error (error, CNV_CHECKPOINT_ERROR, (int) code);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, substring));
+  g_assert_nonnull (strstr (error->message, base));
+}
+
+static void
+test_classifier_round_trip (void)
+{
+  g_autoptr(TmpDir) tmp = tmp_dir_new ();
+  g_autofree char *folder = tmp_path (tmp, "модели");
+  g_autofree char *path = g_build_filename (folder, "ü 😀 model.convolve",
+                                            NULL);
+  g_autofree char *again = tmp_path (tmp, "again.convolve");
+  g_autoptr(CnvClassifier) c = make_classifier ();
+  g_autoptr(CnvClassifier) back = NULL;
+  g_autoptr(GBytes) first = NULL;
+  g_autoptr(GBytes) second = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_cmpint (g_mkdir (folder, 0755), ==, 0);
+  cnv_checkpoint_save (c, path, &error);
+  g_assert_no_error (error);
+  back = cnv_checkpoint_load (path, &error);
+  g_assert_no_error (error);
+
+  assert_same_classifier (c, back);
+  g_assert_cmpuint (back->notices->len, ==, 0);
+
+  /* Saving what was loaded writes the same bytes. */
+  cnv_checkpoint_save (back, again, &error);
+  g_assert_no_error (error);
+  first = read_bytes (path);
+  second = read_bytes (again);
+  g_assert_true (g_bytes_equal (first, second));
+}
+
+static JsonNode *
+parse_document (const char *text)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+
+  json_parser_load_from_data (parser, text, -1, &error);
+  g_assert_no_error (error);
+
+  return json_node_copy (json_parser_get_root (parser));
+}
+
+/* The metadata documents say what docs/checkpoint-format.md says. */
+static void
+test_classifier_metadata (void)
+{
+  g_autoptr(TmpDir) tmp = tmp_dir_new ();
+  g_autofree char *path = tmp_path (tmp, "meta.convolve");
+  g_autoptr(CnvSafetensors) st = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) classes = NULL;
+  g_autoptr(JsonNode) training = NULL;
+  g_autoptr(JsonNode) dataset = NULL;
+  g_autoptr(JsonNode) model = NULL;
+  JsonObject *object;
+  JsonObject *record;
+
+  save_classifier (path);
+  st = cnv_safetensors_read (path, &error);
+  g_assert_no_error (error);
+
+  g_assert_cmpstr (g_hash_table_lookup (st->metadata, "format"), ==,
+                   "convolve-checkpoint");
+  g_assert_cmpstr (g_hash_table_lookup (st->metadata, "format_version"), ==,
+                   "1");
+  g_assert_cmpstr (g_hash_table_lookup (st->metadata, "writer"), ==,
+                   "Convolve " CNV_VERSION);
+
+  classes = parse_document (g_hash_table_lookup (st->metadata, "classes"));
+  object = json_node_get_object (classes);
+  g_assert_cmpstr (json_array_get_string_element (
+                     json_object_get_array_member (object, "names"), 0),
+                   ==, "猫");
+  g_assert_cmpint (json_object_get_int_member (object, "positive"), ==, 1);
+  g_assert_cmpfloat (json_object_get_double_member (object, "threshold"), ==,
+                     0.37);
+
+  training = parse_document (g_hash_table_lookup (st->metadata, "training"));
+  object = json_node_get_object (training);
+  g_assert_cmpstr (json_object_get_string_member (object, "seed"), ==,
+                   "18446744073709551610");
+  g_assert_cmpint (json_object_get_int_member (object, "step"), ==, 17);
+  g_assert_cmpint (json_object_get_int_member (object, "epoch"), ==, 2);
+  g_assert_cmpstr (json_object_get_string_member (
+                     json_object_get_object_member (object, "optimizer"),
+                     "kind"), ==, "adam");
+  record = json_array_get_object_element (
+    json_object_get_array_member (object, "history"), 0);
+  /* A NaN AUC is written as null, 1e-300 as a valid JSON number. */
+  g_assert_true (json_node_is_null (json_object_get_member (
+    json_object_get_object_member (record, "validation"), "auc")));
+  g_assert_cmpfloat (json_object_get_double_member (
+    json_object_get_object_member (record, "validation"), "recall"), ==,
+                     1e-300);
+
+  dataset = parse_document (g_hash_table_lookup (st->metadata, "dataset"));
+  object = json_node_get_object (dataset);
+  g_assert_cmpstr (json_object_get_string_member (object, "folder"), ==,
+                   "/data/猫 vs chien");
+  g_assert_cmpint (json_array_get_int_element (
+                     json_object_get_array_member (object, "counts"), 1),
+                   ==, 12);
+
+  model = parse_document (g_hash_table_lookup (st->metadata, "model"));
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (
+                      json_node_get_object (model), "layers")), ==, 8);
+
+  /* Tensors: bn running statistics and Adam state are stored. */
+  g_assert_nonnull (cnv_safetensors_find (st, "bn1.running_mean"));
+  g_assert_nonnull (cnv_safetensors_find (st, "bn1.running_var"));
+  g_assert_nonnull (cnv_safetensors_find (st, "optimizer.conv1.weight.exp_avg"));
+  g_assert_nonnull (cnv_safetensors_find (st,
+                                          "optimizer.out.bias.exp_avg_sq"));
+  g_assert_cmpint (cnv_safetensors_find (st, "conv1.weight")->tensor->shape[3],
+                   ==, 3);
+}
+
+typedef void (*EditFunc) (CnvSafetensors *st);
+
+/* Reads path, lets edit change it, writes it back (with a fresh
+ * checksum, so only the edit is wrong). */
+static void
+edit_checkpoint (const char *path,
+                 EditFunc    edit)
+{
+  g_autoptr(CnvSafetensors) st = NULL;
+  g_autoptr(GError) error = NULL;
+
+  st = cnv_safetensors_read (path, &error);
+  g_assert_no_error (error);
+  edit (st);
+  cnv_safetensors_write (st, path, &error);
+  g_assert_no_error (error);
+}
+
+static void
+remove_tensor (CnvSafetensors *st,
+               const char     *name)
+{
+  CnvNamedTensor *named = cnv_safetensors_find (st, name);
+
+  g_assert_nonnull (named);
+  g_ptr_array_remove (st->tensors, named);
+}
+
+static void
+set_meta (CnvSafetensors *st,
+          const char     *key,
+          const char     *value)
+{
+  g_hash_table_insert (st->metadata, g_strdup (key), g_strdup (value));
+}
+
+/* Replaces the first occurrence of from in a metadata document. */
+static void
+replace_in_meta (CnvSafetensors *st,
+                 const char     *key,
+                 const char     *from,
+                 const char     *to)
+{
+  const char *text = g_hash_table_lookup (st->metadata, key);
+  const char *at = strstr (text, from);
+  g_autofree char *head = NULL;
+
+  g_assert_nonnull (at);
+  head = g_strndup (text, (gsize) (at - text));
+  g_hash_table_insert (st->metadata, g_strdup (key),
+                       g_strconcat (head, to, at + strlen (from), NULL));
+}
+
+static void
+drop_running_stats (CnvSafetensors *st)
+{
+  remove_tensor (st, "bn1.running_mean");
+  remove_tensor (st, "bn1.running_var");
+}
+
+static void
+test_classifier_missing_tensor (void)
+{
+  g_autoptr(TmpDir) tmp = tmp_dir_new ();
+  g_autofree char *path = tmp_path (tmp, "missing.convolve");
+
+  save_classifier (path);
+  edit_checkpoint (path, drop_running_stats);
+  assert_load_fails (path, CNV_CHECKPOINT_ERROR_MISSING,
+                     "bn1.running_mean, bn1.running_var");
+}
+
+static void
+add_stray_tensor (CnvSafetensors *st)
+{
+  g_autoptr(CnvTensor) t = cnv_tensor_new_1d (3);
+
+  cnv_safetensors_add (st, "conv9.weight", t);
+}
+
+static void
+test_classifier_unexpected_tensor (void)
+{
+  g_autoptr(TmpDir) tmp = tmp_dir_new ();
+  g_autofree char *path = tmp_path (tmp, "stray.convolve");
+
+  save_classifier (path);
+  edit_checkpoint (path, add_stray_tensor);
+  assert_load_fails (path, CNV_CHECKPOINT_ERROR_UNEXPECTED, "conv9.weight");
+}
+
+static void
+reshape_conv (CnvSafetensors *st)
+{
+  g_autoptr(CnvTensor) t = cnv_tensor_new_4d (2, 1, 5, 5);
+
+  remove_tensor (st, "conv1.weight");
+  cnv_safetensors_add (st, "conv1.weight", t);
+}
+
+static void
+test_classifier_shape_mismatch (void)
+{
+  g_autoptr(TmpDir) tmp = tmp_dir_new ();
+  g_autofree char *path = tmp_path (tmp, "shape.convolve");
+  g_autoptr(CnvTensor) expected = cnv_tensor_new_4d (2, 1, 3, 3);
+  g_autoptr(CnvTensor) found = cnv_tensor_new_4d (2, 1, 5, 5);
+  g_autofree char *expected_text = cnv_tensor_shape_string (expected);
+  g_autofree char *found_text = cnv_tensor_shape_string (found);
+
+  save_classifier (path);
+  edit_checkpoint (path, reshape_conv);
+  assert_load_fails (path, CNV_CHECKPOINT_ERROR_SHAPE, "“conv1.weight”");
+  assert_load_fails (path, CNV_CHECKPOINT_ERROR_SHAPE, expected_text);
+  assert_load_fails (path, CNV_CHECKPOINT_ERROR_SHAPE, found_text);
+}
+
+static void
+unknown_layer (CnvSafetensors *st)
+{
+  replace_in_meta (st, "model", "\"relu\"", "\"swish\"");
+}
+
+static void
+test_classifier_unknown_layer (void)
+{
+  g_autoptr(TmpDir) tmp = tmp_dir_new ();
+  g_autofree char *path = tmp_path (tmp, "swish.convolve");
+
+  save_classifier (path);
+  edit_checkpoint (path, unknown_layer);
+  assert_load_fails (path, CNV_CHECKPOINT_ERROR_MODEL, "“relu1”");
+  assert_load_fails (path, CNV_CHECKPOINT_ERROR_MODEL, "“swish”");
+}
+
+static void
+newer_version (CnvSafetensors *st)
+{
+  set_meta (st, "format_version", "2");
+}
+
+static void
+test_classifier_newer_version (void)
+{
+  g_autoptr(TmpDir) tmp = tmp_dir_new ();
+  g_autofree char *path = tmp_path (tmp, "v2.convolve");
+
+  save_classifier (path);
+  edit_checkpoint (path, newer_version);
+  assert_load_fails (path, CNV_CHECKPOINT_ERROR_VERSION,
+                     "format version 2, written by a newer Convolve");
+}
+
+static void
+other_format (CnvSafetensors *st)
+{
+  set_meta (st, "format", "pt");
+}
+
+static void
+test_not_a_checkpoint (void)
+{
+  g_autoptr(TmpDir) tmp = tmp_dir_new ();
+  g_autofree char *path = tmp_path (tmp, "plain.safetensors");
+
+  /* A plain safetensors file, as PyTorch users write them. */
+  write_sample (path);
+  assert_load_fails (path, CNV_CHECKPOINT_ERROR_FORMAT,
+                     "is a safetensors file but not a Convolve checkpoint");
+
+  save_classifier (path);
+  edit_checkpoint (path, other_format);
+  assert_load_fails (path, CNV_CHECKPOINT_ERROR_FORMAT, "its format is “pt”");
+
+  /* And what is not safetensors at all fails in the reader. */
+  write_header_and_data (path, "GIF89a", NULL, 0);
+  assert_load_fails (path, CNV_CHECKPOINT_ERROR_HEADER, "not valid JSON");
+}
+
+static void
+broken_classes (CnvSafetensors *st)
+{
+  set_meta (st, "classes", "{\"names\": [\"a\", \"b\"], \"positive\": 1,");
+}
+
+static void
+seed_as_number (CnvSafetensors *st)
+{
+  replace_in_meta (st, "training", "\"seed\":\"18446744073709551610\"",
+                   "\"seed\":18446744073709551610");
+}
+
+static void
+seed_as_negative (CnvSafetensors *st)
+{
+  replace_in_meta (st, "training", "\"seed\":\"18446744073709551610\"",
+                   "\"seed\":\"-1\"");
+}
+
+static void
+threshold_out_of_range (CnvSafetensors *st)
+{
+  replace_in_meta (st, "classes", "\"threshold\":0.37", "\"threshold\":1.5");
+}
+
+static void
+no_preprocessing (CnvSafetensors *st)
+{
+  g_hash_table_remove (st->metadata, "preprocessing");
+}
+
+static void
+deep_model (CnvSafetensors *st)
+{
+  GString *deep = g_string_new ("{\"input\":");
+
+  for (int i = 0; i < 100000; i++)
+    g_string_append_c (deep, '[');
+  set_meta (st, "model", deep->str);
+  g_string_free (deep, TRUE);
+}
+
+static void
+test_classifier_invalid_metadata (void)
+{
+  g_autoptr(TmpDir) tmp = tmp_dir_new ();
+  g_autofree char *path = tmp_path (tmp, "bad-meta.convolve");
+
+  save_classifier (path);
+  edit_checkpoint (path, broken_classes);
+  assert_load_fails (path, CNV_CHECKPOINT_ERROR_METADATA,
+                     "The “classes” metadata of");
+
+  save_classifier (path);
+  edit_checkpoint (path, seed_as_number);
+  assert_load_fails (path, CNV_CHECKPOINT_ERROR_METADATA,
+                     "“training” metadata");
+
+  save_classifier (path);
+  edit_checkpoint (path, seed_as_negative);
+  assert_load_fails (path, CNV_CHECKPOINT_ERROR_METADATA, "“seed” must be");
+
+  save_classifier (path);
+  edit_checkpoint (path, threshold_out_of_range);
+  assert_load_fails (path, CNV_CHECKPOINT_ERROR_METADATA,
+                     "“threshold” must be a number from 0 to 1");
+
+  save_classifier (path);
+  edit_checkpoint (path, no_preprocessing);
+  assert_load_fails (path, CNV_CHECKPOINT_ERROR_METADATA,
+                     "has no “preprocessing” metadata");
+
+  save_classifier (path);
+  edit_checkpoint (path, deep_model);
+  assert_load_fails (path, CNV_CHECKPOINT_ERROR_METADATA,
+                     "nested too deeply");
+}
+
+static void
+drop_optimizer_state (CnvSafetensors *st)
+{
+  for (guint i = st->tensors->len; i > 0; i--)
+    {
+      CnvNamedTensor *named = g_ptr_array_index (st->tensors, i - 1);
+
+      if (g_str_has_prefix (named->name, "optimizer."))
+        g_ptr_array_remove_index (st->tensors, i - 1);
+    }
+}
+
+static void
+test_classifier_no_optimizer_state (void)
+{
+  g_autoptr(TmpDir) tmp = tmp_dir_new ();
+  g_autofree char *path = tmp_path (tmp, "no-adam.convolve");
+  g_autoptr(CnvClassifier) original = make_classifier ();
+  g_autoptr(CnvClassifier) c = NULL;
+  g_autoptr(GError) error = NULL;
+
+  cnv_checkpoint_save (original, path, &error);
+  g_assert_no_error (error);
+  edit_checkpoint (path, drop_optimizer_state);
+  c = cnv_checkpoint_load (path, &error);
+  g_assert_no_error (error);
+
+  g_assert_null (c->optimizer);
+  g_assert_cmpuint (c->notices->len, ==, 1);
+  g_assert_nonnull (strstr (g_ptr_array_index (c->notices, 0),
+                            "resuming training will restart the optimizer"));
+  /* The weights are still all there. */
+  g_assert_cmpmem (cnv_model_find_param (c->model, "fc1.weight")->value->data,
+                   32 * 4 * sizeof (float),
+                   cnv_model_find_param (original->model,
+                                         "fc1.weight")->value->data,
+                   32 * 4 * sizeof (float));
+}
+
+static void
+drop_one_slot (CnvSafetensors *st)
+{
+  remove_tensor (st, "optimizer.fc1.bias.exp_avg_sq");
+}
+
+static void
+test_classifier_partial_optimizer_state (void)
+{
+  g_autoptr(TmpDir) tmp = tmp_dir_new ();
+  g_autofree char *path = tmp_path (tmp, "half-adam.convolve");
+
+  save_classifier (path);
+  edit_checkpoint (path, drop_one_slot);
+  assert_load_fails (path, CNV_CHECKPOINT_ERROR_MISSING,
+                     "optimizer.fc1.bias.exp_avg_sq");
+}
+
+/* Writes st with tensor `wide` stored as F64, by hand: the safetensors
+ * writer only writes F32. */
+static void
+write_with_f64 (const CnvSafetensors *st,
+                const char           *path,
+                const char           *wide)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autoptr(JsonGenerator) gen = json_generator_new ();
+  g_autoptr(JsonNode) root = NULL;
+  g_autoptr(GByteArray) data = g_byte_array_new ();
+  g_autofree char *header = NULL;
+  GHashTableIter iter;
+  gpointer key, value;
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "__metadata__");
+  json_builder_begin_object (b);
+  g_hash_table_iter_init (&iter, st->metadata);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    if (!g_str_equal (key, "checksum"))
+      {
+        json_builder_set_member_name (b, key);
+        json_builder_add_string_value (b, value);
+      }
+  json_builder_end_object (b);
+
+  for (guint i = 0; i < st->tensors->len; i++)
+    {
+      const CnvNamedTensor *named = g_ptr_array_index (st->tensors, i);
+      const CnvTensor *t = named->tensor;
+      gboolean f64 = g_str_equal (named->name, wide);
+      guint begin = data->len;
+
+      for (gsize k = 0; k < t->size; k++)
+        {
+          guint8 bytes[8];
+          guint64 bits = 0;
+
+          if (f64)
+            {
+              double d = t->data[k];
+
+              memcpy (&bits, &d, 8);
+            }
+          else
+            {
+              guint32 b32;
+
+              memcpy (&b32, &t->data[k], 4);
+              bits = b32;
+            }
+          for (int j = 0; j < (f64 ? 8 : 4); j++)
+            bytes[j] = (guint8) (bits >> (8 * j));
+          g_byte_array_append (data, bytes, f64 ? 8 : 4);
+        }
+
+      json_builder_set_member_name (b, named->name);
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "dtype");
+      json_builder_add_string_value (b, f64 ? "F64" : "F32");
+      json_builder_set_member_name (b, "shape");
+      json_builder_begin_array (b);
+      for (int d = 0; d < t->ndim; d++)
+        json_builder_add_int_value (b, t->shape[d]);
+      json_builder_end_array (b);
+      json_builder_set_member_name (b, "data_offsets");
+      json_builder_begin_array (b);
+      json_builder_add_int_value (b, begin);
+      json_builder_add_int_value (b, data->len);
+      json_builder_end_array (b);
+      json_builder_end_object (b);
+    }
+  json_builder_end_object (b);
+
+  root = json_builder_get_root (b);
+  json_generator_set_root (gen, root);
+  header = json_generator_to_data (gen, NULL);
+  write_header_and_data (path, header, data->data, data->len);
+}
+
+static void
+test_classifier_f64_tensor (void)
+{
+  g_autoptr(TmpDir) tmp = tmp_dir_new ();
+  g_autofree char *path = tmp_path (tmp, "f64.convolve");
+  g_autoptr(CnvClassifier) original = make_classifier ();
+  g_autoptr(CnvClassifier) c = NULL;
+  g_autoptr(CnvSafetensors) st = NULL;
+  g_autoptr(CnvSafetensors) wide = NULL;
+  g_autoptr(GError) error = NULL;
+  CnvNamedTensor *named;
+
+  cnv_checkpoint_save (original, path, &error);
+  g_assert_no_error (error);
+  st = cnv_safetensors_read (path, &error);
+  g_assert_no_error (error);
+  write_with_f64 (st, path, "fc1.weight");
+
+  /* fc1.weight [4, 32] as F64 spans 4 × 32 × 8 = 1024 bytes. */
+  wide = cnv_safetensors_read (path, &error);
+  g_assert_no_error (error);
+  named = cnv_safetensors_find (wide, "fc1.weight");
+  g_assert_cmpstr (named->stored_dtype, ==, "F64");
+
+  c = cnv_checkpoint_load (path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (c->notices->len, ==, 1);
+  g_assert_nonnull (strstr (g_ptr_array_index (c->notices, 0),
+                            "“fc1.weight” was stored as F64"));
+  /* float → double → float is exact. */
+  assert_same_classifier (original, c);
+}
+
+/* A failed save over a checkpoint leaves it byte for byte, and it opens. */
+static void
+test_classifier_failed_save (void)
+{
+  g_autoptr(TmpDir) tmp = tmp_dir_new ();
+  g_autofree char *path = tmp_path (tmp, "keep.convolve");
+  g_autoptr(CnvClassifier) c = make_classifier ();
+  g_autoptr(CnvClassifier) reopened = NULL;
+  g_autoptr(GBytes) before = NULL;
+  g_autoptr(GBytes) after = NULL;
+  g_autoptr(GError) error = NULL;
+  struct rlimit saved;
+  struct rlimit limited;
+  void (*saved_handler) (int);
+  gboolean ok;
+
+  save_classifier (path);
+  before = read_bytes (path);
+
+  /* The checkpoint is about 7 KiB; 4 KiB stops it halfway. */
+  g_assert_cmpint (getrlimit (RLIMIT_FSIZE, &saved), ==, 0);
+  limited = saved;
+  limited.rlim_cur = g_bytes_get_size (before) / 2;
+  saved_handler = signal (SIGXFSZ, SIG_IGN);
+  g_assert_cmpint (setrlimit (RLIMIT_FSIZE, &limited), ==, 0);
+  c->threshold = 0.9;
+  ok = cnv_checkpoint_save (c, path, &error);
+  g_assert_cmpint (setrlimit (RLIMIT_FSIZE, &saved), ==, 0);
+  signal (SIGXFSZ, saved_handler);
+
+  g_assert_false (ok);
+  g_assert_error (error, CNV_CHECKPOINT_ERROR, CNV_CHECKPOINT_ERROR_IO);
+  g_clear_error (&error);
+  after = read_bytes (path);
+  g_assert_true (g_bytes_equal (before, after));
+  reopened = cnv_checkpoint_load (path, &error);
+  g_assert_no_error (error);
+  assert_same_double (reopened->threshold, 0.37);
+}
+
+
 int
 main (int   argc,
       char *argv[])
@@ -1113,6 +1928,33 @@ main (int   argc,
                    test_save_into_missing_folder);
   g_test_add_func ("/checkpoint/save/read-only-folder", test_read_only_folder);
   g_test_add_func ("/checkpoint/save/names-in-any-script", test_unicode_path);
+
+  g_test_add_func ("/checkpoint/classifier/round-trip-bit-identical",
+                   test_classifier_round_trip);
+  g_test_add_func ("/checkpoint/classifier/metadata-documents",
+                   test_classifier_metadata);
+  g_test_add_func ("/checkpoint/classifier/missing-tensor",
+                   test_classifier_missing_tensor);
+  g_test_add_func ("/checkpoint/classifier/unexpected-tensor",
+                   test_classifier_unexpected_tensor);
+  g_test_add_func ("/checkpoint/classifier/shape-mismatch",
+                   test_classifier_shape_mismatch);
+  g_test_add_func ("/checkpoint/classifier/unknown-layer-type",
+                   test_classifier_unknown_layer);
+  g_test_add_func ("/checkpoint/classifier/newer-format-version",
+                   test_classifier_newer_version);
+  g_test_add_func ("/checkpoint/classifier/not-a-convolve-checkpoint",
+                   test_not_a_checkpoint);
+  g_test_add_func ("/checkpoint/classifier/invalid-metadata",
+                   test_classifier_invalid_metadata);
+  g_test_add_func ("/checkpoint/classifier/no-optimizer-state",
+                   test_classifier_no_optimizer_state);
+  g_test_add_func ("/checkpoint/classifier/partial-optimizer-state",
+                   test_classifier_partial_optimizer_state);
+  g_test_add_func ("/checkpoint/classifier/f64-tensor-converted-with-notice",
+                   test_classifier_f64_tensor);
+  g_test_add_func ("/checkpoint/classifier/failed-save-keeps-old-file",
+                   test_classifier_failed_save);
 
   return g_test_run ();
 }

@@ -28,6 +28,7 @@
 #include <glib/gstdio.h>
 
 #include "cnv-checkpoint.h"
+#include "cnv-checkpoint-private.h"
 
 /* Our own headers nest three levels deep; anything far deeper is hostile
  * (json-glib 1.6 recurses without a limit). */
@@ -367,47 +368,7 @@ scan_value (Scan *s)
     }
 }
 
-static gboolean
-check_header_text (const char *display,
-                   const char *text,
-                   gsize       length,
-                   GError    **error)
-{
-  Scan s = { text, text, text + length, 0, NULL };
-  const char *invalid = NULL;
-
-  if (!g_utf8_validate_len (text, length, &invalid))
-    {
-      g_set_error (error, CNV_CHECKPOINT_ERROR, CNV_CHECKPOINT_ERROR_HEADER,
-                   _("The header of “%s” is not valid UTF-8 at byte offset "
-                     "%" G_GSIZE_FORMAT " of the file."),
-                   display, (gsize) (invalid - text) + 8);
-      return FALSE;
-    }
-
-  scan_ws (&s);
-  if (s.p >= s.end || *s.p != '{')
-    s.problem = N_("the header must be a JSON object");
-  else if (scan_value (&s))
-    {
-      scan_ws (&s);
-      if (s.p < s.end)
-        s.problem = N_("there is text after the header object");
-    }
-
-  if (s.problem != NULL)
-    {
-      g_set_error (error, CNV_CHECKPOINT_ERROR, CNV_CHECKPOINT_ERROR_HEADER,
-                   _("The header of “%s” is not valid JSON at byte offset "
-                     "%" G_GSIZE_FORMAT " of the file: %s."),
-                   display, (gsize) (s.p - s.start) + 8, _(s.problem));
-      return FALSE;
-    }
-
-  return TRUE;
-}
-
-/* ---- header parsing -------------------------------------------------- */
+/* ---- strict parsing ---------------------------------------------------- */
 
 /* json-glib keeps the last of two equal keys without a word.  Its
  * "object-member" signal fires after each member is stored: when the
@@ -418,7 +379,6 @@ typedef struct
 {
   GHashTable *sizes;       /* JsonObject* → member count seen so far */
   char       *duplicate;   /* the first repeated key */
-  gboolean    in_metadata;
 } DuplicateScan;
 
 static void
@@ -436,47 +396,77 @@ object_member_cb (JsonParser *parser,
   g_hash_table_insert (scan->sizes, object, GUINT_TO_POINTER (size));
 }
 
-static JsonParser *
-parse_header (const char *display,
-              const char *text,
-              gsize       length,
-              GError    **error)
+JsonNode *
+cnv_json_parse_strict (const char  *text,
+                       gsize        length,
+                       gsize        offset_base,
+                       char       **problem,
+                       char       **duplicate)
 {
-  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(JsonParser) parser = NULL;
   g_autoptr(GError) local_error = NULL;
-  DuplicateScan scan = { NULL, NULL, FALSE };
+  Scan s = { text, text, text + length, 0, NULL };
+  DuplicateScan dup = { NULL, NULL };
+  const char *invalid = NULL;
   gulong handler;
   gboolean ok;
 
-  scan.sizes = g_hash_table_new (g_direct_hash, g_direct_equal);
+  *problem = NULL;
+  *duplicate = NULL;
+
+  if (!g_utf8_validate_len (text, length, &invalid))
+    {
+      *problem = g_strdup_printf (_("is not valid UTF-8 at byte offset %"
+                                    G_GSIZE_FORMAT),
+                                  offset_base + (gsize) (invalid - text));
+      return NULL;
+    }
+
+  scan_ws (&s);
+  if (s.p >= s.end || *s.p != '{')
+    s.problem = N_("it must be a JSON object");
+  else if (scan_value (&s))
+    {
+      scan_ws (&s);
+      if (s.p < s.end)
+        s.problem = N_("there is text after the object");
+    }
+  if (s.problem != NULL)
+    {
+      *problem = g_strdup_printf (_("is not valid JSON at byte offset %"
+                                    G_GSIZE_FORMAT ": %s"),
+                                  offset_base + (gsize) (s.p - s.start),
+                                  _(s.problem));
+      return NULL;
+    }
+
+  parser = json_parser_new ();
+  dup.sizes = g_hash_table_new (g_direct_hash, g_direct_equal);
   handler = g_signal_connect (parser, "object-member",
-                              G_CALLBACK (object_member_cb), &scan);
+                              G_CALLBACK (object_member_cb), &dup);
   ok = json_parser_load_from_data (parser, text, (gssize) length,
                                    &local_error);
   g_signal_handler_disconnect (parser, handler);
-  g_hash_table_unref (scan.sizes);
+  g_hash_table_unref (dup.sizes);
 
   if (!ok)
     {
-      g_free (scan.duplicate);
-      g_set_error (error, CNV_CHECKPOINT_ERROR, CNV_CHECKPOINT_ERROR_HEADER,
-                   _("The header of “%s” is not valid JSON: %s"),
-                   display, local_error->message);
+      g_free (dup.duplicate);
+      *problem = g_strdup_printf (_("is not valid JSON: %s"),
+                                  local_error->message);
       return NULL;
     }
-
-  if (scan.duplicate != NULL)
+  if (dup.duplicate != NULL)
     {
-      g_set_error (error, CNV_CHECKPOINT_ERROR, CNV_CHECKPOINT_ERROR_DUPLICATE,
-                   _("The name “%s” appears twice in the header of “%s”; "
-                     "the file is ambiguous and cannot be read."),
-                   scan.duplicate, display);
-      g_free (scan.duplicate);
+      *duplicate = dup.duplicate;
+      *problem = g_strdup_printf (_("repeats the key “%s”"), dup.duplicate);
       return NULL;
     }
 
-  return g_steal_pointer (&parser);
+  return json_parser_steal_root (parser);
 }
+
+/* ---- header parsing -------------------------------------------------- */
 
 /* A non-negative integer below 2^53, or FALSE. */
 static gboolean
@@ -1017,9 +1007,11 @@ cnv_safetensors_read (const char  *path,
 {
   g_autoptr(CnvSafetensors) st = NULL;
   g_autoptr(GMappedFile) mapped = NULL;
-  g_autoptr(JsonParser) parser = NULL;
+  g_autoptr(JsonNode) header = NULL;
   g_autoptr(GList) members = NULL;
   g_autofree char *display = NULL;
+  g_autofree char *problem = NULL;
+  g_autofree char *duplicate = NULL;
   g_autofree TensorEntry *entries = NULL;
   const guint8 *bytes;
   const guint8 *data;
@@ -1075,16 +1067,25 @@ cnv_safetensors_read (const char  *path,
     }
 
   /* [8, 8 + N): the header. */
-  if (!check_header_text (display, (const char *) bytes + 8, header_length,
-                          error))
-    return NULL;
-  parser = parse_header (display, (const char *) bytes + 8, header_length,
-                         error);
-  if (parser == NULL)
-    return NULL;
+  header = cnv_json_parse_strict ((const char *) bytes + 8, header_length,
+                                  8, &problem, &duplicate);
+  if (header == NULL && duplicate != NULL)
+    {
+      g_set_error (error, CNV_CHECKPOINT_ERROR, CNV_CHECKPOINT_ERROR_DUPLICATE,
+                   _("The name “%s” appears twice in the header of “%s”; "
+                     "the file is ambiguous and cannot be read."),
+                   duplicate, display);
+      return NULL;
+    }
+  if (header == NULL)
+    {
+      g_set_error (error, CNV_CHECKPOINT_ERROR, CNV_CHECKPOINT_ERROR_HEADER,
+                   _("The header of “%s” %s."), display, problem);
+      return NULL;
+    }
 
   st = cnv_safetensors_new ();
-  root = json_node_get_object (json_parser_get_root (parser));
+  root = json_node_get_object (header);
   members = json_object_get_members (root);
   entries = g_new0 (TensorEntry, json_object_get_size (root));
 

@@ -1,0 +1,182 @@
+/* test-tensor.c — tensors and the random number generator */
+#include <string.h>
+
+#include "cnv.h"
+
+static void
+test_tensor_new (void)
+{
+  g_autoptr(CnvTensor) t = cnv_tensor_new_4d (2, 3, 4, 5);
+  g_autofree char *shape = NULL;
+
+  g_assert_nonnull (t);
+  g_assert_cmpint (t->ndim, ==, 4);
+  g_assert_cmpuint (t->size, ==, 120);
+  g_assert_cmpuint ((guintptr) t->data % 64, ==, 0);
+  for (gsize i = 0; i < t->size; i++)
+    g_assert_cmpfloat (t->data[i], ==, 0.0f);
+
+  shape = cnv_tensor_shape_string (t);
+  g_assert_cmpstr (shape, ==, "[2, 3, 4, 5]");
+}
+
+static void
+test_tensor_overflow (void)
+{
+  int huge[4] = { G_MAXINT, G_MAXINT, G_MAXINT, G_MAXINT };
+  int negative[2] = { 3, -1 };
+
+  g_assert_null (cnv_tensor_new (4, huge));
+  g_assert_null (cnv_tensor_new (2, negative));
+}
+
+static void
+test_tensor_copy_zero_shape (void)
+{
+  g_autoptr(CnvTensor) a = cnv_tensor_new_2d (3, 4);
+  g_autoptr(CnvTensor) b = NULL;
+  g_autoptr(CnvTensor) c = cnv_tensor_new_2d (4, 3);
+  g_autoptr(CnvTensor) d = cnv_tensor_new_1d (12);
+
+  for (gsize i = 0; i < a->size; i++)
+    a->data[i] = (float) i + 0.5f;
+
+  b = cnv_tensor_copy (a);
+  g_assert_true (cnv_tensor_same_shape (a, b));
+  g_assert_cmpmem (a->data, a->size * 4, b->data, b->size * 4);
+  g_assert_true (a->data != b->data);
+  g_assert_false (cnv_tensor_same_shape (a, c));
+  g_assert_false (cnv_tensor_same_shape (a, d));
+
+  cnv_tensor_zero (b);
+  g_assert_cmpfloat (b->data[5], ==, 0.0f);
+  g_assert_cmpfloat (a->data[5], ==, 5.5f);
+}
+
+static void
+test_rng_repeatable (void)
+{
+  CnvRng a, b, c;
+
+  cnv_rng_init (&a, 42);
+  cnv_rng_init (&b, 42);
+  cnv_rng_init (&c, 43);
+  for (int i = 0; i < 100; i++)
+    {
+      guint64 x = cnv_rng_next (&a);
+
+      g_assert_cmpuint (x, ==, cnv_rng_next (&b));
+      g_assert_cmpuint (x, !=, cnv_rng_next (&c));
+    }
+}
+
+static void
+test_rng_known_values (void)
+{
+  CnvRng rng;
+
+  /* splitmix64 (0) gives the published first output 0xe220a8397b1dcdaf. */
+  cnv_rng_init (&rng, 0);
+  g_assert_cmpuint (rng.s[0], ==, G_GUINT64_CONSTANT (0xe220a8397b1dcdaf));
+  /* The state is never all zero, even for seed 0. */
+  g_assert_true ((rng.s[0] | rng.s[1] | rng.s[2] | rng.s[3]) != 0);
+}
+
+static void
+test_rng_streams (void)
+{
+  CnvRng a, b, c, d;
+
+  cnv_rng_init_stream (&a, 7, 3);
+  cnv_rng_init_stream (&b, 7, 3);
+  cnv_rng_init_stream (&c, 7, 4);
+  cnv_rng_init_stream (&d, 8, 3);
+
+  /* Depends on seed and stream only. */
+  g_assert_cmpmem (a.s, sizeof a.s, b.s, sizeof b.s);
+  g_assert_cmpuint (cnv_rng_next (&a), !=, cnv_rng_next (&c));
+  g_assert_cmpuint (cnv_rng_next (&b), !=, cnv_rng_next (&d));
+}
+
+static void
+test_rng_distributions (void)
+{
+  CnvRng rng;
+  double sum = 0.0, squares = 0.0, usum = 0.0;
+  guint counts[5] = { 0 };
+  float values[1000];
+  int n = 20000;
+
+  cnv_rng_init (&rng, 1);
+  for (int i = 0; i < n; i++)
+    {
+      double u = cnv_rng_uniform (&rng);
+      double z = cnv_rng_normal (&rng);
+      guint32 k = cnv_rng_below (&rng, 5);
+
+      g_assert_cmpfloat (u, >=, 0.0);
+      g_assert_cmpfloat (u, <, 1.0);
+      g_assert_cmpuint (k, <, 5);
+      usum += u;
+      sum += z;
+      squares += z * z;
+      counts[k]++;
+    }
+
+  g_assert_cmpfloat_with_epsilon (usum / n, 0.5, 0.01);
+  g_assert_cmpfloat_with_epsilon (sum / n, 0.0, 0.03);
+  g_assert_cmpfloat_with_epsilon (squares / n, 1.0, 0.05);
+  for (int k = 0; k < 5; k++)
+    g_assert_cmpuint (counts[k], >, n / 5 - 400);
+
+  cnv_rng_fill_uniform (&rng, values, G_N_ELEMENTS (values));
+  for (gsize i = 0; i < G_N_ELEMENTS (values); i++)
+    {
+      g_assert_cmpfloat (values[i], >=, 0.0f);
+      g_assert_cmpfloat (values[i], <, 1.0f);
+    }
+}
+
+static void
+test_rng_shuffle (void)
+{
+  guint items[50];
+  gboolean seen[50] = { FALSE };
+  gboolean moved = FALSE;
+  CnvRng rng;
+
+  for (guint i = 0; i < 50; i++)
+    items[i] = i;
+
+  cnv_rng_init (&rng, 3);
+  cnv_rng_shuffle (&rng, items, 50);
+
+  for (guint i = 0; i < 50; i++)
+    {
+      g_assert_false (seen[items[i]]);
+      seen[items[i]] = TRUE;
+      moved |= items[i] != i;
+    }
+  g_assert_true (moved);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/engine/tensor/new-is-zeroed-and-aligned", test_tensor_new);
+  g_test_add_func ("/engine/tensor/overflowing-shape-is-refused",
+                   test_tensor_overflow);
+  g_test_add_func ("/engine/tensor/copy-zero-and-shape",
+                   test_tensor_copy_zero_shape);
+  g_test_add_func ("/engine/rng/same-seed-same-stream", test_rng_repeatable);
+  g_test_add_func ("/engine/rng/splitmix-seeding", test_rng_known_values);
+  g_test_add_func ("/engine/rng/streams-depend-on-seed-and-number",
+                   test_rng_streams);
+  g_test_add_func ("/engine/rng/distributions", test_rng_distributions);
+  g_test_add_func ("/engine/rng/shuffle-is-a-permutation", test_rng_shuffle);
+
+  return g_test_run ();
+}

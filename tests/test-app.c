@@ -62,24 +62,27 @@ settle (double seconds)
   iterate_until (time_passed, &until, seconds + 1);
 }
 
+/* Draws the window as it is now into a PNG under the build folder.  The
+ * window's own snapshot is asked for directly so the picture does not
+ * depend on when the last frame was drawn. */
 static void
 save_screenshot (GtkWidget  *widget,
                  const char *name)
 {
-  g_autoptr(GdkPaintable) paintable = gtk_widget_paintable_new (widget);
   g_autoptr(GtkSnapshot) snapshot = gtk_snapshot_new ();
   g_autoptr(GskRenderNode) node = NULL;
   g_autoptr(GdkTexture) texture = NULL;
   g_autofree char *folder = NULL;
   g_autofree char *path = NULL;
+  GskRenderer *renderer = gtk_native_get_renderer (GTK_NATIVE (widget));
   int width = gtk_widget_get_width (widget);
   int height = gtk_widget_get_height (widget);
-  GskRenderer *renderer = gtk_native_get_renderer (GTK_NATIVE (widget));
 
+  g_assert_true (gtk_widget_get_mapped (widget));
   g_assert_cmpint (width, >, 0);
   g_assert_cmpint (height, >, 0);
 
-  gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot), width, height);
+  GTK_WIDGET_GET_CLASS (widget)->snapshot (widget, snapshot);
   node = gtk_snapshot_to_node (snapshot);
   g_assert_nonnull (node);
 
@@ -263,6 +266,121 @@ test_window_train_save_open_classify (void)
   g_assert_cmpint (g_rmdir (tmp), ==, 0);
 }
 
+static gboolean
+has_row_titled (GtkWidget  *widget,
+                const char *title)
+{
+  if (ADW_IS_ACTION_ROW (widget)
+      && g_strcmp0 (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (widget)),
+                    title) == 0)
+    return TRUE;
+
+  for (GtkWidget *child = gtk_widget_get_first_child (widget);
+       child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    if (has_row_titled (child, title))
+      return TRUE;
+
+  return FALSE;
+}
+
+static void
+copy_file (const char *from,
+           const char *to)
+{
+  g_autofree char *contents = NULL;
+  g_autoptr(GError) error = NULL;
+  gsize length;
+
+  g_assert_true (g_file_get_contents (from, &contents, &length, &error));
+  g_assert_true (g_file_set_contents (to, contents, length, &error));
+  g_assert_no_error (error);
+}
+
+/* A folder with three good images per class and one file that is not an
+ * image: the window lists the bad one with its reason. */
+static void
+test_window_lists_skipped_files (void)
+{
+  g_autoptr(CnvApplication) app = new_test_application ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *tmp = NULL;
+  g_autofree char *bad = NULL;
+  g_autofree char *title = NULL;
+  const char *classes[2] = { "ankle-boot", "sneaker" };
+  const char *samples[2][3] = {
+    { "train-00000.png", "train-00011.png", "train-00015.png" },
+    { "train-00006.png", "train-00014.png", "train-00041.png" },
+  };
+  const CnvDataset *dataset;
+  AdwExpanderRow *skipped;
+  CnvWindow *window;
+
+  tmp = g_dir_make_tmp ("test-app-XXXXXX", &error);
+  g_assert_no_error (error);
+
+  for (guint c = 0; c < 2; c++)
+    {
+      g_autofree char *dir = g_build_filename (tmp, classes[c], NULL);
+
+      g_assert_cmpint (g_mkdir (dir, 0755), ==, 0);
+      for (guint i = 0; i < 3; i++)
+        {
+          g_autofree char *from = NULL;
+          g_autofree char *to = NULL;
+
+          from = g_build_filename (g_getenv ("CNV_SOURCE_ROOT"), "data",
+                                   "sample", classes[c], samples[c][i], NULL);
+          to = g_build_filename (dir, samples[c][i], NULL);
+          copy_file (from, to);
+        }
+    }
+
+  bad = g_build_filename (tmp, "sneaker", "broken.png", NULL);
+  g_assert_true (g_file_set_contents (bad, "this is not a PNG file", -1,
+                                      &error));
+  g_assert_no_error (error);
+
+  window = cnv_window_new (app, tmp);
+  gtk_window_present (GTK_WINDOW (window));
+  g_assert_true (iterate_until (window_idle, window, 60));
+
+  dataset = cnv_window_get_dataset (window);
+  g_assert_nonnull (dataset);
+  g_assert_cmpuint (dataset->class_counts[0], ==, 3);
+  g_assert_cmpuint (dataset->class_counts[1], ==, 3);
+  g_assert_cmpuint (dataset->skipped->len, ==, 1);
+
+  skipped = cnv_window_get_skipped_row (window);
+  g_assert_nonnull (skipped);
+  g_assert_cmpstr (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (skipped)),
+                   ==, "1 file skipped");
+  g_assert_true (has_row_titled (GTK_WIDGET (skipped), "broken.png"));
+
+  adw_expander_row_set_expanded (skipped, TRUE);
+  settle (0.5);
+  save_screenshot (GTK_WIDGET (window), "window-data.png");
+
+  destroy_and_check_finalized (window);
+
+  for (guint c = 0; c < 2; c++)
+    for (guint i = 0; i < 3; i++)
+      {
+        g_autofree char *path = g_build_filename (tmp, classes[c],
+                                                  samples[c][i], NULL);
+
+        g_assert_cmpint (g_unlink (path), ==, 0);
+      }
+  g_assert_cmpint (g_unlink (bad), ==, 0);
+  for (guint c = 0; c < 2; c++)
+    {
+      g_autofree char *dir = g_build_filename (tmp, classes[c], NULL);
+
+      g_assert_cmpint (g_rmdir (dir), ==, 0);
+    }
+  g_assert_cmpint (g_rmdir (tmp), ==, 0);
+}
+
 static void
 test_window_refuses_to_classify_without_model (void)
 {
@@ -329,6 +447,8 @@ main (int   argc,
 
   g_test_add_func ("/app/window/train-save-open-classify",
                    test_window_train_save_open_classify);
+  g_test_add_func ("/app/window/lists-skipped-files",
+                   test_window_lists_skipped_files);
   g_test_add_func ("/app/window/refuses-to-classify-without-model",
                    test_window_refuses_to_classify_without_model);
   g_test_add_func ("/app/window/stop-and-close-while-training",

@@ -24,7 +24,7 @@ static const GOptionEntry option_entries[] = {
   { "data", 'd', G_OPTION_FLAG_NONE, G_OPTION_ARG_FILENAME, NULL,
     N_("Open the image folder DIR (one subfolder per class)"), N_("DIR") },
   { G_OPTION_REMAINING, 0, G_OPTION_FLAG_NONE, G_OPTION_ARG_FILENAME_ARRAY,
-    NULL, N_("Checkpoint to open"), N_("[FILE.convolve]") },
+    NULL, N_("Checkpoint to open"), NULL },
   { NULL }
 };
 

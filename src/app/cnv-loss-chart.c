@@ -15,14 +15,17 @@
 
 #include "cnv-loss-chart.h"
 
-/* Weight of the newest batch in the smoothed curve. */
+/* Weight of the newest batch in the smoothed curve.  The average starts
+ * at 0 and is divided by 1 - (1 - SMOOTHING)^n, as Adam does with its
+ * moments, so the first batches are not dragged toward zero or lag. */
 #define SMOOTHING 0.1
 
 typedef struct
 {
   double x;
   double loss;
-  double smoothed;
+  double average;    /* the moving average, biased toward 0 early on */
+  double smoothed;   /* the same with that bias divided out */
 } BatchPoint;
 
 typedef struct
@@ -145,6 +148,13 @@ draw_axes (CnvLossChart  *self,
 {
   double y_step = nice_step (f->y_max / 4.0);
   double x_step = f->x_max <= 10.0 ? 1.0 : nice_step (f->x_max / 10.0);
+  int decimals = 0;
+
+  /* Enough decimals to write the step exactly: 0.25 needs two. */
+  while (decimals < 6
+         && fabs (y_step * pow (10, decimals)
+                  - round (y_step * pow (10, decimals))) > 1e-6)
+    decimals++;
 
   cairo_set_line_width (cr, 1.0);
 
@@ -159,7 +169,7 @@ draw_axes (CnvLossChart  *self,
       cairo_line_to (cr, f->left + f->width, py);
       cairo_stroke (cr);
 
-      g_snprintf (label, sizeof label, "%.*f", y_step < 0.1 ? 2 : 1, y);
+      g_snprintf (label, sizeof label, "%.*f", decimals, y);
       set_color (cr, fg, 0.7);
       show_text (self, cr, label, f->left - 6, py, 1.0, 0.5);
     }
@@ -208,7 +218,7 @@ draw_batches (CnvLossChart *self,
 
   /* The raw batch losses, faint. */
   cairo_set_line_width (cr, 1.0);
-  set_color (cr, &batch_color, 0.25);
+  set_color (cr, &batch_color, 0.35);
   for (guint i = 0; i < self->batches->len; i++)
     {
       BatchPoint *p = &g_array_index (self->batches, BatchPoint, i);
@@ -350,7 +360,11 @@ cnv_loss_chart_snapshot (GtkWidget   *widget,
   f.y_max = step * ceil (data_y_max (self) / step);
 
   for (guint i = 0; i < self->batches->len; i++)
-    f.x_max = MAX (f.x_max, ceil (g_array_index (self->batches, BatchPoint, i).x));
+    {
+      BatchPoint *p = &g_array_index (self->batches, BatchPoint, i);
+
+      f.x_max = MAX (f.x_max, ceil (p->x));
+    }
   for (guint i = 0; i < self->epochs->len; i++)
     f.x_max = MAX (f.x_max, g_array_index (self->epochs, EpochPoint, i).epoch);
 
@@ -474,7 +488,8 @@ cnv_loss_chart_add_batch_loss (CnvLossChart *self,
                                double        position,
                                double        loss)
 {
-  BatchPoint point = { position, loss, loss };
+  BatchPoint point = { position, loss, 0.0, 0.0 };
+  double previous = 0.0;
 
   g_return_if_fail (CNV_IS_LOSS_CHART (self));
 
@@ -482,12 +497,12 @@ cnv_loss_chart_add_batch_loss (CnvLossChart *self,
     return;
 
   if (self->batches->len > 0)
-    {
-      BatchPoint *last = &g_array_index (self->batches, BatchPoint,
-                                         self->batches->len - 1);
+    previous = g_array_index (self->batches, BatchPoint,
+                              self->batches->len - 1).average;
 
-      point.smoothed = SMOOTHING * loss + (1.0 - SMOOTHING) * last->smoothed;
-    }
+  point.average = SMOOTHING * loss + (1.0 - SMOOTHING) * previous;
+  point.smoothed = point.average
+                   / (1.0 - pow (1.0 - SMOOTHING, self->batches->len + 1));
 
   g_array_append_val (self->batches, point);
   gtk_widget_queue_draw (GTK_WIDGET (self));

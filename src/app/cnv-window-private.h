@@ -23,6 +23,8 @@ GtkSpinButton       *cnv_window_get_epochs_spin     (CnvWindow  *self);
 /* The rows shown for the classes of the loaded folder, in index order. */
 AdwActionRow        *cnv_window_get_class_row       (CnvWindow  *self,
                                                      guint       index);
+/* The expander listing skipped files; NULL when none was skipped. */
+AdwExpanderRow      *cnv_window_get_skipped_row     (CnvWindow  *self);
 guint                cnv_window_get_n_layer_rows    (CnvWindow  *self);
 guint                cnv_window_get_n_chart_points  (CnvWindow  *self);
 /* What win.save-as does after its file chooser. */

@@ -127,6 +127,7 @@ struct _CnvWindow
   TrainRun            *run;
   char                *predicted_class;
   AdwActionRow        *class_rows[2];  /* borrowed from class_list */
+  AdwExpanderRow      *skipped_row;    /* borrowed from class_list */
 
   /* state */
   double               probability;
@@ -692,6 +693,7 @@ update_data_page (CnvWindow *self)
 
   clear_list_box (self->class_list);
   self->class_rows[0] = self->class_rows[1] = NULL;
+  self->skipped_row = NULL;
 
   if (self->loading)
     {
@@ -721,7 +723,12 @@ update_data_page (CnvWindow *self)
     }
 
   if (dataset->skipped != NULL && dataset->skipped->len > 0)
-    gtk_list_box_append (self->class_list, new_skipped_row (dataset));
+    {
+      GtkWidget *row = new_skipped_row (dataset);
+
+      self->skipped_row = ADW_EXPANDER_ROW (row);
+      gtk_list_box_append (self->class_list, row);
+    }
 
   gtk_stack_set_visible_child_name (self->data_stack, "loaded");
 }
@@ -1999,6 +2006,12 @@ cnv_window_get_class_row (CnvWindow *self,
   g_return_val_if_fail (index < 2, NULL);
 
   return self->class_rows[index];
+}
+
+AdwExpanderRow *
+cnv_window_get_skipped_row (CnvWindow *self)
+{
+  return self->skipped_row;
 }
 
 guint

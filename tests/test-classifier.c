@@ -213,6 +213,10 @@ test_learns_blobs (void)
   g_assert_cmpint (last->step, ==, 60);
   g_assert_cmpfloat (last->learning_rate, ==, 0.01);
 
+  g_test_message ("epoch 1: loss %.4f; epoch 12: loss %.4f, validation "
+                  "accuracy %.4f, AUC %.4f", first->train_loss,
+                  last->train_loss, last->validation.accuracy,
+                  last->validation.auc);
   g_assert_cmpfloat (last->train_loss, <, 0.5 * first->train_loss);
   g_assert_cmpfloat (last->train_accuracy, >=, 0.9);
   g_assert_cmpuint (last->validation.n, ==, 16);

@@ -127,6 +127,24 @@ CnvClassifier *cnv_classifier_copy  (const CnvClassifier *classifier);
 gboolean       cnv_classifier_check (const CnvClassifier *classifier,
                                      GError             **error);
 
+/* Details of a run, for callers that show or resume it:
+ * - The split is cnv_dataset_split (dataset, val_split, seed); epoch e
+ *   shuffles with cnv_rng_init_stream (seed, e) and draws dropout masks
+ *   from stream 1000003 + e.  The classifier's seed wins; 0 means none and
+ *   then config->seed is taken and stored.
+ * - The last mini-batch of an epoch is smaller when the images do not
+ *   divide evenly; it is used, not dropped.
+ * - An optimizer of the same kind (and, for SGD, with momentum on or off
+ *   as before) is kept with its state and step counter and only gets the
+ *   new hyperparameters; otherwise a new one starts at step 0.
+ * - A stop request leaves the interrupted epoch without a history record;
+ *   the next run starts that epoch again from its first batch.
+ * - On a non-finite loss or weights, the weights, batch-norm statistics
+ *   and optimizer state from before the last step are restored and the
+ *   error (CNV_TRAIN_ERROR_NOT_FINITE) names the epoch and the batch.
+ * - images_per_second in the progress is the run's average, validation
+ *   included.  A snapshot (cnv_classifier_copy) is safe from the progress
+ *   callback, which runs in the training thread at a batch boundary. */
 /* Trains config->epochs more epochs on dataset.  The dataset's classes
  * become the classifier's.  Returns FALSE with an error when the loss
  * stops being finite (the last finite weights are kept) or the settings

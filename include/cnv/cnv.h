@@ -10,4 +10,5 @@
 #include "cnv-metrics.h"
 #include "cnv-classifier.h"
 #include "cnv-checkpoint.h"
+#include "cnv-json.h"
 #include "cnv-version.h"

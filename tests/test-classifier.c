@@ -500,6 +500,39 @@ test_not_finite_learning_rate (void)
   g_assert_cmpuint (classifier->history->len, ==, 0);
 }
 
+static void
+test_not_finite_weights (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CnvDataset) dataset = new_blob_dataset (N_IMAGES, 1);
+  g_autoptr(CnvClassifier) classifier = new_classifier (plain_model_json, 5);
+  g_autoptr(CnvClassifier) before = cnv_classifier_copy (classifier);
+  CnvTrainConfig config;
+
+  /* A learning rate beyond float range: the first step itself makes the
+   * weights infinite, and that step is undone. */
+  init_config (&config, 1, CNV_OPTIMIZER_SGD);
+  config.optimizer.learning_rate = 1e300;
+
+  g_assert_false (cnv_classifier_train (classifier, dataset, &config, NULL,
+                                        NULL, NULL, &error));
+  g_assert_error (error, CNV_TRAIN_ERROR, CNV_TRAIN_ERROR_NOT_FINITE);
+  g_assert_nonnull (strstr (error->message, "weights"));
+  g_assert_nonnull (strstr (error->message, "epoch 1, batch 1"));
+
+  assert_same_weights (classifier, before);
+  g_assert_cmpint (cnv_optimizer_get_step (classifier->optimizer), ==, 0);
+  for (guint i = 0; i < cnv_optimizer_get_n_slots (classifier->optimizer);
+       i++)
+    {
+      CnvTensor *slot = cnv_optimizer_get_slot (classifier->optimizer,
+                                                i)->value;
+
+      for (gsize k = 0; k < slot->size; k++)
+        g_assert_true (isfinite (slot->data[k]));
+    }
+}
+
 /* C04: in inference mode a sample's probability does not depend on what
  * else is in the batch, nor on how often it was asked for. */
 static void
@@ -801,6 +834,8 @@ main (int   argc,
                    test_not_finite_loss);
   g_test_add_func ("/training/classifier/not-finite-learning-rate",
                    test_not_finite_learning_rate);
+  g_test_add_func ("/training/classifier/not-finite-weights",
+                   test_not_finite_weights);
   g_test_add_func ("/training/classifier/predict-batch-equals-single",
                    test_predict_batch_equals_single);
   g_test_add_func ("/training/classifier/evaluate-matches-predict",

@@ -1,0 +1,719 @@
+/* test-model.c — the model description (JSON, defaults, validation) and
+ * the runnable model (parameters, shapes, initialisation, copies,
+ * gradient accumulation). */
+#include <math.h>
+#include <string.h>
+
+#include <json-glib/json-glib.h>
+
+#include "cnv.h"
+
+#define INPUT_28 "\"input\": {\"width\": 28, \"height\": 28, \"channels\": 1}"
+
+static CnvModelSpec *
+parse (const char *json)
+{
+  g_autoptr(GError) error = NULL;
+  CnvModelSpec *spec = cnv_model_spec_new_from_json (json, -1, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (spec);
+
+  return spec;
+}
+
+/* Asserts that json fails to parse with `code` and a message containing
+ * every string in the NULL-terminated list. */
+static void
+assert_parse_error (const char *json,
+                    int         code,
+                    ...)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CnvModelSpec) spec = NULL;
+  va_list args;
+
+  spec = cnv_model_spec_new_from_json (json, -1, &error);
+  g_assert_null (spec);
+  g_assert_error (error, CNV_MODEL_ERROR, code);
+
+  va_start (args, code);
+  for (const char *s = va_arg (args, const char *); s != NULL;
+       s = va_arg (args, const char *))
+    if (strstr (error->message, s) == NULL)
+      g_error ("“%s” not in “%s”", s, error->message);
+  va_end (args);
+}
+
+/* Same for validation of a description that parses. */
+static void
+assert_invalid (const char *layers,
+                int         code,
+                ...)
+{
+  g_autofree char *json = g_strdup_printf ("{" INPUT_28 ", \"layers\": [%s]}",
+                                           layers);
+  g_autoptr(CnvModelSpec) spec = parse (json);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CnvModel) model = NULL;
+  va_list args;
+
+  g_assert_false (cnv_model_spec_validate (spec, NULL, &error));
+  g_assert_error (error, CNV_MODEL_ERROR, code);
+
+  va_start (args, code);
+  for (const char *s = va_arg (args, const char *); s != NULL;
+       s = va_arg (args, const char *))
+    if (strstr (error->message, s) == NULL)
+      g_error ("“%s” not in “%s”", s, error->message);
+  va_end (args);
+
+  g_clear_error (&error);
+  model = cnv_model_new (spec, &error);
+  g_assert_null (model);
+  g_assert_error (error, CNV_MODEL_ERROR, code);
+}
+
+#define HEAD "{\"id\": \"flat\", \"type\": \"flatten\"}, " \
+             "{\"id\": \"out\", \"type\": \"dense\", \"units\": 1}"
+
+/* Default model */
+
+static void
+test_default_shapes (void)
+{
+  g_autoptr(CnvModelSpec) spec = cnv_model_spec_new_default ();
+  g_autoptr(GError) error = NULL;
+  CnvShape shapes[10];
+  static const int expected[10][4] = {
+    /* channels, height, width, flat */
+    { 8, 28, 28, 0 }, { 8, 28, 28, 0 }, { 8, 14, 14, 0 },
+    { 16, 14, 14, 0 }, { 16, 14, 14, 0 }, { 16, 7, 7, 0 },
+    { 784, 1, 1, 1 }, { 64, 1, 1, 1 }, { 64, 1, 1, 1 }, { 1, 1, 1, 1 },
+  };
+  static const char *ids[10] = {
+    "conv1", "relu1", "pool1", "conv2", "relu2", "pool2", "flatten", "fc1",
+    "relu3", "out",
+  };
+
+  g_assert_cmpuint (spec->n_layers, ==, 10);
+  g_assert_cmpint (spec->width, ==, 28);
+  g_assert_cmpint (spec->height, ==, 28);
+  g_assert_cmpint (spec->channels, ==, 1);
+  g_assert_true (cnv_model_spec_validate (spec, shapes, &error));
+  g_assert_no_error (error);
+
+  for (int i = 0; i < 10; i++)
+    {
+      g_assert_cmpstr (spec->layers[i].id, ==, ids[i]);
+      g_assert_cmpint (shapes[i].channels, ==, expected[i][0]);
+      g_assert_cmpint (shapes[i].height, ==, expected[i][1]);
+      g_assert_cmpint (shapes[i].width, ==, expected[i][2]);
+      g_assert_cmpint (shapes[i].flat, ==, expected[i][3]);
+    }
+}
+
+static void
+test_default_parameters (void)
+{
+  g_autoptr(CnvModelSpec) spec = cnv_model_spec_new_default ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CnvModel) model = cnv_model_new (spec, &error);
+  static const struct { const char *name; int ndim; int shape[4]; } params[] = {
+    { "conv1.weight", 4, { 8, 1, 5, 5 } }, { "conv1.bias", 1, { 8 } },
+    { "conv2.weight", 4, { 16, 8, 5, 5 } }, { "conv2.bias", 1, { 16 } },
+    { "fc1.weight", 2, { 64, 784 } }, { "fc1.bias", 1, { 64 } },
+    { "out.weight", 2, { 1, 64 } }, { "out.bias", 1, { 1 } },
+  };
+  gsize per_layer = 0;
+  CnvShape shapes[10];
+  CnvShape in = { 1, 28, 28, FALSE };
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (cnv_model_count_parameters (model), ==, 53729);
+  g_assert_cmpuint (cnv_model_get_n_params (model), ==, G_N_ELEMENTS (params));
+
+  for (guint i = 0; i < G_N_ELEMENTS (params); i++)
+    {
+      CnvParam *param = cnv_model_get_param (model, i);
+
+      g_assert_cmpstr (param->name, ==, params[i].name);
+      g_assert_true (param->trainable);
+      g_assert_nonnull (param->grad);
+      g_assert_cmpint (param->value->ndim, ==, params[i].ndim);
+      for (int d = 0; d < params[i].ndim; d++)
+        g_assert_cmpint (param->value->shape[d], ==, params[i].shape[d]);
+      g_assert_true (cnv_model_find_param (model, params[i].name) == param);
+    }
+  g_assert_null (cnv_model_find_param (model, "conv3.weight"));
+
+  /* The per-layer count agrees with the model's. */
+  g_assert_true (cnv_model_spec_validate (spec, shapes, NULL));
+  for (guint i = 0; i < spec->n_layers; i++)
+    {
+      per_layer += cnv_layer_spec_count_parameters (&spec->layers[i], &in);
+      in = shapes[i];
+    }
+  g_assert_cmpuint (per_layer, ==, 53729);
+}
+
+/* JSON */
+
+static const char *every_kind =
+  "{\"input\": {\"width\": 32, \"height\": 24, \"channels\": 3}, \"layers\": ["
+  "{\"id\": \"c1\", \"type\": \"conv2d\", \"filters\": 4, \"kernel\": [3, 5],"
+  " \"stride\": [2, 1], \"padding\": \"same\"},"
+  "{\"id\": \"bn1\", \"type\": \"batch-norm\", \"momentum\": 0.2,"
+  " \"epsilon\": 0.001},"
+  "{\"id\": \"lr1\", \"type\": \"leaky-relu\", \"slope\": 0.1},"
+  "{\"id\": \"mp\", \"type\": \"max-pool\", \"size\": [2, 3], \"stride\": 1,"
+  " \"padding\": \"valid\"},"
+  "{\"id\": \"ap\", \"type\": \"avg-pool\", \"size\": 2, \"padding\": \"same\"},"
+  "{\"id\": \"t\", \"type\": \"tanh\"},"
+  "{\"id\": \"s\", \"type\": \"sigmoid\"},"
+  "{\"id\": \"r\", \"type\": \"relu\"},"
+  "{\"id\": \"gap\", \"type\": \"global-avg-pool\"},"
+  "{\"id\": \"flat\", \"type\": \"flatten\"},"
+  "{\"id\": \"drop\", \"type\": \"dropout\", \"rate\": 0.3},"
+  "{\"id\": \"fc_1\", \"type\": \"dense\", \"units\": 10},"
+  "{\"id\": \"out\", \"type\": \"dense\", \"units\": 1}]}";
+
+static void
+test_json_round_trip (void)
+{
+  g_autoptr(CnvModelSpec) spec = parse (every_kind);
+  g_autoptr(CnvModelSpec) again = NULL;
+  g_autoptr(CnvModelSpec) copy = cnv_model_spec_copy (spec);
+  g_autoptr(CnvModelSpec) defaults = cnv_model_spec_new_default ();
+  g_autofree char *json = cnv_model_spec_to_json (spec, TRUE);
+
+  again = parse (json);
+  g_assert_true (cnv_model_spec_equal (spec, again));
+  g_assert_true (cnv_model_spec_equal (spec, copy));
+  g_assert_false (cnv_model_spec_equal (spec, defaults));
+  g_assert_true (cnv_model_spec_validate (spec, NULL, NULL));
+
+  g_assert_cmpint (spec->layers[0].kernel[0], ==, 3);
+  g_assert_cmpint (spec->layers[0].kernel[1], ==, 5);
+  g_assert_cmpint (spec->layers[0].stride[0], ==, 2);
+  g_assert_cmpint (spec->layers[0].stride[1], ==, 1);
+  g_assert_cmpint (spec->layers[0].padding, ==, CNV_PADDING_SAME);
+  g_assert_cmpfloat (spec->layers[1].momentum, ==, 0.2f);
+  g_assert_cmpfloat (spec->layers[1].epsilon, ==, 0.001f);
+  g_assert_cmpfloat (spec->layers[2].slope, ==, 0.1f);
+  g_assert_cmpint (spec->layers[3].stride[1], ==, 1);
+  g_assert_cmpfloat (spec->layers[10].rate, ==, 0.3f);
+  g_assert_cmpint (spec->layers[11].units, ==, 10);
+
+  /* A change in any one field makes the specs differ. */
+  copy->layers[1].epsilon = 0.002f;
+  g_assert_false (cnv_model_spec_equal (spec, copy));
+}
+
+static void
+test_json_writes_every_field (void)
+{
+  g_autoptr(CnvModelSpec) spec = parse (
+    "{" INPUT_28 ", \"layers\": ["
+    "{\"id\": \"c\", \"type\": \"conv2d\", \"filters\": 2, \"kernel\": 3},"
+    "{\"id\": \"p\", \"type\": \"avg-pool\", \"size\": 2},"
+    "{\"id\": \"b\", \"type\": \"batch-norm\"},"
+    "{\"id\": \"l\", \"type\": \"leaky-relu\"},"
+    "{\"id\": \"f\", \"type\": \"flatten\"},"
+    "{\"id\": \"d\", \"type\": \"dropout\"},"
+    "{\"id\": \"out\", \"type\": \"dense\", \"units\": 1}]}");
+  static const char *expected[] = {
+    "id type filters kernel stride padding",
+    "id type size stride padding",
+    "id type momentum epsilon",
+    "id type slope",
+    "id type",
+    "id type rate",
+    "id type units",
+  };
+  g_autoptr(JsonNode) root = cnv_model_spec_to_json_node (spec);
+  JsonObject *object = json_node_get_object (root);
+  JsonArray *layers = json_object_get_array_member (object, "layers");
+  JsonObject *input = json_object_get_object_member (object, "input");
+
+  g_assert_cmpint (json_object_get_int_member (input, "width"), ==, 28);
+  g_assert_cmpint (json_object_get_int_member (input, "height"), ==, 28);
+  g_assert_cmpint (json_object_get_int_member (input, "channels"), ==, 1);
+  g_assert_cmpuint (json_array_get_length (layers), ==, 7);
+
+  for (guint i = 0; i < 7; i++)
+    {
+      JsonObject *layer = json_array_get_object_element (layers, i);
+      g_autoptr(GList) members = json_object_get_members (layer);
+      g_autoptr(GString) names = g_string_new (NULL);
+
+      for (GList *l = members; l != NULL; l = l->next)
+        g_string_append_printf (names, "%s%s", names->len ? " " : "",
+                                (const char *) l->data);
+      g_assert_cmpstr (names->str, ==, expected[i]);
+    }
+
+  /* Defaults are written out: conv stride 1, pool stride = size,
+   * padding valid, batch-norm 0.1 / 1e-5, slope 0.01, rate 0.5. */
+  {
+    JsonObject *conv = json_array_get_object_element (layers, 0);
+    JsonObject *pool = json_array_get_object_element (layers, 1);
+    JsonObject *bn = json_array_get_object_element (layers, 2);
+    JsonArray *stride = json_object_get_array_member (conv, "stride");
+    JsonArray *pool_stride = json_object_get_array_member (pool, "stride");
+    JsonArray *kernel = json_object_get_array_member (conv, "kernel");
+
+    g_assert_cmpint (json_array_get_int_element (stride, 0), ==, 1);
+    g_assert_cmpint (json_array_get_int_element (stride, 1), ==, 1);
+    g_assert_cmpint (json_array_get_int_element (kernel, 1), ==, 3);
+    g_assert_cmpint (json_array_get_int_element (pool_stride, 0), ==, 2);
+    g_assert_cmpstr (json_object_get_string_member (conv, "padding"), ==,
+                     "valid");
+    g_assert_cmpfloat ((float) json_object_get_double_member (bn, "momentum"),
+                       ==, 0.1f);
+    g_assert_cmpfloat ((float) json_object_get_double_member (bn, "epsilon"),
+                       ==, 1e-5f);
+    g_assert_cmpfloat ((float) json_object_get_double_member (
+                         json_array_get_object_element (layers, 3), "slope"),
+                       ==, 0.01f);
+    g_assert_cmpfloat ((float) json_object_get_double_member (
+                         json_array_get_object_element (layers, 5), "rate"),
+                       ==, 0.5f);
+  }
+}
+
+static void
+test_json_parse_errors (void)
+{
+  const char *deep_prefix = "{" INPUT_28 ", \"layers\": [";
+  g_autoptr(GString) deep = g_string_new (deep_prefix);
+
+  assert_parse_error ("{" INPUT_28 ", \"layers\": [{\"id\": \"attn\", "
+                      "\"type\": \"attention\"}]}",
+                      CNV_MODEL_ERROR_UNKNOWN_TYPE, "attn", "attention", NULL);
+  assert_parse_error ("{" INPUT_28 ", \"layers\": [{\"id\": \"c1\", "
+                      "\"type\": \"conv2d\", \"filter\": 3}]}",
+                      CNV_MODEL_ERROR_INVALID, "c1", "filter", NULL);
+  assert_parse_error ("{" INPUT_28 ", \"layers\": [{\"id\": \"r\", "
+                      "\"type\": \"relu\", \"slope\": 0.1}]}",
+                      CNV_MODEL_ERROR_INVALID, "“r”", "slope", NULL);
+  assert_parse_error ("{" INPUT_28 ", \"layers\": [{\"id\": \"c1\", "
+                      "\"type\": \"conv2d\", \"kernel\": 0}]}",
+                      CNV_MODEL_ERROR_INVALID, "c1", "kernel", NULL);
+  assert_parse_error ("{" INPUT_28 ", \"layers\": [{\"id\": \"c1\", "
+                      "\"type\": \"conv2d\", \"kernel\": 2.5}]}",
+                      CNV_MODEL_ERROR_INVALID, "c1", "kernel", NULL);
+  assert_parse_error ("{" INPUT_28 ", \"layers\": [{\"id\": \"c1\", "
+                      "\"type\": \"conv2d\", \"kernel\": [3]}]}",
+                      CNV_MODEL_ERROR_INVALID, "c1", "kernel", NULL);
+  assert_parse_error ("{" INPUT_28 ", \"layers\": [{\"id\": \"c1\", "
+                      "\"type\": \"conv2d\", \"filters\": 4294967304}]}",
+                      CNV_MODEL_ERROR_INVALID, "c1", "filters", NULL);
+  assert_parse_error ("{" INPUT_28 ", \"layers\": [{\"id\": \"fc\", "
+                      "\"type\": \"dense\", \"units\": -1}]}",
+                      CNV_MODEL_ERROR_INVALID, "fc", "units", NULL);
+  assert_parse_error ("{" INPUT_28 ", \"layers\": [{\"id\": \"c1\", "
+                      "\"type\": \"conv2d\", \"padding\": \"full\"}]}",
+                      CNV_MODEL_ERROR_INVALID, "c1", "padding", NULL);
+  assert_parse_error ("{" INPUT_28 ", \"layers\": [{\"id\": \"d\", "
+                      "\"type\": \"dropout\", \"rate\": 1.5}]}",
+                      CNV_MODEL_ERROR_INVALID, "“d”", "rate", NULL);
+  assert_parse_error ("{" INPUT_28 ", \"layers\": [{\"id\": \"a b\", "
+                      "\"type\": \"relu\"}]}",
+                      CNV_MODEL_ERROR_INVALID, "Layer 1", "id", NULL);
+  assert_parse_error ("{" INPUT_28 ", \"layers\": [{\"type\": \"relu\"}]}",
+                      CNV_MODEL_ERROR_INVALID, "Layer 1", "id", NULL);
+  assert_parse_error ("{" INPUT_28 ", \"layers\": [], \"optimizer\": 1}",
+                      CNV_MODEL_ERROR_INVALID, "optimizer", NULL);
+  assert_parse_error ("{\"input\": {\"width\": 28, \"height\": 28, "
+                      "\"channels\": 1, \"depth\": 2}, \"layers\": []}",
+                      CNV_MODEL_ERROR_INVALID, "depth", NULL);
+  assert_parse_error ("{\"input\": {\"width\": 28, \"height\": 28}, "
+                      "\"layers\": []}",
+                      CNV_MODEL_ERROR_INVALID, "channels", NULL);
+  assert_parse_error ("{\"layers\": []}", CNV_MODEL_ERROR_INVALID, "input",
+                      NULL);
+  assert_parse_error ("{" INPUT_28 "}", CNV_MODEL_ERROR_INVALID, "layers",
+                      NULL);
+  assert_parse_error ("{" INPUT_28 ", \"layers\": [", CNV_MODEL_ERROR_INVALID,
+                      "JSON", NULL);
+  assert_parse_error ("[1, 2]", CNV_MODEL_ERROR_INVALID, "object", NULL);
+
+  /* Deep nesting is refused before json-glib recurses into it. */
+  for (int i = 0; i < 200000; i++)
+    g_string_append_c (deep, '[');
+  assert_parse_error (deep->str, CNV_MODEL_ERROR_INVALID, "deep", NULL);
+}
+
+static void
+test_json_defaults (void)
+{
+  g_autoptr(CnvModelSpec) spec = parse (
+    "{" INPUT_28 ", \"layers\": ["
+    "{\"type\": \"conv2d\", \"id\": \"c\", \"filters\": 2, \"kernel\": 3},"
+    "{\"stride\": 1, \"id\": \"p\", \"type\": \"max-pool\", \"size\": [3, 2]},"
+    "{\"id\": \"q\", \"type\": \"avg-pool\", \"size\": [3, 2]},"
+    "{\"id\": \"d\", \"type\": \"dropout\"}," HEAD "]}");
+
+  g_assert_cmpint (spec->layers[0].stride[0], ==, 1);
+  g_assert_cmpint (spec->layers[0].stride[1], ==, 1);
+  g_assert_cmpint (spec->layers[0].padding, ==, CNV_PADDING_VALID);
+  /* An explicit stride wins whatever the field order. */
+  g_assert_cmpint (spec->layers[1].stride[0], ==, 1);
+  g_assert_cmpint (spec->layers[1].stride[1], ==, 1);
+  g_assert_cmpint (spec->layers[2].kernel[0], ==, 3);
+  g_assert_cmpint (spec->layers[2].stride[0], ==, 3);
+  g_assert_cmpint (spec->layers[2].stride[1], ==, 2);
+  g_assert_cmpfloat (spec->layers[3].rate, ==, 0.5f);
+}
+
+/* Validation */
+
+static void
+test_validation_errors (void)
+{
+  /* A kernel larger than the input. */
+  assert_invalid ("{\"id\": \"big\", \"type\": \"conv2d\", \"filters\": 2, "
+                  "\"kernel\": [29, 3]}, " HEAD,
+                  CNV_MODEL_ERROR_SHAPE, "“big”", "29×3", "28×28",
+                  "smaller kernel", NULL);
+  /* Pooling until the size would collapse. */
+  assert_invalid ("{\"id\": \"p1\", \"type\": \"max-pool\", \"size\": 4}, "
+                  "{\"id\": \"p2\", \"type\": \"max-pool\", \"size\": 4}, "
+                  "{\"id\": \"p3\", \"type\": \"avg-pool\", \"size\": 4}, "
+                  HEAD, CNV_MODEL_ERROR_SHAPE, "“p3”", "1×1", "collapse",
+                  NULL);
+  /* Dense on feature maps. */
+  assert_invalid ("{\"id\": \"fc\", \"type\": \"dense\", \"units\": 3}, " HEAD,
+                  CNV_MODEL_ERROR_SHAPE, "“fc”", "flatten layer before",
+                  NULL);
+  /* Global average pooling keeps [C, 1, 1]: still needs a flatten. */
+  assert_invalid ("{\"id\": \"c\", \"type\": \"conv2d\", \"filters\": 2}, "
+                  "{\"id\": \"gap\", \"type\": \"global-avg-pool\"}, "
+                  "{\"id\": \"out\", \"type\": \"dense\", \"units\": 1}",
+                  CNV_MODEL_ERROR_SHAPE, "“out”", "2×1×1", "flatten", NULL);
+  /* Convolution and pooling after flatten. */
+  assert_invalid ("{\"id\": \"f\", \"type\": \"flatten\"}, "
+                  "{\"id\": \"late\", \"type\": \"conv2d\", \"filters\": 2}, "
+                  HEAD, CNV_MODEL_ERROR_SHAPE, "“late”", "before the flatten",
+                  NULL);
+  assert_invalid ("{\"id\": \"f\", \"type\": \"flatten\"}, "
+                  "{\"id\": \"latepool\", \"type\": \"max-pool\"}, " HEAD,
+                  CNV_MODEL_ERROR_SHAPE, "“latepool”", "before the flatten",
+                  NULL);
+  assert_invalid ("{\"id\": \"f\", \"type\": \"flatten\"}, "
+                  "{\"id\": \"lategap\", \"type\": \"global-avg-pool\"}, "
+                  HEAD, CNV_MODEL_ERROR_SHAPE, "“lategap”", "flatten", NULL);
+  /* The head. */
+  assert_invalid (HEAD ", {\"id\": \"prob\", \"type\": \"sigmoid\"}",
+                  CNV_MODEL_ERROR_HEAD, "“prob”", "remove it", "logit", NULL);
+  assert_invalid ("{\"id\": \"f\", \"type\": \"flatten\"}, "
+                  "{\"id\": \"logits\", \"type\": \"dense\", \"units\": 2}",
+                  CNV_MODEL_ERROR_HEAD, "“logits”", "2 units", "1 unit", NULL);
+  assert_invalid (HEAD ", {\"id\": \"act\", \"type\": \"relu\"}",
+                  CNV_MODEL_ERROR_HEAD, "“act”", "dense layer of 1 unit",
+                  NULL);
+  assert_invalid ("", CNV_MODEL_ERROR_HEAD, "no layers", NULL);
+  /* Duplicate ids. */
+  assert_invalid ("{\"id\": \"twin\", \"type\": \"relu\"}, "
+                  "{\"id\": \"twin\", \"type\": \"tanh\"}, " HEAD,
+                  CNV_MODEL_ERROR_INVALID, "“twin”", "rename", NULL);
+}
+
+static void
+test_validation_shapes (void)
+{
+  g_autoptr(CnvModelSpec) spec = NULL;
+  g_autoptr(GError) error = NULL;
+  CnvShape shapes[8];
+
+  /* "same" gives ceil (in / stride); "valid" floor ((in − k) / s) + 1;
+   * flatten of a flat input is allowed. */
+  spec = parse ("{\"input\": {\"width\": 7, \"height\": 9, \"channels\": 3},"
+                " \"layers\": ["
+                "{\"id\": \"c\", \"type\": \"conv2d\", \"filters\": 5,"
+                " \"kernel\": 3, \"stride\": 2, \"padding\": \"same\"},"
+                "{\"id\": \"v\", \"type\": \"conv2d\", \"filters\": 6,"
+                " \"kernel\": [2, 3], \"stride\": [1, 2]},"
+                "{\"id\": \"p\", \"type\": \"max-pool\", \"size\": [3, 1],"
+                " \"stride\": 2, \"padding\": \"same\"},"
+                "{\"id\": \"g\", \"type\": \"global-avg-pool\"},"
+                "{\"id\": \"f1\", \"type\": \"flatten\"},"
+                "{\"id\": \"f2\", \"type\": \"flatten\"},"
+                "{\"id\": \"bn\", \"type\": \"batch-norm\"},"
+                "{\"id\": \"out\", \"type\": \"dense\", \"units\": 1}]}");
+  g_assert_true (cnv_model_spec_validate (spec, shapes, &error));
+  g_assert_no_error (error);
+
+  g_assert_cmpint (shapes[0].height, ==, 5);
+  g_assert_cmpint (shapes[0].width, ==, 4);
+  g_assert_cmpint (shapes[1].channels, ==, 6);
+  g_assert_cmpint (shapes[1].height, ==, 4);
+  g_assert_cmpint (shapes[1].width, ==, 1);
+  g_assert_cmpint (shapes[2].height, ==, 2);
+  g_assert_cmpint (shapes[2].width, ==, 1);
+  g_assert_cmpint (shapes[3].channels, ==, 6);
+  g_assert_cmpint (shapes[3].height, ==, 1);
+  g_assert_false (shapes[3].flat);
+  g_assert_true (shapes[4].flat);
+  g_assert_cmpint (shapes[5].channels, ==, 6);
+  g_assert_true (shapes[6].flat);
+  g_assert_cmpuint (cnv_layer_spec_count_parameters (&spec->layers[6],
+                                                     &shapes[5]), ==, 12);
+}
+
+static void
+test_kind_names (void)
+{
+  for (int k = 0; k < CNV_N_LAYER_KINDS; k++)
+    {
+      CnvLayerKind kind;
+      const char *title = cnv_layer_kind_get_title ((CnvLayerKind) k);
+
+      g_assert_true (cnv_layer_kind_from_string (
+                       cnv_layer_kind_to_string ((CnvLayerKind) k), &kind));
+      g_assert_cmpint (kind, ==, k);
+      g_assert_nonnull (title);
+      g_assert_cmpuint (strlen (title), >, 2);
+    }
+
+  g_assert_cmpstr (cnv_layer_kind_to_string (CNV_LAYER_AVG_POOL), ==,
+                   "avg-pool");
+  g_assert_cmpstr (cnv_layer_kind_get_title (CNV_LAYER_CONV2D), ==,
+                   "Convolution");
+  {
+    CnvLayerKind kind;
+
+    g_assert_false (cnv_layer_kind_from_string ("softmax", &kind));
+  }
+}
+
+/* The runnable model */
+
+static void
+test_init_parameters (void)
+{
+  g_autoptr(CnvModelSpec) spec = cnv_model_spec_new_default ();
+  g_autoptr(CnvModel) a = cnv_model_new (spec, NULL);
+  g_autoptr(CnvModel) b = cnv_model_new (spec, NULL);
+  CnvParam *w1, *w_out, *fc1;
+  double squares = 0.0;
+  double limit = sqrt (6.0 / (64 + 1));
+  gboolean outside_he_spread = FALSE;
+  CnvRng rng;
+
+  cnv_rng_init (&rng, 11);
+  cnv_model_init_parameters (a, &rng);
+  cnv_rng_init (&rng, 11);
+  cnv_model_init_parameters (b, &rng);
+
+  for (guint i = 0; i < cnv_model_get_n_params (a); i++)
+    {
+      CnvParam *pa = cnv_model_get_param (a, i);
+      CnvParam *pb = cnv_model_get_param (b, i);
+
+      g_assert_cmpmem (pa->value->data, pa->value->size * 4,
+                       pb->value->data, pb->value->size * 4);
+      if (g_str_has_suffix (pa->name, ".bias"))
+        for (gsize j = 0; j < pa->value->size; j++)
+          g_assert_cmpfloat (pa->value->data[j], ==, 0.0f);
+    }
+
+  /* fc1 feeds relu3: He-normal, std sqrt (2 / 784). */
+  fc1 = cnv_model_find_param (a, "fc1.weight");
+  for (gsize j = 0; j < fc1->value->size; j++)
+    squares += fc1->value->data[j] * fc1->value->data[j];
+  g_assert_cmpfloat_with_epsilon (sqrt (squares / fc1->value->size),
+                                  sqrt (2.0 / 784), 0.002);
+
+  /* conv1 feeds relu1 too: std sqrt (2 / 25) ≈ 0.28, so some weights lie
+   * beyond what Glorot-uniform would allow (sqrt (6 / 225) ≈ 0.16). */
+  w1 = cnv_model_find_param (a, "conv1.weight");
+  for (gsize j = 0; j < w1->value->size; j++)
+    outside_he_spread |= fabsf (w1->value->data[j]) > 0.2f;
+  g_assert_true (outside_he_spread);
+
+  /* out feeds nothing: Glorot-uniform, |w| ≤ sqrt (6 / (64 + 1)). */
+  w_out = cnv_model_find_param (a, "out.weight");
+  for (gsize j = 0; j < w_out->value->size; j++)
+    g_assert_cmpfloat (fabsf (w_out->value->data[j]), <=, limit);
+}
+
+static void
+test_batch_norm_params (void)
+{
+  g_autoptr(CnvModelSpec) spec = parse (
+    "{" INPUT_28 ", \"layers\": ["
+    "{\"id\": \"c\", \"type\": \"conv2d\", \"filters\": 3, \"kernel\": 3},"
+    "{\"id\": \"bn\", \"type\": \"batch-norm\"}," HEAD "]}");
+  g_autoptr(CnvModel) model = cnv_model_new (spec, NULL);
+  static const char *names[] = {
+    "c.weight", "c.bias", "bn.weight", "bn.bias", "bn.running_mean",
+    "bn.running_var", "out.weight", "out.bias",
+  };
+
+  g_assert_cmpuint (cnv_model_get_n_params (model), ==, G_N_ELEMENTS (names));
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      CnvParam *param = cnv_model_get_param (model, i);
+      gboolean buffer = g_str_has_prefix (param->name, "bn.running");
+
+      g_assert_cmpstr (param->name, ==, names[i]);
+      g_assert_cmpint (param->trainable, ==, !buffer);
+      g_assert_true ((param->grad == NULL) == buffer);
+    }
+
+  /* Scale and running variance start at 1, the rest at 0. */
+  g_assert_cmpfloat (cnv_model_find_param (model, "bn.weight")->value->data[2],
+                     ==, 1.0f);
+  g_assert_cmpfloat (
+    cnv_model_find_param (model, "bn.running_var")->value->data[0], ==, 1.0f);
+  g_assert_cmpfloat (
+    cnv_model_find_param (model, "bn.running_mean")->value->data[0], ==, 0.0f);
+  /* conv 9·3 + 3, batch-norm 2·3, dense 3·26·26 + 1 */
+  g_assert_cmpuint (cnv_model_count_parameters (model), ==,
+                    30 + 6 + 3 * 26 * 26 + 1);
+}
+
+static void
+test_forward_shapes_and_reuse (void)
+{
+  g_autoptr(CnvModelSpec) spec = cnv_model_spec_new_default ();
+  g_autoptr(CnvModel) model = cnv_model_new (spec, NULL);
+  g_autoptr(CnvTensor) input = cnv_tensor_new_4d (5, 1, 28, 28);
+  g_autoptr(CnvTensor) small = cnv_tensor_new_4d (2, 1, 28, 28);
+  const CnvTensor *logits;
+  const CnvTensor *first;
+  CnvRng rng;
+
+  cnv_rng_init (&rng, 2);
+  cnv_model_init_parameters (model, &rng);
+  for (gsize i = 0; i < input->size; i++)
+    input->data[i] = (float) cnv_rng_uniform (&rng);
+
+  logits = cnv_model_forward (model, input, FALSE, NULL);
+  g_assert_cmpint (logits->ndim, ==, 1);
+  g_assert_cmpint (logits->shape[0], ==, 5);
+  first = cnv_model_get_activation (model, 0);
+  g_assert_cmpint (first->shape[0], ==, 5);
+  g_assert_cmpint (first->shape[1], ==, 8);
+  g_assert_cmpint (first->shape[2], ==, 28);
+  g_assert_cmpint (cnv_model_get_activation (model, 6)->ndim, ==, 2);
+  g_assert_cmpint (cnv_model_get_activation (model, 6)->shape[1], ==, 784);
+  g_assert_cmpfloat (logits->data[4], ==,
+                     cnv_model_get_activation (model, 9)->data[4]);
+
+  /* Same batch size: the same buffers. */
+  g_assert_true (cnv_model_forward (model, input, TRUE, NULL) == logits);
+  g_assert_true (cnv_model_get_activation (model, 0) == first);
+
+  /* Each sample is computed on its own in inference. */
+  memcpy (small->data, input->data + 3 * 784, sizeof (float) * 784 * 2);
+  {
+    float l3 = logits->data[3], l4 = logits->data[4];
+
+    cnv_model_forward (model, input, FALSE, NULL);
+    l3 = logits->data[3];
+    l4 = logits->data[4];
+    logits = cnv_model_forward (model, small, FALSE, NULL);
+    g_assert_cmpint (logits->shape[0], ==, 2);
+    g_assert_cmpfloat_with_epsilon (logits->data[0], l3, 1e-5);
+    g_assert_cmpfloat_with_epsilon (logits->data[1], l4, 1e-5);
+  }
+}
+
+static void
+test_gradients_accumulate (void)
+{
+  g_autoptr(CnvModelSpec) spec = cnv_model_spec_new_default ();
+  g_autoptr(CnvModel) model = cnv_model_new (spec, NULL);
+  g_autoptr(CnvModel) copy = NULL;
+  g_autoptr(CnvTensor) input = cnv_tensor_new_4d (3, 1, 28, 28);
+  g_autoptr(CnvTensor) grad = cnv_tensor_new_1d (3);
+  g_autoptr(CnvTensor) once = NULL;
+  CnvParam *w;
+  CnvRng rng;
+
+  cnv_rng_init (&rng, 3);
+  cnv_model_init_parameters (model, &rng);
+  for (gsize i = 0; i < input->size; i++)
+    input->data[i] = (float) cnv_rng_uniform (&rng);
+  grad->data[0] = 1.0f;
+  grad->data[1] = -0.5f;
+  grad->data[2] = 0.25f;
+
+  cnv_model_forward (model, input, TRUE, &rng);
+  cnv_model_zero_grad (model);
+  cnv_model_backward (model, grad, NULL);
+  w = cnv_model_find_param (model, "conv1.weight");
+  once = cnv_tensor_copy (w->grad);
+  g_assert_cmpfloat (fabsf (once->data[0]), >, 0.0f);
+
+  cnv_model_forward (model, input, TRUE, &rng);
+  cnv_model_backward (model, grad, NULL);
+  for (gsize i = 0; i < once->size; i++)
+    g_assert_cmpfloat_with_epsilon (w->grad->data[i], 2 * once->data[i],
+                                    1e-5 * (1 + fabsf (once->data[i])));
+
+  cnv_model_zero_grad (model);
+  g_assert_cmpfloat (w->grad->data[0], ==, 0.0f);
+
+  /* A copy has the same values in its own storage, and no batch state. */
+  copy = cnv_model_copy (model);
+  for (guint i = 0; i < cnv_model_get_n_params (model); i++)
+    {
+      CnvParam *p = cnv_model_get_param (model, i);
+      CnvParam *q = cnv_model_get_param (copy, i);
+
+      g_assert_cmpstr (p->name, ==, q->name);
+      g_assert_true (p->value->data != q->value->data);
+      g_assert_cmpmem (p->value->data, p->value->size * 4,
+                       q->value->data, q->value->size * 4);
+    }
+  g_assert_true (cnv_model_spec_equal (cnv_model_get_spec (model),
+                                       cnv_model_get_spec (copy)));
+  g_assert_cmpfloat (cnv_model_forward (copy, input, FALSE, NULL)->data[1], ==,
+                     cnv_model_forward (model, input, FALSE, NULL)->data[1]);
+}
+
+static void
+test_threads (void)
+{
+  cnv_set_threads (1);
+  g_assert_cmpint (cnv_get_threads (), ==, 1);
+  cnv_set_threads (2);
+  g_assert_cmpint (cnv_get_threads (), ==, 2);
+  cnv_set_threads (1);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/engine/model/default-shapes", test_default_shapes);
+  g_test_add_func ("/engine/model/default-has-53729-parameters",
+                   test_default_parameters);
+  g_test_add_func ("/engine/model-spec/json-round-trip", test_json_round_trip);
+  g_test_add_func ("/engine/model-spec/json-writes-every-field",
+                   test_json_writes_every_field);
+  g_test_add_func ("/engine/model-spec/json-parse-errors-name-the-layer",
+                   test_json_parse_errors);
+  g_test_add_func ("/engine/model-spec/json-defaults", test_json_defaults);
+  g_test_add_func ("/engine/model-spec/validation-errors-name-the-layer",
+                   test_validation_errors);
+  g_test_add_func ("/engine/model-spec/shape-inference",
+                   test_validation_shapes);
+  g_test_add_func ("/engine/model-spec/kind-names", test_kind_names);
+  g_test_add_func ("/engine/model/init-parameters", test_init_parameters);
+  g_test_add_func ("/engine/model/batch-norm-parameters",
+                   test_batch_norm_params);
+  g_test_add_func ("/engine/model/forward-shapes-and-buffer-reuse",
+                   test_forward_shapes_and_reuse);
+  g_test_add_func ("/engine/model/gradients-accumulate-and-copy",
+                   test_gradients_accumulate);
+  g_test_add_func ("/engine/model/threads", test_threads);
+
+  return g_test_run ();
+}

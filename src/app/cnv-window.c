@@ -128,6 +128,7 @@ struct _CnvWindow
   char                *predicted_class;
   AdwActionRow        *class_rows[2];  /* borrowed from class_list */
   AdwExpanderRow      *skipped_row;    /* borrowed from class_list */
+  AdwToast            *toast;          /* borrowed, weak */
 
   /* state */
   double               probability;
@@ -354,13 +355,25 @@ format_duration (double seconds)
                           (int) ceil (seconds / 60));
 }
 
+/* A newer message replaces the text of the toast on screen instead of
+ * queueing behind it.  (Dismissing it and adding another at once raised
+ * a critical inside libadwaita 1.2's toast animation.) */
 static void
 show_toast (CnvWindow  *self,
             const char *message)
 {
-  AdwToast *toast = adw_toast_new (message);
+  AdwToast *toast;
 
+  if (self->toast != NULL)
+    {
+      adw_toast_set_title (self->toast, message);
+      return;
+    }
+
+  toast = adw_toast_new (message);
   adw_toast_set_timeout (toast, 4);
+  self->toast = toast;
+  g_object_add_weak_pointer (G_OBJECT (toast), (gpointer *) &self->toast);
   adw_toast_overlay_add_toast (self->toast_overlay, toast);
 }
 
@@ -1227,6 +1240,26 @@ open_thread (GTask        *task,
                            (GDestroyNotify) cnv_classifier_free);
 }
 
+/* Puts the settings of the checkpoint's last run in the Train page, so
+ * training on continues the way it went. */
+static void
+show_training_settings (CnvWindow *self)
+{
+  const CnvClassifier *c = self->classifier;
+  const CnvOptimizerConfig *config;
+
+  if (c->batch_size > 0)
+    gtk_spin_button_set_value (self->batch_spin, c->batch_size);
+
+  if (c->optimizer == NULL)
+    return;
+
+  config = cnv_optimizer_get_config (c->optimizer);
+  gtk_spin_button_set_value (self->rate_spin, config->learning_rate);
+  adw_combo_row_set_selected (self->optimizer_row,
+                              config->kind == CNV_OPTIMIZER_SGD ? 1 : 0);
+}
+
 static void
 open_done_cb (GObject      *source,
               GAsyncResult *result,
@@ -1265,6 +1298,7 @@ open_done_cb (GObject      *source,
 
   self->modified = TRUE;
   set_modified (self, FALSE);
+  show_training_settings (self);
   update_layer_list (self);
   update_trained_info (self);
   show_history (self);
@@ -1763,6 +1797,11 @@ cnv_window_dispose (GObject *object)
       g_thread_join (g_steal_pointer (&self->train_thread));
     }
   g_clear_pointer (&self->run, train_run_release);
+
+  if (self->toast != NULL)
+    g_object_remove_weak_pointer (G_OBJECT (self->toast),
+                                  (gpointer *) &self->toast);
+  self->toast = NULL;
 
   gtk_widget_dispose_template (GTK_WIDGET (self), CNV_TYPE_WINDOW);
 

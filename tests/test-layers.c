@@ -862,6 +862,178 @@ test_activations (void)
     }
 }
 
+/* PyTorch references (tests/reference/make-torch-reference.py) */
+
+/* The formula both sides compute exactly: see the script. */
+static void
+fill_formula (CnvTensor  *tensor,
+              JsonObject *recipe)
+{
+  guint64 seed = (guint64) json_object_get_int_member (recipe, "seed");
+  double scale = json_object_get_double_member (recipe, "scale");
+  double offset = json_object_get_double_member (recipe, "offset");
+
+  for (gsize i = 0; i < tensor->size; i++)
+    {
+      guint32 bits = (guint32) ((guint64) i * G_GUINT64_CONSTANT (2654435761)
+                                + seed * 40503 + 12345);
+      double u = (double) bits / 4294967296.0;
+
+      tensor->data[i] = (float) (offset + scale * (2.0 * u - 1.0));
+    }
+}
+
+/* Compares every `stride`-th value of actual with the stored ones, within
+ * tolerance times the largest stored magnitude. */
+static void
+assert_matches_sampled (const CnvTensor *actual,
+                        JsonObject      *sampled,
+                        double           tolerance,
+                        const char      *what)
+{
+  gsize stride = (gsize) json_object_get_int_member (sampled, "stride");
+  JsonArray *values = json_object_get_array_member (sampled, "values");
+  guint n = json_array_get_length (values);
+  double largest = 1e-2;
+
+  g_assert_cmpuint ((gsize) json_object_get_int_member (sampled, "size"), ==,
+                    actual->size);
+  for (guint k = 0; k < n; k++)
+    largest = MAX (largest, fabs (json_array_get_double_element (values, k)));
+
+  for (guint k = 0; k < n; k++)
+    {
+      double expected = json_array_get_double_element (values, k);
+      float got = actual->data[k * stride];
+
+      if (fabs (got - expected) > tolerance * largest)
+        g_error ("%s[%zu]: Convolve %.7g, PyTorch %.7g", what, k * stride,
+                 got, expected);
+    }
+}
+
+static void
+assert_matches_list (const float *actual,
+                     gsize        n,
+                     JsonArray   *values,
+                     double       tolerance,
+                     const char  *what)
+{
+  double largest = 1e-2;
+
+  g_assert_cmpuint (json_array_get_length (values), ==, n);
+  for (guint k = 0; k < n; k++)
+    largest = MAX (largest, fabs (json_array_get_double_element (values, k)));
+  for (guint k = 0; k < n; k++)
+    {
+      double expected = json_array_get_double_element (values, k);
+
+      if (fabs (actual[k] - expected) > tolerance * largest)
+        g_error ("%s[%u]: Convolve %.7g, PyTorch %.7g", what, k, actual[k],
+                 expected);
+    }
+}
+
+static void
+test_torch_reference (gconstpointer data)
+{
+  const char *name = data;
+  g_autofree char *file = g_strdup_printf ("%s.json", name);
+  const char *path = g_test_get_filename (G_TEST_DIST, "reference", file,
+                                          NULL);
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CnvModelSpec) spec = NULL;
+  g_autoptr(CnvModel) model = NULL;
+  g_autoptr(CnvTensor) input = NULL;
+  g_autoptr(CnvTensor) input_grad = NULL;
+  g_autoptr(CnvTensor) logits_grad = NULL;
+  JsonObject *root, *params, *expected, *grads, *buffers;
+  JsonArray *logits_grad_values;
+  const CnvTensor *logits;
+  gboolean training;
+  int batch;
+
+  json_parser_load_from_file (parser, path, &error);
+  g_assert_no_error (error);
+  root = json_node_get_object (json_parser_get_root (parser));
+
+  spec = cnv_model_spec_new_from_json_node (
+    json_object_get_member (root, "model"), &error);
+  g_assert_no_error (error);
+  model = cnv_model_new (spec, &error);
+  g_assert_no_error (error);
+
+  /* Every tensor of the model is in the file, and nothing else. */
+  params = json_object_get_object_member (root, "params");
+  g_assert_cmpuint (json_object_get_size (params), ==,
+                    cnv_model_get_n_params (model));
+  for (guint i = 0; i < cnv_model_get_n_params (model); i++)
+    {
+      CnvParam *param = cnv_model_get_param (model, i);
+
+      g_assert_true (json_object_has_member (params, param->name));
+      fill_formula (param->value,
+                    json_object_get_object_member (params, param->name));
+    }
+
+  batch = (int) json_object_get_int_member (root, "batch");
+  training = json_object_get_boolean_member (root, "training");
+  input = cnv_tensor_new_4d (batch, spec->channels, spec->height, spec->width);
+  input_grad = cnv_tensor_copy (input);
+  fill_formula (input, json_object_get_object_member (root, "input"));
+
+  expected = json_object_get_object_member (root, "expected");
+  logits = cnv_model_forward (model, input, training, NULL);
+  assert_matches_list (logits->data, logits->size,
+                       json_object_get_array_member (expected, "logits"),
+                       1e-5, "logits");
+
+  buffers = json_object_get_object_member (expected, "buffers");
+  for (guint i = 0; i < cnv_model_get_n_params (model); i++)
+    {
+      CnvParam *param = cnv_model_get_param (model, i);
+
+      if (param->trainable)
+        continue;
+      assert_matches_list (param->value->data, param->value->size,
+                           json_object_get_array_member (buffers, param->name),
+                           1e-5, param->name);
+    }
+
+  logits_grad_values = json_object_get_array_member (root, "logits_grad");
+  logits_grad = cnv_tensor_new_1d (batch);
+  for (int i = 0; i < batch; i++)
+    logits_grad->data[i] = (float) json_array_get_double_element (
+      logits_grad_values, (guint) i);
+
+  cnv_model_zero_grad (model);
+  cnv_model_backward (model, logits_grad, input_grad);
+
+  grads = json_object_get_object_member (expected, "grads");
+  for (guint i = 0; i < cnv_model_get_n_params (model); i++)
+    {
+      CnvParam *param = cnv_model_get_param (model, i);
+
+      if (!param->trainable)
+        continue;
+      assert_matches_sampled (param->grad,
+                              json_object_get_object_member (grads,
+                                                             param->name),
+                              1e-4, param->name);
+    }
+  assert_matches_sampled (input_grad,
+                          json_object_get_object_member (expected,
+                                                         "input_grad"),
+                          1e-4, "input");
+}
+
+static const char *torch_cases[] = {
+  "conv-same-stride2", "conv-valid-rect", "conv-same-even-kernel", "max-pool",
+  "avg-pool", "global-avg-pool", "batch-norm-train", "batch-norm-eval",
+  "activations", "lenet",
+};
+
 int
 main (int   argc,
       char *argv[])
@@ -893,6 +1065,14 @@ main (int   argc,
                    test_flatten_and_dense_forward);
   g_test_add_func ("/engine/activations/forward-and-backward",
                    test_activations);
+
+  for (gsize i = 0; i < G_N_ELEMENTS (torch_cases); i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/engine/torch-reference/%s",
+                                               torch_cases[i]);
+
+      g_test_add_data_func (path, torch_cases[i], test_torch_reference);
+    }
 
   return g_test_run ();
 }

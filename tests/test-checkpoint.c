@@ -1907,6 +1907,64 @@ test_classifier_v1_fixture (void)
   g_assert_cmpuint (c->notices->len, ==, 0);
 }
 
+/* What json-glib 1.6 gets wrong: doubles without a point in exponent
+ * form, and non-finite values. */
+static void
+test_json_to_string (void)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autoptr(JsonNode) root = NULL;
+  g_autoptr(JsonNode) back = NULL;
+  g_autoptr(JsonNode) back_pretty = NULL;
+  g_autofree char *compact = NULL;
+  g_autofree char *pretty = NULL;
+  g_autoptr(GError) error = NULL;
+  JsonArray *values;
+  const double numbers[] = { 1e-8, 1e-300, 0.1, 1.0 / 3.0, 1e22, -0.0, 5e-324 };
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "numbers");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < G_N_ELEMENTS (numbers); i++)
+    json_builder_add_double_value (b, numbers[i]);
+  json_builder_add_double_value (b, NAN);
+  json_builder_add_double_value (b, -INFINITY);
+  json_builder_end_array (b);
+  json_builder_set_member_name (b, "text \"q\"");
+  json_builder_add_string_value (b, "tab\t nl\n bell\a \\ 猫");
+  json_builder_set_member_name (b, "empty");
+  json_builder_begin_object (b);
+  json_builder_end_object (b);
+  json_builder_end_object (b);
+  root = json_builder_get_root (b);
+
+  compact = cnv_json_to_string (root, FALSE);
+  pretty = cnv_json_to_string (root, TRUE);
+  g_test_message ("%s", compact);
+  g_assert_nonnull (strstr (compact, "[1e-08,1e-300,0.1,"));
+  g_assert_nonnull (strstr (compact, "null,null]"));
+  g_assert_nonnull (strstr (compact, "bell\\u0007"));
+  g_assert_nonnull (strstr (pretty, "\n  \"numbers\": [\n    1e-08,"));
+
+  back = json_from_string (compact, &error);
+  g_assert_no_error (error);
+  back_pretty = json_from_string (pretty, &error);
+  g_assert_no_error (error);
+  g_assert_true (json_node_equal (back, back_pretty));
+
+  values = json_object_get_array_member (json_node_get_object (back),
+                                         "numbers");
+  for (guint i = 0; i < G_N_ELEMENTS (numbers); i++)
+    {
+      double value = json_array_get_double_element (values, i);
+
+      g_assert_cmpmem (&value, sizeof value, &numbers[i], sizeof numbers[i]);
+    }
+  g_assert_cmpstr (json_object_get_string_member (json_node_get_object (back),
+                                                  "text \"q\""),
+                   ==, "tab\t nl\n bell\a \\ 猫");
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1989,6 +2047,8 @@ main (int   argc,
                    test_classifier_failed_save);
   g_test_add_func ("/checkpoint/classifier/opens-version-1-fixture",
                    test_classifier_v1_fixture);
+  g_test_add_func ("/checkpoint/json/valid-numbers-and-strings",
+                   test_json_to_string);
 
   return g_test_run ();
 }

@@ -83,9 +83,24 @@ append_string (GString    *out,
 }
 
 static void
-append_node (GString  *out,
-             JsonNode *node)
+append_newline (GString *out,
+                int      indent)
 {
+  if (indent < 0)
+    return;
+  g_string_append_c (out, '\n');
+  for (int i = 0; i < indent; i++)
+    g_string_append (out, "  ");
+}
+
+/* indent < 0: compact; otherwise pretty, at this nesting level. */
+static void
+append_node (GString  *out,
+             JsonNode *node,
+             int       indent)
+{
+  int inner = indent < 0 ? -1 : indent + 1;
+
   switch (JSON_NODE_TYPE (node))
     {
     case JSON_NODE_OBJECT:
@@ -98,10 +113,14 @@ append_node (GString  *out,
           {
             if (l != members)
               g_string_append_c (out, ',');
+            append_newline (out, inner);
             append_string (out, l->data);
-            g_string_append_c (out, ':');
-            append_node (out, json_object_get_member (object, l->data));
+            g_string_append (out, indent < 0 ? ":" : ": ");
+            append_node (out, json_object_get_member (object, l->data),
+                         inner);
           }
+        if (members != NULL)
+          append_newline (out, indent);
         g_string_append_c (out, '}');
       }
       break;
@@ -109,14 +128,18 @@ append_node (GString  *out,
     case JSON_NODE_ARRAY:
       {
         JsonArray *array = json_node_get_array (node);
+        guint n = json_array_get_length (array);
 
         g_string_append_c (out, '[');
-        for (guint i = 0; i < json_array_get_length (array); i++)
+        for (guint i = 0; i < n; i++)
           {
             if (i > 0)
               g_string_append_c (out, ',');
-            append_node (out, json_array_get_element (array, i));
+            append_newline (out, inner);
+            append_node (out, json_array_get_element (array, i), inner);
           }
+        if (n > 0)
+          append_newline (out, indent);
         g_string_append_c (out, ']');
       }
       break;
@@ -153,14 +176,23 @@ append_node (GString  *out,
     }
 }
 
-static char *
-node_to_string (JsonNode *node)
+char *
+cnv_json_to_string (JsonNode *node,
+                    gboolean  pretty)
 {
   GString *out = g_string_new (NULL);
 
-  append_node (out, node);
+  g_return_val_if_fail (node != NULL, NULL);
+
+  append_node (out, node, pretty ? 0 : -1);
 
   return g_string_free (out, FALSE);
+}
+
+static char *
+node_to_string (JsonNode *node)
+{
+  return cnv_json_to_string (node, FALSE);
 }
 
 /* ---- saving ------------------------------------------------------------ */

@@ -1841,6 +1841,25 @@ test_classifier_f64_tensor (void)
   assert_same_classifier (original, c);
 }
 
+static void
+preprocessing_wider_than_model (CnvSafetensors *st)
+{
+  replace_in_meta (st, "preprocessing", "\"width\":8", "\"width\":9");
+}
+
+/* The preprocessing must produce what the model takes: a 9-pixel-wide
+ * image cannot feed an 8-wide input. */
+static void
+test_classifier_preprocessing_mismatch (void)
+{
+  g_autoptr(TmpDir) tmp = tmp_dir_new ();
+  g_autofree char *path = tmp_path (tmp, "wide.convolve");
+
+  save_classifier (path);
+  edit_checkpoint (path, preprocessing_wider_than_model);
+  assert_load_fails (path, CNV_CHECKPOINT_ERROR_MODEL, "cannot be built");
+}
+
 /* A failed save over a checkpoint leaves it byte for byte, and it opens. */
 static void
 test_classifier_failed_save (void)
@@ -2031,6 +2050,8 @@ main (int   argc,
                    test_classifier_shape_mismatch);
   g_test_add_func ("/checkpoint/classifier/unknown-layer-type",
                    test_classifier_unknown_layer);
+  g_test_add_func ("/checkpoint/classifier/preprocessing-not-matching-model",
+                   test_classifier_preprocessing_mismatch);
   g_test_add_func ("/checkpoint/classifier/newer-format-version",
                    test_classifier_newer_version);
   g_test_add_func ("/checkpoint/classifier/not-a-convolve-checkpoint",

@@ -79,15 +79,6 @@ gboolean        cnv_checkpoint_save   (const CnvClassifier  *classifier,
 CnvClassifier  *cnv_checkpoint_load   (const char           *path,
                                        GError              **error);
 
-/* Serialises node as valid JSON (RFC 8259), unlike json-glib 1.6's
- * generator, which writes 1e-8 as "1e-08.0" and NaN as "nan.0".  Doubles
- * use the shortest form that reads back exactly; NaN and infinities become
- * null.  With pretty, two-space indentation.  The checkpoint's metadata
- * documents are written with it; use it for any JSON that carries
- * doubles. */
-char           *cnv_json_to_string    (JsonNode             *node,
-                                       gboolean              pretty);
-
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CnvSafetensors, cnv_safetensors_free)
 
 G_END_DECLS

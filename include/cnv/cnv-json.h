@@ -15,7 +15,9 @@ G_BEGIN_DECLS
 /* Documents nested deeper than this are refused before parsing. */
 #define CNV_JSON_MAX_DEPTH 64
 
-/* Serialises node as valid JSON (RFC 8259). */
+/* Serialises node as valid JSON (RFC 8259): doubles in the shortest form
+ * that reads back exactly, NaN and infinities as null; with pretty, two
+ * spaces of indentation. */
 char     *cnv_json_to_string (JsonNode    *node,
                               gboolean     pretty);
 /* Parses text after checking its nesting depth.  what names the document

@@ -1,10 +1,10 @@
 /* cnv-json.c — JSON text in and out, around json-glib 1.6's known faults
  *
  * Writing: json-glib's generator appends ".0" to any number whose text has
- * no decimal point, which turns 1e-08 into the invalid 1e-08.0.  We walk
- * the generated text once, outside strings only, and drop that ".0" after
- * an exponent.  Reading: we measure the nesting depth of the raw text,
- * skipping strings, before json-glib sees it.
+ * no decimal point, which turns 1e-08 into the invalid 1e-08.0, so we walk
+ * the node tree and write the text ourselves.  Reading: we measure the
+ * nesting depth of the raw text, skipping strings, before json-glib sees
+ * it.
  */
 #define G_LOG_DOMAIN "cnv-json"
 
@@ -18,52 +18,151 @@
 
 #include "cnv-json.h"
 
-/* Drops the ".0" that json-glib 1.6 appends to "1e-08". */
+/* json-glib 1.6 writes 1e-300 as "1e-300.0" and NaN as "nan.0", neither
+ * of which is JSON; every document is therefore written here.
+ * Doubles use the shortest of %.15g, %.16g and %.17g that reads back
+ * exactly; NaN and infinities become null. */
 static void
-repair_exponents (GString *text)
+append_double (GString *out,
+               double   value)
 {
-  gboolean in_string = FALSE;
-  gboolean in_exponent = FALSE;
-  gsize i = 0;
+  char buffer[G_ASCII_DTOSTR_BUF_SIZE];
+  static const char *formats[] = { "%.15g", "%.16g", "%.17g" };
 
-  while (i < text->len)
+  if (!isfinite (value))
     {
-      char c = text->str[i];
+      g_string_append (out, "null");
+      return;
+    }
 
-      if (in_string)
-        {
-          if (c == '\\')
-            i++;
-          else if (c == '"')
-            in_string = FALSE;
-          i++;
-          continue;
-        }
+  for (guint i = 0; i < G_N_ELEMENTS (formats); i++)
+    {
+      g_ascii_formatd (buffer, sizeof buffer, formats[i], value);
+      if (g_ascii_strtod (buffer, NULL) == value)
+        break;
+    }
+  g_string_append (out, buffer);
+  if (strpbrk (buffer, ".eE") == NULL)
+    g_string_append (out, ".0");
+}
 
-      if (c == '"')
-        {
-          in_string = TRUE;
-          in_exponent = FALSE;
-        }
-      else if (c == 'e' || c == 'E')
-        {
-          in_exponent = TRUE;
-        }
-      else if (in_exponent && c == '.')
-        {
-          gsize end = i + 1;
+static void
+append_string (GString    *out,
+               const char *text)
+{
+  g_string_append_c (out, '"');
+  for (const char *p = text; *p != '\0'; p++)
+    {
+      guchar c = (guchar) *p;
 
-          while (end < text->len && g_ascii_isdigit (text->str[end]))
-            end++;
-          g_string_erase (text, i, end - i);
-          in_exponent = FALSE;
-          continue;
-        }
-      else if (!g_ascii_isdigit (c) && c != '+' && c != '-')
+      if (c == '"' || c == '\\')
         {
-          in_exponent = FALSE;
+          g_string_append_c (out, '\\');
+          g_string_append_c (out, (char) c);
         }
-      i++;
+      else if (c == '\n')
+        g_string_append (out, "\\n");
+      else if (c == '\t')
+        g_string_append (out, "\\t");
+      else if (c < 0x20)
+        g_string_append_printf (out, "\\u%04x", c);
+      else
+        g_string_append_c (out, (char) c);
+    }
+  g_string_append_c (out, '"');
+}
+
+static void
+append_newline (GString *out,
+                int      indent)
+{
+  if (indent < 0)
+    return;
+  g_string_append_c (out, '\n');
+  for (int i = 0; i < indent; i++)
+    g_string_append (out, "  ");
+}
+
+/* indent < 0: compact; otherwise pretty, at this nesting level. */
+static void
+append_node (GString  *out,
+             JsonNode *node,
+             int       indent)
+{
+  int inner = indent < 0 ? -1 : indent + 1;
+
+  switch (JSON_NODE_TYPE (node))
+    {
+    case JSON_NODE_OBJECT:
+      {
+        JsonObject *object = json_node_get_object (node);
+        g_autoptr(GList) members = json_object_get_members (object);
+
+        g_string_append_c (out, '{');
+        for (GList *l = members; l != NULL; l = l->next)
+          {
+            if (l != members)
+              g_string_append_c (out, ',');
+            append_newline (out, inner);
+            append_string (out, l->data);
+            g_string_append (out, indent < 0 ? ":" : ": ");
+            append_node (out, json_object_get_member (object, l->data),
+                         inner);
+          }
+        if (members != NULL)
+          append_newline (out, indent);
+        g_string_append_c (out, '}');
+      }
+      break;
+
+    case JSON_NODE_ARRAY:
+      {
+        JsonArray *array = json_node_get_array (node);
+        guint n = json_array_get_length (array);
+
+        g_string_append_c (out, '[');
+        for (guint i = 0; i < n; i++)
+          {
+            if (i > 0)
+              g_string_append_c (out, ',');
+            append_newline (out, inner);
+            append_node (out, json_array_get_element (array, i), inner);
+          }
+        if (n > 0)
+          append_newline (out, indent);
+        g_string_append_c (out, ']');
+      }
+      break;
+
+    case JSON_NODE_NULL:
+      g_string_append (out, "null");
+      break;
+
+    case JSON_NODE_VALUE:
+      switch (json_node_get_value_type (node))
+        {
+        case G_TYPE_INT64:
+          g_string_append_printf (out, "%" G_GINT64_FORMAT,
+                                  json_node_get_int (node));
+          break;
+        case G_TYPE_DOUBLE:
+          append_double (out, json_node_get_double (node));
+          break;
+        case G_TYPE_BOOLEAN:
+          g_string_append (out, json_node_get_boolean (node) ? "true"
+                                                             : "false");
+          break;
+        case G_TYPE_STRING:
+          append_string (out, json_node_get_string (node));
+          break;
+        default:
+          g_string_append (out, "null");
+          break;
+        }
+      break;
+
+    default:
+      g_assert_not_reached ();
     }
 }
 
@@ -71,21 +170,13 @@ char *
 cnv_json_to_string (JsonNode *node,
                     gboolean  pretty)
 {
-  g_autoptr(JsonGenerator) generator = NULL;
-  g_autofree char *raw = NULL;
-  GString *text;
+  GString *out = g_string_new (NULL);
 
   g_return_val_if_fail (node != NULL, NULL);
 
-  generator = json_generator_new ();
-  json_generator_set_pretty (generator, pretty);
-  json_generator_set_root (generator, node);
-  raw = json_generator_to_data (generator, NULL);
+  append_node (out, node, pretty ? 0 : -1);
 
-  text = g_string_new (raw);
-  repair_exponents (text);
-
-  return g_string_free (text, FALSE);
+  return g_string_free (out, FALSE);
 }
 
 /* The deepest nesting of arrays and objects in text, outside strings. */

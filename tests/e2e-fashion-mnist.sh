@@ -40,7 +40,8 @@ now () {
   date +%s.%N
 }
 
-# step NAME COMMAND…: runs the command and prints how long it took.
+# step NAME COMMAND…: runs the command and prints how long it took on
+# stderr, so that the command's own stdout can be redirected.
 step () {
   name=$1
   shift
@@ -48,15 +49,15 @@ step () {
   "$@"
   end=$(now)
   awk -v n="$name" -v s="$start" -v e="$end" \
-    'BEGIN { printf "e2e-fashion-mnist: %-28s %7.1f s\n", n, e - s }'
+    'BEGIN { printf "e2e-fashion-mnist: %-28s %7.1f s\n", n, e - s }' >&2
 }
 
 step "write train folders" \
   python3 "$FOLDERS" --classes sneaker,ankle-boot --split train \
-    --data-dir "$DATA_DIR" "$WORK/train" > /dev/null
+    --data-dir "$DATA_DIR" --quiet "$WORK/train"
 step "write test folders" \
   python3 "$FOLDERS" --classes sneaker,ankle-boot --split test \
-    --data-dir "$DATA_DIR" "$WORK/test" > /dev/null
+    --data-dir "$DATA_DIR" --quiet "$WORK/test"
 
 n_train=$(find "$WORK/train" -name '*.png' | wc -l)
 n_test=$(find "$WORK/test" -name '*.png' | wc -l)
@@ -89,13 +90,14 @@ grep -q '"accuracy"' "$WORK/evaluate.json" \
 
 # The saved checkpoint, opened again, must give every training image the
 # probability the model gave it in memory before saving, to all six
-# decimals.  Predict on one class folder twice, in two processes.
+# decimals.  Predict on one class folder twice, in two processes, with the
+# thread count of training (OpenBLAS may round differently with another).
 step "predict sneaker (1st open)" \
-  "$CNV_CLI" predict --csv "$WORK/model.convolve" "$WORK/train/sneaker" \
-    > "$WORK/predict-1.csv"
+  "$CNV_CLI" predict --csv --threads 2 "$WORK/model.convolve" \
+    "$WORK/train/sneaker" > "$WORK/predict-1.csv"
 step "predict sneaker (2nd open)" \
-  "$CNV_CLI" predict --csv "$WORK/model.convolve" "$WORK/train/sneaker" \
-    > "$WORK/predict-2.csv"
+  "$CNV_CLI" predict --csv --threads 2 "$WORK/model.convolve" \
+    "$WORK/train/sneaker" > "$WORK/predict-2.csv"
 
 cmp -s "$WORK/predict-1.csv" "$WORK/predict-2.csv" \
   || fail "two predict runs on the same checkpoint differ"

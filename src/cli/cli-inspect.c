@@ -182,8 +182,11 @@ print_layers (const CnvModel *model)
   printf ("%s\n", rule);
   printf (_("Total params: %s\n"), total);
   printf (_("Trainable params: %s\n"), trainable);
-  printf (_("Non-trainable params: %s (batch-norm running statistics)\n"),
-          buffers);
+  if (n_buffers > 0)
+    printf (_("Non-trainable params: %s (batch-norm running statistics)\n"),
+            buffers);
+  else
+    printf (_("Non-trainable params: %s\n"), buffers);
 }
 
 static void
@@ -227,8 +230,9 @@ print_text (const char          *path,
                                                       "%g");
 
   printf (_("Checkpoint: %s\n"), path);
-  printf (_("Input: %d × %d, %d channel(s)\n\n"), spec->width, spec->height,
-          spec->channels);
+  printf (g_dngettext (GETTEXT_PACKAGE, "Input: %d × %d, %d channel\n\n",
+                       "Input: %d × %d, %d channels\n\n", spec->channels),
+          spec->width, spec->height, spec->channels);
 
   print_layers (classifier->model);
 

@@ -194,13 +194,8 @@ cnv_cli_builder_add_double (JsonBuilder *builder,
 void
 cnv_cli_print_json (JsonNode *node)
 {
-  g_autoptr(JsonGenerator) generator = json_generator_new ();
-  g_autofree char *text = NULL;
-
-  json_generator_set_pretty (generator, TRUE);
-  json_generator_set_indent (generator, 2);
-  json_generator_set_root (generator, node);
-  text = json_generator_to_data (generator, NULL);
+  /* Not json-glib's generator: version 1.6 writes 1e-08 as "1e-08.0". */
+  g_autofree char *text = cnv_json_to_string (node, TRUE);
 
   printf ("%s\n", text);
 }

@@ -46,6 +46,27 @@ static const char plain_model_json[] =
   "    { \"id\": \"out\", \"type\": \"dense\", \"units\": 1 }"
   "  ] }";
 
+/* LeNet-sized, with batch-norm: big enough that the matrix products take
+ * the paths whose rounding depends on the batch size. */
+static const char lenet_bn_model_json[] =
+  "{ \"input\": { \"width\": 16, \"height\": 16, \"channels\": 1 },"
+  "  \"layers\": ["
+  "    { \"id\": \"conv1\", \"type\": \"conv2d\", \"filters\": 8,"
+  "      \"kernel\": [5, 5], \"stride\": [1, 1], \"padding\": \"same\" },"
+  "    { \"id\": \"bn1\", \"type\": \"batch-norm\", \"momentum\": 0.1,"
+  "      \"epsilon\": 1e-5 },"
+  "    { \"id\": \"relu1\", \"type\": \"relu\" },"
+  "    { \"id\": \"pool1\", \"type\": \"max-pool\", \"size\": [2, 2],"
+  "      \"stride\": [2, 2], \"padding\": \"valid\" },"
+  "    { \"id\": \"conv2\", \"type\": \"conv2d\", \"filters\": 16,"
+  "      \"kernel\": [5, 5], \"stride\": [1, 1], \"padding\": \"same\" },"
+  "    { \"id\": \"relu2\", \"type\": \"relu\" },"
+  "    { \"id\": \"flat\", \"type\": \"flatten\" },"
+  "    { \"id\": \"fc1\", \"type\": \"dense\", \"units\": 64 },"
+  "    { \"id\": \"relu3\", \"type\": \"relu\" },"
+  "    { \"id\": \"out\", \"type\": \"dense\", \"units\": 1 }"
+  "  ] }";
+
 static CnvDataset *
 new_blob_dataset (guint   n_images,
                   guint32 seed)
@@ -539,10 +560,13 @@ static void
 test_predict_batch_equals_single (void)
 {
   g_autoptr(CnvDataset) dataset = new_blob_dataset (N_IMAGES, 1);
-  g_autoptr(CnvClassifier) classifier = new_classifier (tiny_model_json, 9);
+  g_autoptr(CnvClassifier) classifier = new_classifier (lenet_bn_model_json,
+                                                        9);
   g_autoptr(CnvClassifier) copy = NULL;
   const guint8 *pixels[8];
+  const guint8 *all_pixels[N_IMAGES];
   float batch[8];
+  float all[N_IMAGES];
   CnvTrainConfig config;
 
   init_config (&config, 2, CNV_OPTIMIZER_ADAM);
@@ -565,6 +589,13 @@ test_predict_batch_equals_single (void)
 
   /* Different images give different logits (the test could fail). */
   g_assert_cmpfloat (batch[0], !=, batch[1]);
+
+  /* The whole dataset in one call, more than one internal batch. */
+  for (guint i = 0; i < N_IMAGES; i++)
+    all_pixels[i] = cnv_dataset_get_pixels (dataset, i);
+  cnv_classifier_predict_pixels (classifier, all_pixels, N_IMAGES, all);
+  for (guint i = 0; i < 8; i++)
+    g_assert_cmpfloat (all[3 * i + 1], ==, batch[i]);
 
   /* Prediction changes no statistic: a copy taken now agrees. */
   copy = cnv_classifier_copy (classifier);

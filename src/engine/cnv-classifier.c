@@ -37,7 +37,12 @@
  * DROPOUT_STREAM + e, far apart so the two never meet. */
 #define SHUFFLE_STREAM      0
 #define DROPOUT_STREAM      1000003
-#define PREDICT_BATCH_SIZE  64
+/* Inference runs one image per forward pass.  Matrix products over a
+ * batch round differently from the same products over one row (OpenBLAS
+ * picks other kernels and blockings for other shapes), so batching would
+ * make an image's probability depend on its companions in the last
+ * digits (C04).  One image at a time is a little slower and exact. */
+#define PREDICT_BATCH_SIZE  1
 
 G_DEFINE_QUARK (cnv-train-error-quark, cnv_train_error)
 

@@ -87,9 +87,22 @@ settle (double seconds)
   iterate_until (time_passed, &until, seconds + 1);
 }
 
-/* Draws the window as it is now into a PNG under the build folder.  The
- * window's own snapshot is asked for directly so the picture does not
- * depend on when the last frame was drawn. */
+static void
+after_paint_cb (GdkFrameClock *clock,
+                gpointer       user_data)
+{
+  *(gboolean *) user_data = TRUE;
+}
+
+static gboolean
+flag_set (gpointer data)
+{
+  return *(gboolean *) data;
+}
+
+/* Draws the window into a PNG under the build folder, right after a frame
+ * so that everything is laid out.  The window's own snapshot is asked
+ * for directly: the last frame's render node is not always kept. */
 static void
 save_screenshot (GtkWidget  *widget,
                  const char *name)
@@ -99,11 +112,21 @@ save_screenshot (GtkWidget  *widget,
   g_autoptr(GdkTexture) texture = NULL;
   g_autofree char *folder = NULL;
   g_autofree char *path = NULL;
+  GdkFrameClock *clock = gtk_widget_get_frame_clock (widget);
   GskRenderer *renderer = gtk_native_get_renderer (GTK_NATIVE (widget));
-  int width = gtk_widget_get_width (widget);
-  int height = gtk_widget_get_height (widget);
+  gboolean painted = FALSE;
+  gulong handler;
+  int width, height;
 
   g_assert_true (gtk_widget_get_mapped (widget));
+  handler = g_signal_connect (clock, "after-paint",
+                              G_CALLBACK (after_paint_cb), &painted);
+  gtk_widget_queue_draw (widget);
+  g_assert_true (iterate_until (flag_set, &painted, 10));
+  g_signal_handler_disconnect (clock, handler);
+
+  width = gtk_widget_get_width (widget);
+  height = gtk_widget_get_height (widget);
   g_assert_cmpint (width, >, 0);
   g_assert_cmpint (height, >, 0);
 

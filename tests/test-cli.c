@@ -7,6 +7,7 @@
  */
 #include "cnv-config.h"
 
+#include <signal.h>
 #include <string.h>
 #include <sys/wait.h>
 
@@ -628,6 +629,130 @@ test_resume (void)
                    ==, previous_step);
 }
 
+/* A loss that stops being finite fails the run and leaves an existing
+ * output file as it was. */
+static void
+test_not_finite_keeps_output (void)
+{
+  g_autofree char *out = g_build_filename (tmp_dir, "kept.convolve", NULL);
+  g_autofree char *contents = NULL;
+  g_autoptr(Run) run = NULL;
+  g_auto(GStrv) lines = NULL;
+  guint n_lines;
+
+  g_assert_true (g_file_set_contents (out, "the previous model", -1, NULL));
+
+  run = run_cli ("train", "--data", data_dir, "--output", out, "--epochs",
+                 "3", "--optimizer", "sgd", "--learning-rate", "1e30",
+                 "--seed", "1", "--threads", "1", NULL);
+  g_assert_cmpint (run->status, ==, 1);
+
+  /* The last line is the engine's one-sentence reason. */
+  lines = g_strsplit (run->err, "\n", -1);
+  n_lines = g_strv_length (lines);
+  g_assert_cmpuint (n_lines, >=, 2);
+  g_assert_true (g_str_has_prefix (lines[n_lines - 2], "convolve-cli: "));
+  g_assert_nonnull (strstr (lines[n_lines - 2], "finite"));
+
+  g_assert_true (g_file_get_contents (out, &contents, NULL, NULL));
+  g_assert_cmpstr (contents, ==, "the previous model");
+}
+
+/* 25 unusable files: the summary names the first 20, each with a reason,
+ * and counts the rest. */
+static void
+test_skipped_files_listed (void)
+{
+  g_autofree char *folder = g_build_filename (tmp_dir, "with-bad-files",
+                                              NULL);
+  g_autofree char *out = g_build_filename (tmp_dir, "skipped.convolve",
+                                           NULL);
+  g_autoptr(Run) run = NULL;
+  g_auto(GStrv) lines = NULL;
+  guint n_listed = 0;
+
+  make_dataset (folder, 2);
+  for (guint i = 0; i < 25; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("bad-%02u.png", i);
+      g_autofree char *path = g_build_filename (folder, "a", name, NULL);
+
+      g_assert_true (g_file_set_contents (path, "no image", -1, NULL));
+    }
+
+  run = run_cli ("train", "--data", folder, "--output", out, "--epochs", "1",
+                 "--seed", "1", "--threads", "1", NULL);
+  g_assert_cmpint (run->status, ==, 0);
+
+  lines = g_strsplit (run->err, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    if (strstr (lines[i], "/a/bad-") != NULL)
+      {
+        /* "  path: reason" */
+        g_assert_nonnull (strstr (lines[i], ".png: "));
+        n_listed++;
+      }
+  g_assert_cmpuint (n_listed, ==, 20);
+  g_assert_nonnull (strstr (run->err, "Skipped 25 files:"));
+  g_assert_nonnull (strstr (run->err, "… and 5 more"));
+  g_assert_nonnull (strstr (run->err, "“a”: 16 images, 25 skipped"));
+}
+
+/* Ctrl+C during training stops at a batch boundary, still saves, and
+ * exits 130; the checkpoint holds the epochs completed so far. */
+static void
+test_interrupt_saves (void)
+{
+  g_autofree char *out = g_build_filename (tmp_dir, "interrupted.convolve",
+                                           NULL);
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GDataInputStream) err = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(Run) inspect = NULL;
+  g_autoptr(JsonNode) root = NULL;
+  g_autofree char *line = NULL;
+  JsonObject *training;
+  guint n_epochs;
+
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE
+                                        | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_subprocess_launcher_setenv (launcher, "LC_ALL", "C.UTF-8", TRUE);
+  process = g_subprocess_launcher_spawn (launcher, &error, g_getenv ("CNV_CLI"),
+                                         "train", "--data", data_dir,
+                                         "--output", out, "--epochs", "100000",
+                                         "--batch-size", "4", "--seed", "1",
+                                         "--threads", "1", NULL);
+  g_assert_no_error (error);
+  err = g_data_input_stream_new (g_subprocess_get_stderr_pipe (process));
+
+  /* Wait until training runs: the handler is installed by then. */
+  do
+    {
+      g_free (line);
+      line = g_data_input_stream_read_line_utf8 (err, NULL, NULL, &error);
+      g_assert_no_error (error);
+      g_assert_nonnull (line);
+    }
+  while (!g_str_has_prefix (line, "epoch 1/"));
+
+  g_subprocess_send_signal (process, SIGINT);
+  g_subprocess_wait (process, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_get_if_exited (process));
+  g_assert_cmpint (g_subprocess_get_exit_status (process), ==, 130);
+
+  inspect = run_cli ("inspect", "--json", out, NULL);
+  g_assert_cmpint (inspect->status, ==, 0);
+  root = parse_json (inspect->out);
+  training = json_object_get_object_member (json_node_get_object (root),
+                                            "training");
+  n_epochs = json_array_get_length (json_object_get_array_member (training,
+                                                                  "history"));
+  g_assert_cmpuint (n_epochs, >=, 1);
+  g_assert_cmpuint (n_epochs, <, 100000);
+}
+
 static void
 remove_tree (const char *path)
 {
@@ -674,6 +799,11 @@ main (int    argc,
   g_test_add_func ("/cli/predict/unreadable-image", test_predict_unreadable);
   g_test_add_func ("/cli/evaluate/json", test_evaluate);
   g_test_add_func ("/cli/train/resume-continues-steps", test_resume);
+  g_test_add_func ("/cli/train/not-finite-keeps-output",
+                   test_not_finite_keeps_output);
+  g_test_add_func ("/cli/train/skipped-files-listed",
+                   test_skipped_files_listed);
+  g_test_add_func ("/cli/train/ctrl-c-stops-and-saves", test_interrupt_saves);
   g_test_add_func ("/cli/errors/missing-data", test_error_missing_data);
   g_test_add_func ("/cli/errors/missing-folder", test_error_missing_folder);
   g_test_add_func ("/cli/errors/three-classes", test_error_three_classes);

@@ -228,6 +228,8 @@ print_text (const char          *path,
   g_autoptr(JsonNode) pp = cnv_preprocessing_to_json_node (&classifier->preprocessing);
   g_autofree char *threshold = cnv_cli_format_double (classifier->threshold,
                                                       "%g");
+  g_autofree char *seed = g_strdup_printf ("%" G_GUINT64_FORMAT,
+                                           classifier->seed);
 
   printf (_("Checkpoint: %s\n"), path);
   printf (g_dngettext (GETTEXT_PACKAGE, "Input: %d × %d, %d channel\n\n",
@@ -251,11 +253,12 @@ print_text (const char          *path,
       const CnvOptimizerConfig *config =
         cnv_optimizer_get_config (classifier->optimizer);
       g_autoptr(JsonNode) node = cnv_optimizer_config_to_json_node (config);
+      g_autofree char *step = g_strdup_printf ("%" G_GINT64_FORMAT,
+        cnv_optimizer_get_step (classifier->optimizer));
 
       printf ("\n");
-      printf (_("Optimizer: %s, step %" G_GINT64_FORMAT "\n"),
-              cnv_optimizer_kind_to_string (config->kind),
-              cnv_optimizer_get_step (classifier->optimizer));
+      printf (_("Optimizer: %s, step %s\n"),
+              cnv_optimizer_kind_to_string (config->kind), step);
       print_members (node);
     }
   else
@@ -265,8 +268,7 @@ print_text (const char          *path,
     }
 
   printf ("\n");
-  printf (_("Training: seed %" G_GUINT64_FORMAT ", batch size %u, "
-            "validation split %g\n"), classifier->seed,
+  printf (_("Training: seed %s, batch size %u, validation split %g\n"), seed,
           classifier->batch_size, classifier->val_split);
   print_history (classifier);
 

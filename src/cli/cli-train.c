@@ -116,12 +116,15 @@ train_progress_cb (const CnvTrainProgress *progress,
 
   if (progress->kind == CNV_TRAIN_PROGRESS_BATCH)
     {
-      if (run->tty)
-        fprintf (stderr, _("\r\033[Kepoch %u/%u  batch %u/%u  loss %.4f  "
-                           "accuracy %.4f"),
-                 progress->epoch, progress->last_epoch, progress->batch,
-                 progress->n_batches, progress->running_loss,
-                 progress->running_accuracy);
+      if (!run->tty)
+        return;
+
+      /* Rewrites one line in place: carriage return, clear to the end. */
+      fputs ("\r\033[K", stderr);
+      fprintf (stderr, _("epoch %u/%u  batch %u/%u  loss %.4f  accuracy %.4f"),
+               progress->epoch, progress->last_epoch, progress->batch,
+               progress->n_batches, progress->running_loss,
+               progress->running_accuracy);
       return;
     }
 
@@ -331,14 +334,16 @@ print_settings (const CnvTrainConfig *config,
     cnv_cli_format_count (cnv_model_count_parameters (classifier->model));
   guint first = classifier->history != NULL ? classifier->history->len + 1 : 1;
   int threads = config->threads > 0 ? config->threads : cnv_get_threads ();
+  g_autofree char *seed = g_strdup_printf ("%" G_GUINT64_FORMAT,
+                                           classifier->seed);
 
   fprintf (stderr,
            _("Training epochs %u to %u of a model with %s parameters: %s, "
              "learning rate %s, batch size %u, validation split %g, "
-             "seed %" G_GUINT64_FORMAT ", threads %d\n"),
+             "seed %s, threads %d\n"),
            first, first + config->epochs - 1, n_params,
            cnv_optimizer_kind_to_string (config->optimizer.kind), lr,
-           config->batch_size, config->val_split, classifier->seed, threads);
+           config->batch_size, config->val_split, seed, threads);
 }
 
 /* Writes the in-memory model's probability for every image of the
@@ -378,6 +383,7 @@ run_training (TrainOptions *opts)
   g_autoptr(CnvClassifier) classifier = NULL;
   g_autoptr(CnvModelSpec) spec = NULL;
   g_autoptr(CnvDataset) dataset = NULL;
+  g_autofree char *step = NULL;
   CnvPreprocessing pp;
   CnvTrainConfig config;
   CnvTrainControl control = { 0 };
@@ -459,7 +465,7 @@ run_training (TrainOptions *opts)
   if (!trained)
     {
       /* The output is left alone: the weights are not worth keeping. */
-      cnv_cli_print_error (NULL, error);
+      cnv_cli_print_error (opts->data, error);
       return CNV_CLI_EXIT_FAILURE;
     }
 
@@ -469,10 +475,12 @@ run_training (TrainOptions *opts)
       return CNV_CLI_EXIT_FAILURE;
     }
 
-  fprintf (stderr, _("Saved %s (epoch %u, step %" G_GINT64_FORMAT ")\n"),
-           opts->output, classifier->history->len,
-           classifier->optimizer != NULL
-           ? cnv_optimizer_get_step (classifier->optimizer) : 0);
+  step = g_strdup_printf ("%" G_GINT64_FORMAT,
+                          classifier->optimizer != NULL
+                          ? cnv_optimizer_get_step (classifier->optimizer)
+                          : 0);
+  fprintf (stderr, _("Saved %s (epoch %u, step %s)\n"), opts->output,
+           classifier->history->len, step);
 
   if (opts->report != NULL
       && !write_report (classifier, dataset, opts->report, &error))

@@ -307,10 +307,12 @@ cnv_cli_dataset_progress_cb (guint    done,
                              guint    total,
                              gpointer user_data)
 {
-  /* Called from the decoding threads: one fprintf per call keeps lines
-   * whole, and skipping most calls keeps the terminal calm. */
+  /* Redraws every 250 images and at the end. */
   if (done == total || done % 250 == 0)
-    fprintf (stderr, _("\rLoading images: %u/%u"), done, total);
+    {
+      fputs ("\r", stderr);
+      fprintf (stderr, _("Loading images: %u/%u"), done, total);
+    }
 }
 
 void

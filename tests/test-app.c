@@ -230,6 +230,43 @@ has_row_titled (GtkWidget  *widget,
   return FALSE;
 }
 
+/* Emits the window's GtkDropTarget "drop" as a drag from a file manager
+ * would, with either of the two types it accepts. */
+static void
+drop_file (CnvWindow  *window,
+           const char *path,
+           GType       type)
+{
+  g_autoptr(GListModel) controllers = NULL;
+  g_autoptr(GFile) file = g_file_new_for_path (path);
+  g_auto(GValue) value = G_VALUE_INIT;
+  GtkDropTarget *target = NULL;
+  gboolean handled = FALSE;
+
+  controllers = gtk_widget_observe_controllers (GTK_WIDGET (window));
+  for (guint i = 0; i < g_list_model_get_n_items (controllers); i++)
+    {
+      g_autoptr(GObject) controller = g_list_model_get_item (controllers, i);
+
+      if (GTK_IS_DROP_TARGET (controller))
+        target = GTK_DROP_TARGET (controller);
+    }
+  g_assert_nonnull (target);
+
+  g_value_init (&value, type);
+  if (type == GDK_TYPE_FILE_LIST)
+    {
+      GSList list = { file, NULL };
+
+      g_value_take_boxed (&value, gdk_file_list_new_from_list (&list));
+    }
+  else
+    g_value_set_object (&value, file);
+
+  g_signal_emit_by_name (target, "drop", &value, 10.0, 10.0, &handled);
+  g_assert_true (handled);
+}
+
 /* 40 × 30 RGBA: a red-to-blue gradient, half of it half transparent. */
 static void
 write_colour_png (const char *path)
@@ -333,7 +370,7 @@ test_window_train_save_open_classify (void)
 
   /* Classify a sample and compare with the checkpoint opened apart. */
   image = g_strdup (cnv_window_get_dataset (window)->paths[0]);
-  cnv_window_classify_path (window, image);
+  drop_file (window, image, GDK_TYPE_FILE_LIST);
   g_assert_true (iterate_until (window_idle, window, 30));
   predicted = cnv_window_get_predicted_class (window);
   g_assert_nonnull (predicted);
@@ -356,7 +393,7 @@ test_window_train_save_open_classify (void)
    * what was converted on the way to the network. */
   colour = g_build_filename (tmp, "colour.png", NULL);
   write_colour_png (colour);
-  cnv_window_classify_path (window, colour);
+  drop_file (window, colour, G_TYPE_FILE);
   g_assert_true (iterate_until (window_idle, window, 30));
   g_assert_true (has_row_titled (GTK_WIDGET (window),
                                  "Converted from colour to greyscale"));
@@ -573,11 +610,20 @@ test_window_refuses_to_classify_without_model (void)
   gtk_window_present (GTK_WINDOW (window));
   settle (0.2);
   save_screenshot (GTK_WIDGET (window), "window-empty.png");
+  destroy_and_check_finalized (window);
+
+  /* Narrow, the two panes fold into one: the classify page shows. */
+  window = cnv_window_new (app, NULL);
+  gtk_window_set_default_size (GTK_WINDOW (window), 400, 720);
+  gtk_window_present (GTK_WINDOW (window));
+  settle (0.2);
 
   cnv_window_classify_path (window, image);
   g_assert_false (cnv_window_is_busy (window));
   g_assert_null (cnv_window_get_predicted_class (window));
   g_assert_cmpfloat (cnv_window_get_probability (window), ==, -1.0);
+  settle (0.3);
+  save_screenshot (GTK_WIDGET (window), "window-narrow-refused.png");
 
   destroy_and_check_finalized (window);
 }

@@ -449,6 +449,9 @@ update_title (CnvWindow *self)
   adw_window_title_set_subtitle (self->model_title,
                                  self->modified ? _("Unsaved changes") : NULL);
 
+  /* Shown in place of the view switcher when the window is narrow. */
+  adw_view_switcher_title_set_title (self->switcher_title, title);
+
   window_title = g_strdup_printf (_("%s — Convolve"), title);
   gtk_window_set_title (GTK_WINDOW (self), window_title);
 }
@@ -1641,8 +1644,13 @@ cnv_window_classify_path (CnvWindow  *self,
 
   if (self->classifier == NULL)
     {
-      show_toast (self, _("There is no trained model yet: train one or open "
-                          "a checkpoint, then classify the image again"));
+      adw_status_page_set_title (self->classify_status,
+                                 _("No Trained Model Yet"));
+      adw_status_page_set_description (self->classify_status,
+                                       _("Train a model on the Train page or "
+                                         "open a checkpoint, then drop the "
+                                         "image again."));
+      show_toast (self, _("Cannot classify without a trained model"));
       return;
     }
 

@@ -420,8 +420,14 @@ static void
 test_predict_unreadable (void)
 {
   g_autoptr(Run) run = NULL;
+  g_autoptr(Run) json = NULL;
+  g_autoptr(JsonNode) root = NULL;
   g_autofree char *good = g_build_filename (data_dir, "b", "b-03.png", NULL);
   g_autofree char *bad = g_build_filename (tmp_dir, "broken.png", NULL);
+  g_auto(GStrv) fields = NULL;
+  JsonArray *rows;
+  JsonObject *failed;
+  JsonObject *classified;
 
   ensure_trained ();
   g_assert_true (g_file_set_contents (bad, "not a png at all", -1, NULL));
@@ -434,6 +440,28 @@ test_predict_unreadable (void)
   g_assert_true (g_str_has_prefix (run->out, good));
   g_assert_nonnull (strstr (run->err, "broken.png"));
   g_assert_null (strstr (run->err, "b-03.png"));
+
+  /* --json keeps both, the failure with its message, in argument order. */
+  json = run_cli ("predict", "--json", model_path, bad, good, NULL);
+  g_assert_cmpint (json->status, ==, 3);
+  root = parse_json (json->out);
+  rows = json_object_get_array_member (json_node_get_object (root),
+                                       "predictions");
+  g_assert_cmpuint (json_array_get_length (rows), ==, 2);
+
+  failed = json_array_get_object_element (rows, 0);
+  g_assert_cmpstr (json_object_get_string_member (failed, "path"), ==, bad);
+  g_assert_nonnull (strstr (json_object_get_string_member (failed, "error"),
+                            "broken.png"));
+  g_assert_false (json_object_has_member (failed, "probability"));
+
+  classified = json_array_get_object_element (rows, 1);
+  fields = g_strsplit (g_strchomp (run->out), "\t", 3);
+  g_assert_cmpstr (json_object_get_string_member (classified, "class"), ==,
+                   fields[1]);
+  g_assert_cmpfloat_with_epsilon (json_object_get_double_member (classified,
+                                                                 "probability"),
+                                  g_ascii_strtod (fields[2], NULL), 5e-7);
 }
 
 static void

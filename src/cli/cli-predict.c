@@ -19,8 +19,50 @@
 typedef struct
 {
   gboolean csv;
+  gboolean json;
   int      threads;
 } PredictOptions;
+
+static void
+json_begin (JsonBuilder         *builder,
+            const char          *checkpoint,
+            const CnvClassifier *classifier)
+{
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "checkpoint");
+  json_builder_add_string_value (builder, checkpoint);
+  json_builder_set_member_name (builder, "positive_class");
+  json_builder_add_string_value (builder,
+    classifier->class_names[classifier->positive_class]);
+  cnv_cli_builder_add_double (builder, "threshold", classifier->threshold);
+  json_builder_set_member_name (builder, "predictions");
+  json_builder_begin_array (builder);
+}
+
+static void
+json_add_row (JsonBuilder         *builder,
+              const CnvClassifier *classifier,
+              const char          *path,
+              double               probability,
+              const GError        *error)
+{
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "path");
+  json_builder_add_string_value (builder, path);
+  if (error == NULL)
+    {
+      json_builder_set_member_name (builder, "class");
+      json_builder_add_string_value (builder,
+        cnv_cli_predicted_class (classifier, probability));
+      cnv_cli_builder_add_double (builder, "probability", probability);
+    }
+  else
+    {
+      json_builder_set_member_name (builder, "error");
+      json_builder_add_string_value (builder, error->message);
+    }
+  json_builder_end_object (builder);
+}
 
 /* Adds the files named by path to files: a folder's image files, or path
  * itself.  Returns FALSE after printing why when a folder cannot be
@@ -68,6 +110,7 @@ run_predict (const PredictOptions *opts,
   g_autoptr(CnvClassifier) classifier = NULL;
   g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(GString) row = g_string_new (NULL);
+  g_autoptr(JsonBuilder) builder = NULL;
   CnvCliFormat format = opts->csv ? CNV_CLI_FORMAT_CSV : CNV_CLI_FORMAT_TEXT;
   guint n_failed = 0;
 
@@ -85,8 +128,16 @@ run_predict (const PredictOptions *opts,
     if (!collect_files (paths[i], files))
       n_failed++;
 
-  cnv_cli_append_prediction_header (row, format);
-  fputs (row->str, stdout);
+  if (opts->json)
+    {
+      builder = json_builder_new ();
+      json_begin (builder, checkpoint, classifier);
+    }
+  else
+    {
+      cnv_cli_append_prediction_header (row, format);
+      fputs (row->str, stdout);
+    }
 
   for (guint i = 0; i < files->len; i++)
     {
@@ -101,12 +152,30 @@ run_predict (const PredictOptions *opts,
           fflush (stdout);
           cnv_cli_print_error (path, error);
           n_failed++;
+          if (builder != NULL)
+            json_add_row (builder, classifier, path, 0.0, error);
+          continue;
+        }
+
+      if (builder != NULL)
+        {
+          json_add_row (builder, classifier, path, probability, NULL);
           continue;
         }
 
       g_string_truncate (row, 0);
       cnv_cli_append_prediction (row, format, classifier, path, probability);
       fputs (row->str, stdout);
+    }
+
+  if (builder != NULL)
+    {
+      g_autoptr(JsonNode) root = NULL;
+
+      json_builder_end_array (builder);
+      json_builder_end_object (builder);
+      root = json_builder_get_root (builder);
+      cnv_cli_print_json (root);
     }
 
   fflush (stdout);
@@ -129,10 +198,13 @@ int
 cnv_cli_predict (int    argc,
                  char **argv)
 {
-  PredictOptions opts = { FALSE, 0 };
+  PredictOptions opts = { FALSE, FALSE, 0 };
   const GOptionEntry entries[] = {
     { "csv", 0, 0, G_OPTION_ARG_NONE, &opts.csv,
       N_("Print CSV with a header row: path,class,probability"), NULL },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &opts.json,
+      N_("Print one JSON document; files that failed carry an “error”"),
+      NULL },
     { "threads", 'j', 0, G_OPTION_ARG_INT, &opts.threads,
       N_("Threads for the math (default: all cores)"), "N" },
     { NULL }
@@ -144,7 +216,7 @@ cnv_cli_predict (int    argc,
   g_option_context_set_description (context,
     _("Prints one row per image: the path, the predicted class at the "
       "checkpoint's threshold, and the probability of the positive class, "
-      "separated by tabs (or as CSV with --csv).  Folders are walked "
+      "separated by tabs (or as CSV with --csv, or JSON with --json).  Folders are walked "
       "recursively for image files.\n\n"
       "A file that cannot be classified prints an error line on stderr and "
       "the others are still classified; the exit status is then 3."));
@@ -158,6 +230,9 @@ cnv_cli_predict (int    argc,
     return cnv_cli_usage_error ("predict", _("missing the images to classify"));
   if (opts.threads < 0)
     return cnv_cli_usage_error ("predict", _("--threads must be at least 1"));
+  if (opts.csv && opts.json)
+    return cnv_cli_usage_error ("predict", _("--csv and --json cannot be "
+                                             "used together"));
 
   return run_predict (&opts, argv[1], argc - 2, argv + 2);
 }

@@ -178,6 +178,15 @@ parse_json (const char *text)
   return node;
 }
 
+static JsonObject *
+member_object (JsonObject *object,
+               const char *name)
+{
+  g_assert_true (json_object_has_member (object, name));
+
+  return json_object_get_object_member (object, name);
+}
+
 /* path → probability from the text or CSV rows of predict. */
 static GHashTable *
 parse_predictions (const char *text,
@@ -329,8 +338,7 @@ test_inspect_json (void)
   g_assert_cmpstr (json_object_get_string_member (classes, "positive"), ==,
                    "b");
 
-  history = json_object_get_array_member (json_object_get_object_member (object,
-                                                                         "training"),
+  history = json_object_get_array_member (member_object (object, "training"),
                                           "history");
   g_assert_cmpuint (json_array_get_length (history), ==, 2);
 }
@@ -635,8 +643,7 @@ test_resume (void)
   g_assert_cmpint (inspect->status, ==, 0);
   root = parse_json (inspect->out);
   object = json_node_get_object (root);
-  history = json_object_get_array_member (json_object_get_object_member (object,
-                                                                         "training"),
+  history = json_object_get_array_member (member_object (object, "training"),
                                           "history");
   g_assert_cmpuint (json_array_get_length (history), ==, 3);
 
@@ -651,8 +658,8 @@ test_resume (void)
       g_assert_cmpint (step, ==, previous_step + 3);
       previous_step = step;
     }
-  g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (object,
-                                                                              "optimizer"),
+  g_assert_cmpint (json_object_get_int_member (member_object (object,
+                                                              "optimizer"),
                                                "step"),
                    ==, previous_step);
 }

@@ -167,7 +167,8 @@ run_evaluate (const EvaluateOptions *opts,
 
   dataset = cnv_dataset_load (folder, &classifier->preprocessing,
                               (const char * const *) classifier->class_names,
-                              NULL, tty ? cnv_cli_dataset_progress_cb : NULL, NULL,
+                              NULL,
+                              tty ? cnv_cli_dataset_progress_cb : NULL, NULL,
                               &error);
   if (tty)
     fputs ("\r\033[K", stderr);

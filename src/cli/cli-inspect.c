@@ -225,7 +225,8 @@ print_text (const char          *path,
             const CnvClassifier *classifier)
 {
   const CnvModelSpec *spec = cnv_model_get_spec (classifier->model);
-  g_autoptr(JsonNode) pp = cnv_preprocessing_to_json_node (&classifier->preprocessing);
+  g_autoptr(JsonNode) pp =
+    cnv_preprocessing_to_json_node (&classifier->preprocessing);
   g_autofree char *threshold = cnv_cli_format_double (classifier->threshold,
                                                       "%g");
   g_autofree char *seed = g_strdup_printf ("%" G_GUINT64_FORMAT,

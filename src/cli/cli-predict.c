@@ -216,8 +216,8 @@ cnv_cli_predict (int    argc,
   g_option_context_set_description (context,
     _("Prints one row per image: the path, the predicted class at the "
       "checkpoint's threshold, and the probability of the positive class, "
-      "separated by tabs (or as CSV with --csv, or JSON with --json).  Folders are walked "
-      "recursively for image files.\n\n"
+      "separated by tabs (or as CSV with --csv, or JSON with --json).  "
+      "Folders are walked recursively for image files.\n\n"
       "A file that cannot be classified prints an error line on stderr and "
       "the others are still classified; the exit status is then 3."));
 

@@ -444,9 +444,9 @@ run_training (TrainOptions *opts)
 
   if (classifier == NULL)
     {
-      classifier = cnv_classifier_new (spec, &pp,
-                                       (const char * const *) dataset->class_names,
-                                       config.seed, &error);
+      const char * const *names = (const char * const *) dataset->class_names;
+
+      classifier = cnv_classifier_new (spec, &pp, names, config.seed, &error);
       if (classifier == NULL)
         {
           cnv_cli_print_error (input_file, error);

@@ -4,10 +4,11 @@
 # and check that the reopened checkpoint predicts exactly what the model
 # predicted in memory right after training.
 #
-# Needs Debian's dataset-fashion-mnist (/usr/share/datasets/fashion-mnist)
-# and the fashion-mnist-folders script from shared/datasets beside the
-# source tree; skips (exit 77) without the data.  Environment: CNV_CLI is
-# the convolve-cli binary, CNV_SOURCE_ROOT the source tree.
+# Needs Debian's dataset-fashion-mnist (/usr/share/datasets/fashion-mnist);
+# skips (exit 77) without it.  Environment: CNV_CLI is the convolve-cli
+# binary; CNV_FASHION_MNIST_FOLDERS the converter built from
+# tests/fashion-mnist-folders.c (without it, the fashion-mnist-folders
+# script of shared/datasets beside CNV_SOURCE_ROOT is used).
 
 set -eu
 
@@ -25,13 +26,26 @@ if [ ! -d "$DATA_DIR" ]; then
 fi
 
 : "${CNV_CLI:?CNV_CLI must name the convolve-cli binary}"
-: "${CNV_SOURCE_ROOT:?CNV_SOURCE_ROOT must name the source tree}"
 
-FOLDERS="$CNV_SOURCE_ROOT/../shared/datasets/fashion-mnist-folders"
-[ -f "$FOLDERS" ] \
-  || fail "$FOLDERS not found: CI copies shared/ beside the clone as ../shared"
-command -v python3 > /dev/null \
-  || fail "python3 is needed to run $FOLDERS"
+# make_folders SPLIT OUTDIR: sneaker and ankle-boot class folders.
+if [ -n "${CNV_FASHION_MNIST_FOLDERS:-}" ]; then
+  [ -x "$CNV_FASHION_MNIST_FOLDERS" ] \
+    || fail "$CNV_FASHION_MNIST_FOLDERS is not an executable"
+  make_folders () {
+    "$CNV_FASHION_MNIST_FOLDERS" "$DATA_DIR" "$1" "$2"
+  }
+else
+  : "${CNV_SOURCE_ROOT:?CNV_SOURCE_ROOT must name the source tree}"
+  FOLDERS="$CNV_SOURCE_ROOT/../shared/datasets/fashion-mnist-folders"
+  [ -f "$FOLDERS" ] \
+    || fail "neither CNV_FASHION_MNIST_FOLDERS nor $FOLDERS is available"
+  command -v python3 > /dev/null \
+    || fail "python3 is needed to run $FOLDERS"
+  make_folders () {
+    python3 "$FOLDERS" --classes sneaker,ankle-boot --split "$1" \
+      --data-dir "$DATA_DIR" --quiet "$2"
+  }
+fi
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/cnv-e2e-XXXXXX")
 trap 'rm -rf "$WORK"' EXIT INT TERM
@@ -52,12 +66,8 @@ step () {
     'BEGIN { printf "e2e-fashion-mnist: %-28s %7.1f s\n", n, e - s }' >&2
 }
 
-step "write train folders" \
-  python3 "$FOLDERS" --classes sneaker,ankle-boot --split train \
-    --data-dir "$DATA_DIR" --quiet "$WORK/train"
-step "write test folders" \
-  python3 "$FOLDERS" --classes sneaker,ankle-boot --split test \
-    --data-dir "$DATA_DIR" --quiet "$WORK/test"
+step "write train folders" make_folders train "$WORK/train"
+step "write test folders" make_folders test "$WORK/test"
 
 n_train=$(find "$WORK/train" -name '*.png' | wc -l)
 n_test=$(find "$WORK/test" -name '*.png' | wc -l)

@@ -349,9 +349,8 @@ print_settings (const CnvTrainConfig *config,
 /* Writes the in-memory model's probability for every image of the
  * dataset, in the format of `predict --csv`, so that a test can check that
  * the saved and reopened checkpoint predicts exactly the same.  Images go
- * through the model one at a time, as `predict` sends them: OpenBLAS may
- * round a batch of 64 differently from a batch of 1 in the last bit, and
- * this report is about the checkpoint, not about batching. */
+ * through the model one at a time, as `predict` sends them, so that the
+ * report is about the checkpoint and never about how a batch rounds. */
 static gboolean
 write_report (CnvClassifier    *classifier,
               const CnvDataset *dataset,

@@ -28,10 +28,7 @@ typedef struct
 
   /* Per-batch caches, sized by cnv_layer_prepare (). */
   int                 batch;
-  int                 chunk;        /* conv2d: images per im2col block */
-  float              *cols;         /* conv2d: [C*KH*KW, chunk*OH*OW] */
-  float              *block;        /* conv2d: [F, chunk*OH*OW] */
-  gboolean            cols_hold_batch; /* cols still hold the whole batch */
+  float              *cols;         /* conv2d: [C*KH*KW, OH*OW], one image */
   int                *argmax;       /* max-pool: input index per output */
   float              *mask;         /* dropout: 0 or 1/(1-rate) */
   float              *mean;         /* batch-norm: per channel */

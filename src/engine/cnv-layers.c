@@ -1,12 +1,13 @@
 /* cnv-layers.c — forward and backward passes of every layer kind
  *
  * All activations are NCHW float32 (flat ones [N, F]).  The one idea that
- * makes the convolution fast: unfold the input patches of a block of images
- * into one matrix (im2col), so that the forward pass, the weight gradient
- * and the input gradient are each a single large sgemm; the input gradient
- * folds the patch matrix back with col2im.  When the whole batch fits in
- * one block, the patches unfolded by the forward pass are reused by the
- * backward pass.  Every other kind is a plain loop over contiguous memory.
+ * makes the convolution fast: unfold the input patches of one image into a
+ * matrix (im2col) that stays in the L2 cache, so that the forward pass, the
+ * weight gradient and the input gradient are each one sgemm per image
+ * straight on NCHW memory, with no transposes; the input gradient folds
+ * the patch matrix back with col2im.  With stride 1 and "same" padding a
+ * whole patch row is a single contiguous copy.  Every other kind is a
+ * plain loop over contiguous memory, written so that gcc -O2 vectorises it.
  *
  * Padding "same" follows TensorFlow and PyTorch: the output is
  * ceil (in / stride) and the total padding is split with the extra row or
@@ -39,9 +40,6 @@
       statement;                                                         \
   }                                                                      \
   G_STMT_END
-
-/* Upper bound on one conv layer's patch matrix, in floats (32 MiB). */
-#define COLS_BUDGET (8 * 1024 * 1024)
 
 static inline gsize
 shape_size (const CnvShape *shape)
@@ -87,12 +85,10 @@ static void
 free_caches (CnvLayer *layer)
 {
   g_clear_pointer (&layer->cols, g_free);
-  g_clear_pointer (&layer->block, g_free);
   g_clear_pointer (&layer->argmax, g_free);
   g_clear_pointer (&layer->mask, g_free);
   g_clear_pointer (&layer->mean, g_free);
   g_clear_pointer (&layer->invstd, g_free);
-  layer->cols_hold_batch = FALSE;
   layer->batch = 0;
 }
 
@@ -118,17 +114,11 @@ cnv_layer_prepare (CnvLayer *layer,
   switch (spec->kind)
     {
     case CNV_LAYER_CONV2D:
-      {
-        gsize k = (gsize) layer->in.channels * (gsize) spec->kernel[0]
-                  * (gsize) spec->kernel[1];
-        gsize p = (gsize) layer->out.height * (gsize) layer->out.width;
-        gsize per_image = MAX (k, (gsize) spec->filters) * p;
-
-        layer->chunk = (int) CLAMP (COLS_BUDGET / per_image, 1, (gsize) n);
-        layer->cols = g_new (float, k * p * (gsize) layer->chunk);
-        layer->block = g_new (float, (gsize) spec->filters * p
-                                     * (gsize) layer->chunk);
-      }
+      layer->cols = g_new (float, (gsize) layer->in.channels
+                                  * (gsize) spec->kernel[0]
+                                  * (gsize) spec->kernel[1]
+                                  * (gsize) layer->out.height
+                                  * (gsize) layer->out.width);
       break;
 
     case CNV_LAYER_MAX_POOL:
@@ -213,120 +203,237 @@ add_row (float *restrict       dst,
   BLOCKED_LOOP (i, n, dst[i] += src[i]);
 }
 
-/* Either copies patches out of the images into cols (im2col) or, with
- * fold TRUE, adds cols back into the images (col2im).  cols is
- * [C*KH*KW, n_images*OH*OW]; column img*OH*OW + oh*OW + ow. */
+static inline void
+copy_row (float *restrict       dst,
+          const float *restrict src,
+          gsize                 n)
+{
+  BLOCKED_LOOP (i, n, dst[i] = src[i]);
+}
+
+static inline void
+fill_row (float *restrict dst,
+          gsize           n,
+          float           value)
+{
+  BLOCKED_LOOP (i, n, dst[i] = value);
+}
+
+static inline void
+zero_row (float *restrict dst,
+          gsize           n)
+{
+  BLOCKED_LOOP (i, n, dst[i] = 0.0f);
+}
+
+/* A sum with eight independent accumulators, so that it is not one long
+ * chain of dependent additions. */
+static inline float
+sum_row (const float *restrict src,
+         gsize                 n)
+{
+  float partial[8] = { 0 };
+  float total = 0.0f;
+  gsize i = 0;
+
+  for (; i + 8 <= n; i += 8)
+    for (int j = 0; j < 8; j++)
+      partial[j] += src[i + j];
+  for (; i < n; i++)
+    total += src[i];
+  for (int j = 0; j < 8; j++)
+    total += partial[j];
+
+  return total;
+}
+
+/* Zeroes columns [0, lo) and [hi, w) of rows [oh_lo, oh_hi), column by
+ * column: a handful of strided stores instead of two tiny memset () calls
+ * per row, which is what gcc makes of a row-wise loop. */
+static inline void
+zero_wrapped_cells (float *d,
+                    int    w,
+                    int    oh_lo,
+                    int    oh_hi,
+                    int    lo,
+                    int    hi)
+{
+  for (int x = 0; x < w; x++)
+    {
+      if (x == lo)
+        x = hi;
+      if (x >= w)
+        break;
+      for (int oh = oh_lo; oh < oh_hi; oh++)
+        d[(gsize) oh * w + x] = 0.0f;
+    }
+}
+
+/* With stride 1 and "same" width, output row oh of a patch row reads input
+ * row oh − pad + ki shifted by kj − pad, so a whole patch row is one
+ * contiguous copy of the image plane.  The few cells that the shift wraps
+ * into a neighbouring row are the padding: zeroed afterwards in im2col,
+ * zeroed beforehand in col2im so that they add nothing. */
 static void
-unfold_patches (const Geometry *g,
-                float          *images,
-                int             n_images,
-                float          *cols,
-                gboolean        fold)
+unfold_contiguous (const Geometry *g,
+                   float          *image,
+                   float          *cols,
+                   gboolean        fold)
 {
   gsize plane = (gsize) g->height * (gsize) g->width;
-  gsize p = (gsize) g->out_h * (gsize) g->out_w;
-  gsize row_stride = p * (gsize) n_images;
+  int w = g->width;
 
   for (int c = 0; c < g->channels; c++)
     for (int ki = 0; ki < g->kh; ki++)
       for (int kj = 0; kj < g->kw; kj++)
         {
           gsize row = ((gsize) c * g->kh + ki) * g->kw + kj;
-          float *dst_row = cols + row * row_stride;
+          float *d = cols + row * plane;
+          float *src = image + (gsize) c * plane;
+          int oh_lo = MAX (g->pad_top - ki, 0);
+          int oh_hi = MIN (g->out_h, g->height + g->pad_top - ki);
+          ptrdiff_t shift = (ptrdiff_t) (ki - g->pad_top) * w
+                            + (kj - g->pad_left);
+          gsize start, end;
+          int lo, hi;
+
+          valid_columns (g, kj, &lo, &hi);
+          if (oh_lo >= oh_hi || lo >= hi)
+            {
+              if (!fold)
+                zero_row (d, plane);
+              continue;
+            }
+
+          /* [start, end) spans the valid cells, first to last. */
+          start = (gsize) oh_lo * w + lo;
+          end = (gsize) (oh_hi - 1) * w + hi;
+
+          if (fold)
+            {
+              zero_wrapped_cells (d, w, oh_lo, oh_hi, lo, hi);
+              add_row (src + start + shift, d + start, end - start);
+              continue;
+            }
+
+          zero_row (d, start);
+          copy_row (d + start, src + start + shift, end - start);
+          zero_row (d + end, plane - end);
+          zero_wrapped_cells (d, w, oh_lo, oh_hi, lo, hi);
+        }
+}
+
+/* Either copies the patches of one image into cols (im2col) or, with fold
+ * TRUE, adds cols back into the image (col2im).  cols is
+ * [C*KH*KW, OH*OW]. */
+static void
+unfold_patches (const Geometry *g,
+                float          *image,
+                float          *cols,
+                gboolean        fold)
+{
+  gsize plane = (gsize) g->height * (gsize) g->width;
+  gsize p = (gsize) g->out_h * (gsize) g->out_w;
+  gsize out_w = (gsize) g->out_w;
+
+  if (g->sh == 1 && g->sw == 1 && g->out_w == g->width
+      && g->out_h == g->height)
+    {
+      unfold_contiguous (g, image, cols, fold);
+      return;
+    }
+
+  for (int c = 0; c < g->channels; c++)
+    for (int ki = 0; ki < g->kh; ki++)
+      for (int kj = 0; kj < g->kw; kj++)
+        {
+          gsize row = ((gsize) c * g->kh + ki) * g->kw + kj;
+          float *src = image + (gsize) c * plane;
           int lo, hi;
 
           valid_columns (g, kj, &lo, &hi);
 
-          for (int img = 0; img < n_images; img++)
+          for (int oh = 0; oh < g->out_h; oh++)
             {
-              float *src = images + ((gsize) img * g->channels + c) * plane;
+              int ih = oh * g->sh - g->pad_top + ki;
+              float *d = cols + row * p + (gsize) oh * out_w;
+              float *s;
 
-              for (int oh = 0; oh < g->out_h; oh++)
+              if (ih < 0 || ih >= g->height)
                 {
-                  int ih = oh * g->sh - g->pad_top + ki;
-                  float *d = dst_row + img * p + (gsize) oh * g->out_w;
-                  float *s;
+                  if (!fold)
+                    zero_row (d, out_w);
+                  continue;
+                }
 
-                  if (ih < 0 || ih >= g->height)
-                    {
-                      if (!fold)
-                        memset (d, 0, sizeof (float) * g->out_w);
-                      continue;
-                    }
+              /* s[ow * sw] is the input under output column ow. */
+              s = src + (gsize) ih * g->width - g->pad_left + kj;
 
-                  s = src + (gsize) ih * g->width - g->pad_left + kj;
-
-                  if (fold && g->sw == 1)
-                    {
-                      add_row (s + lo, d + lo, (gsize) (hi - lo));
-                      continue;
-                    }
-                  if (fold)
-                    {
-                      for (int ow = lo; ow < hi; ow++)
-                        s[ow * g->sw] += d[ow];
-                      continue;
-                    }
-
-                  for (int ow = 0; ow < lo; ow++)
-                    d[ow] = 0.0f;
+              if (fold && g->sw == 1)
+                add_row (s + lo, d + lo, (gsize) (hi - lo));
+              else if (fold)
+                for (int ow = lo; ow < hi; ow++)
+                  s[ow * g->sw] += d[ow];
+              else
+                {
+                  zero_row (d, (gsize) lo);
                   if (g->sw == 1)
-                    memcpy (d + lo, s + lo, sizeof (float) * (gsize) (hi - lo));
+                    copy_row (d + lo, s + lo, (gsize) (hi - lo));
                   else
                     for (int ow = lo; ow < hi; ow++)
                       d[ow] = s[ow * g->sw];
-                  for (int ow = hi; ow < g->out_w; ow++)
-                    d[ow] = 0.0f;
+                  zero_row (d + hi, out_w - (gsize) hi);
                 }
             }
         }
 }
 
+/* A 1×1 kernel with stride 1 and no padding: the image is its own patch
+ * matrix. */
+static gboolean
+is_pointwise (const Geometry *g)
+{
+  return g->kh == 1 && g->kw == 1 && g->sh == 1 && g->sw == 1
+         && g->pad_top == 0 && g->pad_left == 0;
+}
+
 static void
 conv_forward (CnvLayer        *layer,
               const CnvTensor *in,
-              CnvTensor       *out,
-              gboolean         training)
+              CnvTensor       *out)
 {
   Geometry g = layer_geometry (layer);
   int n = in->shape[0];
   int filters = layer->spec->filters;
   int k = g.channels * g.kh * g.kw;
-  gsize p = (gsize) g.out_h * (gsize) g.out_w;
+  int p = g.out_h * g.out_w;
   gsize in_size = shape_size (&layer->in);
+  gsize out_size = shape_size (&layer->out);
   const float *weight = layer->weight->value->data;
   const float *bias = layer->bias->value->data;
+  gboolean pointwise = is_pointwise (&g);
 
-  for (int start = 0; start < n; start += layer->chunk)
+  /* One image at a time keeps its patch matrix in the L2 cache. */
+  for (int img = 0; img < n; img++)
     {
-      int count = MIN (layer->chunk, n - start);
-      int cols_n = (int) ((gsize) count * p);
+      float *image = in->data + (gsize) img * in_size;
+      float *result = out->data + (gsize) img * out_size;
+      const float *cols = pointwise ? image : layer->cols;
 
-      /* cols [C*KH*KW, count*OH*OW] <- input [count, C, H, W] */
-      unfold_patches (&g, in->data + (gsize) start * in_size, count,
-                      layer->cols, FALSE);
+      /* cols [C*KH*KW, OH*OW] <- image [C, H, W] */
+      if (!pointwise)
+        unfold_patches (&g, image, layer->cols, FALSE);
 
-      /* block [F, count*OH*OW] = weight [F, C*KH*KW] · cols */
+      /* result [F, OH*OW] <- bias [F] */
+      for (int f = 0; f < filters; f++)
+        fill_row (result + (gsize) f * p, (gsize) p, bias[f]);
+
+      /* result [F, OH*OW] += weight [F, C*KH*KW] · cols */
       cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans,
-                   filters, cols_n, k,
-                   1.0f, weight, k, layer->cols, cols_n,
-                   0.0f, layer->block, cols_n);
-
-      /* out [count, F, OH*OW] <- block + bias [F] */
-      for (int img = 0; img < count; img++)
-        for (int f = 0; f < filters; f++)
-          {
-            const float *restrict src = layer->block + (gsize) f * cols_n
-                                        + img * p;
-            float *restrict dst = out->data
-                                  + ((gsize) (start + img) * filters + f) * p;
-            float b = bias[f];
-
-            BLOCKED_LOOP (i, p, dst[i] = src[i] + b);
-          }
+                   filters, p, k,
+                   1.0f, weight, k, cols, p,
+                   1.0f, result, p);
     }
-
-  layer->cols_hold_batch = training && layer->chunk >= n;
 }
 
 static void
@@ -339,61 +446,58 @@ conv_backward (CnvLayer        *layer,
   int n = in->shape[0];
   int filters = layer->spec->filters;
   int k = g.channels * g.kh * g.kw;
-  gsize p = (gsize) g.out_h * (gsize) g.out_w;
+  int p = g.out_h * g.out_w;
   gsize in_size = shape_size (&layer->in);
+  gsize out_size = shape_size (&layer->out);
   const float *weight = layer->weight->value->data;
   float *weight_grad = layer->weight->grad->data;
   float *bias_grad = layer->bias->grad->data;
+  gboolean pointwise = is_pointwise (&g);
 
-  if (in_grad != NULL)
-    cnv_tensor_zero (in_grad);
-
-  for (int start = 0; start < n; start += layer->chunk)
+  for (int img = 0; img < n; img++)
     {
-      int count = MIN (layer->chunk, n - start);
-      int cols_n = (int) ((gsize) count * p);
+      float *image = in->data + (gsize) img * in_size;
+      const float *dy = out_grad->data + (gsize) img * out_size;
+      const float *cols = pointwise ? image : layer->cols;
 
-      if (!layer->cols_hold_batch)
-        unfold_patches (&g, in->data + (gsize) start * in_size, count,
-                        layer->cols, FALSE);
-
-      /* block [F, count*OH*OW] <- out_grad [count, F, OH*OW] */
-      for (int img = 0; img < count; img++)
-        for (int f = 0; f < filters; f++)
-          memcpy (layer->block + (gsize) f * cols_n + img * p,
-                  out_grad->data + ((gsize) (start + img) * filters + f) * p,
-                  sizeof (float) * p);
-
-      /* bias_grad [F] += sum over columns of block */
+      /* bias_grad [F] += Σ over positions of dy [F, OH*OW] */
       for (int f = 0; f < filters; f++)
-        {
-          const float *row = layer->block + (gsize) f * cols_n;
-          float sum = 0.0f;
+        bias_grad[f] += sum_row (dy + (gsize) f * p, (gsize) p);
 
-          for (int i = 0; i < cols_n; i++)
-            sum += row[i];
-          bias_grad[f] += sum;
-        }
+      /* cols [C*KH*KW, OH*OW] <- image, unfolded again rather than kept
+       * from the forward pass: cheaper than streaming it from memory. */
+      if (!pointwise)
+        unfold_patches (&g, image, layer->cols, FALSE);
 
-      /* weight_grad [F, C*KH*KW] += block · cols^T */
+      /* weight_grad [F, C*KH*KW] += dy [F, OH*OW] · cols^T */
       cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans,
-                   filters, k, cols_n,
-                   1.0f, layer->block, cols_n, layer->cols, cols_n,
+                   filters, k, p,
+                   1.0f, dy, p, cols, p,
                    1.0f, weight_grad, k);
 
       if (in_grad == NULL)
         continue;
 
-      /* cols [C*KH*KW, count*OH*OW] = weight^T · block (reuses the
-       * buffer: the patches are no longer needed) */
-      cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans,
-                   k, cols_n, filters,
-                   1.0f, weight, k, layer->block, cols_n,
-                   0.0f, layer->cols, cols_n);
-      layer->cols_hold_batch = FALSE;
+      if (pointwise)
+        {
+          /* in_grad [C, H*W] = weight^T [C, F] · dy [F, H*W] */
+          cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans,
+                       k, p, filters,
+                       1.0f, weight, k, dy, p,
+                       0.0f, in_grad->data + (gsize) img * in_size, p);
+          continue;
+        }
 
-      /* in_grad [count, C, H, W] += col2im (cols) */
-      unfold_patches (&g, in_grad->data + (gsize) start * in_size, count,
+      /* cols [C*KH*KW, OH*OW] = weight^T · dy */
+      cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans,
+                   k, p, filters,
+                   1.0f, weight, k, dy, p,
+                   0.0f, layer->cols, p);
+
+      /* in_grad [C, H, W] = col2im (cols) */
+      memset (in_grad->data + (gsize) img * in_size, 0,
+              sizeof (float) * in_size);
+      unfold_patches (&g, in_grad->data + (gsize) img * in_size,
                       layer->cols, TRUE);
     }
 }
@@ -624,6 +728,29 @@ global_avg_pool_backward (CnvLayer        *layer,
 /* Batch normalisation */
 
 static void
+scale_shift (const float *restrict x,
+             float *restrict       y,
+             gsize                 n,
+             float                 scale,
+             float                 shift)
+{
+  BLOCKED_LOOP (i, n, y[i] = x[i] * scale + shift);
+}
+
+/* dx = a·dy + b·x + c */
+static void
+batch_norm_input_grad (const float *restrict x,
+                       const float *restrict dy,
+                       float *restrict       dx,
+                       gsize                 n,
+                       float                 a,
+                       float                 b,
+                       float                 c)
+{
+  BLOCKED_LOOP (i, n, dx[i] = a * dy[i] + b * x[i] + c);
+}
+
+static void
 batch_norm_forward (CnvLayer        *layer,
                     const CnvTensor *in,
                     CnvTensor       *out,
@@ -699,10 +826,8 @@ batch_norm_forward (CnvLayer        *layer,
       for (int i = 0; i < n; i++)
         {
           gsize offset = ((gsize) i * channels + c) * plane;
-          const float *restrict x = in->data + offset;
-          float *restrict y = out->data + offset;
-
-          BLOCKED_LOOP (j, plane, y[j] = x[j] * scale + shift);
+          scale_shift (in->data + offset, out->data + offset, plane, scale,
+                       shift);
         }
     }
 }
@@ -766,11 +891,9 @@ batch_norm_backward (CnvLayer        *layer,
       for (int i = 0; i < n; i++)
         {
           gsize offset = ((gsize) i * channels + c) * plane;
-          const float *restrict x = in->data + offset;
-          const float *restrict dy = out_grad->data + offset;
-          float *restrict dx = in_grad->data + offset;
-
-          BLOCKED_LOOP (j, plane, dx[j] = a * dy[j] + b * (x[j] - mean) + k);
+          batch_norm_input_grad (in->data + offset, out_grad->data + offset,
+                                 in_grad->data + offset, plane, a, b,
+                                 k - b * mean);
         }
     }
 }
@@ -866,23 +989,71 @@ dropout_forward (CnvLayer        *layer,
     }
 }
 
+/* Element-wise kernels.  Each is a function of its own so that restrict
+ * on the parameters lets gcc vectorise it without alias checks. */
+
+static void
+relu_forward (const float *restrict x,
+              float *restrict       y,
+              gsize                 n)
+{
+  BLOCKED_LOOP (i, n, y[i] = x[i] > 0.0f ? x[i] : 0.0f);
+}
+
+static void
+leaky_relu_forward (const float *restrict x,
+                    float *restrict       y,
+                    gsize                 n,
+                    float                 slope)
+{
+  BLOCKED_LOOP (i, n, y[i] = x[i] > 0.0f ? x[i] : slope * x[i]);
+}
+
+static void
+relu_backward (const float *restrict x,
+               const float *restrict dy,
+               float *restrict       dx,
+               gsize                 n,
+               float                 slope)
+{
+  BLOCKED_LOOP (i, n, dx[i] = x[i] > 0.0f ? dy[i] : slope * dy[i]);
+}
+
+static void
+sigmoid_backward (const float *restrict y,
+                  const float *restrict dy,
+                  float *restrict       dx,
+                  gsize                 n)
+{
+  BLOCKED_LOOP (i, n, dx[i] = dy[i] * y[i] * (1.0f - y[i]));
+}
+
+static void
+tanh_backward (const float *restrict y,
+               const float *restrict dy,
+               float *restrict       dx,
+               gsize                 n)
+{
+  BLOCKED_LOOP (i, n, dx[i] = dy[i] * (1.0f - y[i] * y[i]));
+}
+
 static void
 activation_forward (CnvLayerKind     kind,
                     float            slope,
                     const CnvTensor *in,
                     CnvTensor       *out)
 {
-  const float *restrict x = in->data;
-  float *restrict y = out->data;
+  const float *x = in->data;
+  float *y = out->data;
   gsize size = in->size;
 
   switch (kind)
     {
     case CNV_LAYER_RELU:
-      BLOCKED_LOOP (i, size, y[i] = x[i] > 0.0f ? x[i] : 0.0f);
+      relu_forward (x, y, size);
       break;
     case CNV_LAYER_LEAKY_RELU:
-      BLOCKED_LOOP (i, size, y[i] = x[i] > 0.0f ? x[i] : slope * x[i]);
+      leaky_relu_forward (x, y, size, slope);
       break;
     case CNV_LAYER_SIGMOID:
       for (gsize i = 0; i < size; i++)
@@ -914,25 +1085,21 @@ activation_backward (CnvLayerKind     kind,
                      const CnvTensor *out_grad,
                      CnvTensor       *in_grad)
 {
-  const float *restrict x = in->data;
-  const float *restrict y = out->data;
-  const float *restrict dy = out_grad->data;
-  float *restrict dx = in_grad->data;
   gsize size = in->size;
 
   switch (kind)
     {
     case CNV_LAYER_RELU:
-      BLOCKED_LOOP (i, size, dx[i] = x[i] > 0.0f ? dy[i] : 0.0f);
+      relu_backward (in->data, out_grad->data, in_grad->data, size, 0.0f);
       break;
     case CNV_LAYER_LEAKY_RELU:
-      BLOCKED_LOOP (i, size, dx[i] = x[i] > 0.0f ? dy[i] : slope * dy[i]);
+      relu_backward (in->data, out_grad->data, in_grad->data, size, slope);
       break;
     case CNV_LAYER_SIGMOID:
-      BLOCKED_LOOP (i, size, dx[i] = dy[i] * y[i] * (1.0f - y[i]));
+      sigmoid_backward (out->data, out_grad->data, in_grad->data, size);
       break;
     case CNV_LAYER_TANH:
-      BLOCKED_LOOP (i, size, dx[i] = dy[i] * (1.0f - y[i] * y[i]));
+      tanh_backward (out->data, out_grad->data, in_grad->data, size);
       break;
     case CNV_LAYER_CONV2D:
     case CNV_LAYER_MAX_POOL:
@@ -964,7 +1131,7 @@ cnv_layer_forward (CnvLayer        *layer,
   switch (kind)
     {
     case CNV_LAYER_CONV2D:
-      conv_forward (layer, in, out, training);
+      conv_forward (layer, in, out);
       break;
     case CNV_LAYER_MAX_POOL:
       max_pool_forward (layer, in, out);

@@ -647,6 +647,23 @@ test_batch_norm_2d (void)
 
   check_gradients (model, input, TRUE, 1e-2);
   check_gradients (model, input, FALSE, 1e-2);
+
+  /* After a batch of 4, a batch of 3 normalises over its own 3 samples
+   * only (the buffers are reused, not the old samples). */
+  {
+    g_autoptr(CnvTensor) short_batch = input_new (model, 3);
+
+    memcpy (short_batch->data, input->data, sizeof (float) * short_batch->size);
+    cnv_model_forward (model, short_batch, TRUE, NULL);
+    out = cnv_model_get_activation (model, 0);
+    g_assert_cmpint (out->shape[0], ==, 3);
+    naive_batch_norm (short_batch, 3, 12,
+                      cnv_model_find_param (model, "bn.weight")->value->data,
+                      cnv_model_find_param (model, "bn.bias")->value->data,
+                      expected, var);
+    assert_tensor_close (expected, out->data, out->size, 1e-5, "bn");
+    check_gradients (model, short_batch, TRUE, 1e-2);
+  }
 }
 
 static void

@@ -617,8 +617,21 @@ test_forward_shapes_and_reuse (void)
     l4 = logits->data[4];
     logits = cnv_model_forward (model, small, FALSE, NULL);
     g_assert_cmpint (logits->shape[0], ==, 2);
+    g_assert_cmpuint (logits->size, ==, 2);
     g_assert_cmpfloat_with_epsilon (logits->data[0], l3, 1e-5);
     g_assert_cmpfloat_with_epsilon (logits->data[1], l4, 1e-5);
+
+    /* A smaller batch reuses the buffers, shrunk in place... */
+    g_assert_true (cnv_model_get_activation (model, 0) == first);
+    g_assert_cmpint (first->shape[0], ==, 2);
+    g_assert_cmpuint (first->size, ==, 2 * 8 * 28 * 28);
+
+    /* ...and the full batch afterwards still gives the same answers. */
+    logits = cnv_model_forward (model, input, FALSE, NULL);
+    g_assert_true (cnv_model_get_activation (model, 0) == first);
+    g_assert_cmpint (first->shape[0], ==, 5);
+    g_assert_cmpfloat (logits->data[3], ==, l3);
+    g_assert_cmpfloat (logits->data[4], ==, l4);
   }
 }
 

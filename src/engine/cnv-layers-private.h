@@ -27,7 +27,7 @@ typedef struct
   CnvParam           *running_var;
 
   /* Per-batch caches, sized by cnv_layer_prepare (). */
-  int                 batch;
+  int                 batch;        /* samples the caches can hold */
   float              *cols;         /* conv2d: [C*KH*KW, OH*OW], one image */
   int                *argmax;       /* max-pool: input index per output */
   float              *mask;         /* dropout: 0 or 1/(1-rate) */
@@ -41,7 +41,7 @@ void cnv_layer_init     (CnvLayer           *layer,
                          const CnvLayerSpec *spec,
                          const CnvShape     *in,
                          const CnvShape     *out);
-/* (Re)allocates the caches for a batch of n samples. */
+/* Makes the caches hold a batch of n samples; they only ever grow. */
 void cnv_layer_prepare  (CnvLayer           *layer,
                          int                 n);
 void cnv_layer_clear    (CnvLayer           *layer);

@@ -105,7 +105,7 @@ cnv_layer_prepare (CnvLayer *layer,
   const CnvLayerSpec *spec = layer->spec;
   gsize out_size = shape_size (&layer->out);
 
-  if (layer->batch == n)
+  if (n <= layer->batch)
     return;
 
   free_caches (layer);
@@ -1126,7 +1126,7 @@ cnv_layer_forward (CnvLayer        *layer,
 {
   CnvLayerKind kind = layer->spec->kind;
 
-  g_assert (in->shape[0] == layer->batch && out->shape[0] == layer->batch);
+  g_assert (in->shape[0] <= layer->batch && out->shape[0] == in->shape[0]);
 
   switch (kind)
     {

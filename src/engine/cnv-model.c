@@ -4,8 +4,10 @@
  * order, and runs forward and backward passes over NCHW batches, keeping
  * every layer's output (for the feature-map views) and, after backward,
  * every layer's output gradient (for Grad-CAM).  The one idea: all memory
- * that depends on the batch size is allocated when the batch size changes
- * and reused otherwise, so a training loop allocates nothing per batch.
+ * that depends on the batch size is allocated for the largest batch seen
+ * so far and reused for smaller ones (the tensors' first dimension is
+ * shrunk in place), so a training loop allocates nothing per batch, not
+ * even when the last batch of an epoch is short.
  */
 #define G_LOG_DOMAIN "cnv-model"
 
@@ -24,7 +26,8 @@ struct _CnvModel
   CnvParam     *params;       /* [n_params], in layer order */
   guint         n_params;
 
-  /* Per-batch state, reallocated only when the batch size changes. */
+  /* Per-batch state, allocated for `capacity` samples, used for `batch`. */
+  int           capacity;
   int           batch;
   CnvTensor    *input;        /* a copy of the last input */
   CnvTensor   **activations;  /* [n_layers] */
@@ -234,6 +237,7 @@ free_batch_state (CnvModel *model)
   g_clear_pointer (&model->input, cnv_tensor_free);
   g_clear_pointer (&model->logits, cnv_tensor_free);
   model->batch = 0;
+  model->capacity = 0;
 }
 
 void
@@ -407,6 +411,21 @@ new_activation (const CnvShape *shape,
   return cnv_tensor_new_4d (n, shape->channels, shape->height, shape->width);
 }
 
+/* Makes tensor hold n samples of its per-sample shape; its storage was
+ * allocated for at least that many. */
+static void
+set_samples (CnvTensor *tensor,
+             int        n)
+{
+  gsize per_sample = 1;
+
+  for (int d = 1; d < tensor->ndim; d++)
+    per_sample *= (gsize) tensor->shape[d];
+
+  tensor->shape[0] = n;
+  tensor->size = per_sample * (gsize) n;
+}
+
 static void
 ensure_batch (CnvModel *model,
               int       n)
@@ -416,23 +435,35 @@ ensure_batch (CnvModel *model,
   if (model->batch == n)
     return;
 
-  if (model->activations == NULL)
+  if (n > model->capacity)
     {
-      model->activations = g_new0 (CnvTensor *, MAX (spec->n_layers, 1));
-      model->gradients = g_new0 (CnvTensor *, MAX (spec->n_layers, 1));
+      if (model->activations == NULL)
+        {
+          model->activations = g_new0 (CnvTensor *, MAX (spec->n_layers, 1));
+          model->gradients = g_new0 (CnvTensor *, MAX (spec->n_layers, 1));
+        }
+      else
+        free_batch_state (model);
+
+      model->capacity = n;
+      model->input = cnv_tensor_new_4d (n, spec->channels, spec->height,
+                                        spec->width);
+      model->logits = cnv_tensor_new_1d (n);
+      for (guint i = 0; i < spec->n_layers; i++)
+        {
+          model->activations[i] = new_activation (&model->shapes[i], n);
+          model->gradients[i] = new_activation (&model->shapes[i], n);
+          cnv_layer_prepare (&model->layers[i], n);
+        }
     }
-  else
-    free_batch_state (model);
 
   model->batch = n;
-  model->input = cnv_tensor_new_4d (n, spec->channels, spec->height,
-                                    spec->width);
-  model->logits = cnv_tensor_new_1d (n);
+  set_samples (model->input, n);
+  set_samples (model->logits, n);
   for (guint i = 0; i < spec->n_layers; i++)
     {
-      model->activations[i] = new_activation (&model->shapes[i], n);
-      model->gradients[i] = new_activation (&model->shapes[i], n);
-      cnv_layer_prepare (&model->layers[i], n);
+      set_samples (model->activations[i], n);
+      set_samples (model->gradients[i], n);
     }
 }
 

@@ -912,9 +912,21 @@ assert_matches_sampled (const CnvTensor *actual,
   JsonArray *values = json_object_get_array_member (sampled, "values");
   guint n = json_array_get_length (values);
   double largest = 1e-2;
+  double sum_abs = 0.0;
+  double expected_sum_abs = json_object_get_double_member (sampled,
+                                                           "sum_abs");
 
   g_assert_cmpuint ((gsize) json_object_get_int_member (sampled, "size"), ==,
                     actual->size);
+
+  /* Every value counts in the sum of magnitudes, sampled or not. */
+  for (gsize i = 0; i < actual->size; i++)
+    sum_abs += fabs (actual->data[i]);
+  if (fabs (sum_abs - expected_sum_abs) > tolerance * MAX (expected_sum_abs,
+                                                          1e-2))
+    g_error ("%s: Σ|value| is %.7g in Convolve, %.7g in PyTorch", what,
+             sum_abs, expected_sum_abs);
+
   for (guint k = 0; k < n; k++)
     largest = MAX (largest, fabs (json_array_get_double_element (values, k)));
 

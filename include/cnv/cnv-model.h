@@ -45,6 +45,12 @@ typedef enum
   CNV_N_LAYER_KINDS
 } CnvLayerKind;
 
+/* "valid" pads nothing: out = floor ((in − kernel) / stride) + 1.
+ * "same" pads so that out = ceil (in / stride), like TensorFlow and
+ * PyTorch's padding="same"; an odd total padding puts the extra row or
+ * column at the bottom or right.  Max pooling ignores padded cells; average
+ * pooling counts them as zeros and divides by the whole window
+ * (PyTorch's count_include_pad=True). */
 typedef enum
 {
   CNV_PADDING_VALID,

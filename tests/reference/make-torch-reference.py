@@ -10,7 +10,8 @@ parameters defined by a formula both sides compute exactly (so the files
 stay small), and the values PyTorch computes for them: the logits, the
 gradients of every parameter and of the input for a fixed d loss / d
 logits, and the batch-norm running statistics after the forward pass.
-Large gradients are stored sampled (every `stride`-th value).
+Large gradients are stored sampled (every `stride`-th value) together
+with the sum of the magnitudes of all their values.
 
 "Same" padding is written out explicitly (the extra row or column at the
 bottom or right), max pooling pads with -inf and average pooling with
@@ -26,7 +27,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-MAX_SAMPLES = 40
+MAX_SAMPLES = 96
 
 
 def formula(n, seed, scale, offset=0.0):
@@ -145,6 +146,7 @@ def sampled(t):
     flat = t.detach().reshape(-1)
     stride = max(1, flat.numel() // MAX_SAMPLES)
     return {"stride": stride, "size": flat.numel(),
+            "sum_abs": float("%.9g" % flat.double().abs().sum().item()),
             "values": rounded(flat[::stride])}
 
 

@@ -879,6 +879,41 @@ test_activations (void)
     }
 }
 
+/* Every kind chained in one model, so that each backward pass also sees
+ * the shapes and modes the others hand it. */
+static void
+test_every_kind_chained (void)
+{
+  g_autoptr(CnvModel) model = model_new_from_json (
+    "{\"input\": {\"width\": 9, \"height\": 8, \"channels\": 2}, \"layers\": ["
+    "{\"id\": \"c1\", \"type\": \"conv2d\", \"filters\": 3, \"kernel\": [3, 2],"
+    " \"stride\": [1, 2], \"padding\": \"same\"},"
+    "{\"id\": \"bn1\", \"type\": \"batch-norm\"},"
+    "{\"id\": \"lr\", \"type\": \"leaky-relu\", \"slope\": 0.1},"
+    "{\"id\": \"mp\", \"type\": \"max-pool\", \"size\": 2, \"stride\": 1,"
+    " \"padding\": \"same\"},"
+    "{\"id\": \"c2\", \"type\": \"conv2d\", \"filters\": 4, \"kernel\": 2},"
+    "{\"id\": \"t\", \"type\": \"tanh\"},"
+    "{\"id\": \"ap\", \"type\": \"avg-pool\", \"size\": [2, 1]},"
+    "{\"id\": \"gap\", \"type\": \"global-avg-pool\"},"
+    "{\"id\": \"flat\", \"type\": \"flatten\"},"
+    "{\"id\": \"drop\", \"type\": \"dropout\", \"rate\": 0.2},"
+    "{\"id\": \"fc\", \"type\": \"dense\", \"units\": 5},"
+    "{\"id\": \"bn2\", \"type\": \"batch-norm\"},"
+    "{\"id\": \"s\", \"type\": \"sigmoid\"},"
+    "{\"id\": \"r\", \"type\": \"relu\"},"
+    "{\"id\": \"out\", \"type\": \"dense\", \"units\": 1}]}");
+  g_autoptr(CnvTensor) input = input_new (model, 4);
+  CnvRng rng;
+
+  cnv_rng_init (&rng, 90);
+  fill_params (model, &rng);
+  fill_uniform (input, &rng, -1.0f, 1.0f);
+
+  check_gradients (model, input, TRUE, 2e-2);
+  check_gradients (model, input, FALSE, 2e-2);
+}
+
 /* PyTorch references (tests/reference/make-torch-reference.py) */
 
 /* The formula both sides compute exactly: see the script. */
@@ -1094,6 +1129,8 @@ main (int   argc,
                    test_flatten_and_dense_forward);
   g_test_add_func ("/engine/activations/forward-and-backward",
                    test_activations);
+  g_test_add_func ("/engine/model/every-kind-chained-matches-differences",
+                   test_every_kind_chained);
 
   for (gsize i = 0; i < G_N_ELEMENTS (torch_cases); i++)
     {

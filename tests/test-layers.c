@@ -421,6 +421,11 @@ test_conv_backward (void)
       fill_params (model, &rng);
       fill_uniform (input, &rng, -1.0f, 1.0f);
       check_gradients (model, input, TRUE, 1e-2);
+
+      /* The batch split over two worker threads. */
+      cnv_set_threads (2);
+      check_gradients (model, input, TRUE, 1e-2);
+      cnv_set_threads (1);
     }
 }
 

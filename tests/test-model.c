@@ -689,6 +689,63 @@ test_gradients_accumulate (void)
                      cnv_model_forward (model, input, FALSE, NULL)->data[1]);
 }
 
+/* Convolutions split the batch across worker threads: the forward pass
+ * is the same to the bit, gradients the same up to summation order. */
+static void
+test_threads_agree (void)
+{
+  g_autoptr(CnvModelSpec) spec = cnv_model_spec_new_default ();
+  g_autoptr(CnvModel) model = cnv_model_new (spec, NULL);
+  g_autoptr(CnvTensor) input = cnv_tensor_new_4d (7, 1, 28, 28);
+  g_autoptr(CnvTensor) input_grad_1 = cnv_tensor_new_4d (7, 1, 28, 28);
+  g_autoptr(CnvTensor) input_grad_3 = cnv_tensor_new_4d (7, 1, 28, 28);
+  g_autoptr(CnvTensor) grad = cnv_tensor_new_1d (7);
+  g_autoptr(CnvTensor) logits_1 = NULL;
+  g_autoptr(GPtrArray) grads_1 = g_ptr_array_new_with_free_func (
+    (GDestroyNotify) cnv_tensor_free);
+  const CnvTensor *logits_3;
+  CnvRng rng;
+
+  cnv_rng_init (&rng, 4);
+  cnv_model_init_parameters (model, &rng);
+  for (gsize i = 0; i < input->size; i++)
+    input->data[i] = (float) cnv_rng_uniform (&rng);
+  for (int i = 0; i < 7; i++)
+    grad->data[i] = (float) cnv_rng_uniform (&rng) - 0.5f;
+
+  cnv_set_threads (1);
+  logits_1 = cnv_tensor_copy (cnv_model_forward (model, input, TRUE, NULL));
+  cnv_model_zero_grad (model);
+  cnv_model_backward (model, grad, input_grad_1);
+  for (guint i = 0; i < cnv_model_get_n_params (model); i++)
+    g_ptr_array_add (grads_1,
+                     cnv_tensor_copy (cnv_model_get_param (model, i)->grad));
+
+  cnv_set_threads (3);
+  logits_3 = cnv_model_forward (model, input, TRUE, NULL);
+  cnv_model_zero_grad (model);
+  cnv_model_backward (model, grad, input_grad_3);
+  cnv_set_threads (1);
+
+  g_assert_cmpmem (logits_1->data, logits_1->size * 4,
+                   logits_3->data, logits_3->size * 4);
+  g_assert_cmpmem (input_grad_1->data, input_grad_1->size * 4,
+                   input_grad_3->data, input_grad_3->size * 4);
+  for (guint i = 0; i < cnv_model_get_n_params (model); i++)
+    {
+      const CnvTensor *one = g_ptr_array_index (grads_1, i);
+      const CnvTensor *three = cnv_model_get_param (model, i)->grad;
+      double largest = 0.0;
+
+      for (gsize j = 0; j < one->size; j++)
+        largest = MAX (largest, fabs (one->data[j]));
+      g_assert_cmpfloat (largest, >, 0.0);
+      for (gsize j = 0; j < one->size; j++)
+        g_assert_cmpfloat_with_epsilon (three->data[j], one->data[j],
+                                        1e-5 * largest);
+    }
+}
+
 static void
 test_threads (void)
 {
@@ -727,6 +784,8 @@ main (int   argc,
   g_test_add_func ("/engine/model/gradients-accumulate-and-copy",
                    test_gradients_accumulate);
   g_test_add_func ("/engine/model/threads", test_threads);
+  g_test_add_func ("/engine/model/threads-agree-with-one-thread",
+                   test_threads_agree);
 
   return g_test_run ();
 }

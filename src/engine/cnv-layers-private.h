@@ -28,7 +28,10 @@ typedef struct
 
   /* Per-batch caches, sized by cnv_layer_prepare (). */
   int                 batch;        /* samples the caches can hold */
-  float              *cols;         /* conv2d: [C*KH*KW, OH*OW], one image */
+  int                 n_workers;    /* conv2d: threads the buffers serve */
+  float              *cols;         /* conv2d: [C*KH*KW, OH*OW] per worker */
+  float              *worker_grads; /* conv2d: weight and bias gradients of
+                                     * every worker but the first */
   int                *argmax;       /* max-pool: input index per output */
   float              *mask;         /* dropout: 0 or 1/(1-rate) */
   float              *mean;         /* batch-norm: per channel */

@@ -6,8 +6,11 @@
  * weight gradient and the input gradient are each one sgemm per image
  * straight on NCHW memory, with no transposes; the input gradient folds
  * the patch matrix back with col2im.  With stride 1 and "same" padding a
- * whole patch row is a single contiguous copy.  Every other kind is a
- * plain loop over contiguous memory, written so that gcc -O2 vectorises it.
+ * whole patch row is a single contiguous copy.  With more than one thread
+ * (cnv_set_threads ()), the images of a batch are split among worker
+ * threads, each with its own patch matrix and weight gradient, added up in
+ * a fixed order.  Every other kind is a plain loop over contiguous memory,
+ * written so that gcc -O2 vectorises it.
  *
  * Padding "same" follows TensorFlow and PyTorch: the output is
  * ceil (in / stride) and the total padding is split with the extra row or
@@ -85,6 +88,8 @@ static void
 free_caches (CnvLayer *layer)
 {
   g_clear_pointer (&layer->cols, g_free);
+  g_clear_pointer (&layer->worker_grads, g_free);
+  layer->n_workers = 0;
   g_clear_pointer (&layer->argmax, g_free);
   g_clear_pointer (&layer->mask, g_free);
   g_clear_pointer (&layer->mean, g_free);
@@ -114,11 +119,7 @@ cnv_layer_prepare (CnvLayer *layer,
   switch (spec->kind)
     {
     case CNV_LAYER_CONV2D:
-      layer->cols = g_new (float, (gsize) layer->in.channels
-                                  * (gsize) spec->kernel[0]
-                                  * (gsize) spec->kernel[1]
-                                  * (gsize) layer->out.height
-                                  * (gsize) layer->out.width);
+      /* Sized by the number of workers instead: see ensure_workers (). */
       break;
 
     case CNV_LAYER_MAX_POOL:
@@ -397,32 +398,195 @@ is_pointwise (const Geometry *g)
          && g->pad_top == 0 && g->pad_left == 0;
 }
 
-static void
-conv_forward (CnvLayer        *layer,
-              const CnvTensor *in,
-              CnvTensor       *out)
+/* Parallel loops over the images of a batch */
+
+#define MAX_WORKERS 64
+
+typedef void (*RangeFunc) (gpointer data,
+                           int      worker,
+                           int      start,
+                           int      end);
+
+typedef struct
 {
-  Geometry g = layer_geometry (layer);
-  int n = in->shape[0];
+  GMutex mutex;
+  GCond  cond;
+  int    pending;
+} Join;
+
+typedef struct
+{
+  RangeFunc func;
+  gpointer  data;
+  int       worker;
+  int       start;
+  int       end;
+  Join     *join;
+} Range;
+
+/* One pool for every model in the process, created on first use. */
+static GThreadPool *worker_pool;
+G_LOCK_DEFINE_STATIC (worker_pool);
+
+static void
+run_range_cb (gpointer job,
+              gpointer user_data)
+{
+  Range *range = job;
+
+  range->func (range->data, range->worker, range->start, range->end);
+
+  g_mutex_lock (&range->join->mutex);
+  if (--range->join->pending == 0)
+    g_cond_signal (&range->join->cond);
+  g_mutex_unlock (&range->join->mutex);
+}
+
+/* How many workers a loop over n_items images uses. */
+static int
+count_workers (int n_items)
+{
+  return CLAMP (MIN (cnv_get_threads (), n_items), 1, MAX_WORKERS);
+}
+
+/* Runs func over [0, n_items) split into n_workers contiguous ranges, the
+ * first in the calling thread.  Ranges depend only on n_items and
+ * n_workers, so a given thread count always gives the same results. */
+static void
+parallel_for (int       n_items,
+              int       n_workers,
+              RangeFunc func,
+              gpointer  data)
+{
+  Range ranges[MAX_WORKERS];
+  Join join;
+
+  if (n_workers <= 1)
+    {
+      func (data, 0, 0, n_items);
+      return;
+    }
+
+  G_LOCK (worker_pool);
+  if (worker_pool == NULL)
+    worker_pool = g_thread_pool_new (run_range_cb, NULL, n_workers - 1,
+                                     FALSE, NULL);
+  else if (g_thread_pool_get_max_threads (worker_pool) < n_workers - 1)
+    g_thread_pool_set_max_threads (worker_pool, n_workers - 1, NULL);
+  G_UNLOCK (worker_pool);
+
+  g_mutex_init (&join.mutex);
+  g_cond_init (&join.cond);
+  join.pending = n_workers - 1;
+
+  for (int w = 0; w < n_workers; w++)
+    {
+      ranges[w].func = func;
+      ranges[w].data = data;
+      ranges[w].worker = w;
+      ranges[w].start = (int) ((gint64) n_items * w / n_workers);
+      ranges[w].end = (int) ((gint64) n_items * (w + 1) / n_workers);
+      ranges[w].join = &join;
+      if (w > 0)
+        g_thread_pool_push (worker_pool, &ranges[w], NULL);
+    }
+
+  func (data, 0, ranges[0].start, ranges[0].end);
+
+  g_mutex_lock (&join.mutex);
+  while (join.pending > 0)
+    g_cond_wait (&join.cond, &join.mutex);
+  g_mutex_unlock (&join.mutex);
+
+  g_mutex_clear (&join.mutex);
+  g_cond_clear (&join.cond);
+}
+
+/* Convolution */
+
+typedef struct
+{
+  CnvLayer        *layer;
+  Geometry         g;
+  const CnvTensor *in;
+  CnvTensor       *out;
+  const CnvTensor *out_grad;
+  CnvTensor       *in_grad;
+} ConvJob;
+
+static ConvJob
+conv_job (CnvLayer        *layer,
+          const CnvTensor *in)
+{
+  ConvJob job = { layer, layer_geometry (layer), in, NULL, NULL, NULL };
+
+  return job;
+}
+
+/* Gives every worker its own patch matrix and, for workers after the
+ * first, its own weight and bias gradient; reallocated only when the
+ * number of workers grows. */
+static void
+ensure_workers (CnvLayer *layer,
+                int       n_workers)
+{
+  const CnvLayerSpec *spec = layer->spec;
+  gsize k = (gsize) layer->in.channels * (gsize) spec->kernel[0]
+            * (gsize) spec->kernel[1];
+  gsize p = (gsize) layer->out.height * (gsize) layer->out.width;
+
+  if (n_workers <= layer->n_workers)
+    return;
+
+  g_free (layer->cols);
+  g_free (layer->worker_grads);
+  layer->n_workers = n_workers;
+  layer->cols = g_new (float, k * p * (gsize) n_workers);
+  layer->worker_grads = g_new (float, ((gsize) spec->filters * k
+                                       + (gsize) spec->filters)
+                                      * (gsize) (n_workers - 1) + 1);
+}
+
+static float *
+worker_cols (const CnvLayer *layer,
+             const Geometry *g,
+             int             worker)
+{
+  gsize size = (gsize) g->channels * g->kh * g->kw
+               * (gsize) g->out_h * g->out_w;
+
+  return layer->cols + size * (gsize) worker;
+}
+
+static void
+conv_forward_range (gpointer data,
+                    int      worker,
+                    int      start,
+                    int      end)
+{
+  ConvJob *job = data;
+  const Geometry *g = &job->g;
+  CnvLayer *layer = job->layer;
   int filters = layer->spec->filters;
-  int k = g.channels * g.kh * g.kw;
-  int p = g.out_h * g.out_w;
+  int k = g->channels * g->kh * g->kw;
+  int p = g->out_h * g->out_w;
   gsize in_size = shape_size (&layer->in);
   gsize out_size = shape_size (&layer->out);
   const float *weight = layer->weight->value->data;
   const float *bias = layer->bias->value->data;
-  gboolean pointwise = is_pointwise (&g);
+  gboolean pointwise = is_pointwise (g);
+  float *patches = worker_cols (layer, g, worker);
 
   /* One image at a time keeps its patch matrix in the L2 cache. */
-  for (int img = 0; img < n; img++)
+  for (int img = start; img < end; img++)
     {
-      float *image = in->data + (gsize) img * in_size;
-      float *result = out->data + (gsize) img * out_size;
-      const float *cols = pointwise ? image : layer->cols;
+      float *image = job->in->data + (gsize) img * in_size;
+      float *result = job->out->data + (gsize) img * out_size;
+      const float *cols = pointwise ? image : patches;
 
       /* cols [C*KH*KW, OH*OW] <- image [C, H, W] */
       if (!pointwise)
-        unfold_patches (&g, image, layer->cols, FALSE);
+        unfold_patches (g, image, patches, FALSE);
 
       /* result [F, OH*OW] <- bias [F] */
       for (int f = 0; f < filters; f++)
@@ -437,28 +601,54 @@ conv_forward (CnvLayer        *layer,
 }
 
 static void
-conv_backward (CnvLayer        *layer,
-               const CnvTensor *in,
-               const CnvTensor *out_grad,
-               CnvTensor       *in_grad)
+conv_forward (CnvLayer        *layer,
+              const CnvTensor *in,
+              CnvTensor       *out)
 {
-  Geometry g = layer_geometry (layer);
-  int n = in->shape[0];
+  ConvJob job = conv_job (layer, in);
+  int n_workers = count_workers (in->shape[0]);
+
+  job.out = out;
+  ensure_workers (layer, n_workers);
+  parallel_for (in->shape[0], n_workers, conv_forward_range, &job);
+}
+
+static void
+conv_backward_range (gpointer data,
+                     int      worker,
+                     int      start,
+                     int      end)
+{
+  ConvJob *job = data;
+  const Geometry *g = &job->g;
+  CnvLayer *layer = job->layer;
   int filters = layer->spec->filters;
-  int k = g.channels * g.kh * g.kw;
-  int p = g.out_h * g.out_w;
+  int k = g->channels * g->kh * g->kw;
+  int p = g->out_h * g->out_w;
   gsize in_size = shape_size (&layer->in);
   gsize out_size = shape_size (&layer->out);
   const float *weight = layer->weight->value->data;
   float *weight_grad = layer->weight->grad->data;
   float *bias_grad = layer->bias->grad->data;
-  gboolean pointwise = is_pointwise (&g);
+  gboolean pointwise = is_pointwise (g);
+  float *patches = worker_cols (layer, g, worker);
+  float *in_grad = job->in_grad != NULL ? job->in_grad->data : NULL;
 
-  for (int img = 0; img < n; img++)
+  /* Workers after the first sum into their own gradients; the caller adds
+   * them up in worker order once all are done. */
+  if (worker > 0)
     {
-      float *image = in->data + (gsize) img * in_size;
-      const float *dy = out_grad->data + (gsize) img * out_size;
-      const float *cols = pointwise ? image : layer->cols;
+      weight_grad = layer->worker_grads
+                    + ((gsize) filters * k + filters) * (gsize) (worker - 1);
+      bias_grad = weight_grad + (gsize) filters * k;
+      zero_row (weight_grad, (gsize) filters * k + filters);
+    }
+
+  for (int img = start; img < end; img++)
+    {
+      float *image = job->in->data + (gsize) img * in_size;
+      const float *dy = job->out_grad->data + (gsize) img * out_size;
+      const float *cols = pointwise ? image : patches;
 
       /* bias_grad [F] += Σ over positions of dy [F, OH*OW] */
       for (int f = 0; f < filters; f++)
@@ -467,7 +657,7 @@ conv_backward (CnvLayer        *layer,
       /* cols [C*KH*KW, OH*OW] <- image, unfolded again rather than kept
        * from the forward pass: cheaper than streaming it from memory. */
       if (!pointwise)
-        unfold_patches (&g, image, layer->cols, FALSE);
+        unfold_patches (g, image, patches, FALSE);
 
       /* weight_grad [F, C*KH*KW] += dy [F, OH*OW] · cols^T */
       cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans,
@@ -484,7 +674,7 @@ conv_backward (CnvLayer        *layer,
           cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans,
                        k, p, filters,
                        1.0f, weight, k, dy, p,
-                       0.0f, in_grad->data + (gsize) img * in_size, p);
+                       0.0f, in_grad + (gsize) img * in_size, p);
           continue;
         }
 
@@ -492,13 +682,39 @@ conv_backward (CnvLayer        *layer,
       cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans,
                    k, p, filters,
                    1.0f, weight, k, dy, p,
-                   0.0f, layer->cols, p);
+                   0.0f, patches, p);
 
       /* in_grad [C, H, W] = col2im (cols) */
-      memset (in_grad->data + (gsize) img * in_size, 0,
-              sizeof (float) * in_size);
-      unfold_patches (&g, in_grad->data + (gsize) img * in_size,
-                      layer->cols, TRUE);
+      zero_row (in_grad + (gsize) img * in_size, in_size);
+      unfold_patches (g, in_grad + (gsize) img * in_size, patches, TRUE);
+    }
+}
+
+static void
+conv_backward (CnvLayer        *layer,
+               const CnvTensor *in,
+               const CnvTensor *out_grad,
+               CnvTensor       *in_grad)
+{
+  ConvJob job = conv_job (layer, in);
+  int n_workers = count_workers (in->shape[0]);
+  gsize n_grads = layer->weight->grad->size + layer->bias->grad->size;
+  float *weight_grad = layer->weight->grad->data;
+  float *bias_grad = layer->bias->grad->data;
+
+  job.out_grad = out_grad;
+  job.in_grad = in_grad;
+  ensure_workers (layer, n_workers);
+  parallel_for (in->shape[0], n_workers, conv_backward_range, &job);
+
+  /* weight_grad, bias_grad += Σ_w worker w's gradients, in order */
+  for (int w = 1; w < n_workers; w++)
+    {
+      const float *mine = layer->worker_grads + n_grads * (gsize) (w - 1);
+
+      add_row (weight_grad, mine, layer->weight->grad->size);
+      add_row (bias_grad, mine + layer->weight->grad->size,
+               layer->bias->grad->size);
     }
 }
 

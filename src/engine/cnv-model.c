@@ -38,22 +38,40 @@ struct _CnvModel
 
 static int n_threads_set = 0;
 
+/* Convolutions run one image per worker thread (cnv-layers.c), each
+ * calling sgemm on its own small matrices; OpenBLAS's own threads would
+ * only fight over the same cores, so it is kept to one thread. */
+static void
+keep_openblas_single_threaded (void)
+{
+  static gsize done = 0;
+
+  if (g_once_init_enter (&done))
+    {
+      openblas_set_num_threads (1);
+      g_once_init_leave (&done, 1);
+    }
+}
+
 void
 cnv_set_threads (int n_threads)
 {
   g_return_if_fail (n_threads >= 1);
 
-  n_threads_set = n_threads;
-  openblas_set_num_threads (n_threads);
+  keep_openblas_single_threaded ();
+  g_atomic_int_set (&n_threads_set, n_threads);
 }
 
 int
 cnv_get_threads (void)
 {
-  if (n_threads_set < 1)
+  int n_threads = g_atomic_int_get (&n_threads_set);
+
+  keep_openblas_single_threaded ();
+  if (n_threads < 1)
     return (int) g_get_num_processors ();
 
-  return n_threads_set;
+  return n_threads;
 }
 
 static CnvParam *

@@ -282,6 +282,25 @@ test_json_writes_every_field (void)
   }
 }
 
+/* Floats are written in their shortest exact form and always read back,
+ * even those json-glib 1.6 alone would write as "1e-08.0". */
+static void
+test_json_floats (void)
+{
+  g_autoptr(CnvModelSpec) spec = parse (
+    "{" INPUT_28 ", \"layers\": ["
+    "{\"id\": \"bn\", \"type\": \"batch-norm\", \"momentum\": 0.1,"
+    " \"epsilon\": 1e-8}," HEAD "]}");
+  g_autoptr(CnvModelSpec) again = NULL;
+  g_autofree char *json = cnv_model_spec_to_json (spec, FALSE);
+
+  g_assert_nonnull (strstr (json, "\"momentum\":0.1,"));
+  g_assert_null (strstr (json, "e-08.0"));
+  again = parse (json);
+  g_assert_cmpfloat (again->layers[0].epsilon, ==, 1e-8f);
+  g_assert_true (cnv_model_spec_equal (spec, again));
+}
+
 static void
 test_json_parse_errors (void)
 {
@@ -768,6 +787,7 @@ main (int   argc,
   g_test_add_func ("/engine/model-spec/json-round-trip", test_json_round_trip);
   g_test_add_func ("/engine/model-spec/json-writes-every-field",
                    test_json_writes_every_field);
+  g_test_add_func ("/engine/model-spec/json-floats-read-back", test_json_floats);
   g_test_add_func ("/engine/model-spec/json-parse-errors-name-the-layer",
                    test_json_parse_errors);
   g_test_add_func ("/engine/model-spec/json-defaults", test_json_defaults);

@@ -6,7 +6,9 @@
  * sees it), writes it back with every field explicit, and infers every
  * layer's output shape.  The one idea: all the rules about which layer may
  * follow which live in one walk over the stack, cnv_model_spec_validate (),
- * whose messages name the layer and say what to change.
+ * whose messages name the layer and say what to change.  JSON text goes
+ * in and out through cnv-json.c, which works around json-glib 1.6's
+ * faults.
  */
 #define G_LOG_DOMAIN "cnv-model-spec"
 
@@ -14,10 +16,10 @@
 #include <math.h>
 #include <string.h>
 
+#include "cnv-json.h"
 #include "cnv-model.h"
 
 /* Caps that keep a description from a file from asking for absurd memory. */
-#define MAX_JSON_DEPTH        32
 #define MAX_INPUT_SIDE        4096
 #define MAX_INPUT_CHANNELS    64
 #define MAX_WIDTH             65536    /* filters, units */
@@ -633,80 +635,28 @@ cnv_model_spec_new_from_json_node (JsonNode  *node,
   return g_steal_pointer (&spec);
 }
 
-/* json-glib recurses once per nesting level and can exhaust the stack on
- * hostile input, so refuse deep nesting before it parses anything. */
-static gboolean
-nesting_is_shallow (const char *json,
-                    gsize       length)
-{
-  int depth = 0;
-  gboolean in_string = FALSE;
-
-  for (gsize i = 0; i < length; i++)
-    {
-      char c = json[i];
-
-      if (in_string)
-        {
-          if (c == '\\')
-            i++;
-          else if (c == '"')
-            in_string = FALSE;
-        }
-      else if (c == '"')
-        in_string = TRUE;
-      else if (c == '{' || c == '[')
-        {
-          if (++depth > MAX_JSON_DEPTH)
-            return FALSE;
-        }
-      else if (c == '}' || c == ']')
-        depth--;
-    }
-
-  return TRUE;
-}
-
 CnvModelSpec *
 cnv_model_spec_new_from_json (const char  *json,
                               gssize       length,
                               GError     **error)
 {
-  g_autoptr(JsonParser) parser = NULL;
+  g_autoptr(JsonNode) root = NULL;
   g_autoptr(GError) local_error = NULL;
-  gsize n_bytes;
 
   g_return_val_if_fail (json != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  n_bytes = length < 0 ? strlen (json) : (gsize) length;
-  if (!nesting_is_shallow (json, n_bytes))
+  /* cnv_json_parse () refuses deep nesting before json-glib recurses. */
+  root = cnv_json_parse (json, length, _("The model description"),
+                         &local_error);
+  if (root == NULL)
     {
-      g_set_error (error, CNV_MODEL_ERROR, CNV_MODEL_ERROR_INVALID,
-                   _("The model description nests objects or lists more "
-                     "than %d levels deep."), MAX_JSON_DEPTH);
-      return NULL;
-    }
-
-  parser = json_parser_new_immutable ();
-  if (!json_parser_load_from_data (parser, json, (gssize) n_bytes,
-                                   &local_error))
-    {
-      g_set_error (error, CNV_MODEL_ERROR, CNV_MODEL_ERROR_INVALID,
-                   _("The model description is not valid JSON: %s"),
+      g_set_error (error, CNV_MODEL_ERROR, CNV_MODEL_ERROR_INVALID, "%s.",
                    local_error->message);
       return NULL;
     }
 
-  if (json_parser_get_root (parser) == NULL)
-    {
-      g_set_error_literal (error, CNV_MODEL_ERROR, CNV_MODEL_ERROR_INVALID,
-                           _("The model description is empty."));
-      return NULL;
-    }
-
-  return cnv_model_spec_new_from_json_node (json_parser_get_root (parser),
-                                            error);
+  return cnv_model_spec_new_from_json_node (root, error);
 }
 
 /* Writing */
@@ -723,35 +673,14 @@ add_pair (JsonBuilder *builder,
   json_builder_end_array (builder);
 }
 
-/* The shortest decimal that reads back as the same float, so 0.1f is
- * written "0.1" and not "0.10000000149011612". */
+/* Written so that 0.1f reads "0.1", not "0.10000000149011612". */
 static void
 add_float (JsonBuilder *builder,
            const char  *name,
            float        value)
 {
-  char buffer[G_ASCII_DTOSTR_BUF_SIZE];
-  double shortest = value;
-
-  for (int digits = 1; digits <= 9; digits++)
-    {
-      double candidate;
-
-      g_ascii_formatd (buffer, sizeof buffer, digits == 1 ? "%.1g"
-                       : digits == 2 ? "%.2g" : digits == 3 ? "%.3g"
-                       : digits == 4 ? "%.4g" : digits == 5 ? "%.5g"
-                       : digits == 6 ? "%.6g" : digits == 7 ? "%.7g"
-                       : digits == 8 ? "%.8g" : "%.9g", value);
-      candidate = g_ascii_strtod (buffer, NULL);
-      if ((float) candidate == value)
-        {
-          shortest = candidate;
-          break;
-        }
-    }
-
   json_builder_set_member_name (builder, name);
-  json_builder_add_double_value (builder, shortest);
+  json_builder_add_double_value (builder, cnv_json_float (value));
 }
 
 static void
@@ -846,17 +775,12 @@ cnv_model_spec_to_json (const CnvModelSpec *spec,
                         gboolean            pretty)
 {
   g_autoptr(JsonNode) root = NULL;
-  g_autoptr(JsonGenerator) generator = NULL;
 
   g_return_val_if_fail (spec != NULL, NULL);
 
   root = cnv_model_spec_to_json_node (spec);
-  generator = json_generator_new ();
-  json_generator_set_pretty (generator, pretty);
-  json_generator_set_indent (generator, 2);
-  json_generator_set_root (generator, root);
 
-  return json_generator_to_data (generator, NULL);
+  return cnv_json_to_string (root, pretty);
 }
 
 static gboolean

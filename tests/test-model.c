@@ -708,6 +708,55 @@ test_gradients_accumulate (void)
                      cnv_model_forward (model, input, FALSE, NULL)->data[1]);
 }
 
+/* Grad-CAM's use: one image, inference forward, backward of the logit,
+ * then the gradient at a layer's output. */
+static void
+test_activation_grad_after_inference (void)
+{
+  g_autoptr(CnvModelSpec) spec = cnv_model_spec_new_default ();
+  g_autoptr(CnvModel) model = cnv_model_new (spec, NULL);
+  g_autoptr(CnvTensor) input = cnv_tensor_new_4d (1, 1, 28, 28);
+  g_autoptr(CnvTensor) one = cnv_tensor_new_1d (1);
+  const float *out_weight;
+  const CnvTensor *fc1, *fc1_grad, *relu3_grad;
+  int positive = 0;
+  CnvRng rng;
+
+  cnv_rng_init (&rng, 6);
+  cnv_model_init_parameters (model, &rng);
+  for (gsize i = 0; i < input->size; i++)
+    input->data[i] = (float) cnv_rng_uniform (&rng);
+  one->data[0] = 1.0f;
+
+  cnv_model_forward (model, input, FALSE, NULL);
+  cnv_model_zero_grad (model);
+  cnv_model_backward (model, one, NULL);
+
+  /* d logit / d relu3 = out.weight; d logit / d fc1 = that where fc1 > 0. */
+  out_weight = cnv_model_find_param (model, "out.weight")->value->data;
+  fc1 = cnv_model_get_activation (model, 7);
+  fc1_grad = cnv_model_get_activation_grad (model, 7);
+  relu3_grad = cnv_model_get_activation_grad (model, 8);
+  g_assert_cmpfloat (cnv_model_get_activation_grad (model, 9)->data[0], ==,
+                     1.0f);
+  g_assert_cmpint (fc1_grad->shape[1], ==, 64);
+  for (int i = 0; i < 64; i++)
+    {
+      g_assert_cmpfloat (relu3_grad->data[i], ==, out_weight[i]);
+      g_assert_cmpfloat (fc1_grad->data[i], ==,
+                         fc1->data[i] > 0.0f ? out_weight[i] : 0.0f);
+      positive += fc1->data[i] > 0.0f;
+    }
+  g_assert_cmpint (positive, >, 0);
+  g_assert_cmpint (positive, <, 64);
+
+  /* The feature maps Grad-CAM weighs: conv2's output gradient. */
+  g_assert_cmpint (cnv_model_get_activation_grad (model, 3)->shape[1], ==,
+                   16);
+  g_assert_cmpint (cnv_model_get_activation_grad (model, 3)->shape[2], ==,
+                   14);
+}
+
 /* Convolutions split the batch across worker threads: the forward pass
  * is the same to the bit, gradients the same up to summation order. */
 static void
@@ -803,6 +852,8 @@ main (int   argc,
                    test_forward_shapes_and_reuse);
   g_test_add_func ("/engine/model/gradients-accumulate-and-copy",
                    test_gradients_accumulate);
+  g_test_add_func ("/engine/model/activation-grad-after-inference",
+                   test_activation_grad_after_inference);
   g_test_add_func ("/engine/model/threads", test_threads);
   g_test_add_func ("/engine/model/threads-agree-with-one-thread",
                    test_threads_agree);

@@ -185,7 +185,10 @@ const CnvTensor    *cnv_model_get_activation_grad (const CnvModel *model,
 void                cnv_model_zero_grad       (CnvModel           *model);
 /* Accumulates parameter gradients for d loss / d logits [N] after a
  * training forward.  When input_grad is not NULL it receives
- * d loss / d input, shaped like the input (used by the tests). */
+ * d loss / d input, shaped like the input (used by the tests).  After an
+ * inference forward it differentiates the inference computation
+ * (batch-norm with its running statistics, no dropout): what Grad-CAM
+ * needs, read back with cnv_model_get_activation_grad (). */
 void                cnv_model_backward        (CnvModel           *model,
                                                const CnvTensor    *logits_grad,
                                                CnvTensor          *input_grad);

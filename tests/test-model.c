@@ -589,6 +589,21 @@ test_batch_norm_params (void)
     cnv_model_find_param (model, "bn.running_var")->value->data[0], ==, 1.0f);
   g_assert_cmpfloat (
     cnv_model_find_param (model, "bn.running_mean")->value->data[0], ==, 0.0f);
+  /* A copy carries the running statistics too. */
+  {
+    g_autoptr(CnvModel) copy = NULL;
+
+    cnv_model_find_param (model, "bn.running_var")->value->data[1] = 2.5f;
+    cnv_model_find_param (model, "bn.running_mean")->value->data[2] = -0.5f;
+    copy = cnv_model_copy (model);
+    g_assert_cmpfloat (
+      cnv_model_find_param (copy, "bn.running_var")->value->data[1], ==, 2.5f);
+    g_assert_cmpfloat (
+      cnv_model_find_param (copy, "bn.running_mean")->value->data[2], ==,
+      -0.5f);
+    g_assert_null (cnv_model_find_param (copy, "bn.running_var")->grad);
+  }
+
   /* conv 9·3 + 3, batch-norm 2·3, dense 3·26·26 + 1 */
   g_assert_cmpuint (cnv_model_count_parameters (model), ==,
                     30 + 6 + 3 * 26 * 26 + 1);

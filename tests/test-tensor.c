@@ -80,6 +80,17 @@ test_rng_known_values (void)
   g_assert_cmpuint (rng.s[0], ==, G_GUINT64_CONSTANT (0xe220a8397b1dcdaf));
   /* The state is never all zero, even for seed 0. */
   g_assert_true ((rng.s[0] | rng.s[1] | rng.s[2] | rng.s[3]) != 0);
+
+  /* xoshiro256** from state {1, 2, 3, 4}, as published by its authors. */
+  rng.s[0] = 1;
+  rng.s[1] = 2;
+  rng.s[2] = 3;
+  rng.s[3] = 4;
+  g_assert_cmpuint (cnv_rng_next (&rng), ==, 11520);
+  g_assert_cmpuint (cnv_rng_next (&rng), ==, 0);
+  g_assert_cmpuint (cnv_rng_next (&rng), ==, 1509978240);
+  g_assert_cmpuint (cnv_rng_next (&rng), ==,
+                    G_GUINT64_CONSTANT (1215971899390074240));
 }
 
 static void

@@ -372,6 +372,14 @@ static const ConvCase conv_cases[] = {
   { 5, 5, 1, 4, 4, 1, 1, TRUE,
     "{\"id\": \"conv\", \"type\": \"conv2d\", \"filters\": 2, "
     "\"kernel\": 4, \"padding\": \"same\"}" },
+  /* 1×1: the image is its own patch matrix. */
+  { 4, 3, 3, 1, 1, 1, 1, FALSE,
+    "{\"id\": \"conv\", \"type\": \"conv2d\", \"filters\": 5, "
+    "\"kernel\": 1}" },
+  /* 1×1 with stride 2 goes through im2col again. */
+  { 5, 4, 2, 1, 1, 2, 2, TRUE,
+    "{\"id\": \"conv\", \"type\": \"conv2d\", \"filters\": 2, "
+    "\"kernel\": 1, \"stride\": 2, \"padding\": \"same\"}" },
 };
 
 static void

@@ -44,9 +44,10 @@ void cnv_layer_init     (CnvLayer           *layer,
                          const CnvLayerSpec *spec,
                          const CnvShape     *in,
                          const CnvShape     *out);
-/* Makes the caches hold a batch of n samples; they only ever grow. */
-void cnv_layer_prepare  (CnvLayer           *layer,
-                         int                 n);
+/* Makes the caches hold a batch of n samples; they only ever grow.
+ * FALSE when memory is short. */
+gboolean cnv_layer_prepare (CnvLayer           *layer,
+                            int                 n);
 void cnv_layer_clear    (CnvLayer           *layer);
 /* in [N, ...in] → out [N, ...out]. */
 void cnv_layer_forward  (CnvLayer           *layer,

@@ -103,7 +103,7 @@ cnv_layer_clear (CnvLayer *layer)
   free_caches (layer);
 }
 
-void
+gboolean
 cnv_layer_prepare (CnvLayer *layer,
                    int       n)
 {
@@ -111,7 +111,7 @@ cnv_layer_prepare (CnvLayer *layer,
   gsize out_size = shape_size (&layer->out);
 
   if (n <= layer->batch)
-    return;
+    return TRUE;
 
   free_caches (layer);
   layer->batch = n;
@@ -123,11 +123,15 @@ cnv_layer_prepare (CnvLayer *layer,
       break;
 
     case CNV_LAYER_MAX_POOL:
-      layer->argmax = g_new (int, out_size * (gsize) n);
+      layer->argmax = g_try_new (int, out_size * (gsize) n);
+      if (layer->argmax == NULL)
+        return FALSE;
       break;
 
     case CNV_LAYER_DROPOUT:
-      layer->mask = g_new (float, out_size * (gsize) n);
+      layer->mask = g_try_new (float, out_size * (gsize) n);
+      if (layer->mask == NULL)
+        return FALSE;
       break;
 
     case CNV_LAYER_BATCH_NORM:
@@ -147,6 +151,8 @@ cnv_layer_prepare (CnvLayer *layer,
     default:
       break;
     }
+
+  return TRUE;
 }
 
 /* Convolution */

@@ -1008,8 +1008,15 @@ check_sizes (const CnvLayerSpec  *layer,
   gsize weights = 0;
 
   if (layer->kind == CNV_LAYER_CONV2D)
-    weights = (gsize) layer->filters * (gsize) in->channels
-              * (gsize) layer->kernel[0] * (gsize) layer->kernel[1];
+    {
+      gsize patch = (gsize) in->channels * (gsize) layer->kernel[0]
+                    * (gsize) layer->kernel[1];
+
+      weights = (gsize) layer->filters * patch;
+      /* The im2col matrix of one image: [C*KH*KW, OH*OW]. */
+      elements = MAX (elements,
+                      patch * (gsize) out->height * (gsize) out->width);
+    }
   else if (layer->kind == CNV_LAYER_DENSE)
     weights = (gsize) layer->units * (gsize) in->channels;
 

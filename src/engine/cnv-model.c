@@ -444,35 +444,52 @@ set_samples (CnvTensor *tensor,
   tensor->size = per_sample * (gsize) n;
 }
 
-static void
+static gboolean
+allocate_batch (CnvModel *model,
+                int       n)
+{
+  const CnvModelSpec *spec = model->spec;
+
+  if (model->activations == NULL)
+    {
+      model->activations = g_new0 (CnvTensor *, MAX (spec->n_layers, 1));
+      model->gradients = g_new0 (CnvTensor *, MAX (spec->n_layers, 1));
+    }
+  else
+    free_batch_state (model);
+
+  model->input = cnv_tensor_new_4d (n, spec->channels, spec->height,
+                                    spec->width);
+  model->logits = cnv_tensor_new_1d (n);
+  if (model->input == NULL || model->logits == NULL)
+    return FALSE;
+
+  for (guint i = 0; i < spec->n_layers; i++)
+    {
+      model->activations[i] = new_activation (&model->shapes[i], n);
+      model->gradients[i] = new_activation (&model->shapes[i], n);
+      if (model->activations[i] == NULL || model->gradients[i] == NULL
+          || !cnv_layer_prepare (&model->layers[i], n))
+        return FALSE;
+    }
+
+  model->capacity = n;
+  return TRUE;
+}
+
+static gboolean
 ensure_batch (CnvModel *model,
               int       n)
 {
   const CnvModelSpec *spec = model->spec;
 
   if (model->batch == n)
-    return;
+    return TRUE;
 
-  if (n > model->capacity)
+  if (n > model->capacity && !allocate_batch (model, n))
     {
-      if (model->activations == NULL)
-        {
-          model->activations = g_new0 (CnvTensor *, MAX (spec->n_layers, 1));
-          model->gradients = g_new0 (CnvTensor *, MAX (spec->n_layers, 1));
-        }
-      else
-        free_batch_state (model);
-
-      model->capacity = n;
-      model->input = cnv_tensor_new_4d (n, spec->channels, spec->height,
-                                        spec->width);
-      model->logits = cnv_tensor_new_1d (n);
-      for (guint i = 0; i < spec->n_layers; i++)
-        {
-          model->activations[i] = new_activation (&model->shapes[i], n);
-          model->gradients[i] = new_activation (&model->shapes[i], n);
-          cnv_layer_prepare (&model->layers[i], n);
-        }
+      free_batch_state (model);
+      return FALSE;
     }
 
   model->batch = n;
@@ -483,6 +500,8 @@ ensure_batch (CnvModel *model,
       set_samples (model->activations[i], n);
       set_samples (model->gradients[i], n);
     }
+
+  return TRUE;
 }
 
 const CnvTensor *
@@ -506,7 +525,12 @@ cnv_model_forward (CnvModel        *model,
                         && input->shape[3] == spec->width, NULL);
 
   n = input->shape[0];
-  ensure_batch (model, n);
+  if (!ensure_batch (model, n))
+    {
+      g_warning ("Not enough memory to run a batch of %d samples", n);
+      return NULL;
+    }
+
   memcpy (model->input->data, input->data, sizeof (float) * input->size);
 
   in = model->input;

@@ -2,11 +2,13 @@
  *
  * A tensor is a shape and one flat, zeroed, 64-byte aligned float array
  * that it owns.  The one idea: every size is checked for overflow before
- * anything is allocated, so a shape that came from a file can never turn
- * into a short allocation.
+ * anything is allocated, and a failed allocation returns NULL, so a shape
+ * that came from a file can turn neither into a short buffer nor into an
+ * abort.
  */
 #define G_LOG_DOMAIN "cnv-tensor"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "cnv-tensor.h"
@@ -18,6 +20,7 @@ cnv_tensor_new (int        ndim,
                 const int *shape)
 {
   CnvTensor *tensor;
+  void *data = NULL;
   gsize size = 1;
 
   g_return_val_if_fail (ndim >= 1 && ndim <= CNV_TENSOR_MAX_DIMS, NULL);
@@ -35,12 +38,19 @@ cnv_tensor_new (int        ndim,
   if (size > G_MAXSIZE / sizeof (float) / 2)
     return NULL;
 
+  /* posix_memalign () reports a short memory as an error where
+   * g_aligned_alloc0 () would abort, and a tensor's size may come from a
+   * file or a model description. */
+  if (posix_memalign (&data, TENSOR_ALIGNMENT,
+                      MAX (size, 1) * sizeof (float)) != 0)
+    return NULL;
+  memset (data, 0, MAX (size, 1) * sizeof (float));
+
   tensor = g_new0 (CnvTensor, 1);
   tensor->ndim = ndim;
   memcpy (tensor->shape, shape, sizeof (int) * (gsize) ndim);
   tensor->size = size;
-  tensor->data = g_aligned_alloc0 (MAX (size, 1), sizeof (float),
-                                   TENSOR_ALIGNMENT);
+  tensor->data = data;
 
   return tensor;
 }
@@ -93,7 +103,7 @@ cnv_tensor_free (CnvTensor *tensor)
   if (tensor == NULL)
     return;
 
-  g_aligned_free (tensor->data);
+  free (tensor->data);
   g_free (tensor);
 }
 

@@ -168,7 +168,9 @@ gsize               cnv_model_count_parameters (const CnvModel    *model);
  * (borrowed, valid until the next forward).  With training TRUE, batch-norm
  * uses batch statistics and updates its running ones, dropout draws its
  * mask from rng, and what backward needs is kept.  With training FALSE
- * every sample is computed independently of the others in the batch. */
+ * every sample is computed independently of the others in the batch.
+ * Buffers grow to the largest batch seen and are reused for smaller ones;
+ * NULL (with a warning) when memory for the batch cannot be allocated. */
 const CnvTensor    *cnv_model_forward         (CnvModel           *model,
                                                const CnvTensor    *input,
                                                gboolean            training,

@@ -30,8 +30,9 @@ typedef struct
   int                 batch;        /* samples the caches can hold */
   int                 n_workers;    /* conv2d: threads the buffers serve */
   float              *cols;         /* conv2d: [C*KH*KW, OH*OW] per worker */
-  float              *worker_grads; /* conv2d: weight and bias gradients of
-                                     * every worker but the first */
+  int                 n_grad_blocks;
+  float              *grad_blocks;  /* conv2d: weight and bias gradients of
+                                     * each block of images */
   int                *argmax;       /* max-pool: input index per output */
   float              *mask;         /* dropout: 0 or 1/(1-rate) */
   float              *mean;         /* batch-norm: per channel */

@@ -8,8 +8,9 @@
  * the patch matrix back with col2im.  With stride 1 and "same" padding a
  * whole patch row is a single contiguous copy.  With more than one thread
  * (cnv_set_threads ()), the images of a batch are split among worker
- * threads, each with its own patch matrix and weight gradient, added up in
- * a fixed order.  Every other kind is a plain loop over contiguous memory,
+ * threads, each with its own patch matrix; weight gradients are summed in
+ * blocks of images fixed by the batch size alone and added up in order, so
+ * any thread count gives the same bits.  Every other kind is a plain loop over contiguous memory,
  * written so that gcc -O2 vectorises it.
  *
  * Padding "same" follows TensorFlow and PyTorch: the output is
@@ -88,8 +89,9 @@ static void
 free_caches (CnvLayer *layer)
 {
   g_clear_pointer (&layer->cols, g_free);
-  g_clear_pointer (&layer->worker_grads, g_free);
+  g_clear_pointer (&layer->grad_blocks, g_free);
   layer->n_workers = 0;
+  layer->n_grad_blocks = 0;
   g_clear_pointer (&layer->argmax, g_free);
   g_clear_pointer (&layer->mask, g_free);
   g_clear_pointer (&layer->mean, g_free);
@@ -408,6 +410,11 @@ is_pointwise (const Geometry *g)
 
 #define MAX_WORKERS 64
 
+/* Weight gradients are summed in at most this many blocks of images, using
+ * at most this many floats for all blocks of one layer. */
+#define MAX_GRAD_BLOCKS 16
+#define GRAD_BLOCK_BUDGET ((gsize) 4 * 1024 * 1024)
+
 typedef void (*RangeFunc) (gpointer data,
                            int      worker,
                            int      start,
@@ -518,19 +525,19 @@ typedef struct
   CnvTensor       *out;
   const CnvTensor *out_grad;
   CnvTensor       *in_grad;
+  int              n_blocks;
 } ConvJob;
 
 static ConvJob
 conv_job (CnvLayer        *layer,
           const CnvTensor *in)
 {
-  ConvJob job = { layer, layer_geometry (layer), in, NULL, NULL, NULL };
+  ConvJob job = { layer, layer_geometry (layer), in, NULL, NULL, NULL, 0 };
 
   return job;
 }
 
-/* Gives every worker its own patch matrix and, for workers after the
- * first, its own weight and bias gradient; reallocated only when the
+/* Gives every worker its own patch matrix; reallocated only when the
  * number of workers grows. */
 static void
 ensure_workers (CnvLayer *layer,
@@ -545,12 +552,36 @@ ensure_workers (CnvLayer *layer,
     return;
 
   g_free (layer->cols);
-  g_free (layer->worker_grads);
   layer->n_workers = n_workers;
   layer->cols = g_new (float, k * p * (gsize) n_workers);
-  layer->worker_grads = g_new (float, ((gsize) spec->filters * k
-                                       + (gsize) spec->filters)
-                                      * (gsize) (n_workers - 1) + 1);
+}
+
+/* The weight gradient of a batch is summed in blocks of images, each into
+ * its own buffer, and the blocks are then added in order.  The blocks
+ * depend on the batch size and the layer only, never on the number of
+ * threads, so every thread count gives the same bits. */
+static int
+count_grad_blocks (const CnvLayer *layer,
+                   int             n_images)
+{
+  gsize per_block = layer->weight->grad->size + layer->bias->grad->size;
+  gsize affordable = MAX (GRAD_BLOCK_BUDGET / per_block, 1);
+
+  return (int) MIN ((gsize) MIN (n_images, MAX_GRAD_BLOCKS), affordable);
+}
+
+static void
+ensure_grad_blocks (CnvLayer *layer,
+                    int       n_blocks)
+{
+  gsize per_block = layer->weight->grad->size + layer->bias->grad->size;
+
+  if (n_blocks <= layer->n_grad_blocks)
+    return;
+
+  g_free (layer->grad_blocks);
+  layer->n_grad_blocks = n_blocks;
+  layer->grad_blocks = g_new (float, per_block * (gsize) n_blocks);
 }
 
 static float *
@@ -628,73 +659,73 @@ conv_backward_range (gpointer data,
   ConvJob *job = data;
   const Geometry *g = &job->g;
   CnvLayer *layer = job->layer;
+  int n = job->in->shape[0];
   int filters = layer->spec->filters;
   int k = g->channels * g->kh * g->kw;
   int p = g->out_h * g->out_w;
   gsize in_size = shape_size (&layer->in);
   gsize out_size = shape_size (&layer->out);
+  gsize per_block = (gsize) filters * k + filters;
   const float *weight = layer->weight->value->data;
-  float *weight_grad = layer->weight->grad->data;
-  float *bias_grad = layer->bias->grad->data;
   gboolean pointwise = is_pointwise (g);
   float *patches = worker_cols (layer, g, worker);
   float *in_grad = job->in_grad != NULL ? job->in_grad->data : NULL;
 
-  /* Workers after the first sum into their own gradients; the caller adds
-   * them up in worker order once all are done. */
-  if (worker > 0)
+  for (int block = start; block < end; block++)
     {
-      weight_grad = layer->worker_grads
-                    + ((gsize) filters * k + filters) * (gsize) (worker - 1);
-      bias_grad = weight_grad + (gsize) filters * k;
-      zero_row (weight_grad, (gsize) filters * k + filters);
-    }
+      float *weight_grad = layer->grad_blocks + per_block * (gsize) block;
+      float *bias_grad = weight_grad + (gsize) filters * k;
+      int first = (int) ((gint64) n * block / job->n_blocks);
+      int last = (int) ((gint64) n * (block + 1) / job->n_blocks);
 
-  for (int img = start; img < end; img++)
-    {
-      float *image = job->in->data + (gsize) img * in_size;
-      const float *dy = job->out_grad->data + (gsize) img * out_size;
-      const float *cols = pointwise ? image : patches;
+      zero_row (weight_grad, per_block);
 
-      /* bias_grad [F] += Σ over positions of dy [F, OH*OW] */
-      for (int f = 0; f < filters; f++)
-        bias_grad[f] += sum_row (dy + (gsize) f * p, (gsize) p);
-
-      /* cols [C*KH*KW, OH*OW] <- image, unfolded again rather than kept
-       * from the forward pass: cheaper than streaming it from memory. */
-      if (!pointwise)
-        unfold_patches (g, image, patches, FALSE);
-
-      /* weight_grad [F, C*KH*KW] += dy [F, OH*OW] · cols^T */
-      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans,
-                   filters, k, p,
-                   1.0f, dy, p, cols, p,
-                   1.0f, weight_grad, k);
-
-      if (in_grad == NULL)
-        continue;
-
-      if (pointwise)
+      for (int img = first; img < last; img++)
         {
-          /* in_grad [C, H*W] = weight^T [C, F] · dy [F, H*W] */
+          float *image = job->in->data + (gsize) img * in_size;
+          const float *dy = job->out_grad->data + (gsize) img * out_size;
+          const float *cols = pointwise ? image : patches;
+
+          /* bias_grad [F] += Σ over positions of dy [F, OH*OW] */
+          for (int f = 0; f < filters; f++)
+            bias_grad[f] += sum_row (dy + (gsize) f * p, (gsize) p);
+
+          /* cols [C*KH*KW, OH*OW] <- image, unfolded again rather than
+           * kept from the forward pass: cheaper than streaming it back. */
+          if (!pointwise)
+            unfold_patches (g, image, patches, FALSE);
+
+          /* weight_grad [F, C*KH*KW] += dy [F, OH*OW] · cols^T */
+          cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans,
+                       filters, k, p,
+                       1.0f, dy, p, cols, p,
+                       1.0f, weight_grad, k);
+
+          if (in_grad == NULL)
+            continue;
+
+          if (pointwise)
+            {
+              /* in_grad [C, H*W] = weight^T [C, F] · dy [F, H*W] */
+              cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans,
+                           k, p, filters,
+                           1.0f, weight, k, dy, p,
+                           0.0f, in_grad + (gsize) img * in_size, p);
+              continue;
+            }
+
+          /* cols [C*KH*KW, OH*OW] = weight^T · dy (zeroed by memset and
+           * accumulated: faster than OpenBLAS's own beta = 0 pass) */
+          memset (patches, 0, sizeof (float) * (gsize) k * p);
           cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans,
                        k, p, filters,
                        1.0f, weight, k, dy, p,
-                       0.0f, in_grad + (gsize) img * in_size, p);
-          continue;
+                       1.0f, patches, p);
+
+          /* in_grad [C, H, W] = col2im (cols) */
+          zero_row (in_grad + (gsize) img * in_size, in_size);
+          unfold_patches (g, in_grad + (gsize) img * in_size, patches, TRUE);
         }
-
-      /* cols [C*KH*KW, OH*OW] = weight^T · dy (zeroed by memset and
-       * accumulated: faster than OpenBLAS's own beta = 0 pass) */
-      memset (patches, 0, sizeof (float) * (gsize) k * p);
-      cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans,
-                   k, p, filters,
-                   1.0f, weight, k, dy, p,
-                   1.0f, patches, p);
-
-      /* in_grad [C, H, W] = col2im (cols) */
-      zero_row (in_grad + (gsize) img * in_size, in_size);
-      unfold_patches (g, in_grad + (gsize) img * in_size, patches, TRUE);
     }
 }
 
@@ -705,23 +736,25 @@ conv_backward (CnvLayer        *layer,
                CnvTensor       *in_grad)
 {
   ConvJob job = conv_job (layer, in);
-  int n_workers = count_workers (in->shape[0]);
-  gsize n_grads = layer->weight->grad->size + layer->bias->grad->size;
-  float *weight_grad = layer->weight->grad->data;
-  float *bias_grad = layer->bias->grad->data;
+  int n_blocks = count_grad_blocks (layer, in->shape[0]);
+  int n_workers = count_workers (n_blocks);
+  gsize weight_size = layer->weight->grad->size;
+  gsize per_block = weight_size + layer->bias->grad->size;
 
   job.out_grad = out_grad;
   job.in_grad = in_grad;
+  job.n_blocks = n_blocks;
   ensure_workers (layer, n_workers);
-  parallel_for (in->shape[0], n_workers, conv_backward_range, &job);
+  ensure_grad_blocks (layer, n_blocks);
+  parallel_for (n_blocks, n_workers, conv_backward_range, &job);
 
-  /* weight_grad, bias_grad += Σ_w worker w's gradients, in order */
-  for (int w = 1; w < n_workers; w++)
+  /* weight_grad, bias_grad += Σ_b block b's gradients, in block order */
+  for (int b = 0; b < n_blocks; b++)
     {
-      const float *mine = layer->worker_grads + n_grads * (gsize) (w - 1);
+      const float *block = layer->grad_blocks + per_block * (gsize) b;
 
-      add_row (weight_grad, mine, layer->weight->grad->size);
-      add_row (bias_grad, mine + layer->weight->grad->size,
+      add_row (layer->weight->grad->data, block, weight_size);
+      add_row (layer->bias->grad->data, block + weight_size,
                layer->bias->grad->size);
     }
 }

@@ -198,8 +198,8 @@ void                cnv_model_backward        (CnvModel           *model,
 /* Sets the number of threads the math may use (OpenBLAS and our own).
  * Convolutions split each batch among that many worker threads and keep
  * OpenBLAS itself on one thread, so that the two never compete for cores.
- * The default is g_get_num_processors ().  Results are reproducible for a
- * given thread count; the forward pass is identical for any count. */
+ * The default is g_get_num_processors ().  Logits and gradients are the
+ * same to the bit for any thread count. */
 void                cnv_set_threads           (int                 n_threads);
 int                 cnv_get_threads           (void);
 

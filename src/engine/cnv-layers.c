@@ -10,8 +10,8 @@
  * (cnv_set_threads ()), the images of a batch are split among worker
  * threads, each with its own patch matrix; weight gradients are summed in
  * blocks of images fixed by the batch size alone and added up in order, so
- * any thread count gives the same bits.  Every other kind is a plain loop over contiguous memory,
- * written so that gcc -O2 vectorises it.
+ * any thread count gives the same bits.  Every other kind is a plain loop
+ * over contiguous memory, written so that gcc -O2 vectorises it.
  *
  * Padding "same" follows TensorFlow and PyTorch: the output is
  * ceil (in / stride) and the total padding is split with the extra row or

@@ -634,6 +634,7 @@ test_window_stop_and_close_while_training (void)
   g_autoptr(CnvApplication) app = new_test_application ();
   g_autofree char *folder = NULL;
   CnvWindow *window;
+  GtkWidget *stop;
 
   folder = g_build_filename (g_getenv ("CNV_SOURCE_ROOT"), "data", "sample",
                              NULL);
@@ -649,10 +650,13 @@ test_window_stop_and_close_while_training (void)
   settle (0.5);
   g_assert_true (cnv_window_is_training (window));
 
-  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.stop",
-                                             NULL));
+  /* The Stop button takes a click while the settings are frozen. */
+  stop = cnv_window_get_stop_button (window);
+  g_assert_true (gtk_widget_is_sensitive (stop));
+  g_assert_true (gtk_widget_activate (stop));
   g_assert_true (iterate_until (window_idle, window, 30));
   g_assert_false (cnv_window_is_training (window));
+  g_assert_false (gtk_widget_is_sensitive (stop));
 
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.train",
                                              NULL));

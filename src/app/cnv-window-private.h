@@ -20,6 +20,7 @@ const char          *cnv_window_get_checkpoint_path (CnvWindow  *self);
 const CnvDataset    *cnv_window_get_dataset         (CnvWindow  *self);
 const CnvClassifier *cnv_window_get_classifier      (CnvWindow  *self);
 GtkSpinButton       *cnv_window_get_epochs_spin     (CnvWindow  *self);
+GtkWidget           *cnv_window_get_stop_button     (CnvWindow  *self);
 /* The rows shown for the classes of the loaded folder, in index order. */
 AdwActionRow        *cnv_window_get_class_row       (CnvWindow  *self,
                                                      guint       index);

@@ -93,7 +93,8 @@ struct _CnvWindow
   GtkSpinner          *loading_spinner;
   AdwActionRow        *folder_row;
   GtkListBox          *class_list;
-  GtkWidget           *settings_group;
+  GtkWidget           *settings_list;
+  GtkWidget           *stop_button;
   GtkSpinButton       *epochs_spin;
   GtkSpinButton       *batch_spin;
   GtkSpinButton       *rate_spin;
@@ -424,7 +425,9 @@ update_actions (CnvWindow *self)
   gtk_widget_action_set_enabled (widget, "win.open",
                                  !training && self->n_opening == 0);
 
-  gtk_widget_set_sensitive (self->settings_group, !training);
+  /* Only the settings freeze: the Train and Stop buttons sit in the
+   * group's header and follow their actions. */
+  gtk_widget_set_sensitive (self->settings_list, !training);
 }
 
 static void
@@ -1923,7 +1926,8 @@ cnv_window_class_init (CnvWindowClass *klass)
   BIND (loading_spinner);
   BIND (folder_row);
   BIND (class_list);
-  BIND (settings_group);
+  BIND (settings_list);
+  BIND (stop_button);
   BIND (epochs_spin);
   BIND (batch_spin);
   BIND (rate_spin);
@@ -2044,6 +2048,12 @@ GtkSpinButton *
 cnv_window_get_epochs_spin (CnvWindow *self)
 {
   return self->epochs_spin;
+}
+
+GtkWidget *
+cnv_window_get_stop_button (CnvWindow *self)
+{
+  return self->stop_button;
 }
 
 AdwActionRow *

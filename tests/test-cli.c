@@ -788,6 +788,103 @@ test_interrupt_saves (void)
   g_assert_cmpuint (n_epochs, <, 100000);
 }
 
+/* --threads has one rule in every command: 0 (the default) means all
+ * cores and is accepted, below 0 is refused with the same message, and
+ * every --help says so. */
+static void
+test_threads_rule (void)
+{
+  g_autofree char *out = g_build_filename (tmp_dir, "never.convolve", NULL);
+  g_autofree char *image = g_build_filename (data_dir, "a", "a-00.png", NULL);
+  g_autoptr(Run) zero = NULL;
+  const char *commands[] = { "train", "evaluate", "predict" };
+
+  ensure_trained ();
+  zero = run_cli ("predict", "--threads", "0", model_path, image, NULL);
+  g_assert_cmpint (zero->status, ==, 0);
+  g_assert_cmpuint (count_lines (zero->out), ==, 1);
+
+  for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
+    {
+      g_autoptr(Run) negative = NULL;
+      g_autoptr(Run) help = run_cli (commands[i], "--help", NULL);
+
+      if (g_str_equal (commands[i], "train"))
+        negative = run_cli ("train", "--data", data_dir, "--output", out,
+                            "--threads", "-5", NULL);
+      else
+        negative = run_cli (commands[i], "--threads", "-5", model_path,
+                            data_dir, NULL);
+
+      g_assert_cmpint (negative->status, ==, 2);
+      assert_one_error_line (negative, "--threads must be 0 (all cores) or more");
+      g_assert_nonnull (strstr (help->out, "0 for all cores (default 0)"));
+    }
+  g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
+}
+
+/* The positional arguments are checked by one helper: the same messages
+ * for a missing or an extra argument in every command. */
+static void
+test_argument_counts (void)
+{
+  const struct { const char *args[4]; const char *message; } cases[] = {
+    { { "inspect", NULL }, "inspect: missing CHECKPOINT" },
+    { { "inspect", "a", "b", NULL }, "inspect: unexpected argument “b”" },
+    { { "evaluate", "a", NULL }, "evaluate: missing FOLDER" },
+    { { "evaluate", "a", "b", "c" }, "evaluate: unexpected argument “c”" },
+    { { "predict", "a", NULL }, "predict: missing the images to classify" },
+    { { "train", "x", NULL }, "train: unexpected argument “x”" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(Run) run = run_cli (cases[i].args[0], cases[i].args[1],
+                                    cases[i].args[2], cases[i].args[3], NULL);
+
+      g_assert_cmpint (run->status, ==, 2);
+      assert_one_error_line (run, cases[i].message);
+    }
+}
+
+/* Each source file of the CLI has its own log domain, so that
+ * G_MESSAGES_DEBUG can pick one command. */
+static void
+test_log_domains (void)
+{
+  const char *root = g_getenv ("CNV_SOURCE_ROOT");
+  const char *files[] = {
+    "convolve-cli.c", "cli-train.c", "cli-evaluate.c", "cli-predict.c",
+    "cli-inspect.c",
+  };
+  g_autoptr(GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal,
+                                                      g_free, NULL);
+
+  g_assert_nonnull (root);
+  for (guint i = 0; i < G_N_ELEMENTS (files); i++)
+    {
+      g_autofree char *path = g_build_filename (root, "src", "cli", files[i],
+                                                NULL);
+      g_autofree char *text = NULL;
+      g_autoptr(GError) error = NULL;
+      const char *define = "#define G_LOG_DOMAIN \"";
+      const char *start;
+      const char *end;
+
+      g_file_get_contents (path, &text, NULL, &error);
+      g_assert_no_error (error);
+
+      start = strstr (text, define);
+      g_assert_nonnull (start);
+      g_assert_null (strstr (start + 1, define));
+      start += strlen (define);
+      end = strchr (start, '"');
+      g_assert_nonnull (end);
+      g_assert_true (g_str_has_prefix (start, "cnv-cli"));
+      g_assert_true (g_hash_table_add (seen, g_strndup (start, end - start)));
+    }
+}
+
 static void
 remove_tree (const char *path)
 {
@@ -839,6 +936,10 @@ main (int    argc,
   g_test_add_func ("/cli/train/skipped-files-listed",
                    test_skipped_files_listed);
   g_test_add_func ("/cli/train/ctrl-c-stops-and-saves", test_interrupt_saves);
+  g_test_add_func ("/cli/usage/threads-zero-is-all-cores",
+                   test_threads_rule);
+  g_test_add_func ("/cli/usage/argument-counts", test_argument_counts);
+  g_test_add_func ("/cli/source/one-log-domain-per-file", test_log_domains);
   g_test_add_func ("/cli/errors/missing-data", test_error_missing_data);
   g_test_add_func ("/cli/errors/missing-folder", test_error_missing_folder);
   g_test_add_func ("/cli/errors/three-classes", test_error_three_classes);

@@ -5,7 +5,7 @@
  * stored, not by their sorted order, so a folder where a third class was
  * added or the names sort differently still scores the right way round.
  */
-#define G_LOG_DOMAIN "cnv-cli"
+#define G_LOG_DOMAIN "cnv-cli-evaluate"
 
 #include "cnv-config.h"
 
@@ -200,10 +200,12 @@ cnv_cli_evaluate (int    argc,
     { "json", 0, 0, G_OPTION_ARG_NONE, &opts.json,
       N_("Print a JSON document instead of text"), NULL },
     { "threads", 'j', 0, G_OPTION_ARG_INT, &opts.threads,
-      N_("Threads for decoding and math (default: all cores)"), "N" },
+      CNV_CLI_THREADS_HELP, "N" },
     { NULL }
   };
+  const char * const required[] = { N_("CHECKPOINT"), N_("FOLDER"), NULL };
   g_autoptr(GOptionContext) context = NULL;
+  int status;
 
   context = g_option_context_new (_("CHECKPOINT FOLDER — measure a "
                                     "checkpoint on labelled images"));
@@ -217,15 +219,10 @@ cnv_cli_evaluate (int    argc,
   if (!cnv_cli_parse_options (context, "evaluate", &argc, &argv))
     return CNV_CLI_EXIT_USAGE;
 
-  if (argc < 2)
-    return cnv_cli_usage_error ("evaluate", _("missing CHECKPOINT"));
-  if (argc < 3)
-    return cnv_cli_usage_error ("evaluate", _("missing FOLDER"));
-  if (argc > 3)
-    return cnv_cli_usage_error ("evaluate", _("unexpected argument “%s”"),
-                                argv[3]);
-  if (opts.threads < 0)
-    return cnv_cli_usage_error ("evaluate", _("--threads must be at least 1"));
+  status = cnv_cli_check_arguments ("evaluate", argc, argv, required, FALSE,
+                                    opts.threads);
+  if (status != CNV_CLI_EXIT_OK)
+    return status;
 
   return run_evaluate (&opts, argv[1], argv[2]);
 }

@@ -6,7 +6,7 @@
  * the notices the reader left.  --json prints the same as one document
  * for scripts.
  */
-#define G_LOG_DOMAIN "cnv-cli"
+#define G_LOG_DOMAIN "cnv-cli-inspect"
 
 #include "cnv-config.h"
 
@@ -521,9 +521,11 @@ cnv_cli_inspect (int    argc,
       N_("Print a JSON document instead of text"), NULL },
     { NULL }
   };
+  const char * const required[] = { N_("CHECKPOINT"), NULL };
   g_autoptr(GOptionContext) context = NULL;
   g_autoptr(CnvClassifier) classifier = NULL;
   g_autoptr(GError) error = NULL;
+  int status;
 
   context = g_option_context_new (_("CHECKPOINT — describe a checkpoint"));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
@@ -537,11 +539,10 @@ cnv_cli_inspect (int    argc,
   if (!cnv_cli_parse_options (context, "inspect", &argc, &argv))
     return CNV_CLI_EXIT_USAGE;
 
-  if (argc < 2)
-    return cnv_cli_usage_error ("inspect", _("missing CHECKPOINT"));
-  if (argc > 2)
-    return cnv_cli_usage_error ("inspect", _("unexpected argument “%s”"),
-                                argv[2]);
+  status = cnv_cli_check_arguments ("inspect", argc, argv, required, FALSE,
+                                    0);
+  if (status != CNV_CLI_EXIT_OK)
+    return status;
 
   classifier = cnv_checkpoint_load (argv[1], &error);
   if (classifier == NULL)

@@ -6,7 +6,7 @@
  * that cannot be read costs one error line and the exit status, never the
  * other files' predictions.
  */
-#define G_LOG_DOMAIN "cnv-cli"
+#define G_LOG_DOMAIN "cnv-cli-predict"
 
 #include "cnv-config.h"
 
@@ -206,10 +206,14 @@ cnv_cli_predict (int    argc,
       N_("Print one JSON document; files that failed carry an “error”"),
       NULL },
     { "threads", 'j', 0, G_OPTION_ARG_INT, &opts.threads,
-      N_("Threads for the math (default: all cores)"), "N" },
+      CNV_CLI_THREADS_HELP, "N" },
     { NULL }
   };
+  const char * const required[] = {
+    N_("CHECKPOINT"), N_("the images to classify"), NULL
+  };
   g_autoptr(GOptionContext) context = NULL;
+  int status;
 
   context = g_option_context_new (_("CHECKPOINT PATH… — classify images"));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
@@ -224,12 +228,10 @@ cnv_cli_predict (int    argc,
   if (!cnv_cli_parse_options (context, "predict", &argc, &argv))
     return CNV_CLI_EXIT_USAGE;
 
-  if (argc < 2)
-    return cnv_cli_usage_error ("predict", _("missing CHECKPOINT"));
-  if (argc < 3)
-    return cnv_cli_usage_error ("predict", _("missing the images to classify"));
-  if (opts.threads < 0)
-    return cnv_cli_usage_error ("predict", _("--threads must be at least 1"));
+  status = cnv_cli_check_arguments ("predict", argc, argv, required, TRUE,
+                                    opts.threads);
+  if (status != CNV_CLI_EXIT_OK)
+    return status;
   if (opts.csv && opts.json)
     return cnv_cli_usage_error ("predict", _("--csv and --json cannot be "
                                              "used together"));

@@ -6,7 +6,7 @@
  * flag from a plain signal handler: the run ends at the next batch boundary
  * and the weights of the last complete step are still saved.
  */
-#define G_LOG_DOMAIN "cnv-cli"
+#define G_LOG_DOMAIN "cnv-cli-train"
 
 #include "cnv-config.h"
 
@@ -215,10 +215,12 @@ check_usage (const TrainOptions *opts,
              char              **argv)
 {
   CnvOptimizerKind kind;
+  int status;
 
-  if (argc > 1)
-    return cnv_cli_usage_error ("train", _("unexpected argument “%s”"),
-                                argv[1]);
+  status = cnv_cli_check_arguments ("train", argc, argv, NULL, FALSE,
+                                    opts->threads);
+  if (status != CNV_CLI_EXIT_OK)
+    return status;
   if (opts->data == NULL)
     return cnv_cli_usage_error ("train", _("missing --data FOLDER"));
   if (opts->output == NULL)
@@ -257,8 +259,6 @@ check_usage (const TrainOptions *opts,
     return cnv_cli_usage_error ("train",
                                 _("unknown optimizer “%s”; use adam or sgd"),
                                 opts->optimizer);
-  if (opts->threads < 0)
-    return cnv_cli_usage_error ("train", _("--threads must be at least 1"));
 
   return CNV_CLI_EXIT_OK;
 }
@@ -530,7 +530,7 @@ cnv_cli_train (int    argc,
       N_("Seed of the initial weights, split, shuffling and dropout, at "
          "least 1 (default: random, printed)"), "N" },
     { "threads", 'j', 0, G_OPTION_ARG_INT, &opts.threads,
-      N_("Threads for decoding and math (default: all cores)"), "N" },
+      CNV_CLI_THREADS_HELP, "N" },
     { "report-predictions", 0, 0, G_OPTION_ARG_FILENAME, &opts.report,
       N_("After training, write the model's probability for every image of "
          "the folder as CSV, like “predict --csv”"), N_("FILE") },

@@ -49,6 +49,21 @@ void     cnv_cli_print_error   (const char     *file,
 int      cnv_cli_usage_error   (const char     *command,
                                 const char     *format,
                                 ...) G_GNUC_PRINTF (2, 3);
+/* The help text of every --threads option: one rule for all commands. */
+#define CNV_CLI_THREADS_HELP \
+  N_("Threads for decoding and math, 0 for all cores (default 0)")
+
+/* Checks what is left after option parsing: argv[1…] must hold one
+ * argument per name in required (NULL-terminated, translatable names such
+ * as "CHECKPOINT"; NULL for none), and no more unless more_allowed; threads
+ * is the --threads value (0 means all cores, below 0 is refused).  Prints
+ * the usage error and returns CNV_CLI_EXIT_USAGE, or CNV_CLI_EXIT_OK. */
+int      cnv_cli_check_arguments (const char         *command,
+                                  int                 argc,
+                                  char              **argv,
+                                  const char * const *required,
+                                  gboolean            more_allowed,
+                                  int                 threads);
 /* Applies --threads when it was given (> 0). */
 void     cnv_cli_set_threads   (int             threads);
 

@@ -139,6 +139,33 @@ cnv_cli_print_error (const char   *file,
     fprintf (stderr, "%s: %s: %s\n", CNV_CLI_NAME, file, message);
 }
 
+int
+cnv_cli_check_arguments (const char         *command,
+                         int                 argc,
+                         char              **argv,
+                         const char * const *required,
+                         gboolean            more_allowed,
+                         int                 threads)
+{
+  int n_required = required != NULL ? (int) g_strv_length ((char **) required)
+                                    : 0;
+
+  /* argv[0] is the command; the positional arguments follow. */
+  if (argc - 1 < n_required)
+    return cnv_cli_usage_error (command, _("missing %s"),
+                                _(required[argc - 1]));
+  if (!more_allowed && argc - 1 > n_required)
+    return cnv_cli_usage_error (command, _("unexpected argument “%s”"),
+                                argv[n_required + 1]);
+
+  /* 0, the default, keeps the engine's choice: every core. */
+  if (threads < 0)
+    return cnv_cli_usage_error (command,
+                                _("--threads must be 0 (all cores) or more"));
+
+  return CNV_CLI_EXIT_OK;
+}
+
 void
 cnv_cli_set_threads (int threads)
 {

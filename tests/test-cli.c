@@ -472,6 +472,57 @@ test_predict_unreadable (void)
                                   g_ascii_strtod (fields[2], NULL), 5e-7);
 }
 
+/* Paths are listed by the engine's cnv_list_image_files (): a file with
+ * any extension is classified, an empty folder and a missing path each
+ * fail with their own reason, and --json keeps all of them in order. */
+static void
+test_predict_paths (void)
+{
+  g_autofree char *source = g_build_filename (data_dir, "a", "a-01.png", NULL);
+  g_autofree char *renamed = g_build_filename (tmp_dir, "image.data", NULL);
+  g_autofree char *empty = g_build_filename (tmp_dir, "empty-folder", NULL);
+  g_autofree char *missing = g_build_filename (tmp_dir, "missing.png", NULL);
+  g_autofree char *contents = NULL;
+  g_autoptr(Run) run = NULL;
+  g_autoptr(Run) json = NULL;
+  g_autoptr(JsonNode) root = NULL;
+  JsonArray *rows;
+  gsize length = 0;
+
+  ensure_trained ();
+  g_assert_true (g_file_get_contents (source, &contents, &length, NULL));
+  g_assert_true (g_file_set_contents (renamed, contents, (gssize) length,
+                                      NULL));
+  g_assert_cmpint (g_mkdir_with_parents (empty, 0755), ==, 0);
+
+  run = run_cli ("predict", model_path, renamed, empty, missing, NULL);
+  g_assert_cmpint (run->status, ==, 3);
+  g_assert_cmpuint (count_lines (run->out), ==, 1);
+  g_assert_true (g_str_has_prefix (run->out, renamed));
+  g_assert_nonnull (strstr (run->err, "empty-folder” holds no image files"));
+  g_assert_nonnull (strstr (run->err, "missing.png” does not exist"));
+  g_assert_nonnull (strstr (run->err, "2 paths could not be classified"));
+
+  json = run_cli ("predict", "--json", model_path, renamed, empty, missing,
+                  NULL);
+  g_assert_cmpint (json->status, ==, 3);
+  root = parse_json (json->out);
+  rows = json_object_get_array_member (json_node_get_object (root),
+                                       "predictions");
+  g_assert_cmpuint (json_array_get_length (rows), ==, 3);
+  g_assert_true (json_object_has_member (json_array_get_object_element (rows,
+                                                                        0),
+                                         "probability"));
+  for (guint i = 1; i < 3; i++)
+    {
+      JsonObject *row = json_array_get_object_element (rows, i);
+
+      g_assert_cmpstr (json_object_get_string_member (row, "path"), ==,
+                       i == 1 ? empty : missing);
+      g_assert_true (json_object_has_member (row, "error"));
+    }
+}
+
 static void
 test_evaluate (void)
 {
@@ -929,6 +980,8 @@ main (int    argc,
                    test_predict_text);
   g_test_add_func ("/cli/predict/csv", test_predict_csv);
   g_test_add_func ("/cli/predict/unreadable-image", test_predict_unreadable);
+  g_test_add_func ("/cli/predict/paths-listed-by-engine",
+                   test_predict_paths);
   g_test_add_func ("/cli/evaluate/json", test_evaluate);
   g_test_add_func ("/cli/train/resume-continues-steps", test_resume);
   g_test_add_func ("/cli/train/not-finite-keeps-output",

@@ -64,40 +64,67 @@ json_add_row (JsonBuilder         *builder,
   json_builder_end_object (builder);
 }
 
-/* Adds the files named by path to files: a folder's image files, or path
- * itself.  Returns FALSE after printing why when a folder cannot be
- * listed or holds no image. */
-static gboolean
+/* One path to classify, or the reason it cannot be. */
+typedef struct
+{
+  char   *path;
+  GError *error;
+} Entry;
+
+static void
+entry_free (gpointer data)
+{
+  Entry *entry = data;
+
+  g_free (entry->path);
+  g_clear_error (&entry->error);
+  g_free (entry);
+}
+
+static void
+add_entry (GPtrArray  *entries,
+           const char *path,
+           GError     *error)
+{
+  Entry *entry = g_new0 (Entry, 1);
+
+  entry->path = g_strdup (path);
+  entry->error = error;
+  g_ptr_array_add (entries, entry);
+}
+
+/* Adds what path names to entries: cnv_list_image_files () decides, as it
+ * does for the app, so a file is used whatever its extension and a folder
+ * is walked.  The one difference is handled here: a folder without image
+ * files is an empty listing for the engine but a failure for a request to
+ * classify it.  A path that fails becomes an entry carrying its error, so
+ * that --json reports every argument in order. */
+static void
 collect_files (const char *path,
-               GPtrArray  *files)
+               GPtrArray  *entries)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) found = NULL;
+  g_autoptr(GPtrArray) found = cnv_list_image_files (path, &error);
 
-  if (!g_file_test (path, G_FILE_TEST_IS_DIR))
-    {
-      g_ptr_array_add (files, g_strdup (path));
-      return TRUE;
-    }
-
-  found = cnv_list_image_files (path, &error);
   if (found == NULL)
     {
-      cnv_cli_print_error (path, error);
-      return FALSE;
+      add_entry (entries, path, g_steal_pointer (&error));
+      return;
     }
 
   if (found->len == 0)
     {
-      fprintf (stderr, _("%s: %s: the folder holds no image files\n"),
-               CNV_CLI_NAME, path);
-      return FALSE;
+      g_autofree char *display = g_filename_display_name (path);
+
+      add_entry (entries, path,
+                 g_error_new (CNV_DATASET_ERROR, CNV_DATASET_ERROR_FOLDER,
+                              _("The folder “%s” holds no image files."),
+                              display));
+      return;
     }
 
   for (guint i = 0; i < found->len; i++)
-    g_ptr_array_add (files, g_strdup (g_ptr_array_index (found, i)));
-
-  return TRUE;
+    add_entry (entries, g_ptr_array_index (found, i), NULL);
 }
 
 static int
@@ -108,7 +135,7 @@ run_predict (const PredictOptions *opts,
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(CnvClassifier) classifier = NULL;
-  g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) entries = g_ptr_array_new_with_free_func (entry_free);
   g_autoptr(GString) row = g_string_new (NULL);
   g_autoptr(JsonBuilder) builder = NULL;
   CnvCliFormat format = opts->csv ? CNV_CLI_FORMAT_CSV : CNV_CLI_FORMAT_TEXT;
@@ -125,8 +152,7 @@ run_predict (const PredictOptions *opts,
   cnv_cli_print_notices (checkpoint, classifier);
 
   for (int i = 0; i < n_paths; i++)
-    if (!collect_files (paths[i], files))
-      n_failed++;
+    collect_files (paths[i], entries);
 
   if (opts->json)
     {
@@ -139,21 +165,24 @@ run_predict (const PredictOptions *opts,
       fputs (row->str, stdout);
     }
 
-  for (guint i = 0; i < files->len; i++)
+  for (guint i = 0; i < entries->len; i++)
     {
-      const char *path = g_ptr_array_index (files, i);
+      Entry *entry = g_ptr_array_index (entries, i);
+      const char *path = entry->path;
       double probability = 0.0;
 
-      g_clear_error (&error);
-      if (!cnv_classifier_predict_file (classifier, path, &probability, NULL,
-                                        &error))
+      if (entry->error == NULL)
+        cnv_classifier_predict_file (classifier, path, &probability, NULL,
+                                     &entry->error);
+
+      if (entry->error != NULL)
         {
           /* Keep the order of stdout and stderr readable on a terminal. */
           fflush (stdout);
-          cnv_cli_print_error (path, error);
+          cnv_cli_print_error (path, entry->error);
           n_failed++;
           if (builder != NULL)
-            json_add_row (builder, classifier, path, 0.0, error);
+            json_add_row (builder, classifier, path, 0.0, entry->error);
           continue;
         }
 

@@ -3,20 +3,11 @@
  */
 #pragma once
 
-#include <json-glib/json-glib.h>
+#include "cnv-checkpoint.h"
 
 G_BEGIN_DECLS
 
-/* Parses text as strict JSON (RFC 8259) whose top level is an object,
- * nested at most 64 levels, with integers short enough to be exact and no
- * key repeated in any object.  On failure returns NULL and sets *problem
- * to a translated clause that completes "The header of “x.convolve” …"
- * (byte offsets counted from offset_base), and *duplicate to the repeated
- * key when that was the problem. */
-JsonNode *cnv_json_parse_strict (const char  *text,
-                                 gsize        length,
-                                 gsize        offset_base,
-                                 char       **problem,
-                                 char       **duplicate);
+/* The prefix of the "checksum" metadata: "sha256:<64 hex digits>". */
+#define CNV_CHECKPOINT_CHECKSUM_PREFIX "sha256:"
 
 G_END_DECLS

@@ -271,8 +271,7 @@ static JsonNode *
 doc_parse (const Doc  *doc,
            GHashTable *metadata)
 {
-  g_autofree char *problem = NULL;
-  g_autofree char *duplicate = NULL;
+  g_auto(CnvJsonProblem) problem = { 0 };
   const char *text = g_hash_table_lookup (metadata, doc->key);
   JsonNode *node;
 
@@ -285,14 +284,39 @@ doc_parse (const Doc  *doc,
       return NULL;
     }
 
-  node = cnv_json_parse_strict (text, strlen (text), 0, &problem, &duplicate);
-  if (node == NULL)
-    g_set_error (doc->error, CNV_CHECKPOINT_ERROR,
-                 CNV_CHECKPOINT_ERROR_METADATA,
-                 _("The “%s” metadata of “%s” %s."),
-                 doc->key, doc->display, problem);
+  node = cnv_json_parse_strict (text, strlen (text), &problem);
+  if (node != NULL)
+    return node;
 
-  return node;
+  switch (problem.code)
+    {
+    case CNV_JSON_ERROR_DUPLICATE:
+      g_set_error (doc->error, CNV_CHECKPOINT_ERROR,
+                   CNV_CHECKPOINT_ERROR_METADATA,
+                   _("The “%s” metadata of “%s” repeats the key “%s”; the "
+                     "document is ambiguous and cannot be read."),
+                   doc->key, doc->display, problem.key);
+      break;
+    case CNV_JSON_ERROR_ENCODING:
+      g_set_error (doc->error, CNV_CHECKPOINT_ERROR,
+                   CNV_CHECKPOINT_ERROR_METADATA,
+                   _("The “%s” metadata of “%s” is not valid UTF-8 at byte "
+                     "offset %" G_GSIZE_FORMAT "."),
+                   doc->key, doc->display, problem.offset);
+      break;
+    case CNV_JSON_ERROR_SYNTAX:
+    default:
+      g_set_error (doc->error, CNV_CHECKPOINT_ERROR,
+                   CNV_CHECKPOINT_ERROR_METADATA,
+                   /* Translators: the last %s is a clause such as “a
+                    * string was expected”. */
+                   _("The “%s” metadata of “%s” is not valid JSON at byte "
+                     "offset %" G_GSIZE_FORMAT ": %s."),
+                   doc->key, doc->display, problem.offset, problem.detail);
+      break;
+    }
+
+  return NULL;
 }
 
 static gboolean

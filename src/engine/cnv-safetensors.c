@@ -10,9 +10,10 @@
  * The one idea of the reader: nothing the file says is trusted until it
  * has been checked against something already known.  The header length is
  * checked against the cap and the file size before the header is read;
- * the header text is checked as strict JSON with a bounded depth before
- * json-glib sees it; every shape, dtype and span is checked against the
- * others and against the file size before a single tensor is allocated.
+ * the header text is proved strict JSON with a bounded depth before
+ * json-glib sees it (cnv-json.c); every shape, dtype and span is checked
+ * against the others and against the file size before a single tensor is
+ * allocated.
  */
 
 #define G_LOG_DOMAIN "cnv-safetensors"
@@ -29,15 +30,10 @@
 
 #include "cnv-checkpoint.h"
 #include "cnv-checkpoint-private.h"
+#include "cnv-json.h"
 
-/* Our own headers nest three levels deep; anything far deeper is hostile
- * (json-glib 1.6 recurses without a limit). */
-#define MAX_JSON_DEPTH      64
 /* Integers must survive a trip through a double: below 2^53. */
 #define MAX_SAFE_INTEGER    ((G_GUINT64_CONSTANT (1) << 53) - 1)
-/* 2^53 has 16 digits; a longer digit run is refused before json-glib,
- * which silently wraps integers above 2^63, can read it. */
-#define MAX_INTEGER_DIGITS  16
 #define CHECKSUM_PREFIX     "sha256:"
 
 G_DEFINE_QUARK (cnv-checkpoint-error-quark, cnv_checkpoint_error)
@@ -138,334 +134,6 @@ cnv_safetensors_find (const CnvSafetensors *st,
   return NULL;
 }
 
-/* ---- strict JSON pre-check ------------------------------------------ */
-
-/* A recursive-descent recogniser for RFC 8259 JSON.  It builds nothing;
- * it only proves that the text is plain JSON (json-glib also accepts
- * single quotes, comments and leading zeros), that it nests at most
- * MAX_JSON_DEPTH levels and that no integer is too long to parse exactly.
- * The recursion is bounded by the depth check. */
-typedef struct
-{
-  const char *start;
-  const char *p;
-  const char *end;
-  int         depth;
-  const char *problem;   /* static, untranslated until reported */
-} Scan;
-
-static gboolean scan_value (Scan *s);
-
-static void
-scan_ws (Scan *s)
-{
-  while (s->p < s->end
-         && (*s->p == ' ' || *s->p == '\t' || *s->p == '\n' || *s->p == '\r'))
-    s->p++;
-}
-
-static gboolean
-scan_fail (Scan       *s,
-           const char *problem)
-{
-  s->problem = problem;
-  return FALSE;
-}
-
-static gboolean
-scan_string (Scan *s)
-{
-  if (s->p >= s->end || *s->p != '"')
-    return scan_fail (s, N_("a string was expected"));
-  s->p++;
-
-  while (s->p < s->end)
-    {
-      guchar c = (guchar) *s->p;
-
-      if (c == '"')
-        {
-          s->p++;
-          return TRUE;
-        }
-      if (c < 0x20)
-        return scan_fail (s, N_("a control character is inside a string"));
-      if (c != '\\')
-        {
-          s->p++;
-          continue;
-        }
-
-      s->p++;
-      if (s->p >= s->end)
-        break;
-      if (*s->p == 'u')
-        {
-          guint value = 0;
-
-          if (s->end - s->p < 5)
-            break;
-          for (int i = 1; i <= 4; i++)
-            {
-              int digit = g_ascii_xdigit_value (s->p[i]);
-
-              if (digit < 0)
-                return scan_fail (s, N_("a \\u escape is not followed by "
-                                        "four hexadecimal digits"));
-              value = value * 16 + (guint) digit;
-            }
-          if (value == 0)
-            return scan_fail (s, N_("a string contains a NUL character"));
-          s->p += 5;
-        }
-      else if (strchr ("\"\\/bfnrt", *s->p) != NULL && *s->p != '\0')
-        s->p++;
-      else
-        return scan_fail (s, N_("a string contains an unknown escape"));
-    }
-
-  return scan_fail (s, N_("a string is not terminated"));
-}
-
-static gboolean
-scan_digits (Scan *s,
-             guint *count)
-{
-  const char *begin = s->p;
-
-  while (s->p < s->end && g_ascii_isdigit (*s->p))
-    s->p++;
-  *count = (guint) (s->p - begin);
-
-  return *count > 0;
-}
-
-static gboolean
-scan_number (Scan *s)
-{
-  guint digits;
-
-  if (s->p < s->end && *s->p == '-')
-    s->p++;
-  if (s->p < s->end && *s->p == '0')
-    {
-      s->p++;
-      if (s->p < s->end && g_ascii_isdigit (*s->p))
-        return scan_fail (s, N_("a number has a leading zero"));
-    }
-  else if (!scan_digits (s, &digits))
-    return scan_fail (s, N_("a value was expected"));
-  else if (digits > MAX_INTEGER_DIGITS)
-    return scan_fail (s, N_("a number has too many digits to be read "
-                            "exactly"));
-
-  if (s->p < s->end && *s->p == '.')
-    {
-      s->p++;
-      if (!scan_digits (s, &digits))
-        return scan_fail (s, N_("a number has no digits after its point"));
-    }
-  if (s->p < s->end && (*s->p == 'e' || *s->p == 'E'))
-    {
-      s->p++;
-      if (s->p < s->end && (*s->p == '+' || *s->p == '-'))
-        s->p++;
-      if (!scan_digits (s, &digits))
-        return scan_fail (s, N_("a number has no digits in its exponent"));
-    }
-
-  return TRUE;
-}
-
-static gboolean
-scan_literal (Scan       *s,
-              const char *word)
-{
-  gsize length = strlen (word);
-
-  if ((gsize) (s->end - s->p) < length || memcmp (s->p, word, length) != 0)
-    return scan_fail (s, N_("a value was expected"));
-  s->p += length;
-
-  return TRUE;
-}
-
-/* Objects and arrays share one loop: open, items separated by commas,
- * close.  An object item is a string, a colon and a value. */
-static gboolean
-scan_container (Scan *s,
-                char  close)
-{
-  if (++s->depth > MAX_JSON_DEPTH)
-    return scan_fail (s, N_("objects and arrays are nested too deeply"));
-  s->p++;
-  scan_ws (s);
-
-  if (s->p < s->end && *s->p == close)
-    {
-      s->p++;
-      s->depth--;
-      return TRUE;
-    }
-
-  while (TRUE)
-    {
-      if (close == '}')
-        {
-          if (!scan_string (s))
-            return FALSE;
-          scan_ws (s);
-          if (s->p >= s->end || *s->p != ':')
-            return scan_fail (s, N_("a colon was expected"));
-          s->p++;
-          scan_ws (s);
-        }
-      if (!scan_value (s))
-        return FALSE;
-      scan_ws (s);
-
-      if (s->p < s->end && *s->p == ',')
-        {
-          s->p++;
-          scan_ws (s);
-          continue;
-        }
-      if (s->p < s->end && *s->p == close)
-        {
-          s->p++;
-          s->depth--;
-          return TRUE;
-        }
-
-      return scan_fail (s, close == '}'
-                           ? N_("a comma or a closing brace was expected")
-                           : N_("a comma or a closing bracket was expected"));
-    }
-}
-
-static gboolean
-scan_value (Scan *s)
-{
-  if (s->p >= s->end)
-    return scan_fail (s, N_("the text ends where a value was expected"));
-
-  switch (*s->p)
-    {
-    case '{':
-      return scan_container (s, '}');
-    case '[':
-      return scan_container (s, ']');
-    case '"':
-      return scan_string (s);
-    case 't':
-      return scan_literal (s, "true");
-    case 'f':
-      return scan_literal (s, "false");
-    case 'n':
-      return scan_literal (s, "null");
-    default:
-      return scan_number (s);
-    }
-}
-
-/* ---- strict parsing ---------------------------------------------------- */
-
-/* json-glib keeps the last of two equal keys without a word.  Its
- * "object-member" signal fires after each member is stored: when the
- * object did not grow, the member replaced an earlier one of that name.
- * Keys are compared after json-glib decoded their escapes, so "a\u0062"
- * and "ab" are caught too. */
-typedef struct
-{
-  GHashTable *sizes;       /* JsonObject* → member count seen so far */
-  char       *duplicate;   /* the first repeated key */
-} DuplicateScan;
-
-static void
-object_member_cb (JsonParser *parser,
-                  JsonObject *object,
-                  const char *member_name,
-                  gpointer    user_data)
-{
-  DuplicateScan *scan = user_data;
-  guint seen = GPOINTER_TO_UINT (g_hash_table_lookup (scan->sizes, object));
-  guint size = json_object_get_size (object);
-
-  if (size == seen && scan->duplicate == NULL)
-    scan->duplicate = g_strdup (member_name);
-  g_hash_table_insert (scan->sizes, object, GUINT_TO_POINTER (size));
-}
-
-JsonNode *
-cnv_json_parse_strict (const char  *text,
-                       gsize        length,
-                       gsize        offset_base,
-                       char       **problem,
-                       char       **duplicate)
-{
-  g_autoptr(JsonParser) parser = NULL;
-  g_autoptr(GError) local_error = NULL;
-  Scan s = { text, text, text + length, 0, NULL };
-  DuplicateScan dup = { NULL, NULL };
-  const char *invalid = NULL;
-  gulong handler;
-  gboolean ok;
-
-  *problem = NULL;
-  *duplicate = NULL;
-
-  if (!g_utf8_validate_len (text, length, &invalid))
-    {
-      *problem = g_strdup_printf (_("is not valid UTF-8 at byte offset %"
-                                    G_GSIZE_FORMAT),
-                                  offset_base + (gsize) (invalid - text));
-      return NULL;
-    }
-
-  scan_ws (&s);
-  if (s.p >= s.end || *s.p != '{')
-    s.problem = N_("it must be a JSON object");
-  else if (scan_value (&s))
-    {
-      scan_ws (&s);
-      if (s.p < s.end)
-        s.problem = N_("there is text after the object");
-    }
-  if (s.problem != NULL)
-    {
-      *problem = g_strdup_printf (_("is not valid JSON at byte offset %"
-                                    G_GSIZE_FORMAT ": %s"),
-                                  offset_base + (gsize) (s.p - s.start),
-                                  _(s.problem));
-      return NULL;
-    }
-
-  parser = json_parser_new ();
-  dup.sizes = g_hash_table_new (g_direct_hash, g_direct_equal);
-  handler = g_signal_connect (parser, "object-member",
-                              G_CALLBACK (object_member_cb), &dup);
-  ok = json_parser_load_from_data (parser, text, (gssize) length,
-                                   &local_error);
-  g_signal_handler_disconnect (parser, handler);
-  g_hash_table_unref (dup.sizes);
-
-  if (!ok)
-    {
-      g_free (dup.duplicate);
-      *problem = g_strdup_printf (_("is not valid JSON: %s"),
-                                  local_error->message);
-      return NULL;
-    }
-  if (dup.duplicate != NULL)
-    {
-      *duplicate = dup.duplicate;
-      *problem = g_strdup_printf (_("repeats the key “%s”"), dup.duplicate);
-      return NULL;
-    }
-
-  return json_parser_steal_root (parser);
-}
-
 /* ---- header parsing -------------------------------------------------- */
 
 /* A non-negative integer below 2^53, or FALSE. */
@@ -493,6 +161,48 @@ find_dtype (const char *name)
   for (guint i = 0; i < G_N_ELEMENTS (dtypes); i++)
     if (g_str_equal (dtypes[i].name, name))
       return &dtypes[i];
+
+  return NULL;
+}
+
+/* The header as strict JSON (cnv-json.c), with byte offsets counted from
+ * the start of the file. */
+static JsonNode *
+parse_header (const char  *display,
+              const char  *text,
+              gsize        length,
+              GError     **error)
+{
+  g_auto(CnvJsonProblem) problem = { 0 };
+  JsonNode *header;
+
+  header = cnv_json_parse_strict (text, length, &problem);
+  if (header != NULL)
+    return header;
+
+  switch (problem.code)
+    {
+    case CNV_JSON_ERROR_DUPLICATE:
+      g_set_error (error, CNV_CHECKPOINT_ERROR, CNV_CHECKPOINT_ERROR_DUPLICATE,
+                   _("The name “%s” appears twice in the header of “%s”; "
+                     "the file is ambiguous and cannot be read."),
+                   problem.key, display);
+      break;
+    case CNV_JSON_ERROR_ENCODING:
+      g_set_error (error, CNV_CHECKPOINT_ERROR, CNV_CHECKPOINT_ERROR_HEADER,
+                   _("The header of “%s” is not valid UTF-8 at byte offset %"
+                     G_GSIZE_FORMAT "."), display, 8 + problem.offset);
+      break;
+    case CNV_JSON_ERROR_SYNTAX:
+    default:
+      g_set_error (error, CNV_CHECKPOINT_ERROR, CNV_CHECKPOINT_ERROR_HEADER,
+                   /* Translators: the last %s is a clause such as “a
+                    * string was expected”. */
+                   _("The header of “%s” is not valid JSON at byte offset %"
+                     G_GSIZE_FORMAT ": %s."),
+                   display, 8 + problem.offset, problem.detail);
+      break;
+    }
 
   return NULL;
 }
@@ -1010,8 +720,6 @@ cnv_safetensors_read (const char  *path,
   g_autoptr(JsonNode) header = NULL;
   g_autoptr(GList) members = NULL;
   g_autofree char *display = NULL;
-  g_autofree char *problem = NULL;
-  g_autofree char *duplicate = NULL;
   g_autofree TensorEntry *entries = NULL;
   const guint8 *bytes;
   const guint8 *data;
@@ -1067,22 +775,10 @@ cnv_safetensors_read (const char  *path,
     }
 
   /* [8, 8 + N): the header. */
-  header = cnv_json_parse_strict ((const char *) bytes + 8, header_length,
-                                  8, &problem, &duplicate);
-  if (header == NULL && duplicate != NULL)
-    {
-      g_set_error (error, CNV_CHECKPOINT_ERROR, CNV_CHECKPOINT_ERROR_DUPLICATE,
-                   _("The name “%s” appears twice in the header of “%s”; "
-                     "the file is ambiguous and cannot be read."),
-                   duplicate, display);
-      return NULL;
-    }
+  header = parse_header (display, (const char *) bytes + 8, header_length,
+                         error);
   if (header == NULL)
-    {
-      g_set_error (error, CNV_CHECKPOINT_ERROR, CNV_CHECKPOINT_ERROR_HEADER,
-                   _("The header of “%s” %s."), display, problem);
-      return NULL;
-    }
+    return NULL;
 
   st = cnv_safetensors_new ();
   root = json_node_get_object (header);

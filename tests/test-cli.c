@@ -645,6 +645,55 @@ test_error_corrupt_checkpoint (void)
   g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
 }
 
+/* An image, a text file or a folder in the checkpoint's place (the
+ * arguments swapped) gets the loader's reason and then a hint saying what
+ * the file is and where the checkpoint goes. */
+static void
+test_error_not_a_checkpoint (void)
+{
+  g_autofree char *image = g_build_filename (data_dir, "a", "a-02.png", NULL);
+  g_autofree char *text = g_build_filename (tmp_dir, "notes.txt", NULL);
+  g_autoptr(Run) swapped = NULL;
+  g_autoptr(Run) inspect_text = NULL;
+  g_autoptr(Run) evaluate_folder = NULL;
+  g_auto(GStrv) lines = NULL;
+
+  ensure_trained ();
+  g_assert_true (g_file_set_contents (text, "Ankle boots are positive.\n",
+                                      -1, NULL));
+
+  swapped = run_cli ("predict", image, model_path, NULL);
+  g_assert_cmpint (swapped->status, ==, 1);
+  g_assert_cmpstr (swapped->out, ==, "");
+  lines = g_strsplit (swapped->err, "\n", -1);
+  g_assert_cmpuint (g_strv_length (lines), ==, 3);
+  g_assert_true (g_str_has_prefix (lines[0], "convolve-cli: "));
+  g_assert_nonnull (strstr (lines[0], "a-02.png"));
+  g_assert_true (g_str_has_prefix (lines[1], "convolve-cli: hint: "));
+  g_assert_nonnull (strstr (lines[1], "a-02.png” looks like an image, not a "
+                                      "Convolve checkpoint; the checkpoint "
+                                      "comes first: convolve-cli predict "
+                                      "CHECKPOINT IMAGE…"));
+
+  inspect_text = run_cli ("inspect", text, NULL);
+  g_assert_cmpint (inspect_text->status, ==, 1);
+  g_assert_cmpuint (count_lines (inspect_text->err), ==, 2);
+  g_assert_nonnull (strstr (inspect_text->err,
+                            "\nconvolve-cli: hint: “"));
+  g_assert_nonnull (strstr (inspect_text->err, "notes.txt” looks like a text "
+                                               "file, not a Convolve "
+                                               "checkpoint\n"));
+
+  evaluate_folder = run_cli ("evaluate", data_dir, model_path, NULL);
+  g_assert_cmpint (evaluate_folder->status, ==, 1);
+  g_assert_cmpuint (count_lines (evaluate_folder->err), ==, 2);
+  g_assert_nonnull (strstr (evaluate_folder->err, "” is a folder, not a "
+                                                  "Convolve checkpoint; the "
+                                                  "checkpoint comes first: "
+                                                  "convolve-cli evaluate "
+                                                  "CHECKPOINT FOLDER\n"));
+}
+
 static void
 test_error_invalid_spec (void)
 {
@@ -998,6 +1047,8 @@ main (int    argc,
   g_test_add_func ("/cli/errors/three-classes", test_error_three_classes);
   g_test_add_func ("/cli/errors/corrupt-checkpoint",
                    test_error_corrupt_checkpoint);
+  g_test_add_func ("/cli/errors/not-a-checkpoint-hint",
+                   test_error_not_a_checkpoint);
   g_test_add_func ("/cli/errors/invalid-model-names-layer",
                    test_error_invalid_spec);
 

@@ -160,7 +160,8 @@ run_evaluate (const EvaluateOptions *opts,
   classifier = cnv_checkpoint_load (checkpoint, &error);
   if (classifier == NULL)
     {
-      cnv_cli_print_error (checkpoint, error);
+      cnv_cli_print_checkpoint_error (checkpoint, error,
+        _("convolve-cli evaluate CHECKPOINT FOLDER"));
       return CNV_CLI_EXIT_FAILURE;
     }
   cnv_cli_print_notices (checkpoint, classifier);

@@ -547,7 +547,7 @@ cnv_cli_inspect (int    argc,
   classifier = cnv_checkpoint_load (argv[1], &error);
   if (classifier == NULL)
     {
-      cnv_cli_print_error (argv[1], error);
+      cnv_cli_print_checkpoint_error (argv[1], error, NULL);
       return CNV_CLI_EXIT_FAILURE;
     }
 

@@ -146,7 +146,8 @@ run_predict (const PredictOptions *opts,
   classifier = cnv_checkpoint_load (checkpoint, &error);
   if (classifier == NULL)
     {
-      cnv_cli_print_error (checkpoint, error);
+      cnv_cli_print_checkpoint_error (checkpoint, error,
+        _("convolve-cli predict CHECKPOINT IMAGE…"));
       return CNV_CLI_EXIT_FAILURE;
     }
   cnv_cli_print_notices (checkpoint, classifier);

@@ -407,7 +407,7 @@ run_training (TrainOptions *opts)
       classifier = cnv_checkpoint_load (opts->resume, &error);
       if (classifier == NULL)
         {
-          cnv_cli_print_error (opts->resume, error);
+          cnv_cli_print_checkpoint_error (opts->resume, error, NULL);
           return CNV_CLI_EXIT_FAILURE;
         }
       cnv_cli_print_notices (opts->resume, classifier);

@@ -44,6 +44,13 @@ gboolean cnv_cli_parse_options (GOptionContext *context,
  * is left out when the message already names it. */
 void     cnv_cli_print_error   (const char     *file,
                                 const GError   *error);
+/* Prints why path could not be loaded as a checkpoint, like
+ * cnv_cli_print_error (), then a hint line when path is plainly not a
+ * checkpoint (an image, a text file, a folder).  usage, when not NULL, is
+ * the command line that shows where the checkpoint goes. */
+void     cnv_cli_print_checkpoint_error (const char   *path,
+                                         const GError *error,
+                                         const char   *usage);
 /* Prints "convolve-cli COMMAND: message" for a usage error and returns
  * CNV_CLI_EXIT_USAGE. */
 int      cnv_cli_usage_error   (const char     *command,

@@ -139,6 +139,77 @@ cnv_cli_print_error (const char   *file,
     fprintf (stderr, "%s: %s: %s\n", CNV_CLI_NAME, file, message);
 }
 
+/* What a file that failed to load as a checkpoint plainly is instead,
+ * from its name and its first bytes: an image, a text file, or NULL when
+ * it does not look like anything else (a damaged checkpoint, say). */
+static const char *
+guess_other_kind (const char *path)
+{
+  g_autofree char *type = NULL;
+  guint8 head[4096];
+  gboolean uncertain = FALSE;
+  gsize length = 0;
+  FILE *file = fopen (path, "rb");
+
+  if (file == NULL)
+    return NULL;
+  length = fread (head, 1, sizeof head, file);
+  fclose (file);
+
+  type = g_content_type_guess (path, head, length, &uncertain);
+
+  if (g_str_has_prefix (type, "image/"))
+    return _("an image");
+  if (g_content_type_is_a (type, "text/plain"))
+    return _("a text file");
+
+  return NULL;
+}
+
+void
+cnv_cli_print_checkpoint_error (const char   *path,
+                                const GError *error,
+                                const char   *usage)
+{
+  g_autofree char *what = NULL;
+  const char *kind = NULL;
+
+  cnv_cli_print_error (path, error);
+
+  /* Only a file that is not a safetensors file at all earns a hint: the
+   * usual mistake is an image or a text file given in the checkpoint's
+   * place, for example the arguments swapped. */
+  if (g_file_test (path, G_FILE_TEST_IS_DIR))
+    {
+      /* TRANSLATORS: %s is a path. */
+      what = g_strdup_printf (_("“%s” is a folder, not a Convolve checkpoint"),
+                              path);
+    }
+  else if (g_error_matches (error, CNV_CHECKPOINT_ERROR,
+                            CNV_CHECKPOINT_ERROR_HEADER)
+           || g_error_matches (error, CNV_CHECKPOINT_ERROR,
+                               CNV_CHECKPOINT_ERROR_TRUNCATED))
+    {
+      kind = guess_other_kind (path);
+      if (kind != NULL)
+        /* TRANSLATORS: the first %s is a path, the second "an image" or
+         * "a text file". */
+        what = g_strdup_printf (_("“%s” looks like %s, not a Convolve "
+                                  "checkpoint"), path, kind);
+    }
+
+  if (what == NULL)
+    return;
+
+  if (usage != NULL)
+    /* TRANSLATORS: the second %s is a command line such as
+     * "convolve-cli predict CHECKPOINT IMAGE…". */
+    fprintf (stderr, _("%s: hint: %s; the checkpoint comes first: %s\n"),
+             CNV_CLI_NAME, what, usage);
+  else
+    fprintf (stderr, _("%s: hint: %s\n"), CNV_CLI_NAME, what);
+}
+
 int
 cnv_cli_check_arguments (const char         *command,
                          int                 argc,

@@ -645,6 +645,54 @@ test_error_corrupt_checkpoint (void)
   g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
 }
 
+/* --data one level too high: "nested" holds two datasets, "sample" and
+ * "sample-test", each with class folders.  The loader's reason comes
+ * first, then a hint naming the folder that was probably meant; a class
+ * folder that is simply empty gets no hint. */
+static void
+test_error_nested_dataset (void)
+{
+  g_autofree char *nested = g_build_filename (tmp_dir, "nested", NULL);
+  g_autofree char *sample = g_build_filename (nested, "sample", NULL);
+  g_autofree char *sample_test = g_build_filename (nested, "sample-test",
+                                                   NULL);
+  g_autofree char *empty = g_build_filename (tmp_dir, "one-empty-class",
+                                             NULL);
+  g_autofree char *empty_b = g_build_filename (empty, "b", NULL);
+  g_autofree char *out = g_build_filename (tmp_dir, "never.convolve", NULL);
+  g_autofree char *hint = NULL;
+  g_autoptr(Run) run = NULL;
+  g_autoptr(Run) evaluate = NULL;
+  g_autoptr(Run) plain = NULL;
+  g_auto(GStrv) lines = NULL;
+
+  make_dataset (sample, 2);
+  make_dataset (sample_test, 2);
+
+  run = run_cli ("train", "--data", nested, "--output", out, NULL);
+  g_assert_cmpint (run->status, ==, 1);
+  lines = g_strsplit (run->err, "\n", -1);
+  g_assert_cmpuint (g_strv_length (lines), ==, 3);
+  g_assert_nonnull (strstr (lines[0], "nested"));
+  hint = g_strdup_printf ("convolve-cli: hint: “%s” holds folders, not "
+                          "images: did you mean --data %s?", sample, sample);
+  g_assert_cmpstr (lines[1], ==, hint);
+  g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
+
+  ensure_trained ();
+  evaluate = run_cli ("evaluate", model_path, nested, NULL);
+  g_assert_cmpint (evaluate->status, ==, 1);
+  g_assert_cmpuint (count_lines (evaluate->err), ==, 2);
+  g_assert_nonnull (strstr (evaluate->err, "did you mean convolve-cli "
+                                           "evaluate CHECKPOINT "));
+
+  make_dataset (empty, 1);
+  g_assert_cmpint (g_mkdir_with_parents (empty_b, 0755), ==, 0);
+  plain = run_cli ("train", "--data", empty, "--output", out, NULL);
+  g_assert_cmpint (plain->status, ==, 1);
+  assert_one_error_line (plain, "one-empty-class");
+}
+
 /* An image, a text file or a folder in the checkpoint's place (the
  * arguments swapped) gets the loader's reason and then a hint saying what
  * the file is and where the checkpoint goes. */
@@ -1047,6 +1095,8 @@ main (int    argc,
   g_test_add_func ("/cli/errors/three-classes", test_error_three_classes);
   g_test_add_func ("/cli/errors/corrupt-checkpoint",
                    test_error_corrupt_checkpoint);
+  g_test_add_func ("/cli/errors/nested-dataset-hint",
+                   test_error_nested_dataset);
   g_test_add_func ("/cli/errors/not-a-checkpoint-hint",
                    test_error_not_a_checkpoint);
   g_test_add_func ("/cli/errors/invalid-model-names-layer",

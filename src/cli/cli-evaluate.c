@@ -175,7 +175,8 @@ run_evaluate (const EvaluateOptions *opts,
     fputs ("\r\033[K", stderr);
   if (dataset == NULL)
     {
-      cnv_cli_print_error (folder, error);
+      cnv_cli_print_dataset_error (folder, error,
+        _("convolve-cli evaluate CHECKPOINT "));
       return CNV_CLI_EXIT_FAILURE;
     }
 

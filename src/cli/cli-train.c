@@ -434,7 +434,7 @@ run_training (TrainOptions *opts)
     fputs ("\r\033[K", stderr);
   if (dataset == NULL)
     {
-      cnv_cli_print_error (opts->data, error);
+      cnv_cli_print_dataset_error (opts->data, error, "--data ");
       return CNV_CLI_EXIT_FAILURE;
     }
 

@@ -51,6 +51,13 @@ void     cnv_cli_print_error   (const char     *file,
 void     cnv_cli_print_checkpoint_error (const char   *path,
                                          const GError *error,
                                          const char   *usage);
+/* Prints why the dataset folder could not be loaded, like
+ * cnv_cli_print_error (), then a hint line when one of its subfolders holds
+ * class folders instead of images: usage followed by that subfolder is
+ * what was probably meant ("--data " gives "--data data/sample"). */
+void     cnv_cli_print_dataset_error (const char   *folder,
+                                      const GError *error,
+                                      const char   *usage);
 /* Prints "convolve-cli COMMAND: message" for a usage error and returns
  * CNV_CLI_EXIT_USAGE. */
 int      cnv_cli_usage_error   (const char     *command,

@@ -210,6 +210,107 @@ cnv_cli_print_checkpoint_error (const char   *path,
     fprintf (stderr, _("%s: hint: %s\n"), CNV_CLI_NAME, what);
 }
 
+/* TRUE when folder holds subfolders and no image file: a folder of class
+ * folders, one level above what a dataset needs. */
+static gboolean
+holds_folders_not_images (const char *folder)
+{
+  g_autoptr(GDir) dir = g_dir_open (folder, 0, NULL);
+  const char *name;
+  guint n_folders = 0;
+
+  if (dir == NULL)
+    return FALSE;
+
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *path = NULL;
+      g_autofree char *type = NULL;
+
+      if (name[0] == '.')
+        continue;
+
+      path = g_build_filename (folder, name, NULL);
+      if (g_file_test (path, G_FILE_TEST_IS_DIR))
+        {
+          n_folders++;
+          continue;
+        }
+
+      type = g_content_type_guess (name, NULL, 0, NULL);
+      if (g_str_has_prefix (type, "image/"))
+        return FALSE;
+    }
+
+  return n_folders > 0;
+}
+
+/* g_ptr_array_sort () passes pointers to the elements. */
+static int
+compare_names (gconstpointer a,
+               gconstpointer b)
+{
+  return g_strcmp0 (*(const char * const *) a, *(const char * const *) b);
+}
+
+/* The first subfolder of folder, in sorted order, that holds class
+ * folders rather than images, or NULL. */
+static char *
+find_nested_dataset (const char *folder)
+{
+  g_autoptr(GDir) dir = g_dir_open (folder, 0, NULL);
+  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  const char *name;
+
+  if (dir == NULL)
+    return NULL;
+
+  while ((name = g_dir_read_name (dir)) != NULL)
+    if (name[0] != '.')
+      g_ptr_array_add (names, g_strdup (name));
+  g_ptr_array_sort (names, compare_names);
+
+  for (guint i = 0; i < names->len; i++)
+    {
+      g_autofree char *path = g_build_filename (folder,
+                                                g_ptr_array_index (names, i),
+                                                NULL);
+
+      if (holds_folders_not_images (path))
+        return g_steal_pointer (&path);
+    }
+
+  return NULL;
+}
+
+void
+cnv_cli_print_dataset_error (const char   *folder,
+                             const GError *error,
+                             const char   *usage)
+{
+  g_autofree char *nested = NULL;
+
+  cnv_cli_print_error (folder, error);
+
+  /* A folder of datasets (data/ holding sample/ and sample-test/) passes
+   * the two-subfolder rule and then fails on empty classes: say which
+   * folder was probably meant. */
+  if (!g_error_matches (error, CNV_DATASET_ERROR,
+                        CNV_DATASET_ERROR_EMPTY_CLASS)
+      && !g_error_matches (error, CNV_DATASET_ERROR,
+                           CNV_DATASET_ERROR_LAYOUT))
+    return;
+
+  nested = find_nested_dataset (folder);
+  if (nested == NULL)
+    return;
+
+  /* TRANSLATORS: the first and last %s are a path, the second the start
+   * of a command line such as "--data ". */
+  fprintf (stderr, _("%s: hint: “%s” holds folders, not images: did you "
+                     "mean %s%s?\n"), CNV_CLI_NAME, nested, usage, nested);
+}
+
 int
 cnv_cli_check_arguments (const char         *command,
                          int                 argc,

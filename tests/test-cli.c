@@ -303,6 +303,69 @@ test_inspect_text (void)
   g_assert_nonnull (strstr (run->out, "Training history:"));
 }
 
+/* The lines of inspect's text from the "Optimizer:" heading to the next
+ * blank line. */
+static char *
+optimizer_section (const char *text)
+{
+  const char *start = strstr (text, "\nOptimizer: ");
+  const char *end;
+
+  g_assert_nonnull (start);
+  end = strstr (start + 1, "\n\n");
+  g_assert_nonnull (end);
+
+  return g_strndup (start + 1, end - start);
+}
+
+/* The text lists only the settings of the optimizer's kind; --json keeps
+ * every field. */
+static void
+test_inspect_optimizer_fields (void)
+{
+  g_autofree char *sgd_path = g_build_filename (tmp_dir, "sgd.convolve",
+                                                NULL);
+  g_autofree char *adam = NULL;
+  g_autofree char *sgd = NULL;
+  g_autoptr(Run) adam_run = NULL;
+  g_autoptr(Run) adam_json = NULL;
+  g_autoptr(Run) train = NULL;
+  g_autoptr(Run) sgd_run = NULL;
+  g_autoptr(JsonNode) root = NULL;
+  JsonObject *config;
+
+  ensure_trained ();
+  adam_run = run_cli ("inspect", model_path, NULL);
+  g_assert_cmpint (adam_run->status, ==, 0);
+  adam = optimizer_section (adam_run->out);
+  g_assert_true (g_str_has_prefix (adam, "Optimizer: adam, step "));
+  g_assert_nonnull (strstr (adam, "\n  learning_rate    0.001\n"));
+  g_assert_nonnull (strstr (adam, "\n  beta2            0.999\n"));
+  g_assert_nonnull (strstr (adam, "\n  epsilon          1e-08\n"));
+  g_assert_null (strstr (adam, "momentum"));
+  g_assert_null (strstr (adam, "nesterov"));
+
+  adam_json = run_cli ("inspect", "--json", model_path, NULL);
+  root = parse_json (adam_json->out);
+  config = member_object (member_object (json_node_get_object (root),
+                                         "optimizer"), "config");
+  g_assert_true (json_object_has_member (config, "momentum"));
+  g_assert_true (json_object_has_member (config, "beta1"));
+
+  train = run_cli ("train", "--data", data_dir, "--output", sgd_path,
+                   "--epochs", "1", "--optimizer", "sgd", "--momentum", "0.5",
+                   "--seed", "1", "--threads", "1", NULL);
+  g_assert_cmpint (train->status, ==, 0);
+  sgd_run = run_cli ("inspect", sgd_path, NULL);
+  g_assert_cmpint (sgd_run->status, ==, 0);
+  sgd = optimizer_section (sgd_run->out);
+  g_assert_true (g_str_has_prefix (sgd, "Optimizer: sgd, step "));
+  g_assert_nonnull (strstr (sgd, "\n  momentum         0.5\n"));
+  g_assert_nonnull (strstr (sgd, "\n  nesterov         false\n"));
+  g_assert_null (strstr (sgd, "beta"));
+  g_assert_null (strstr (sgd, "epsilon"));
+}
+
 static void
 test_inspect_json (void)
 {
@@ -841,6 +904,38 @@ test_not_finite_keeps_output (void)
   g_assert_cmpstr (contents, ==, "the previous model");
 }
 
+/* A learning rate far too high for Adam keeps every number finite but
+ * ends with an enormous loss: the run still succeeds and saves, and the
+ * last line warns.  The shared, sensible run has no warning. */
+static void
+test_diverged_warns (void)
+{
+  g_autofree char *out = g_build_filename (tmp_dir, "diverged.convolve",
+                                           NULL);
+  g_autoptr(Run) run = NULL;
+  g_auto(GStrv) lines = NULL;
+  guint n_lines;
+
+  ensure_trained ();
+  g_assert_null (strstr (train_run->err, "warning"));
+
+  run = run_cli ("train", "--data", data_dir, "--output", out, "--epochs",
+                 "2", "--learning-rate", "1e6", "--seed", "1", "--threads",
+                 "1", NULL);
+  g_assert_cmpint (run->status, ==, 0);
+  g_assert_true (g_file_test (out, G_FILE_TEST_IS_REGULAR));
+
+  lines = g_strsplit (run->err, "\n", -1);
+  n_lines = g_strv_length (lines);
+  g_assert_cmpuint (n_lines, >=, 3);
+  g_assert_true (g_str_has_prefix (lines[n_lines - 3], "Saved "));
+  g_assert_true (g_str_has_prefix (lines[n_lines - 2],
+                                   "convolve-cli: warning: the training loss "
+                                   "ended at "));
+  g_assert_nonnull (strstr (lines[n_lines - 2], "the learning rate 1e+06 is "
+                                                "probably too high"));
+}
+
 /* 25 unusable files: the summary names the first 20, each with a reason,
  * and counts the rest. */
 static void
@@ -1073,6 +1168,8 @@ main (int    argc,
   g_test_add_func ("/cli/train/two-epochs", test_train);
   g_test_add_func ("/cli/inspect/text", test_inspect_text);
   g_test_add_func ("/cli/inspect/json", test_inspect_json);
+  g_test_add_func ("/cli/inspect/optimizer-fields-of-its-kind",
+                   test_inspect_optimizer_fields);
   g_test_add_func ("/cli/predict/matches-model-before-saving",
                    test_predict_text);
   g_test_add_func ("/cli/predict/csv", test_predict_csv);
@@ -1083,6 +1180,7 @@ main (int    argc,
   g_test_add_func ("/cli/train/resume-continues-steps", test_resume);
   g_test_add_func ("/cli/train/not-finite-keeps-output",
                    test_not_finite_keeps_output);
+  g_test_add_func ("/cli/train/diverged-loss-warns", test_diverged_warns);
   g_test_add_func ("/cli/train/skipped-files-listed",
                    test_skipped_files_listed);
   g_test_add_func ("/cli/train/ctrl-c-stops-and-saves", test_interrupt_saves);

@@ -50,7 +50,14 @@ typedef struct
   CnvTrainControl *control;
   gboolean         tty;
   gboolean         stop_reported;
+  double           first_loss;    /* of this run's first batch; NAN before */
 } TrainRun;
+
+/* A final epoch's loss above this, or above DIVERGED_FACTOR times the
+ * first batch's, means the run diverged even though every number stayed
+ * finite: binary cross-entropy starts near ln 2 ≈ 0.69. */
+#define DIVERGED_LOSS   100.0
+#define DIVERGED_FACTOR 10.0
 
 /* The signal handler reaches the run's stop flag through this pointer,
  * set before the handler is installed and cleared after it is removed. */
@@ -116,6 +123,11 @@ train_progress_cb (const CnvTrainProgress *progress,
 
   if (progress->kind == CNV_TRAIN_PROGRESS_BATCH)
     {
+      /* The first batch's loss is measured before any update: the loss
+       * the run starts from. */
+      if (isnan (run->first_loss))
+        run->first_loss = progress->batch_loss;
+
       if (!run->tty)
         return;
 
@@ -346,6 +358,40 @@ print_settings (const CnvTrainConfig *config,
            config->batch_size, config->val_split, seed, threads);
 }
 
+/* Warns, without failing, when the last epoch's training loss is far
+ * above where the run started: the weights were saved, but they are
+ * most likely useless. */
+static void
+warn_if_diverged (const TrainRun       *run,
+                  const CnvClassifier  *classifier,
+                  const CnvTrainConfig *config)
+{
+  const CnvEpochRecord *last;
+  g_autofree char *final = NULL;
+  g_autofree char *first = NULL;
+  g_autofree char *lr = NULL;
+
+  if (classifier->history == NULL || classifier->history->len == 0
+      || isnan (run->first_loss))
+    return;
+
+  last = &g_array_index (classifier->history, CnvEpochRecord,
+                         classifier->history->len - 1);
+  if (!(last->train_loss > DIVERGED_LOSS
+        || last->train_loss > DIVERGED_FACTOR * run->first_loss))
+    return;
+
+  final = cnv_cli_format_double (last->train_loss, "%.4g");
+  first = cnv_cli_format_double (run->first_loss, "%.4g");
+  lr = cnv_cli_format_double (config->optimizer.learning_rate, "%g");
+
+  fprintf (stderr,
+           _("%s: warning: the training loss ended at %s after starting at "
+             "%s: the learning rate %s is probably too high; try one 10 to "
+             "1000 times lower with --learning-rate\n"),
+           CNV_CLI_NAME, final, first, lr);
+}
+
 /* Writes the in-memory model's probability for every image of the
  * dataset, in the format of `predict --csv`, so that a test can check that
  * the saved and reopened checkpoint predicts exactly the same.  Images go
@@ -386,7 +432,7 @@ run_training (TrainOptions *opts)
   CnvPreprocessing pp;
   CnvTrainConfig config;
   CnvTrainControl control = { 0 };
-  TrainRun run = { &control, isatty (STDERR_FILENO), FALSE };
+  TrainRun run = { &control, isatty (STDERR_FILENO), FALSE, NAN };
   struct sigaction old_action;
   const char * const *class_names = NULL;
   gboolean trained;
@@ -480,6 +526,7 @@ run_training (TrainOptions *opts)
                           : 0);
   fprintf (stderr, _("Saved %s (epoch %u, step %s)\n"), opts->output,
            classifier->history->len, step);
+  warn_if_diverged (&run, classifier, &config);
 
   if (opts->report != NULL
       && !write_report (classifier, dataset, opts->report, &error))

@@ -495,6 +495,33 @@ test_config_defaults (void)
   g_assert_false (cnv_optimizer_kind_from_string ("Adam", &kind));
 }
 
+/* Which new settings an optimizer can take and keep its state: the kind
+ * and the slots decide, the hyperparameters do not. */
+static void
+test_config_same_state (void)
+{
+  CnvOptimizerConfig adam, adam2, sgd, sgd_plain, sgd_nesterov;
+
+  cnv_optimizer_config_init_default (&adam, CNV_OPTIMIZER_ADAM);
+  adam2 = adam;
+  adam2.learning_rate = 0.5;
+  adam2.beta1 = 0.5;
+  cnv_optimizer_config_init_default (&sgd, CNV_OPTIMIZER_SGD);
+  sgd_plain = sgd;
+  sgd_plain.momentum = 0.0;
+  sgd_nesterov = sgd;
+  sgd_nesterov.momentum = 0.5;
+  sgd_nesterov.nesterov = TRUE;
+
+  g_assert_true (cnv_optimizer_config_same_state (&adam, &adam2));
+  g_assert_true (cnv_optimizer_config_same_state (&sgd, &sgd_nesterov));
+  g_assert_false (cnv_optimizer_config_same_state (&adam, &sgd));
+  g_assert_false (cnv_optimizer_config_same_state (&sgd, &adam));
+  /* SGD with momentum has a momentum_buffer slot, without it has none. */
+  g_assert_false (cnv_optimizer_config_same_state (&sgd, &sgd_plain));
+  g_assert_false (cnv_optimizer_config_same_state (&sgd_plain, &sgd));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -521,6 +548,8 @@ main (int   argc,
                    test_config_json_round_trip);
   g_test_add_func ("/engine/optimizer/config-errors", test_config_errors);
   g_test_add_func ("/engine/optimizer/config-defaults", test_config_defaults);
+  g_test_add_func ("/engine/optimizer/config-same-state",
+                   test_config_same_state);
 
   return g_test_run ();
 }

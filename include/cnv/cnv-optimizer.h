@@ -73,6 +73,11 @@ const CnvOptimizerConfig *
  * new optimizer. */
 void          cnv_optimizer_set_config (CnvOptimizer             *optimizer,
                                         const CnvOptimizerConfig *config);
+/* TRUE when an optimizer made with a keeps its state under b: the same
+ * kind and the same slots (SGD with and without momentum differ).  Only
+ * then may cnv_optimizer_set_config () change a into b. */
+gboolean      cnv_optimizer_config_same_state (const CnvOptimizerConfig *a,
+                                               const CnvOptimizerConfig *b);
 /* Checks the ranges (learning rate > 0, 0 ≤ momentum < 1, …); the message
  * names the field and the value. */
 gboolean      cnv_optimizer_config_validate (const CnvOptimizerConfig *config,

@@ -346,6 +346,17 @@ has_momentum_buffer (const CnvOptimizerConfig *config)
   return config->kind == CNV_OPTIMIZER_SGD && config->momentum != 0.0;
 }
 
+gboolean
+cnv_optimizer_config_same_state (const CnvOptimizerConfig *a,
+                                 const CnvOptimizerConfig *b)
+{
+  g_return_val_if_fail (a != NULL, FALSE);
+  g_return_val_if_fail (b != NULL, FALSE);
+
+  return a->kind == b->kind
+         && has_momentum_buffer (a) == has_momentum_buffer (b);
+}
+
 CnvOptimizer *
 cnv_optimizer_new (const CnvOptimizerConfig *config,
                    const CnvModel           *model)
@@ -456,9 +467,8 @@ cnv_optimizer_set_config (CnvOptimizer             *optimizer,
 {
   g_return_if_fail (optimizer != NULL);
   g_return_if_fail (config != NULL);
-  g_return_if_fail (config->kind == optimizer->config.kind);
-  g_return_if_fail (has_momentum_buffer (config)
-                    == has_momentum_buffer (&optimizer->config));
+  g_return_if_fail (cnv_optimizer_config_same_state (&optimizer->config,
+                                                    config));
 
   optimizer->config = *config;
 }

@@ -1671,6 +1671,39 @@ test_classifier_invalid_metadata (void)
 }
 
 static void
+batch_size_max_uint (CnvSafetensors *st)
+{
+  replace_in_meta (st, "training", "\"batch_size\":16",
+                   "\"batch_size\":4294967295");
+}
+
+static void
+batch_size_zero (CnvSafetensors *st)
+{
+  replace_in_meta (st, "training", "\"batch_size\":16", "\"batch_size\":0");
+}
+
+/* A batch size from a file is capped like one a user types: training
+ * would otherwise hand 4294967295 to cnv_tensor_new_4d () as an int. */
+static void
+test_classifier_batch_size_out_of_range (void)
+{
+  g_autoptr(TmpDir) tmp = tmp_dir_new ();
+  g_autofree char *path = tmp_path (tmp, "batch.convolve");
+
+  save_classifier (path);
+  edit_checkpoint (path, batch_size_max_uint);
+  assert_load_fails (path, CNV_CHECKPOINT_ERROR_METADATA,
+                     "has a batch_size of 4294967295; it must be from 1 to "
+                     "65536");
+
+  save_classifier (path);
+  edit_checkpoint (path, batch_size_zero);
+  assert_load_fails (path, CNV_CHECKPOINT_ERROR_METADATA,
+                     "has a batch_size of 0;");
+}
+
+static void
 drop_optimizer_state (CnvSafetensors *st)
 {
   for (guint i = st->tensors->len; i > 0; i--)
@@ -2058,6 +2091,8 @@ main (int   argc,
                    test_not_a_checkpoint);
   g_test_add_func ("/checkpoint/classifier/invalid-metadata",
                    test_classifier_invalid_metadata);
+  g_test_add_func ("/checkpoint/classifier/batch-size-out-of-range",
+                   test_classifier_batch_size_out_of_range);
   g_test_add_func ("/checkpoint/classifier/no-optimizer-state",
                    test_classifier_no_optimizer_state);
   g_test_add_func ("/checkpoint/classifier/partial-optimizer-state",

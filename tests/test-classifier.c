@@ -842,6 +842,80 @@ test_invalid_settings (void)
   g_assert_cmpuint (classifier->history->len, ==, 0);
 }
 
+/* A batch size from a user or a file is capped; before the cap, G_MAXUINT
+ * reached cnv_tensor_new_4d () as a negative int and crashed. */
+static void
+test_batch_size_capped (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CnvDataset) dataset = new_blob_dataset (N_IMAGES, 1);
+  g_autoptr(CnvClassifier) classifier = new_classifier (tiny_model_json, 9);
+  const guint too_large[] = { G_MAXUINT, CNV_MAX_BATCH_SIZE + 1 };
+  CnvTrainConfig config;
+
+  for (guint i = 0; i < G_N_ELEMENTS (too_large); i++)
+    {
+      g_autofree char *value = g_strdup_printf ("%u", too_large[i]);
+
+      init_config (&config, 1, CNV_OPTIMIZER_ADAM);
+      config.batch_size = too_large[i];
+      g_assert_false (cnv_classifier_train (classifier, dataset, &config,
+                                            NULL, NULL, NULL, &error));
+      g_assert_error (error, CNV_TRAIN_ERROR, CNV_TRAIN_ERROR_INVALID);
+      g_test_message ("%s", error->message);
+      g_assert_nonnull (strstr (error->message, value));
+      g_assert_nonnull (strstr (error->message, "65536"));
+      g_clear_error (&error);
+    }
+
+  g_assert_null (classifier->optimizer);
+  g_assert_cmpuint (classifier->history->len, ==, 0);
+}
+
+/* A batch larger than the training set is the training set: 48 training
+ * images with a batch of 65536 train exactly like a batch of 48, one step
+ * per epoch, and the setting the user chose is what is stored. */
+static void
+test_batch_clamped_to_training_images (void)
+{
+  g_autoptr(CnvDataset) dataset = new_blob_dataset (N_IMAGES, 1);
+  g_autoptr(CnvClassifier) huge = new_classifier (tiny_model_json, 9);
+  g_autoptr(CnvClassifier) exact = new_classifier (tiny_model_json, 9);
+  CnvTrainConfig config;
+
+  init_config (&config, 2, CNV_OPTIMIZER_ADAM);
+  config.batch_size = CNV_MAX_BATCH_SIZE;
+  train_ok (huge, dataset, &config);
+  config.batch_size = 48;
+  train_ok (exact, dataset, &config);
+
+  g_assert_cmpint (cnv_optimizer_get_step (huge->optimizer), ==, 2);
+  g_assert_cmpuint (huge->batch_size, ==, CNV_MAX_BATCH_SIZE);
+  assert_same_weights (huge, exact);
+}
+
+/* metrics are zeroed before the guards, so a caller that ignores the
+ * critical reads zeros rather than what was on its stack. */
+static void
+test_evaluate_zeroes_metrics_on_misuse (void)
+{
+  g_autoptr(CnvDataset) wrong = new_blob_dataset (4, 1);
+  g_autoptr(CnvClassifier) classifier = new_classifier (tiny_model_json, 9);
+  CnvMetrics metrics;
+
+  memset (&metrics, 0xab, sizeof metrics);
+  wrong->width = 8;
+  g_test_expect_message ("cnv-classifier", G_LOG_LEVEL_CRITICAL,
+                         "*dataset_fits*");
+  cnv_classifier_evaluate (classifier, wrong, NULL, &metrics);
+  g_test_assert_expected_messages ();
+
+  g_assert_cmpuint (metrics.n, ==, 0);
+  g_assert_cmpuint (metrics.tp, ==, 0);
+  g_assert_cmpfloat (metrics.loss, ==, 0.0);
+  g_assert_cmpfloat (metrics.accuracy, ==, 0.0);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -878,6 +952,12 @@ main (int   argc,
   g_test_add_func ("/training/classifier/copy-is-deep", test_copy_is_deep);
   g_test_add_func ("/training/classifier/changing-optimizer-starts-fresh",
                    test_changing_optimizer_starts_fresh);
+  g_test_add_func ("/training/classifier/batch-size-capped",
+                   test_batch_size_capped);
+  g_test_add_func ("/training/classifier/batch-clamped-to-training-images",
+                   test_batch_clamped_to_training_images);
+  g_test_add_func ("/training/classifier/evaluate-zeroes-metrics-on-misuse",
+                   test_evaluate_zeroes_metrics_on_misuse);
   g_test_add_func ("/training/classifier/invalid-settings",
                    test_invalid_settings);
 

@@ -26,10 +26,15 @@ G_BEGIN_DECLS
 
 #define CNV_TRAIN_ERROR (cnv_train_error_quark ())
 
+/* The largest batch size a run or a checkpoint may ask for.  A run uses
+ * at most as many images per batch as it has training images. */
+#define CNV_MAX_BATCH_SIZE 65536
+
 typedef enum
 {
   CNV_TRAIN_ERROR_NOT_FINITE,   /* the loss became NaN or infinite */
   CNV_TRAIN_ERROR_INVALID,      /* a setting or the data does not fit */
+  CNV_TRAIN_ERROR_NO_MEMORY,    /* the batch buffers cannot be allocated */
 } CnvTrainError;
 
 GQuark cnv_train_error_quark (void);
@@ -70,7 +75,7 @@ typedef struct
 typedef struct
 {
   guint              epochs;       /* to run now, on top of history */
-  guint              batch_size;   /* default 64 */
+  guint              batch_size;   /* default 64, 1 to CNV_MAX_BATCH_SIZE */
   CnvOptimizerConfig optimizer;    /* default Adam, 0.001 */
   guint64            seed;         /* used when the classifier has none */
   double             val_split;    /* default 0.2 */

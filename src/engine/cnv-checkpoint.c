@@ -509,6 +509,36 @@ read_epoch_record (const Doc      *doc,
                        &r->validation);
 }
 
+/* A batch size is checked like the one a user types: a file asking for
+ * billions of images per batch is refused here, not when training
+ * allocates the batch. */
+static gboolean
+read_batch_size (const Doc  *doc,
+                 JsonObject *object,
+                 guint      *batch_size)
+{
+  JsonNode *node = json_object_get_member (object, "batch_size");
+  gint64 value;
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node)
+      || json_node_get_value_type (node) != G_TYPE_INT64)
+    return doc_invalid (doc, "batch_size", _("an integer"));
+
+  value = json_node_get_int (node);
+  if (value < 1 || value > CNV_MAX_BATCH_SIZE)
+    {
+      g_set_error (doc->error, CNV_CHECKPOINT_ERROR,
+                   CNV_CHECKPOINT_ERROR_METADATA,
+                   _("The “training” metadata of “%s” has a batch_size of %"
+                     G_GINT64_FORMAT "; it must be from 1 to %d."),
+                   doc->display, value, CNV_MAX_BATCH_SIZE);
+      return FALSE;
+    }
+
+  *batch_size = (guint) value;
+  return TRUE;
+}
+
 /* What "training" holds besides the history, kept until the optimizer
  * can be built. */
 typedef struct
@@ -559,9 +589,8 @@ read_training (const Doc     *doc,
     return doc_invalid (doc, "seed", _("a decimal string from 0 to "
                                         "18446744073709551615"));
 
-  if (!get_int (object, "batch_size", 0, G_MAXUINT, &value))
-    return doc_invalid (doc, "batch_size", _("a non-negative integer"));
-  c->batch_size = (guint) value;
+  if (!read_batch_size (doc, object, &c->batch_size))
+    return FALSE;
   if (!get_double (object, "val_split", &val_split)
       || !(val_split >= 0.0 && val_split < 1.0))
     return doc_invalid (doc, "val_split", _("a number from 0 to below 1"));

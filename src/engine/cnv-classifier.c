@@ -180,13 +180,30 @@ cnv_classifier_check (const CnvClassifier  *classifier,
   if (pp->width != spec->width || pp->height != spec->height
       || channels != spec->channels)
     {
+      g_autofree char *made = NULL;
+      g_autofree char *needed = NULL;
+
+      made = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                           "The preprocessing makes %d×%d "
+                                           "images with %d channel.",
+                                           "The preprocessing makes %d×%d "
+                                           "images with %d channels.",
+                                           (gulong) channels),
+                              pp->width, pp->height, channels);
+      needed = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                             "The model’s input is %d×%d "
+                                             "with %d channel; make the "
+                                             "preprocessing size and colour "
+                                             "mode match the model input.",
+                                             "The model’s input is %d×%d "
+                                             "with %d channels; make the "
+                                             "preprocessing size and colour "
+                                             "mode match the model input.",
+                                             (gulong) spec->channels),
+                                spec->width, spec->height, spec->channels);
+      /* Two whole sentences, each with its own plural. */
       g_set_error (error, CNV_TRAIN_ERROR, CNV_TRAIN_ERROR_INVALID,
-                   _("The preprocessing makes %d×%d images with %d "
-                     "channel(s) but the model’s input is %d×%d with %d "
-                     "channel(s); make the preprocessing size and colour "
-                     "mode match the model input."),
-                   pp->width, pp->height, channels,
-                   spec->width, spec->height, spec->channels);
+                   "%s %s", made, needed);
       return FALSE;
     }
 
@@ -252,6 +269,13 @@ cnv_classifier_predict_pixels (CnvClassifier  *classifier,
 
       /* logits [count] <- model (input [count, C, H, W]), inference */
       out = cnv_model_forward (classifier->model, &view, FALSE, &rng);
+      if (out == NULL)
+        {
+          /* cnv_model_forward () warned; NaN says "no answer". */
+          for (guint i = 0; i < count; i++)
+            logits[start + i] = NAN;
+          continue;
+        }
       memcpy (logits + start, out->data, count * sizeof (float));
     }
 }
@@ -311,9 +335,11 @@ cnv_classifier_evaluate (CnvClassifier    *classifier,
   g_autofree float *logits = NULL;
   guint n;
 
+  g_return_if_fail (metrics != NULL);
+  /* A caller that ignores a failed guard reads zeros, not garbage. */
+  memset (metrics, 0, sizeof *metrics);
   g_return_if_fail (classifier != NULL);
   g_return_if_fail (dataset != NULL);
-  g_return_if_fail (metrics != NULL);
   g_return_if_fail (dataset_fits (classifier, dataset));
 
   n = indices != NULL ? indices->len : dataset->n_images;
@@ -339,61 +365,56 @@ cnv_classifier_evaluate (CnvClassifier    *classifier,
  * is a few hundred kilobytes for the models Convolve trains. */
 typedef struct
 {
-  GPtrArray *params;  /* float* per model param */
-  GPtrArray *slots;   /* float* per optimizer slot */
+  GPtrArray *tensors;  /* CnvTensor*, borrowed: model params, then slots */
+  GPtrArray *saved;    /* float*, one per tensor */
   gint64     step;
 } Backup;
 
 static void
 backup_init (Backup             *backup,
-             const CnvModel     *model,
+             CnvModel           *model,
              const CnvOptimizer *optimizer)
 {
-  backup->params = g_ptr_array_new_with_free_func (g_free);
-  backup->slots = g_ptr_array_new_with_free_func (g_free);
+  backup->tensors = g_ptr_array_new ();
+  backup->saved = g_ptr_array_new_with_free_func (g_free);
 
   for (guint i = 0; i < cnv_model_get_n_params (model); i++)
-    g_ptr_array_add (backup->params,
-                     g_new (float, cnv_model_get_param (model, i)->value->size));
+    g_ptr_array_add (backup->tensors, cnv_model_get_param (model, i)->value);
   for (guint i = 0; i < cnv_optimizer_get_n_slots (optimizer); i++)
-    g_ptr_array_add (backup->slots,
-                     g_new (float,
-                            cnv_optimizer_get_slot (optimizer, i)->value->size));
+    g_ptr_array_add (backup->tensors,
+                     cnv_optimizer_get_slot (optimizer, i)->value);
+
+  for (guint i = 0; i < backup->tensors->len; i++)
+    {
+      const CnvTensor *value = g_ptr_array_index (backup->tensors, i);
+
+      g_ptr_array_add (backup->saved, g_new (float, value->size));
+    }
 }
 
 static void
 backup_clear (Backup *backup)
 {
-  g_clear_pointer (&backup->params, g_ptr_array_unref);
-  g_clear_pointer (&backup->slots, g_ptr_array_unref);
+  g_clear_pointer (&backup->tensors, g_ptr_array_unref);
+  g_clear_pointer (&backup->saved, g_ptr_array_unref);
 }
 
+/* restore FALSE: backup <- tensors and step; TRUE: the other way. */
 static void
 backup_copy (Backup       *backup,
-             CnvModel     *model,
              CnvOptimizer *optimizer,
              gboolean      restore)
 {
-  for (guint i = 0; i < backup->params->len; i++)
+  for (guint i = 0; i < backup->tensors->len; i++)
     {
-      CnvTensor *value = cnv_model_get_param (model, i)->value;
-      float *saved = g_ptr_array_index (backup->params, i);
+      CnvTensor *value = g_ptr_array_index (backup->tensors, i);
+      float *saved = g_ptr_array_index (backup->saved, i);
+      gsize n_bytes = value->size * sizeof (float);
 
       if (restore)
-        memcpy (value->data, saved, value->size * sizeof (float));
+        memcpy (value->data, saved, n_bytes);
       else
-        memcpy (saved, value->data, value->size * sizeof (float));
-    }
-
-  for (guint i = 0; i < backup->slots->len; i++)
-    {
-      CnvTensor *value = cnv_optimizer_get_slot (optimizer, i)->value;
-      float *saved = g_ptr_array_index (backup->slots, i);
-
-      if (restore)
-        memcpy (value->data, saved, value->size * sizeof (float));
-      else
-        memcpy (saved, value->data, value->size * sizeof (float));
+        memcpy (saved, value->data, n_bytes);
     }
 
   if (restore)
@@ -417,6 +438,42 @@ params_finite (const CnvModel *model)
   return TRUE;
 }
 
+static void
+set_dataset_mismatch_error (GError             **error,
+                            const CnvDataset    *dataset,
+                            const CnvModelSpec  *spec)
+{
+  g_autofree char *folder = NULL;
+  g_autofree char *prepared = NULL;
+  g_autofree char *needed = NULL;
+
+  folder = g_filename_display_name (dataset->folder != NULL
+                                    ? dataset->folder : "");
+  prepared = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                           "The images of “%s” were "
+                                           "prepared at %d×%d with %d "
+                                           "channel.",
+                                           "The images of “%s” were "
+                                           "prepared at %d×%d with %d "
+                                           "channels.",
+                                           (gulong) dataset->channels),
+                              folder, dataset->width, dataset->height,
+                              dataset->channels);
+  needed = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                         "The model’s input is %d×%d with "
+                                         "%d channel; load the folder with "
+                                         "the model’s preprocessing.",
+                                         "The model’s input is %d×%d with "
+                                         "%d channels; load the folder with "
+                                         "the model’s preprocessing.",
+                                         (gulong) spec->channels),
+                            spec->width, spec->height, spec->channels);
+
+  /* Two whole sentences, each with its own plural. */
+  g_set_error (error, CNV_TRAIN_ERROR, CNV_TRAIN_ERROR_INVALID, "%s %s",
+               prepared, needed);
+}
+
 static gboolean
 check_train_config (const CnvClassifier  *classifier,
                     const CnvDataset     *dataset,
@@ -431,21 +488,15 @@ check_train_config (const CnvClassifier  *classifier,
 
   if (!dataset_fits (classifier, dataset))
     {
-      g_set_error (error, CNV_TRAIN_ERROR, CNV_TRAIN_ERROR_INVALID,
-                   _("The images of “%s” were prepared at %d×%d with %d "
-                     "channel(s) but the model’s input is %d×%d with %d "
-                     "channel(s); load the folder with the model’s "
-                     "preprocessing."),
-                   dataset->folder != NULL ? dataset->folder : "",
-                   dataset->width, dataset->height, dataset->channels,
-                   spec->width, spec->height, spec->channels);
+      set_dataset_mismatch_error (error, dataset, spec);
       return FALSE;
     }
 
-  if (config->batch_size == 0)
+  if (config->batch_size == 0 || config->batch_size > CNV_MAX_BATCH_SIZE)
     {
       g_set_error (error, CNV_TRAIN_ERROR, CNV_TRAIN_ERROR_INVALID,
-                   _("The batch size is 0; use at least 1."));
+                   _("The batch size is %u; use a batch size from 1 to %d."),
+                   config->batch_size, CNV_MAX_BATCH_SIZE);
       return FALSE;
     }
 
@@ -478,9 +529,7 @@ prepare_optimizer (CnvClassifier            *classifier,
   if (classifier->optimizer != NULL)
     {
       old = cnv_optimizer_get_config (classifier->optimizer);
-      if (old->kind == config->kind
-          && (config->kind == CNV_OPTIMIZER_ADAM
-              || (old->momentum != 0.0) == (config->momentum != 0.0)))
+      if (cnv_optimizer_config_same_state (old, config))
         {
           cnv_optimizer_set_config (classifier->optimizer, config);
           return;
@@ -528,6 +577,7 @@ typedef struct
 
   GArray               *train;       /* guint dataset indices */
   GArray               *validation;
+  guint                 batch_size;  /* B: the config's, at most |train| */
   CnvTensor            *input;       /* [B, C, H, W] */
   CnvTensor            *logits_grad; /* [B] */
   guint8               *labels;      /* [B] */
@@ -539,6 +589,18 @@ typedef struct
   gint64                run_start;
   guint64               images_seen;
 } Run;
+
+/* What one epoch adds up over its batches. */
+typedef struct
+{
+  guint   epoch;
+  guint   n_batches;
+  gint64  start;
+  CnvRng  dropout_rng;
+  double  loss_sum;
+  guint   correct;
+  guint   seen;
+} Epoch;
 
 static void
 run_clear (Run *run)
@@ -557,6 +619,21 @@ static double
 seconds_since (gint64 start)
 {
   return (double) (g_get_monotonic_time () - start) / G_USEC_PER_SEC;
+}
+
+static void
+set_no_memory_error (GError             **error,
+                     guint                batch_size,
+                     const CnvModelSpec  *spec)
+{
+  g_set_error (error, CNV_TRAIN_ERROR, CNV_TRAIN_ERROR_NO_MEMORY,
+               g_dngettext (GETTEXT_PACKAGE,
+                            "There is not enough memory for a batch of %u "
+                            "image of %d×%d; lower the batch size.",
+                            "There is not enough memory for a batch of %u "
+                            "images of %d×%d; lower the batch size.",
+                            batch_size),
+               batch_size, spec->width, spec->height);
 }
 
 static void
@@ -581,6 +658,170 @@ set_not_finite_error (GError **error,
                  epoch, batch);
 }
 
+static void
+epoch_begin (Run   *run,
+             guint  epoch,
+             Epoch *state)
+{
+  guint64 seed = run->classifier->seed;
+  guint n_train = run->train->len;
+  CnvRng shuffle_rng;
+
+  memset (state, 0, sizeof *state);
+  state->epoch = epoch;
+  state->n_batches = (n_train + run->batch_size - 1) / run->batch_size;
+  state->start = g_get_monotonic_time ();
+
+  /* order [n_train] <- train indices in the order of epoch e */
+  memcpy (run->order, run->train->data, n_train * sizeof (guint));
+  cnv_rng_init_stream (&shuffle_rng, seed, SHUFFLE_STREAM + epoch);
+  cnv_rng_shuffle (&shuffle_rng, run->order, n_train);
+  cnv_rng_init_stream (&state->dropout_rng, seed, DROPOUT_STREAM + epoch);
+}
+
+/* input [count, C, H, W] and labels [count] <- images first … first +
+ * count − 1 of the epoch's order */
+static void
+load_batch (Run       *run,
+            guint      first,
+            guint      count,
+            CnvTensor *input)
+{
+  const CnvDataset *dataset = run->dataset;
+
+  for (guint i = 0; i < count; i++)
+    {
+      guint index = run->order[first + i];
+
+      run->pixels[i] = cnv_dataset_get_pixels (dataset, index);
+      run->labels[i] = dataset->labels[index];
+    }
+  fill_input (&run->classifier->preprocessing, run->pixels, count, input);
+}
+
+/* One optimizer step on `count` images.  On a non-finite loss or weights
+ * the state from before the step is put back and FALSE returned. */
+static gboolean
+train_batch (Run     *run,
+             Epoch   *state,
+             guint    batch,
+             guint    count,
+             double  *loss,
+             GError **error)
+{
+  CnvClassifier *classifier = run->classifier;
+  CnvModel *model = classifier->model;
+  CnvOptimizer *optimizer = classifier->optimizer;
+  CnvTensor input = batch_view (run->input, (int) count);
+  CnvTensor grad = batch_view (run->logits_grad, (int) count);
+  const CnvTensor *logits;
+
+  load_batch (run, (batch - 1) * run->batch_size, count, &input);
+
+  /* logits [count] <- model (input [count, C, H, W]), training */
+  logits = cnv_model_forward (model, &input, TRUE, &state->dropout_rng);
+  if (logits == NULL)
+    {
+      set_no_memory_error (error, count, cnv_model_get_spec (model));
+      return FALSE;
+    }
+
+  /* grad [count] = d mean-BCE / d logits */
+  *loss = cnv_bce_with_logits (logits->data, run->labels, NULL, count,
+                               grad.data);
+  if (!isfinite (*loss))
+    {
+      /* The backup holds the state from before the last step (or from the
+       * start of the run, before its first step). */
+      backup_copy (&run->backup, optimizer, TRUE);
+      set_not_finite_error (error, state->epoch, batch, TRUE);
+      return FALSE;
+    }
+
+  for (guint i = 0; i < count; i++)
+    if ((cnv_sigmoid (logits->data[i]) >= classifier->threshold)
+        == (run->labels[i] != 0))
+      state->correct++;
+
+  cnv_model_zero_grad (model);
+  cnv_model_backward (model, &grad, NULL);
+
+  backup_copy (&run->backup, optimizer, FALSE);
+  cnv_optimizer_step (optimizer, model);
+  if (!params_finite (model))
+    {
+      backup_copy (&run->backup, optimizer, TRUE);
+      set_not_finite_error (error, state->epoch, batch, FALSE);
+      return FALSE;
+    }
+
+  state->loss_sum += *loss * count;
+  state->seen += count;
+  run->images_seen += count;
+
+  return TRUE;
+}
+
+static void
+report (Run                  *run,
+        const Epoch          *state,
+        CnvTrainProgressKind  kind,
+        guint                 batch,
+        double                batch_loss,
+        const CnvEpochRecord *record)
+{
+  double elapsed = seconds_since (run->run_start);
+  CnvTrainProgress progress = { 0 };
+
+  if (run->progress == NULL)
+    return;
+
+  progress.kind = kind;
+  progress.epoch = state->epoch;
+  progress.last_epoch = run->last_epoch;
+  progress.batch = batch;
+  progress.n_batches = state->n_batches;
+  progress.step = cnv_optimizer_get_step (run->classifier->optimizer);
+  progress.batch_loss = batch_loss;
+  progress.running_loss = state->seen > 0
+                          ? state->loss_sum / state->seen : 0.0;
+  progress.running_accuracy = state->seen > 0
+                              ? (double) state->correct / state->seen : 0.0;
+  progress.elapsed = elapsed;
+  progress.images_per_second = elapsed > 0.0
+                               ? run->images_seen / elapsed : 0.0;
+  progress.record = record;
+  run->progress (&progress, run->user_data);
+}
+
+/* Appends the epoch's record to the history, validation included. */
+static const CnvEpochRecord *
+epoch_finish (Run         *run,
+              const Epoch *state)
+{
+  CnvClassifier *classifier = run->classifier;
+  CnvOptimizer *optimizer = classifier->optimizer;
+  CnvEpochRecord record = { 0 };
+
+  record.epoch = state->epoch;
+  record.step = cnv_optimizer_get_step (optimizer);
+  record.learning_rate = cnv_optimizer_get_config (optimizer)->learning_rate;
+  record.train_loss = state->seen > 0 ? state->loss_sum / state->seen : 0.0;
+  record.train_accuracy = state->seen > 0
+                          ? (double) state->correct / state->seen : 0.0;
+  if (run->validation->len > 0)
+    cnv_classifier_evaluate (classifier, run->dataset, run->validation,
+                             &record.validation);
+  else
+    cnv_metrics_compute (NULL, NULL, 0, classifier->threshold,
+                         &record.validation);
+  record.seconds = seconds_since (state->start);
+  g_array_append_val (classifier->history, record);
+
+  return &g_array_index (classifier->history, CnvEpochRecord,
+                         classifier->history->len - 1);
+}
+
 /* One epoch.  Returns FALSE with error on a non-finite loss; sets
  * *stopped when a stop request ended it early. */
 static gboolean
@@ -589,37 +830,17 @@ run_epoch (Run       *run,
            gboolean  *stopped,
            GError   **error)
 {
-  CnvClassifier *classifier = run->classifier;
-  CnvModel *model = classifier->model;
-  CnvOptimizer *optimizer = classifier->optimizer;
-  const CnvDataset *dataset = run->dataset;
-  guint batch_size = run->config->batch_size;
   guint n_train = run->train->len;
-  guint n_batches = (n_train + batch_size - 1) / batch_size;
-  gint64 epoch_start = g_get_monotonic_time ();
-  double loss_sum = 0.0;
-  guint correct = 0;
-  guint seen = 0;
-  CnvRng shuffle_rng;
-  CnvRng dropout_rng;
-  CnvEpochRecord record = { 0 };
-  CnvTrainProgress progress = { 0 };
+  const CnvEpochRecord *record;
+  Epoch state;
 
-  /* order [n_train] <- train indices in the order of epoch e */
-  memcpy (run->order, run->train->data, n_train * sizeof (guint));
-  cnv_rng_init_stream (&shuffle_rng, classifier->seed, SHUFFLE_STREAM + epoch);
-  cnv_rng_shuffle (&shuffle_rng, run->order, n_train);
-  cnv_rng_init_stream (&dropout_rng, classifier->seed,
-                       DROPOUT_STREAM + epoch);
+  epoch_begin (run, epoch, &state);
 
-  for (guint batch = 1; batch <= n_batches; batch++)
+  for (guint batch = 1; batch <= state.n_batches; batch++)
     {
-      guint first = (batch - 1) * batch_size;
-      guint count = MIN (batch_size, n_train - first);
-      CnvTensor input = batch_view (run->input, (int) count);
-      CnvTensor grad = batch_view (run->logits_grad, (int) count);
-      const CnvTensor *logits;
-      double loss;
+      guint count = MIN (run->batch_size,
+                         n_train - (batch - 1) * run->batch_size);
+      double loss = 0.0;
 
       if (run->control != NULL && g_atomic_int_get (&run->control->stop))
         {
@@ -627,106 +848,64 @@ run_epoch (Run       *run,
           return TRUE;
         }
 
-      for (guint i = 0; i < count; i++)
-        {
-          guint index = run->order[first + i];
-
-          run->pixels[i] = cnv_dataset_get_pixels (dataset, index);
-          run->labels[i] = dataset->labels[index];
-        }
-      fill_input (&classifier->preprocessing, run->pixels, count, &input);
-
-      /* logits [count] <- model (input [count, C, H, W]), training */
-      logits = cnv_model_forward (model, &input, TRUE, &dropout_rng);
-
-      /* grad [count] = d mean-BCE / d logits */
-      loss = cnv_bce_with_logits (logits->data, run->labels, NULL, count,
-                                  grad.data);
-      if (!isfinite (loss))
-        {
-          /* The backup holds the state from before the last step (or
-           * from the start of the run, before its first step). */
-          backup_copy (&run->backup, model, optimizer, TRUE);
-          set_not_finite_error (error, epoch, batch, TRUE);
-          return FALSE;
-        }
-
-      for (guint i = 0; i < count; i++)
-        if ((cnv_sigmoid (logits->data[i]) >= classifier->threshold)
-            == (run->labels[i] != 0))
-          correct++;
-
-      cnv_model_zero_grad (model);
-      cnv_model_backward (model, &grad, NULL);
-
-      backup_copy (&run->backup, model, optimizer, FALSE);
-      cnv_optimizer_step (optimizer, model);
-      if (!params_finite (model))
-        {
-          backup_copy (&run->backup, model, optimizer, TRUE);
-          set_not_finite_error (error, epoch, batch, FALSE);
-          return FALSE;
-        }
-
-      loss_sum += loss * count;
-      seen += count;
-      run->images_seen += count;
-
-      if (run->progress != NULL)
-        {
-          double elapsed = seconds_since (run->run_start);
-
-          progress.kind = CNV_TRAIN_PROGRESS_BATCH;
-          progress.epoch = epoch;
-          progress.last_epoch = run->last_epoch;
-          progress.batch = batch;
-          progress.n_batches = n_batches;
-          progress.step = cnv_optimizer_get_step (optimizer);
-          progress.batch_loss = loss;
-          progress.running_loss = loss_sum / seen;
-          progress.running_accuracy = (double) correct / seen;
-          progress.elapsed = elapsed;
-          progress.images_per_second = elapsed > 0.0
-                                       ? run->images_seen / elapsed : 0.0;
-          run->progress (&progress, run->user_data);
-        }
+      if (!train_batch (run, &state, batch, count, &loss, error))
+        return FALSE;
+      report (run, &state, CNV_TRAIN_PROGRESS_BATCH, batch, loss, NULL);
     }
 
-  record.epoch = epoch;
-  record.step = cnv_optimizer_get_step (optimizer);
-  record.learning_rate = cnv_optimizer_get_config (optimizer)->learning_rate;
-  record.train_loss = seen > 0 ? loss_sum / seen : 0.0;
-  record.train_accuracy = seen > 0 ? (double) correct / seen : 0.0;
-  if (run->validation->len > 0)
-    cnv_classifier_evaluate (classifier, dataset, run->validation,
-                             &record.validation);
-  else
-    cnv_metrics_compute (NULL, NULL, 0, classifier->threshold,
-                         &record.validation);
-  record.seconds = seconds_since (epoch_start);
-  g_array_append_val (classifier->history, record);
-
-  if (run->progress != NULL)
-    {
-      double elapsed = seconds_since (run->run_start);
-
-      progress.kind = CNV_TRAIN_PROGRESS_EPOCH;
-      progress.epoch = epoch;
-      progress.last_epoch = run->last_epoch;
-      progress.batch = n_batches;
-      progress.n_batches = n_batches;
-      progress.step = record.step;
-      progress.running_loss = record.train_loss;
-      progress.running_accuracy = record.train_accuracy;
-      progress.elapsed = elapsed;
-      progress.images_per_second = elapsed > 0.0
-                                   ? run->images_seen / elapsed : 0.0;
-      progress.record = &g_array_index (classifier->history, CnvEpochRecord,
-                                        classifier->history->len - 1);
-      run->progress (&progress, run->user_data);
-    }
+  record = epoch_finish (run, &state);
+  report (run, &state, CNV_TRAIN_PROGRESS_EPOCH, state.n_batches, 0.0,
+          record);
 
   return TRUE;
+}
+
+/* The batch buffers, for at most as many images as there are to train
+ * on: a batch size above that would only allocate memory never used. */
+static gboolean
+run_alloc (Run     *run,
+           GError **error)
+{
+  const CnvModelSpec *spec = cnv_model_get_spec (run->classifier->model);
+  guint batch_size = MIN (run->config->batch_size, run->train->len);
+
+  run->batch_size = batch_size;
+  run->input = cnv_tensor_new_4d ((int) batch_size, spec->channels,
+                                  spec->height, spec->width);
+  run->logits_grad = cnv_tensor_new_1d ((int) batch_size);
+  if (run->input == NULL || run->logits_grad == NULL)
+    {
+      set_no_memory_error (error, batch_size, spec);
+      return FALSE;
+    }
+
+  run->labels = g_new0 (guint8, batch_size);
+  run->pixels = g_new0 (const guint8 *, batch_size);
+  run->order = g_new (guint, run->train->len);
+
+  return TRUE;
+}
+
+/* The same seed gives the same split on every run. */
+static gboolean
+run_split (Run     *run,
+           GError **error)
+{
+  const CnvDataset *dataset = run->dataset;
+  g_autofree char *folder = NULL;
+
+  cnv_dataset_split (dataset, run->config->val_split, run->classifier->seed,
+                     &run->train, &run->validation);
+  if (run->train->len > 0)
+    return TRUE;
+
+  folder = g_filename_display_name (dataset->folder != NULL
+                                    ? dataset->folder : "");
+  g_set_error (error, CNV_TRAIN_ERROR, CNV_TRAIN_ERROR_INVALID,
+               _("No images of “%s” are left for training after the "
+                 "validation split of %g; add images or lower the split."),
+               folder, run->config->val_split);
+  return FALSE;
 }
 
 gboolean
@@ -738,7 +917,6 @@ cnv_classifier_train (CnvClassifier        *classifier,
                       gpointer              user_data,
                       GError              **error)
 {
-  const CnvModelSpec *spec;
   Run run = { 0 };
   guint first_epoch;
   gboolean ok = TRUE;
@@ -764,17 +942,8 @@ cnv_classifier_train (CnvClassifier        *classifier,
   run.progress = progress;
   run.user_data = user_data;
 
-  /* The same seed gives the same split on every run. */
-  cnv_dataset_split (dataset, config->val_split, classifier->seed,
-                     &run.train, &run.validation);
-  if (run.train->len == 0)
+  if (!run_split (&run, error) || !run_alloc (&run, error))
     {
-      g_set_error (error, CNV_TRAIN_ERROR, CNV_TRAIN_ERROR_INVALID,
-                   _("No images of “%s” are left for training after the "
-                     "validation split of %g; add images or lower the "
-                     "split."),
-                   dataset->folder != NULL ? dataset->folder : "",
-                   config->val_split);
       run_clear (&run);
       return FALSE;
     }
@@ -784,15 +953,8 @@ cnv_classifier_train (CnvClassifier        *classifier,
   classifier->batch_size = config->batch_size;
   classifier->val_split = config->val_split;
 
-  spec = cnv_model_get_spec (classifier->model);
-  run.input = cnv_tensor_new_4d ((int) config->batch_size, spec->channels,
-                                 spec->height, spec->width);
-  run.logits_grad = cnv_tensor_new_1d ((int) config->batch_size);
-  run.labels = g_new0 (guint8, config->batch_size);
-  run.pixels = g_new0 (const guint8 *, config->batch_size);
-  run.order = g_new (guint, run.train->len);
   backup_init (&run.backup, classifier->model, classifier->optimizer);
-  backup_copy (&run.backup, classifier->model, classifier->optimizer, FALSE);
+  backup_copy (&run.backup, classifier->optimizer, FALSE);
 
   first_epoch = classifier->history->len + 1;
   run.last_epoch = classifier->history->len + config->epochs;

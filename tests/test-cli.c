@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <gdk-pixbuf/gdk-pixbuf.h>
 #include <glib/gstdio.h>
@@ -1031,6 +1032,76 @@ test_interrupt_saves (void)
   g_assert_cmpuint (n_epochs, <, 100000);
 }
 
+/* The README's "Command line" examples, exactly as written, in a folder
+ * laid out like a fresh clone after the quick start: build/src/cli/ holds
+ * the binary, data/ the bundled sample. */
+static void
+test_readme_examples (void)
+{
+  const char *root = g_getenv ("CNV_SOURCE_ROOT");
+  g_autofree char *readme_path = NULL;
+  g_autofree char *readme = NULL;
+  g_autofree char *script = NULL;
+  g_autofree char *clone = g_build_filename (tmp_dir, "clone", NULL);
+  g_autofree char *bin_dir = g_build_filename (clone, "build", "src", "cli",
+                                               NULL);
+  g_autofree char *bin = g_build_filename (bin_dir, "convolve-cli", NULL);
+  g_autofree char *data = g_build_filename (clone, "data", NULL);
+  g_autofree char *root_data = NULL;
+  g_autofree char *csv_path = g_build_filename (clone, "predictions.csv",
+                                                NULL);
+  g_autofree char *csv = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *section;
+  const char *start;
+  const char *end;
+  const char *argv[] = { "/bin/sh", "-e", "-c", NULL, NULL };
+  int wait_status = 0;
+
+  g_assert_nonnull (root);
+  readme_path = g_build_filename (root, "README.md", NULL);
+  root_data = g_build_filename (root, "data", NULL);
+  g_file_get_contents (readme_path, &readme, NULL, &error);
+  g_assert_no_error (error);
+
+  section = strstr (readme, "\n## Command line\n");
+  g_assert_nonnull (section);
+  start = strstr (section, "```sh\n");
+  g_assert_nonnull (start);
+  start += strlen ("```sh\n");
+  end = strstr (start, "```");
+  g_assert_nonnull (end);
+  g_assert_true (strstr (section, "not on your `PATH`") < start);
+  script = g_strndup (start, end - start);
+  g_assert_nonnull (strstr (script, "./build/src/cli/convolve-cli train"));
+
+  g_assert_cmpint (g_mkdir_with_parents (bin_dir, 0755), ==, 0);
+  g_assert_cmpint (symlink (g_getenv ("CNV_CLI"), bin), ==, 0);
+  g_assert_cmpint (symlink (root_data, data), ==, 0);
+
+  argv[3] = script;
+  g_spawn_sync (clone, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL,
+                &out, &err, &wait_status, &error);
+  g_assert_no_error (error);
+  if (!g_spawn_check_wait_status (wait_status, NULL))
+    g_test_message ("stderr:\n%s", err);
+  g_assert_true (g_spawn_check_wait_status (wait_status, NULL));
+
+  /* evaluate's table, then predict's one row for the sneaker. */
+  g_assert_nonnull (strstr (out, "\naccuracy "));
+  g_assert_nonnull (strstr (out, "\ndata/sample-test/sneaker/"
+                                "test-00009.png\t"));
+  g_assert_nonnull (strstr (out, "Trainable params: 53,729"));
+  g_file_get_contents (csv_path, &csv, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (count_lines (csv), ==, 41);
+
+  /* The symbolic link, not the bundled data, is removed with tmp_dir. */
+  g_assert_cmpint (g_unlink (data), ==, 0);
+}
+
 /* --threads has one rule in every command: 0 (the default) means all
  * cores and is accepted, below 0 is refused with the same message, and
  * every --help says so. */
@@ -1139,7 +1210,11 @@ remove_tree (const char *path)
       {
         g_autofree char *child = g_build_filename (path, name, NULL);
 
-        if (g_file_test (child, G_FILE_TEST_IS_DIR))
+        /* A symbolic link is removed, never followed: the README test
+         * links to the source tree's data. */
+        if (g_file_test (child, G_FILE_TEST_IS_SYMLINK))
+          g_remove (child);
+        else if (g_file_test (child, G_FILE_TEST_IS_DIR))
           remove_tree (child);
         else
           g_remove (child);
@@ -1184,6 +1259,8 @@ main (int    argc,
   g_test_add_func ("/cli/train/skipped-files-listed",
                    test_skipped_files_listed);
   g_test_add_func ("/cli/train/ctrl-c-stops-and-saves", test_interrupt_saves);
+  g_test_add_func ("/cli/readme/command-line-examples-run",
+                   test_readme_examples);
   g_test_add_func ("/cli/usage/threads-zero-is-all-cores",
                    test_threads_rule);
   g_test_add_func ("/cli/usage/argument-counts", test_argument_counts);

@@ -1671,6 +1671,64 @@ test_classifier_invalid_metadata (void)
 }
 
 static void
+nan_in_weight (CnvSafetensors *st)
+{
+  cnv_safetensors_find (st, "conv1.weight")->tensor->data[5] = NAN;
+}
+
+static void
+infinity_in_adam_state (CnvSafetensors *st)
+{
+  cnv_safetensors_find (st, "optimizer.fc1.bias.exp_avg")->tensor->data[2] =
+    -INFINITY;
+}
+
+static void
+negative_running_var (CnvSafetensors *st)
+{
+  cnv_safetensors_find (st, "bn1.running_var")->tensor->data[1] = -0.5f;
+}
+
+/* Shapes are not enough: a NaN, an infinity or a negative variance would
+ * make every prediction NaN.  The safetensors reader, which is generic,
+ * still reads such files; the checkpoint loader refuses them and names
+ * the tensor and the element. */
+static void
+test_classifier_bad_values (void)
+{
+  g_autoptr(TmpDir) tmp = tmp_dir_new ();
+  g_autofree char *path = tmp_path (tmp, "values.convolve");
+  g_autoptr(CnvSafetensors) st = NULL;
+  g_autoptr(GError) error = NULL;
+
+  save_classifier (path);
+  edit_checkpoint (path, nan_in_weight);
+  st = cnv_safetensors_read (path, &error);
+  g_assert_no_error (error);
+  g_assert_true (isnan (cnv_safetensors_find (st, "conv1.weight")
+                        ->tensor->data[5]));
+  assert_load_fails (path, CNV_CHECKPOINT_ERROR_VALUE,
+                     "Tensor “conv1.weight” in");
+  assert_load_fails (path, CNV_CHECKPOINT_ERROR_VALUE,
+                     "holds nan at element 5;");
+
+  save_classifier (path);
+  edit_checkpoint (path, infinity_in_adam_state);
+  assert_load_fails (path, CNV_CHECKPOINT_ERROR_VALUE,
+                     "“optimizer.fc1.bias.exp_avg”");
+  assert_load_fails (path, CNV_CHECKPOINT_ERROR_VALUE,
+                     "holds -inf at element 2;");
+
+  save_classifier (path);
+  edit_checkpoint (path, negative_running_var);
+  assert_load_fails (path, CNV_CHECKPOINT_ERROR_VALUE,
+                     "“bn1.running_var”");
+  assert_load_fails (path, CNV_CHECKPOINT_ERROR_VALUE,
+                     "holds the variance -0.5 at element 1; a variance "
+                     "cannot be negative");
+}
+
+static void
 batch_size_max_uint (CnvSafetensors *st)
 {
   replace_in_meta (st, "training", "\"batch_size\":16",
@@ -2091,6 +2149,8 @@ main (int   argc,
                    test_not_a_checkpoint);
   g_test_add_func ("/checkpoint/classifier/invalid-metadata",
                    test_classifier_invalid_metadata);
+  g_test_add_func ("/checkpoint/classifier/non-finite-or-negative-variance",
+                   test_classifier_bad_values);
   g_test_add_func ("/checkpoint/classifier/batch-size-out-of-range",
                    test_classifier_batch_size_out_of_range);
   g_test_add_func ("/checkpoint/classifier/no-optimizer-state",

@@ -37,6 +37,8 @@ typedef enum
   CNV_CHECKPOINT_ERROR_MISSING,       /* a tensor the model needs is absent */
   CNV_CHECKPOINT_ERROR_UNEXPECTED,    /* a tensor no layer owns */
   CNV_CHECKPOINT_ERROR_MODEL,         /* unknown layer type, bad shapes */
+  CNV_CHECKPOINT_ERROR_VALUE,         /* a NaN, an infinity, a negative
+                                       * variance in a tensor */
 } CnvCheckpointError;
 
 GQuark cnv_checkpoint_error_quark (void);

@@ -733,6 +733,61 @@ check_shape (const char      *display,
   return FALSE;
 }
 
+/* Every number a model or optimizer tensor holds must be finite, and a
+ * batch-norm running variance must not be negative: either would turn
+ * every prediction into NaN without saying why. */
+static gboolean
+check_values (const char      *display,
+              const char      *name,
+              const CnvTensor *tensor,
+              GError         **error)
+{
+  gboolean variance = g_str_has_suffix (name, ".running_var");
+
+  for (gsize i = 0; i < tensor->size; i++)
+    {
+      float value = tensor->data[i];
+
+      if (!isfinite (value))
+        {
+          g_set_error (error, CNV_CHECKPOINT_ERROR, CNV_CHECKPOINT_ERROR_VALUE,
+                       _("Tensor “%s” in “%s” holds %g at element %"
+                         G_GSIZE_FORMAT "; a checkpoint holds finite "
+                         "numbers only, so the file is damaged."),
+                       name, display, (double) value, i);
+          return FALSE;
+        }
+      if (variance && value < 0.0f)
+        {
+          g_set_error (error, CNV_CHECKPOINT_ERROR, CNV_CHECKPOINT_ERROR_VALUE,
+                       _("Tensor “%s” in “%s” holds the variance %g at "
+                         "element %" G_GSIZE_FORMAT "; a variance cannot be "
+                         "negative, so the file is damaged."),
+                       name, display, (double) value, i);
+          return FALSE;
+        }
+    }
+
+  return TRUE;
+}
+
+/* Copies named into the model or optimizer tensor target after checking
+ * its shape and values. */
+static gboolean
+copy_tensor (const char           *display,
+             const CnvNamedTensor *named,
+             CnvTensor            *target,
+             GError              **error)
+{
+  if (!check_shape (display, named->name, named->tensor, target, error))
+    return FALSE;
+  if (!check_values (display, named->name, named->tensor, error))
+    return FALSE;
+
+  memcpy (target->data, named->tensor->data, target->size * sizeof (float));
+  return TRUE;
+}
+
 /* Appends ", name" or "name" for lists in messages. */
 static void
 list_name (GString    *list,
@@ -752,6 +807,90 @@ add_notice (CnvClassifier *c,
   g_ptr_array_add (c->notices, sentence);
 }
 
+/* Copies every parameter and buffer of the model from st, listing the
+ * absent ones in missing. */
+static gboolean
+load_model_tensors (const char           *display,
+                    const CnvSafetensors *st,
+                    CnvModel             *model,
+                    GHashTable           *used,
+                    GString              *missing,
+                    GError              **error)
+{
+  for (guint i = 0; i < cnv_model_get_n_params (model); i++)
+    {
+      CnvParam *param = cnv_model_get_param (model, i);
+      CnvNamedTensor *named = cnv_safetensors_find (st, param->name);
+
+      if (named == NULL)
+        {
+          list_name (missing, param->name);
+          continue;
+        }
+      if (!copy_tensor (display, named, param->value, error))
+        return FALSE;
+      g_hash_table_add (used, named->name);
+    }
+
+  return TRUE;
+}
+
+static gboolean
+has_optimizer_tensors (const CnvSafetensors *st)
+{
+  for (guint i = 0; i < st->tensors->len; i++)
+    {
+      CnvNamedTensor *named = g_ptr_array_index (st->tensors, i);
+
+      if (g_str_has_prefix (named->name, OPTIMIZER_PREFIX))
+        return TRUE;
+    }
+
+  return FALSE;
+}
+
+/* The optimizer the "training" metadata describes, with every slot from
+ * st (absent ones listed in missing), or NULL without state. */
+static gboolean
+load_optimizer_tensors (const char           *display,
+                        const CnvSafetensors *st,
+                        CnvModel             *model,
+                        const TrainingState  *training,
+                        GHashTable           *used,
+                        GString              *missing,
+                        CnvOptimizer        **out,
+                        GError              **error)
+{
+  g_autoptr(CnvOptimizer) optimizer = NULL;
+
+  /* The optimizer state is all there or not at all: part of it would
+   * resume with moments that do not belong together. */
+  *out = NULL;
+  if (!training->has_optimizer || !has_optimizer_tensors (st))
+    return TRUE;
+
+  optimizer = cnv_optimizer_new (&training->optimizer, model);
+  cnv_optimizer_set_step (optimizer, training->step);
+
+  for (guint i = 0; i < cnv_optimizer_get_n_slots (optimizer); i++)
+    {
+      CnvOptimizerSlot *slot = cnv_optimizer_get_slot (optimizer, i);
+      CnvNamedTensor *named = cnv_safetensors_find (st, slot->name);
+
+      if (named == NULL)
+        {
+          list_name (missing, slot->name);
+          continue;
+        }
+      if (!copy_tensor (display, named, slot->value, error))
+        return FALSE;
+      g_hash_table_add (used, named->name);
+    }
+
+  *out = g_steal_pointer (&optimizer);
+  return TRUE;
+}
+
 /* Copies every model tensor, and the optimizer state when present,
  * marking what was used in used. */
 static gboolean
@@ -764,60 +903,11 @@ load_tensors (const char           *display,
 {
   g_autoptr(GString) missing = g_string_new (NULL);
   g_autoptr(CnvOptimizer) optimizer = NULL;
-  CnvModel *model = c->model;
-  gboolean any_optimizer_tensor = FALSE;
 
-  for (guint i = 0; i < cnv_model_get_n_params (model); i++)
-    {
-      CnvParam *param = cnv_model_get_param (model, i);
-      CnvNamedTensor *named = cnv_safetensors_find (st, param->name);
-
-      if (named == NULL)
-        {
-          list_name (missing, param->name);
-          continue;
-        }
-      if (!check_shape (display, param->name, named->tensor, param->value,
-                        error))
-        return FALSE;
-      memcpy (param->value->data, named->tensor->data,
-              param->value->size * sizeof (float));
-      g_hash_table_add (used, named->name);
-    }
-
-  for (guint i = 0; i < st->tensors->len; i++)
-    {
-      CnvNamedTensor *named = g_ptr_array_index (st->tensors, i);
-
-      if (g_str_has_prefix (named->name, OPTIMIZER_PREFIX))
-        any_optimizer_tensor = TRUE;
-    }
-
-  /* The optimizer state is all there or not at all: part of it would
-   * resume with moments that do not belong together. */
-  if (training->has_optimizer && any_optimizer_tensor)
-    {
-      optimizer = cnv_optimizer_new (&training->optimizer, model);
-      cnv_optimizer_set_step (optimizer, training->step);
-
-      for (guint i = 0; i < cnv_optimizer_get_n_slots (optimizer); i++)
-        {
-          CnvOptimizerSlot *slot = cnv_optimizer_get_slot (optimizer, i);
-          CnvNamedTensor *named = cnv_safetensors_find (st, slot->name);
-
-          if (named == NULL)
-            {
-              list_name (missing, slot->name);
-              continue;
-            }
-          if (!check_shape (display, slot->name, named->tensor, slot->value,
-                            error))
-            return FALSE;
-          memcpy (slot->value->data, named->tensor->data,
-                  slot->value->size * sizeof (float));
-          g_hash_table_add (used, named->name);
-        }
-    }
+  if (!load_model_tensors (display, st, c->model, used, missing, error)
+      || !load_optimizer_tensors (display, st, c->model, training, used,
+                                  missing, &optimizer, error))
+    return FALSE;
 
   if (missing->len > 0)
     {
@@ -869,54 +959,66 @@ check_unexpected (const char           *display,
 
 /* ---- loading ------------------------------------------------------------- */
 
-CnvClassifier *
-cnv_checkpoint_load (const char  *path,
-                     GError     **error)
+/* The five metadata documents, parsed. */
+typedef struct
 {
-  g_autoptr(CnvSafetensors) st = NULL;
+  JsonNode *model;
+  JsonNode *preprocessing;
+  JsonNode *classes;
+  JsonNode *training;
+  JsonNode *dataset;
+} Documents;
+
+static void
+documents_clear (Documents *docs)
+{
+  g_clear_pointer (&docs->model, json_node_unref);
+  g_clear_pointer (&docs->preprocessing, json_node_unref);
+  g_clear_pointer (&docs->classes, json_node_unref);
+  g_clear_pointer (&docs->training, json_node_unref);
+  g_clear_pointer (&docs->dataset, json_node_unref);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Documents, documents_clear)
+
+/* Every document is parsed and checked as JSON before anything is built. */
+static gboolean
+parse_documents (const char  *display,
+                 GHashTable  *metadata,
+                 Documents   *docs,
+                 GError     **error)
+{
+  const char *keys[] = { "model", "preprocessing", "classes", "training",
+                         "dataset" };
+  JsonNode **nodes[] = { &docs->model, &docs->preprocessing, &docs->classes,
+                         &docs->training, &docs->dataset };
+
+  for (guint i = 0; i < G_N_ELEMENTS (keys); i++)
+    {
+      Doc doc = { display, keys[i], error };
+
+      *nodes[i] = doc_parse (&doc, metadata);
+      if (*nodes[i] == NULL)
+        return FALSE;
+    }
+
+  return TRUE;
+}
+
+/* A classifier with the model and preprocessing the documents describe;
+ * its classes, training record and tensors are filled in later. */
+static CnvClassifier *
+build_classifier (const char       *display,
+                  const Documents  *docs,
+                  GError          **error)
+{
   g_autoptr(CnvModelSpec) spec = NULL;
-  g_autoptr(CnvClassifier) classifier = NULL;
-  g_autoptr(JsonNode) model_node = NULL;
-  g_autoptr(JsonNode) pp_node = NULL;
-  g_autoptr(JsonNode) classes_node = NULL;
-  g_autoptr(JsonNode) training_node = NULL;
-  g_autoptr(JsonNode) dataset_node = NULL;
-  g_autoptr(GHashTable) used = NULL;
   g_autoptr(GError) local_error = NULL;
-  g_autofree char *display = NULL;
   const char *placeholder_names[] = { "0", "1", NULL };
+  CnvClassifier *classifier;
   CnvPreprocessing pp;
-  TrainingState training = { FALSE };
-  Doc doc;
 
-  g_return_val_if_fail (path != NULL, NULL);
-  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
-
-  display = g_filename_display_name (path);
-  st = cnv_safetensors_read (path, error);
-  if (st == NULL)
-    return NULL;
-  if (!check_format (display, st->metadata, error))
-    return NULL;
-
-  /* Every document is parsed and checked before anything is built. */
-  doc = (Doc) { display, "model", error };
-  if ((model_node = doc_parse (&doc, st->metadata)) == NULL)
-    return NULL;
-  doc.key = "preprocessing";
-  if ((pp_node = doc_parse (&doc, st->metadata)) == NULL)
-    return NULL;
-  doc.key = "classes";
-  if ((classes_node = doc_parse (&doc, st->metadata)) == NULL)
-    return NULL;
-  doc.key = "training";
-  if ((training_node = doc_parse (&doc, st->metadata)) == NULL)
-    return NULL;
-  doc.key = "dataset";
-  if ((dataset_node = doc_parse (&doc, st->metadata)) == NULL)
-    return NULL;
-
-  spec = cnv_model_spec_new_from_json_node (model_node, &local_error);
+  spec = cnv_model_spec_new_from_json_node (docs->model, &local_error);
   if (spec == NULL)
     {
       int code = g_error_matches (local_error, CNV_MODEL_ERROR,
@@ -930,7 +1032,8 @@ cnv_checkpoint_load (const char  *path,
       return NULL;
     }
 
-  if (!cnv_preprocessing_from_json_node (pp_node, &pp, &local_error))
+  if (!cnv_preprocessing_from_json_node (docs->preprocessing, &pp,
+                                         &local_error))
     {
       g_set_error (error, CNV_CHECKPOINT_ERROR, CNV_CHECKPOINT_ERROR_METADATA,
                    _("The “preprocessing” metadata of “%s” is invalid: %s"),
@@ -938,34 +1041,40 @@ cnv_checkpoint_load (const char  *path,
       return NULL;
     }
 
-  /* The class names and the parameters are replaced right below; the
+  /* The class names and the parameters are replaced by the caller; the
    * constructor only needs something to start from. */
   classifier = cnv_classifier_new (spec, &pp, placeholder_names, 0,
                                    &local_error);
   if (classifier == NULL)
-    {
-      g_set_error (error, CNV_CHECKPOINT_ERROR, CNV_CHECKPOINT_ERROR_MODEL,
-                   _("The model described in “%s” cannot be built: %s"),
-                   display, local_error->message);
-      return NULL;
-    }
+    g_set_error (error, CNV_CHECKPOINT_ERROR, CNV_CHECKPOINT_ERROR_MODEL,
+                 _("The model described in “%s” cannot be built: %s"),
+                 display, local_error->message);
 
-  doc.key = "classes";
-  if (!read_classes (&doc, classes_node, classifier))
-    return NULL;
+  return classifier;
+}
+
+static gboolean
+read_records (const char      *display,
+              const Documents *docs,
+              CnvClassifier   *classifier,
+              TrainingState   *training,
+              GError         **error)
+{
+  Doc doc = { display, "classes", error };
+
+  if (!read_classes (&doc, docs->classes, classifier))
+    return FALSE;
   doc.key = "training";
-  if (!read_training (&doc, training_node, classifier, &training))
-    return NULL;
+  if (!read_training (&doc, docs->training, classifier, training))
+    return FALSE;
   doc.key = "dataset";
-  if (!read_dataset (&doc, dataset_node, classifier))
-    return NULL;
+  return read_dataset (&doc, docs->dataset, classifier);
+}
 
-  used = g_hash_table_new (g_str_hash, g_str_equal);
-  if (!load_tensors (display, st, classifier, &training, used, error))
-    return NULL;
-  if (!check_unexpected (display, st, used, error))
-    return NULL;
-
+static void
+add_dtype_notices (const CnvSafetensors *st,
+                   CnvClassifier        *classifier)
+{
   for (guint i = 0; i < st->tensors->len; i++)
     {
       CnvNamedTensor *named = g_ptr_array_index (st->tensors, i);
@@ -977,6 +1086,41 @@ cnv_checkpoint_load (const char  *path,
                                        "floats."),
                                      named->name, named->stored_dtype));
     }
+}
+
+CnvClassifier *
+cnv_checkpoint_load (const char  *path,
+                     GError     **error)
+{
+  g_autoptr(CnvSafetensors) st = NULL;
+  g_autoptr(CnvClassifier) classifier = NULL;
+  g_autoptr(GHashTable) used = NULL;
+  g_auto(Documents) docs = { NULL };
+  g_autofree char *display = NULL;
+  TrainingState training = { FALSE };
+
+  g_return_val_if_fail (path != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  display = g_filename_display_name (path);
+  st = cnv_safetensors_read (path, error);
+  if (st == NULL)
+    return NULL;
+  if (!check_format (display, st->metadata, error)
+      || !parse_documents (display, st->metadata, &docs, error))
+    return NULL;
+
+  classifier = build_classifier (display, &docs, error);
+  if (classifier == NULL
+      || !read_records (display, &docs, classifier, &training, error))
+    return NULL;
+
+  used = g_hash_table_new (g_str_hash, g_str_equal);
+  if (!load_tensors (display, st, classifier, &training, used, error)
+      || !check_unexpected (display, st, used, error))
+    return NULL;
+
+  add_dtype_notices (st, classifier);
 
   return g_steal_pointer (&classifier);
 }

@@ -7,8 +7,13 @@
 # Needs Debian's dataset-fashion-mnist (/usr/share/datasets/fashion-mnist);
 # skips (exit 77) without it.  Environment: CNV_CLI is the convolve-cli
 # binary; CNV_FASHION_MNIST_FOLDERS the converter built from
-# tests/fashion-mnist-folders.c (without it, the fashion-mnist-folders
-# script of shared/datasets beside CNV_SOURCE_ROOT is used).
+# tests/fashion-mnist-folders.c (tests/meson.build sets both; without it,
+# the converter is looked for in CNV_BUILD_ROOT/tests).  Nothing outside
+# the clone is needed.
+#
+# The measured metrics and the time of every step are printed on stdout,
+# so that they appear in meson's test log (meson-logs/testlog.txt, or
+# `meson test -v e2e-fashion-mnist`).
 
 set -eu
 
@@ -27,35 +32,31 @@ fi
 
 : "${CNV_CLI:?CNV_CLI must name the convolve-cli binary}"
 
+# The in-tree converter, tests/fashion-mnist-folders.c, built by meson.
+FOLDERS=${CNV_FASHION_MNIST_FOLDERS:-${CNV_BUILD_ROOT:+$CNV_BUILD_ROOT/tests/fashion-mnist-folders}}
+[ -n "$FOLDERS" ] \
+  || fail "set CNV_FASHION_MNIST_FOLDERS (or CNV_BUILD_ROOT) to find the converter; meson test sets it"
+[ -x "$FOLDERS" ] \
+  || fail "$FOLDERS is not an executable (ninja -C BUILDDIR tests/fashion-mnist-folders)"
+
 # make_folders SPLIT OUTDIR: sneaker and ankle-boot class folders.
-if [ -n "${CNV_FASHION_MNIST_FOLDERS:-}" ]; then
-  [ -x "$CNV_FASHION_MNIST_FOLDERS" ] \
-    || fail "$CNV_FASHION_MNIST_FOLDERS is not an executable"
-  make_folders () {
-    "$CNV_FASHION_MNIST_FOLDERS" "$DATA_DIR" "$1" "$2"
-  }
-else
-  : "${CNV_SOURCE_ROOT:?CNV_SOURCE_ROOT must name the source tree}"
-  FOLDERS="$CNV_SOURCE_ROOT/../shared/datasets/fashion-mnist-folders"
-  [ -f "$FOLDERS" ] \
-    || fail "neither CNV_FASHION_MNIST_FOLDERS nor $FOLDERS is available"
-  command -v python3 > /dev/null \
-    || fail "python3 is needed to run $FOLDERS"
-  make_folders () {
-    python3 "$FOLDERS" --classes sneaker,ankle-boot --split "$1" \
-      --data-dir "$DATA_DIR" --quiet "$2"
-  }
-fi
+make_folders () {
+  "$FOLDERS" "$DATA_DIR" "$1" "$2"
+}
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/cnv-e2e-XXXXXX")
 trap 'rm -rf "$WORK"' EXIT INT TERM
+
+# File descriptor 3 is the test's stdout, also while a step's own stdout
+# is redirected to a file.
+exec 3>&1
 
 now () {
   date +%s.%N
 }
 
-# step NAME COMMAND…: runs the command and prints how long it took on
-# stderr, so that the command's own stdout can be redirected.
+# step NAME COMMAND…: runs the command, prints how long it took on the
+# test's stdout and keeps it for the summary.
 step () {
   name=$1
   shift
@@ -63,7 +64,8 @@ step () {
   "$@"
   end=$(now)
   awk -v n="$name" -v s="$start" -v e="$end" \
-    'BEGIN { printf "e2e-fashion-mnist: %-28s %7.1f s\n", n, e - s }' >&2
+    'BEGIN { printf "e2e-fashion-mnist: %-28s %7.1f s\n", n, e - s }' \
+    | tee -a "$WORK/timings.txt" >&3
 }
 
 step "write train folders" make_folders train "$WORK/train"
@@ -91,6 +93,11 @@ accuracy=$(awk '$1 == "accuracy" { print $2 }' "$WORK/evaluate.txt")
 awk -v a="$accuracy" -v m="$MIN_ACCURACY" 'BEGIN { exit !(a >= m) }' \
   || fail "test accuracy $accuracy is below $MIN_ACCURACY"
 echo "e2e-fashion-mnist: test accuracy $accuracy (at least $MIN_ACCURACY)"
+
+# metric NAME: that line's value in evaluate's text output.
+metric () {
+  awk -v k="$1" '$1 == k { print $2 }' "$WORK/evaluate.txt"
+}
 
 step "evaluate --json" \
   "$CNV_CLI" evaluate --json "$WORK/model.convolve" "$WORK/test" \
@@ -126,3 +133,12 @@ echo "e2e-fashion-mnist: $n_predicted reopened predictions equal the in-memory o
 step "inspect" "$CNV_CLI" inspect "$WORK/model.convolve" > "$WORK/inspect.txt"
 grep -q 'Trainable params: 53,729' "$WORK/inspect.txt" \
   || fail "inspect does not show the 53,729 parameters of the default model"
+
+# The summary, on stdout for the test log.
+echo
+echo "e2e-fashion-mnist: results on the test split ($n_test images)"
+for name in accuracy precision recall f1 auc loss; do
+  printf 'e2e-fashion-mnist:   %-10s %s\n' "$name" "$(metric "$name")"
+done
+echo "e2e-fashion-mnist: time of each step"
+sed 's/^e2e-fashion-mnist: /e2e-fashion-mnist:   /' "$WORK/timings.txt"

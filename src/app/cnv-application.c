@@ -5,7 +5,7 @@
  * application-wide actions: About, Quit and the keyboard accelerators of
  * the window actions, so the shortcuts window and the menus agree.
  */
-#define G_LOG_DOMAIN "cnv-app"
+#define G_LOG_DOMAIN "cnv-application"
 
 #include <glib/gi18n.h>
 
@@ -137,12 +137,23 @@ about_action_cb (GSimpleAction *action,
   gtk_window_present (GTK_WINDOW (about));
 }
 
+/* Asks every window to close, as its close button would, so a window
+ * with an unsaved model or a run in progress can ask first.  The
+ * application ends when the last window is gone. */
 static void
 quit_action_cb (GSimpleAction *action,
                 GVariant      *parameter,
                 gpointer       user_data)
 {
-  g_application_quit (G_APPLICATION (user_data));
+  GList *windows;
+
+  windows = g_list_copy (gtk_application_get_windows (GTK_APPLICATION (user_data)));
+  g_list_foreach (windows, (GFunc) (void (*) (void)) g_object_ref, NULL);
+
+  for (GList *l = windows; l != NULL; l = l->next)
+    gtk_window_close (l->data);
+
+  g_list_free_full (windows, g_object_unref);
 }
 
 static const GActionEntry app_actions[] = {

@@ -7,7 +7,7 @@
  * it, and the range only ever grows, so the curve never jumps back while
  * a run goes on.
  */
-#define G_LOG_DOMAIN "cnv-app"
+#define G_LOG_DOMAIN "cnv-loss-chart"
 
 #include <math.h>
 #include <glib/gi18n.h>

@@ -7,6 +7,9 @@
 #pragma once
 
 #include "cnv.h"
+#include "cnv-classify-page.h"
+#include "cnv-data-page.h"
+#include "cnv-train-page.h"
 #include "cnv-window.h"
 
 G_BEGIN_DECLS
@@ -19,26 +22,29 @@ gboolean             cnv_window_get_modified        (CnvWindow  *self);
 const char          *cnv_window_get_checkpoint_path (CnvWindow  *self);
 const CnvDataset    *cnv_window_get_dataset         (CnvWindow  *self);
 const CnvClassifier *cnv_window_get_classifier      (CnvWindow  *self);
-GtkSpinButton       *cnv_window_get_epochs_spin     (CnvWindow  *self);
-GtkWidget           *cnv_window_get_stop_button     (CnvWindow  *self);
-/* The rows shown for the classes of the loaded folder, in index order. */
-AdwActionRow        *cnv_window_get_class_row       (CnvWindow  *self,
-                                                     guint       index);
-/* The expander listing skipped files; NULL when none was skipped. */
-AdwExpanderRow      *cnv_window_get_skipped_row     (CnvWindow  *self);
+CnvDataPage         *cnv_window_get_data_page       (CnvWindow  *self);
+CnvTrainPage        *cnv_window_get_train_page      (CnvWindow  *self);
+CnvClassifyPage     *cnv_window_get_classify_page   (CnvWindow  *self);
+GtkWidget           *cnv_window_get_save_button     (CnvWindow  *self);
+/* The question asked before something unsaved is lost (closing,
+ * quitting, opening over a trained model); NULL when none is open.
+ * Answer it with adw_message_dialog_response (): "cancel", "discard" or
+ * "save". */
+AdwMessageDialog    *cnv_window_get_question        (CnvWindow  *self);
 guint                cnv_window_get_n_layer_rows    (CnvWindow  *self);
-guint                cnv_window_get_n_chart_points  (CnvWindow  *self);
 /* What win.save-as does after its file chooser. */
 void                 cnv_window_save_to_path        (CnvWindow  *self,
                                                      const char *path);
 /* What win.classify-file and a drop do after they have a file. */
 void                 cnv_window_classify_path       (CnvWindow  *self,
                                                      const char *path);
-/* The class name and probability on the Classify page; NULL and -1
- * before the first prediction. */
+/* The class name, probability and file shown on the Classify page; NULL
+ * and -1 before the first prediction. */
 const char          *cnv_window_get_predicted_class (CnvWindow  *self);
 double               cnv_window_get_probability     (CnvWindow  *self);
-/* Selects the page "data", "train" or "classify". */
+const char          *cnv_window_get_classified_path (CnvWindow  *self);
+/* The page "data", "train" or "classify" on screen, and selecting one. */
+const char          *cnv_window_get_visible_page    (CnvWindow  *self);
 void                 cnv_window_show_page           (CnvWindow  *self,
                                                      const char *name);
 

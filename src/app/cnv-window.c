@@ -1,8 +1,10 @@
 /* cnv-window.c — the main window
  *
- * The left pane shows the layer stack with shapes and parameter counts;
- * the right pane has three pages: the image folder, training with a live
- * loss curve, and classification of a dropped or chosen image.  Folder
+ * The left pane shows the layer stack with shapes and parameter counts
+ * and what is known of the trained model; the right pane holds the Data,
+ * Train and Classify pages (cnv-data-page.c, cnv-train-page.c,
+ * cnv-classify-page.c), which draw what the window hands them.  The
+ * window owns the model, the dataset and the work in flight: folder
  * loads, saves, opens and predictions run in GTask threads on copies;
  * training runs in one GThread that owns its own classifier.
  *
@@ -10,23 +12,28 @@
  * The training thread posts small immutable reports through g_idle_add;
  * each carries the run it belongs to, and the main loop drops it when the
  * window is gone (a weak reference) or the run was replaced (a counter).
- * Batch reports are coalesced so the main loop sees at most ~30 a second,
- * each with every batch loss since the last one.
+ * Predictions carry a counter the same way.  Batch reports are coalesced
+ * so the main loop sees at most ~30 a second, each with every batch loss
+ * since the last one.
+ *
+ * A trained model that no file holds is never dropped without asking:
+ * closing the window, quitting and opening a checkpoint over it first ask
+ * whether to save it.
  */
-#define G_LOG_DOMAIN "cnv-app"
+#define G_LOG_DOMAIN "cnv-window"
 
 #include <math.h>
 #include <glib/gi18n.h>
 
 #include "cnv-config.h"
-#include "cnv-loss-chart.h"
+#include "cnv-classify-page.h"
+#include "cnv-data-page.h"
+#include "cnv-train-page.h"
 #include "cnv-window.h"
 #include "cnv-window-private.h"
 
 /* Batch reports closer together than this are merged. */
 #define REPORT_INTERVAL_US (G_USEC_PER_SEC / 30)
-/* The network's input is drawn at least this many pixels wide. */
-#define PREVIEW_SIZE 192
 
 /* A loaded dataset shared by the window and a training thread. */
 typedef struct
@@ -69,79 +76,68 @@ typedef struct
   gboolean         stopped;      /* REPORT_DONE */
 } TrainReport;
 
+/* What to do once a save asked for by a question has succeeded. */
+typedef enum
+{
+  AFTER_SAVE_NOTHING,
+  AFTER_SAVE_CLOSE,
+  AFTER_SAVE_OPEN,
+} AfterSave;
+
 struct _CnvWindow
 {
   AdwApplicationWindow parent_instance;
 
   /* template children */
-  AdwToastOverlay     *toast_overlay;
-  AdwLeaflet          *leaflet;
-  GtkWidget           *model_pane;
-  GtkWidget           *content_pane;
-  AdwWindowTitle      *model_title;
+  AdwToastOverlay      *toast_overlay;
+  AdwLeaflet           *leaflet;
+  GtkWidget            *content_pane;
+  AdwWindowTitle       *model_title;
   AdwViewSwitcherTitle *switcher_title;
-  AdwViewStack        *view_stack;
-  AdwPreferencesGroup *layers_group;
-  GtkListBox          *layer_list;
-  GtkLabel            *total_label;
-  GtkWidget           *trained_group;
-  AdwActionRow        *classes_row;
-  AdwActionRow        *epochs_row;
-  AdwActionRow        *accuracy_row;
-  GtkStack            *data_stack;
-  AdwStatusPage       *loading_page;
-  GtkSpinner          *loading_spinner;
-  AdwActionRow        *folder_row;
-  GtkListBox          *class_list;
-  GtkWidget           *settings_list;
-  GtkWidget           *stop_button;
-  GtkSpinButton       *epochs_spin;
-  GtkSpinButton       *batch_spin;
-  GtkSpinButton       *rate_spin;
-  AdwComboRow         *optimizer_row;
-  GtkLabel            *epoch_value;
-  GtkLabel            *batch_value;
-  GtkLabel            *loss_value;
-  GtkLabel            *accuracy_value;
-  GtkProgressBar      *progress_bar;
-  CnvLossChart        *loss_chart;
-  GtkStack            *classify_stack;
-  AdwStatusPage       *classify_status;
-  GtkPicture          *original_picture;
-  GtkPicture          *input_picture;
-  GtkLabel            *original_caption;
-  GtkLabel            *input_caption;
-  GtkLabel            *class_label;
-  GtkLabel            *probability_label;
-  GtkLevelBar         *probability_bar;
-  GtkLabel            *detail_label;
-  GtkListBox          *notes_list;
+  AdwViewStack         *view_stack;
+  GtkWidget            *save_button;
+  AdwPreferencesGroup  *layers_group;
+  GtkListBox           *layer_list;
+  GtkLabel             *total_label;
+  GtkWidget            *trained_group;
+  AdwActionRow         *classes_row;
+  AdwActionRow         *epochs_row;
+  AdwActionRow         *accuracy_row;
+  AdwActionRow         *notices_row;
+  CnvDataPage          *data_page;
+  CnvTrainPage         *train_page;
+  CnvClassifyPage      *classify_page;
 
   /* owned */
-  CnvModelSpec        *spec;
-  CnvClassifier       *classifier;     /* NULL until trained or opened */
-  DatasetRef          *dataset;
-  char                *data_folder;
-  char                *checkpoint_path;
-  GCancellable        *load_cancellable;
-  GThread             *train_thread;
-  TrainRun            *run;
-  char                *predicted_class;
-  AdwActionRow        *class_rows[2];  /* borrowed from class_list */
-  AdwExpanderRow      *skipped_row;    /* borrowed from class_list */
-  AdwToast            *toast;          /* borrowed, weak */
+  CnvModelSpec         *spec;
+  CnvClassifier        *classifier;     /* NULL until trained or opened */
+  DatasetRef           *dataset;
+  char                 *data_folder;
+  char                 *checkpoint_path;
+  char                 *pending_open;   /* AFTER_SAVE_OPEN's file */
+  GCancellable         *load_cancellable;
+  GThread              *train_thread;
+  TrainRun             *run;
+  char                 *predicted_class;
+  char                 *classified_path;
+
+  /* borrowed, weak */
+  AdwToast             *toast;
+  AdwMessageDialog     *question;
 
   /* state */
-  double               probability;
-  guint                run_counter;
-  guint                run_first_epoch;
-  guint                run_last_epoch;
-  guint                n_saving;
-  guint                n_opening;
-  guint                n_classifying;
-  gboolean             loading;
-  gboolean             modified;
-  gboolean             disposed;
+  double                probability;
+  guint                 run_counter;
+  guint                 run_first_epoch;
+  guint                 classify_counter;
+  guint                 n_saving;
+  guint                 n_opening;
+  guint                 n_classifying;
+  AfterSave             after_save;
+  gboolean              loading;
+  gboolean              modified;
+  gboolean              close_confirmed;
+  gboolean              disposed;
 };
 
 G_DEFINE_FINAL_TYPE (CnvWindow, cnv_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -340,56 +336,75 @@ format_count (guint64 n)
 }
 
 static char *
-format_duration (double seconds)
+display_name (const char *path)
 {
-  if (seconds < 60)
-    return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
-                                         "About %d second left",
-                                         "About %d seconds left",
-                                         (int) ceil (seconds)),
-                            (int) ceil (seconds));
+  if (path == NULL)
+    return g_strdup (_("Untitled Model"));
 
-  return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
-                                       "About %d minute left",
-                                       "About %d minutes left",
-                                       (int) ceil (seconds / 60)),
-                          (int) ceil (seconds / 60));
+  return g_filename_display_basename (path);
 }
 
 /* A newer message replaces the text of the toast on screen instead of
  * queueing behind it.  (Dismissing it and adding another at once raised
- * a critical inside libadwaita 1.2's toast animation.) */
+ * a critical inside libadwaita 1.2's toast animation.)  button_label and
+ * action_name add a button, or remove the one there when NULL. */
+static void
+show_toast_with_button (CnvWindow  *self,
+                        const char *message,
+                        const char *button_label,
+                        const char *action_name)
+{
+  AdwToast *toast = self->toast;
+
+  if (toast == NULL)
+    {
+      toast = adw_toast_new (message);
+      adw_toast_set_timeout (toast, 4);
+    }
+
+  adw_toast_set_title (toast, message);
+  adw_toast_set_button_label (toast, button_label);
+  adw_toast_set_action_name (toast, action_name);
+
+  if (self->toast == NULL)
+    {
+      self->toast = toast;
+      g_object_add_weak_pointer (G_OBJECT (toast), (gpointer *) &self->toast);
+      adw_toast_overlay_add_toast (self->toast_overlay, toast);
+    }
+}
+
 static void
 show_toast (CnvWindow  *self,
             const char *message)
 {
-  AdwToast *toast;
-
-  if (self->toast != NULL)
-    {
-      adw_toast_set_title (self->toast, message);
-      return;
-    }
-
-  toast = adw_toast_new (message);
-  adw_toast_set_timeout (toast, 4);
-  self->toast = toast;
-  g_object_add_weak_pointer (G_OBJECT (toast), (gpointer *) &self->toast);
-  adw_toast_overlay_add_toast (self->toast_overlay, toast);
+  show_toast_with_button (self, message, NULL, NULL);
 }
 
 /* Logs the failure once and shows it once: heading plus the engine's
- * sentence. */
+ * sentence, which names the file; when it does not, the body starts
+ * with the file's name. */
 static void
 show_error (CnvWindow    *self,
             const char   *heading,
+            const char   *path,
             const GError *error)
 {
+  g_autofree char *name = NULL;
+  g_autofree char *body = NULL;
   GtkWidget *dialog;
 
-  g_warning ("%s %s", heading, error->message);
+  if (path != NULL)
+    name = g_filename_display_basename (path);
 
-  dialog = adw_message_dialog_new (GTK_WINDOW (self), heading, error->message);
+  if (name != NULL && strstr (error->message, name) == NULL)
+    body = g_strdup_printf (_("“%s”: %s"), name, error->message);
+  else
+    body = g_strdup (error->message);
+
+  g_warning ("%s %s", heading, body);
+
+  dialog = adw_message_dialog_new (GTK_WINDOW (self), heading, body);
   adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "close",
                                    _("_Close"));
   gtk_window_present (GTK_WINDOW (dialog));
@@ -406,6 +421,22 @@ current_preprocessing (CnvWindow        *self,
                                     self->spec->channels);
 }
 
+/* TRUE when the classifier on screen holds training no file holds. */
+static gboolean
+has_unsaved_model (CnvWindow *self)
+{
+  return self->classifier != NULL && self->modified;
+}
+
+/* TRUE when win.train would continue from the classifier on screen. */
+static gboolean
+continues_classifier (CnvWindow *self)
+{
+  return self->classifier != NULL
+         && cnv_model_spec_equal (cnv_model_get_spec (self->classifier->model),
+                                  self->spec);
+}
+
 /* What the window shows */
 
 static void
@@ -418,29 +449,34 @@ update_actions (CnvWindow *self)
 
   gtk_widget_action_set_enabled (widget, "win.train",
                                  !training && !self->loading
+                                 && self->n_opening == 0
                                  && self->dataset != NULL);
-  gtk_widget_action_set_enabled (widget, "win.stop", training);
+  gtk_widget_action_set_enabled (widget, "win.stop",
+                                 training && !self->run->control.stop);
   gtk_widget_action_set_enabled (widget, "win.save", can_save);
   gtk_widget_action_set_enabled (widget, "win.save-as", can_save);
   gtk_widget_action_set_enabled (widget, "win.open",
                                  !training && self->n_opening == 0);
+  gtk_widget_action_set_enabled (widget, "win.show-notices",
+                                 self->classifier != NULL
+                                 && self->classifier->notices != NULL
+                                 && self->classifier->notices->len > 0);
 
-  /* Only the settings freeze: the Train and Stop buttons sit in the
-   * group's header and follow their actions. */
-  gtk_widget_set_sensitive (self->settings_list, !training);
+  /* The primary path: Save stands out while there is something to save. */
+  if (can_save && self->modified)
+    gtk_widget_add_css_class (self->save_button, "suggested-action");
+  else
+    gtk_widget_remove_css_class (self->save_button, "suggested-action");
+
+  cnv_train_page_set_training (self->train_page, training);
 }
 
 static void
 update_title (CnvWindow *self)
 {
-  g_autofree char *name = NULL;
+  g_autofree char *name = display_name (self->checkpoint_path);
   g_autofree char *title = NULL;
   g_autofree char *window_title = NULL;
-
-  if (self->checkpoint_path != NULL)
-    name = g_filename_display_basename (self->checkpoint_path);
-  else
-    name = g_strdup (_("Untitled Model"));
 
   /* The marker says there are changes that no file holds yet. */
   if (self->modified)
@@ -470,6 +506,7 @@ set_modified (CnvWindow *self,
 
   self->modified = modified;
   update_title (self);
+  update_actions (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MODIFIED]);
 }
 
@@ -591,7 +628,13 @@ update_trained_info (CnvWindow *self)
   g_autofree char *classes = NULL;
   g_autofree char *epochs = NULL;
   g_autofree char *accuracy = NULL;
+  g_autofree char *notices = NULL;
   const CnvEpochRecord *last = NULL;
+  guint n_notices;
+
+  cnv_train_page_set_epochs_trained (self->train_page,
+                                     continues_classifier (self)
+                                     ? c->history->len : 0);
 
   gtk_widget_set_visible (self->trained_group, c != NULL);
   if (c == NULL)
@@ -615,142 +658,17 @@ update_trained_info (CnvWindow *self)
   else
     accuracy = g_strdup (_("Not measured"));
   adw_action_row_set_subtitle (self->accuracy_row, accuracy);
+
+  n_notices = c->notices != NULL ? c->notices->len : 0;
+  gtk_widget_set_visible (GTK_WIDGET (self->notices_row), n_notices > 0);
+  notices = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                          "%u thing changed on opening",
+                                          "%u things changed on opening",
+                                          n_notices), n_notices);
+  adw_action_row_set_subtitle (self->notices_row, notices);
 }
 
-/* Redraws the chart's epoch points from the classifier's history. */
-static void
-show_history (CnvWindow *self)
-{
-  const CnvClassifier *c = self->classifier;
-
-  cnv_loss_chart_clear (self->loss_chart);
-  if (c == NULL)
-    return;
-
-  cnv_loss_chart_set_n_epochs (self->loss_chart, MAX (1, c->history->len));
-  for (guint i = 0; i < c->history->len; i++)
-    {
-      CnvEpochRecord *r = &g_array_index (c->history, CnvEpochRecord, i);
-
-      cnv_loss_chart_add_epoch (self->loss_chart, r->epoch, r->train_loss,
-                                r->validation.n > 0 ? r->validation.loss
-                                                    : NAN);
-    }
-}
-
-/* Data page */
-
-static GtkWidget *
-new_class_row (const CnvDataset *dataset,
-               guint             index)
-{
-  GtkWidget *row = adw_action_row_new ();
-  g_autofree char *subtitle = NULL;
-
-  subtitle = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
-                                           "%u image", "%u images",
-                                           dataset->class_counts[index]),
-                              dataset->class_counts[index]);
-  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row),
-                                 dataset->class_names[index]);
-  adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
-  adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
-  adw_action_row_set_icon_name (ADW_ACTION_ROW (row), "folder-symbolic");
-
-  if (index == 1)
-    {
-      GtkWidget *tag = gtk_label_new (_("Positive"));
-
-      gtk_widget_add_css_class (tag, "accent");
-      gtk_widget_add_css_class (tag, "caption-heading");
-      gtk_widget_set_tooltip_text (tag, _("The model gives the probability "
-                                          "of this class"));
-      adw_action_row_add_suffix (ADW_ACTION_ROW (row), tag);
-    }
-
-  return row;
-}
-
-static GtkWidget *
-new_skipped_row (const CnvDataset *dataset)
-{
-  GtkWidget *expander = adw_expander_row_new ();
-  g_autofree char *title = NULL;
-
-  title = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
-                                        "%u file skipped",
-                                        "%u files skipped",
-                                        dataset->skipped->len),
-                           dataset->skipped->len);
-  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (expander), title);
-  adw_expander_row_set_subtitle (ADW_EXPANDER_ROW (expander),
-                                 _("These files are not used for training"));
-  adw_expander_row_set_icon_name (ADW_EXPANDER_ROW (expander),
-                                  "dialog-warning-symbolic");
-
-  for (guint i = 0; i < dataset->skipped->len; i++)
-    {
-      CnvSkippedFile *file = g_ptr_array_index (dataset->skipped, i);
-      g_autofree char *name = g_filename_display_basename (file->path);
-      GtkWidget *row = adw_action_row_new ();
-
-      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), name);
-      adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
-      adw_action_row_set_subtitle (ADW_ACTION_ROW (row), file->reason);
-      gtk_widget_set_tooltip_text (row, file->path);
-      adw_expander_row_add_row (ADW_EXPANDER_ROW (expander), row);
-    }
-
-  return expander;
-}
-
-static void
-update_data_page (CnvWindow *self)
-{
-  const CnvDataset *dataset = self->dataset ? self->dataset->dataset : NULL;
-  g_autofree char *name = NULL;
-
-  clear_list_box (self->class_list);
-  self->class_rows[0] = self->class_rows[1] = NULL;
-  self->skipped_row = NULL;
-
-  if (self->loading)
-    {
-      gtk_spinner_start (self->loading_spinner);
-      gtk_stack_set_visible_child_name (self->data_stack, "loading");
-      return;
-    }
-
-  gtk_spinner_stop (self->loading_spinner);
-
-  if (dataset == NULL)
-    {
-      gtk_stack_set_visible_child_name (self->data_stack, "empty");
-      return;
-    }
-
-  name = g_filename_display_basename (dataset->folder);
-  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->folder_row), name);
-  adw_action_row_set_subtitle (self->folder_row, dataset->folder);
-
-  for (guint i = 0; i < 2; i++)
-    {
-      GtkWidget *row = new_class_row (dataset, i);
-
-      self->class_rows[i] = ADW_ACTION_ROW (row);
-      gtk_list_box_append (self->class_list, row);
-    }
-
-  if (dataset->skipped != NULL && dataset->skipped->len > 0)
-    {
-      GtkWidget *row = new_skipped_row (dataset);
-
-      self->skipped_row = ADW_EXPANDER_ROW (row);
-      gtk_list_box_append (self->class_list, row);
-    }
-
-  gtk_stack_set_visible_child_name (self->data_stack, "loaded");
-}
+/* Loading a folder */
 
 static void
 load_thread (GTask        *task,
@@ -778,6 +696,7 @@ load_done_cb (GObject      *source,
 {
   CnvWindow *self = CNV_WINDOW (source);
   GCancellable *cancellable = g_task_get_cancellable (G_TASK (result));
+  const char *folder = g_object_get_data (G_OBJECT (result), "folder");
   g_autoptr(GError) error = NULL;
   CnvDataset *dataset;
 
@@ -794,20 +713,15 @@ load_done_cb (GObject      *source,
   g_clear_object (&self->load_cancellable);
 
   if (dataset == NULL)
-    {
-      g_autofree char *name = g_filename_display_basename (self->data_folder);
-      g_autofree char *heading = NULL;
-
-      heading = g_strdup_printf (_("Could Not Load “%s”"), name);
-      show_error (self, heading, error);
-    }
+    show_error (self, _("Could Not Load Image Folder"), folder, error);
   else
     {
       g_clear_pointer (&self->dataset, dataset_ref_release);
       self->dataset = dataset_ref_new (dataset);
     }
 
-  update_data_page (self);
+  cnv_data_page_show_dataset (self->data_page,
+                              self->dataset ? self->dataset->dataset : NULL);
   update_actions (self);
 }
 
@@ -840,61 +754,22 @@ cnv_window_load_folder (CnvWindow  *self,
                           g_free);
   g_task_run_in_thread (task, load_thread);
 
-  adw_status_page_set_description (self->loading_page, folder);
   self->loading = TRUE;
-  update_data_page (self);
+  cnv_data_page_show_loading (self->data_page, folder);
   update_actions (self);
 }
 
 /* Training */
 
 static void
-show_progress (CnvWindow              *self,
-               const CnvTrainProgress *p)
-{
-  g_autofree char *epoch = NULL;
-  g_autofree char *batch = NULL;
-  g_autofree char *loss = NULL;
-  g_autofree char *accuracy = NULL;
-  guint n_epochs = self->run_last_epoch - self->run_first_epoch + 1;
-  double done, total;
-
-  if (p->n_batches == 0)
-    return;
-
-  epoch = g_strdup_printf (_("%u of %u"), p->epoch, p->last_epoch);
-  batch = g_strdup_printf (_("%u of %u"), p->batch, p->n_batches);
-  loss = g_strdup_printf ("%.4f", p->running_loss);
-  accuracy = g_strdup_printf ("%.1f %%", 100.0 * p->running_accuracy);
-  gtk_label_set_label (self->epoch_value, epoch);
-  gtk_label_set_label (self->batch_value, batch);
-  gtk_label_set_label (self->loss_value, loss);
-  gtk_label_set_label (self->accuracy_value, accuracy);
-
-  done = (double) (p->epoch - self->run_first_epoch) * p->n_batches + p->batch;
-  total = (double) n_epochs * p->n_batches;
-  gtk_progress_bar_set_fraction (self->progress_bar,
-                                 CLAMP (done / total, 0.0, 1.0));
-
-  if (done > 0 && p->elapsed > 0)
-    {
-      g_autofree char *left = NULL;
-
-      left = format_duration (p->elapsed * (total - done) / done);
-      gtk_progress_bar_set_text (self->progress_bar, left);
-    }
-}
-
-static void
 training_finished (CnvWindow   *self,
                    TrainReport *report)
 {
-  guint epochs_run;
+  guint total = report->classifier->history->len;
+  guint epochs_run = total + 1 - self->run_first_epoch;
 
   g_thread_join (g_steal_pointer (&self->train_thread));
   g_clear_pointer (&self->run, train_run_release);
-
-  epochs_run = report->classifier->history->len + 1 - self->run_first_epoch;
 
   /* Even a failed or stopped run keeps the weights of its last complete
    * step, so the window adopts them when at least one step was taken. */
@@ -907,30 +782,44 @@ training_finished (CnvWindow   *self,
       update_trained_info (self);
     }
 
-  gtk_progress_bar_set_fraction (self->progress_bar,
-                                 report->stopped || report->error ? 0.0 : 1.0);
-
   if (report->error != NULL)
     {
-      gtk_progress_bar_set_text (self->progress_bar, _("Failed"));
-      show_error (self, _("Training Failed"), report->error);
+      cnv_train_page_end_run (self->train_page, _("Failed"), FALSE);
+      show_error (self, _("Training Failed"), NULL, report->error);
     }
   else if (report->stopped)
     {
       g_autofree char *message = NULL;
+      g_autofree char *bar = NULL;
 
+      /* Both counts, named: the side pane shows the total. */
       message = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
-                                              "Stopped after %u complete epoch",
-                                              "Stopped after %u complete epochs",
-                                              epochs_run),
-                                 epochs_run);
-      gtk_progress_bar_set_text (self->progress_bar, message);
+                                              "Stopped with %u epoch trained "
+                                              "in total",
+                                              "Stopped with %u epochs trained "
+                                              "in total",
+                                              total), total);
+      bar = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                          "Stopped after %u complete epoch "
+                                          "in this run",
+                                          "Stopped after %u complete epochs "
+                                          "in this run",
+                                          epochs_run), epochs_run);
+      cnv_train_page_end_run (self->train_page, bar, FALSE);
       show_toast (self, message);
     }
   else
     {
-      gtk_progress_bar_set_text (self->progress_bar, _("Finished"));
-      show_toast (self, _("Training finished"));
+      g_autofree char *message = NULL;
+
+      message = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                              "Training finished: %u epoch "
+                                              "trained in total",
+                                              "Training finished: %u epochs "
+                                              "trained in total",
+                                              total), total);
+      cnv_train_page_end_run (self->train_page, _("Finished"), TRUE);
+      show_toast (self, message);
     }
 
   update_actions (self);
@@ -949,20 +838,14 @@ report_dispatch_cb (gpointer data)
   switch (report->kind)
     {
     case REPORT_BATCHES:
-      for (guint i = 0; i + 1 < report->losses->len; i += 2)
-        cnv_loss_chart_add_batch_loss (self->loss_chart,
-                                       g_array_index (report->losses,
-                                                      double, i),
-                                       g_array_index (report->losses,
-                                                      double, i + 1));
-      show_progress (self, &report->progress);
+      cnv_train_page_add_batch_losses (self->train_page,
+                                       (const double *) report->losses->data,
+                                       report->losses->len / 2);
+      cnv_train_page_show_progress (self->train_page, &report->progress);
       break;
 
     case REPORT_EPOCH:
-      cnv_loss_chart_add_epoch (self->loss_chart, report->record.epoch,
-                                report->record.train_loss,
-                                report->record.validation.n > 0
-                                ? report->record.validation.loss : NAN);
+      cnv_train_page_add_epoch (self->train_page, &report->record);
       break;
 
     case REPORT_DONE:
@@ -984,9 +867,7 @@ classifier_for_training (CnvWindow  *self,
   CnvPreprocessing pp;
 
   /* Continue from the trained weights when they belong to this stack. */
-  if (self->classifier != NULL
-      && cnv_model_spec_equal (cnv_model_get_spec (self->classifier->model),
-                               self->spec))
+  if (continues_classifier (self))
     return cnv_classifier_copy (self->classifier);
 
   cnv_preprocessing_init_default (&pp, self->spec->width, self->spec->height,
@@ -1006,15 +887,15 @@ train_action_cb (GtkWidget  *widget,
   g_autoptr(CnvClassifier) classifier = NULL;
   g_autoptr(GError) error = NULL;
   TrainRun *run;
-  CnvOptimizerKind kind;
 
-  if (self->train_thread != NULL || self->dataset == NULL)
+  if (self->train_thread != NULL || self->dataset == NULL
+      || self->n_opening > 0)
     return;
 
   classifier = classifier_for_training (self, &error);
   if (classifier == NULL)
     {
-      show_error (self, _("Cannot Train This Model"), error);
+      show_error (self, _("Cannot Train This Model"), NULL, error);
       return;
     }
 
@@ -1023,22 +904,11 @@ train_action_cb (GtkWidget  *widget,
   run->id = ++self->run_counter;
   run->dataset = g_atomic_rc_box_acquire (self->dataset);
   run->pending = g_array_new (FALSE, FALSE, sizeof (double));
-
-  cnv_train_config_init_default (&run->config);
-  kind = adw_combo_row_get_selected (self->optimizer_row) == 1
-         ? CNV_OPTIMIZER_SGD : CNV_OPTIMIZER_ADAM;
-  cnv_optimizer_config_init_default (&run->config.optimizer, kind);
-  run->config.epochs = gtk_spin_button_get_value_as_int (self->epochs_spin);
-  run->config.batch_size = gtk_spin_button_get_value_as_int (self->batch_spin);
-  run->config.optimizer.learning_rate = gtk_spin_button_get_value (self->rate_spin);
+  cnv_train_page_get_config (self->train_page, &run->config);
 
   self->run_first_epoch = classifier->history->len + 1;
-  self->run_last_epoch = classifier->history->len + run->config.epochs;
+  cnv_train_page_begin_run (self->train_page, classifier, run->config.epochs);
   run->classifier = g_steal_pointer (&classifier);
-
-  if (self->run_first_epoch == 1)
-    cnv_loss_chart_clear (self->loss_chart);
-  cnv_loss_chart_set_n_epochs (self->loss_chart, self->run_last_epoch);
 
   self->run = run;
   self->train_thread = g_thread_try_new ("cnv-train", train_thread_func,
@@ -1048,12 +918,11 @@ train_action_cb (GtkWidget  *widget,
     {
       train_run_release (run);
       g_clear_pointer (&self->run, train_run_release);
-      show_error (self, _("Cannot Start Training"), error);
+      cnv_train_page_end_run (self->train_page, _("Failed"), FALSE);
+      show_error (self, _("Cannot Start Training"), NULL, error);
       return;
     }
 
-  gtk_progress_bar_set_fraction (self->progress_bar, 0.0);
-  gtk_progress_bar_set_text (self->progress_bar, _("Starting…"));
   adw_view_stack_set_visible_child_name (self->view_stack, "train");
   update_actions (self);
 }
@@ -1069,11 +938,116 @@ stop_action_cb (GtkWidget  *widget,
     return;
 
   g_atomic_int_set (&self->run->control.stop, 1);
-  gtk_progress_bar_set_text (self->progress_bar, _("Stopping…"));
-  gtk_widget_action_set_enabled (widget, "win.stop", FALSE);
+  cnv_train_page_show_stopping (self->train_page);
+  update_actions (self);
+}
+
+/* File choosers: one response handler for all of them */
+
+typedef void (*FileChosenFunc) (CnvWindow  *self,
+                                const char *path);
+
+typedef struct
+{
+  CnvWindow      *self;
+  FileChosenFunc  func;
+} Chooser;
+
+/* Calls the chooser's function with the chosen file's path, or with NULL
+ * when the user cancelled (or chose a file that has no local path). */
+static void
+file_chosen_cb (GtkNativeDialog *native,
+                int              response,
+                gpointer         user_data)
+{
+  Chooser *chooser = user_data;
+  g_autofree char *path = NULL;
+
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr(GFile) file = NULL;
+
+      file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (native));
+      if (file != NULL)
+        path = g_file_get_path (file);
+    }
+
+  chooser->func (chooser->self, path);
+  g_object_unref (native);
+}
+
+/* A modal chooser, not shown yet, that calls func when it is done. */
+static GtkFileChooser *
+new_file_chooser (CnvWindow            *self,
+                  const char           *title,
+                  GtkFileChooserAction  action,
+                  const char           *accept_label,
+                  GtkFileFilter        *filter,
+                  FileChosenFunc        func)
+{
+  GtkFileChooserNative *native;
+  Chooser *chooser = g_new0 (Chooser, 1);
+
+  native = gtk_file_chooser_native_new (title, GTK_WINDOW (self), action,
+                                        accept_label, _("_Cancel"));
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (native), TRUE);
+  if (filter != NULL)
+    gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (native), filter);
+
+  chooser->self = self;
+  chooser->func = func;
+  g_signal_connect_data (native, "response", G_CALLBACK (file_chosen_cb),
+                         chooser, (GClosureNotify) G_CALLBACK (g_free), 0);
+
+  return GTK_FILE_CHOOSER (native);
+}
+
+static void
+show_file_chooser (GtkFileChooser *chooser)
+{
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+}
+
+static GtkFileFilter *
+new_checkpoint_filter (void)
+{
+  GtkFileFilter *filter = gtk_file_filter_new ();
+
+  gtk_file_filter_set_name (filter, _("Convolve checkpoints"));
+  gtk_file_filter_add_pattern (filter, "*.convolve");
+
+  return filter;
 }
 
 /* Saving */
+
+static void start_open (CnvWindow  *self,
+                        const char *path);
+
+/* Runs what a question deferred until the model was saved. */
+static void
+continue_after_save (CnvWindow *self)
+{
+  AfterSave after = self->after_save;
+  g_autofree char *path = g_steal_pointer (&self->pending_open);
+
+  self->after_save = AFTER_SAVE_NOTHING;
+
+  if (after == AFTER_SAVE_CLOSE)
+    {
+      self->close_confirmed = TRUE;
+      gtk_window_close (GTK_WINDOW (self));
+    }
+  else if (after == AFTER_SAVE_OPEN && path != NULL)
+    start_open (self, path);
+}
+
+static void
+cancel_after_save (CnvWindow *self)
+{
+  self->after_save = AFTER_SAVE_NOTHING;
+  g_clear_pointer (&self->pending_open, g_free);
+}
 
 static void
 save_thread (GTask        *task,
@@ -1107,10 +1081,10 @@ save_done_cb (GObject      *source,
 
   if (!g_task_propagate_boolean (G_TASK (result), &error))
     {
-      g_autofree char *heading = NULL;
-
-      heading = g_strdup_printf (_("Could Not Save “%s”"), name);
-      show_error (self, heading, error);
+      cancel_after_save (self);
+      show_error (self, _("Could Not Save Checkpoint"), path, error);
+      update_actions (self);
+      return;
     }
   else
     {
@@ -1126,6 +1100,7 @@ save_done_cb (GObject      *source,
     }
 
   update_actions (self);
+  continue_after_save (self);
 }
 
 void
@@ -1135,10 +1110,12 @@ cnv_window_save_to_path (CnvWindow  *self,
   g_autoptr(GTask) task = NULL;
 
   g_return_if_fail (CNV_IS_WINDOW (self));
-  g_return_if_fail (path != NULL);
 
-  if (self->classifier == NULL)
-    return;
+  if (path == NULL || self->classifier == NULL)
+    {
+      cancel_after_save (self);
+      return;
+    }
 
   /* The thread writes a copy, so the window may keep changing. */
   task = g_task_new (self, NULL, save_done_cb, NULL);
@@ -1153,64 +1130,28 @@ cnv_window_save_to_path (CnvWindow  *self,
 }
 
 static void
-save_response_cb (GtkNativeDialog *native,
-                  int              response,
-                  gpointer         user_data)
-{
-  CnvWindow *self = CNV_WINDOW (user_data);
-
-  if (response == GTK_RESPONSE_ACCEPT)
-    {
-      g_autoptr(GFile) file = NULL;
-      g_autofree char *path = NULL;
-
-      file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (native));
-      path = g_file_get_path (file);
-      if (path != NULL)
-        cnv_window_save_to_path (self, path);
-    }
-
-  g_object_unref (native);
-}
-
-static GtkFileFilter *
-new_checkpoint_filter (void)
-{
-  GtkFileFilter *filter = gtk_file_filter_new ();
-
-  gtk_file_filter_set_name (filter, _("Convolve checkpoints"));
-  gtk_file_filter_add_pattern (filter, "*.convolve");
-
-  return filter;
-}
-
-static void
 save_as_action_cb (GtkWidget  *widget,
                    const char *action_name,
                    GVariant   *parameter)
 {
   CnvWindow *self = CNV_WINDOW (widget);
   g_autoptr(GtkFileFilter) filter = new_checkpoint_filter ();
-  GtkFileChooserNative *native;
+  GtkFileChooser *chooser;
 
-  native = gtk_file_chooser_native_new (_("Save Checkpoint"), GTK_WINDOW (self),
-                                        GTK_FILE_CHOOSER_ACTION_SAVE,
-                                        _("_Save"), _("_Cancel"));
-  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (native), TRUE);
-  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (native), filter);
+  chooser = new_file_chooser (self, _("Save Checkpoint"),
+                              GTK_FILE_CHOOSER_ACTION_SAVE, _("_Save"),
+                              filter, cnv_window_save_to_path);
 
   if (self->checkpoint_path != NULL)
     {
       g_autoptr(GFile) file = g_file_new_for_path (self->checkpoint_path);
 
-      gtk_file_chooser_set_file (GTK_FILE_CHOOSER (native), file, NULL);
+      gtk_file_chooser_set_file (chooser, file, NULL);
     }
   else
-    gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (native),
-                                       "model.convolve");
+    gtk_file_chooser_set_current_name (chooser, "model.convolve");
 
-  g_signal_connect (native, "response", G_CALLBACK (save_response_cb), self);
-  gtk_native_dialog_show (GTK_NATIVE_DIALOG (native));
+  show_file_chooser (chooser);
 }
 
 static void
@@ -1224,6 +1165,138 @@ save_action_cb (GtkWidget  *widget,
     cnv_window_save_to_path (self, self->checkpoint_path);
   else
     save_as_action_cb (widget, "win.save-as", NULL);
+}
+
+/* Questions before something is lost */
+
+/* Asks with responses cancel, discard and (when save_label is not NULL)
+ * save; response_cb gets them.  One question at a time. */
+static AdwMessageDialog *
+ask (CnvWindow  *self,
+     const char *heading,
+     const char *body,
+     const char *discard_label,
+     const char *save_label,
+     GCallback   response_cb)
+{
+  AdwMessageDialog *dialog;
+
+  dialog = ADW_MESSAGE_DIALOG (adw_message_dialog_new (GTK_WINDOW (self),
+                                                       heading, body));
+  adw_message_dialog_add_response (dialog, "cancel", _("_Cancel"));
+  adw_message_dialog_add_response (dialog, "discard", discard_label);
+  adw_message_dialog_set_response_appearance (dialog, "discard",
+                                              ADW_RESPONSE_DESTRUCTIVE);
+  if (save_label != NULL)
+    {
+      adw_message_dialog_add_response (dialog, "save", save_label);
+      adw_message_dialog_set_response_appearance (dialog, "save",
+                                                  ADW_RESPONSE_SUGGESTED);
+      adw_message_dialog_set_default_response (dialog, "save");
+    }
+  adw_message_dialog_set_close_response (dialog, "cancel");
+  g_signal_connect_object (dialog, "response", response_cb, self,
+                           G_CONNECT_SWAPPED);
+
+  self->question = dialog;
+  g_object_add_weak_pointer (G_OBJECT (dialog), (gpointer *) &self->question);
+  gtk_window_present (GTK_WINDOW (dialog));
+
+  return dialog;
+}
+
+/* Saves the model on screen, then does after. */
+static void
+save_then (CnvWindow *self,
+           AfterSave  after)
+{
+  self->after_save = after;
+  save_action_cb (GTK_WIDGET (self), "win.save", NULL);
+}
+
+static void
+unsaved_response_cb (CnvWindow  *self,
+                     const char *response)
+{
+  if (g_str_equal (response, "save"))
+    save_then (self, self->after_save);
+  else if (g_str_equal (response, "discard"))
+    continue_after_save (self);
+  else
+    cancel_after_save (self);
+}
+
+static void
+ask_unsaved (CnvWindow  *self,
+             AfterSave   after,
+             const char *open_path)
+{
+  g_autofree char *name = display_name (self->checkpoint_path);
+  g_autofree char *heading = NULL;
+
+  self->after_save = after;
+  g_free (self->pending_open);
+  self->pending_open = g_strdup (open_path);
+
+  if (after == AFTER_SAVE_OPEN)
+    ask (self, _("The Model on Screen Has Unsaved Changes"),
+         _("Opening a checkpoint replaces it. Its training is lost unless "
+           "it is saved first."),
+         _("_Discard and Open"), _("_Save First"),
+         G_CALLBACK (unsaved_response_cb));
+  else
+    {
+      heading = g_strdup_printf (_("Save Changes to “%s”?"), name);
+      ask (self, heading,
+           _("The trained model has not been saved. Its training is lost "
+             "if the window closes without saving."),
+           _("_Discard"), _("_Save"), G_CALLBACK (unsaved_response_cb));
+    }
+}
+
+static void
+training_close_response_cb (CnvWindow  *self,
+                            const char *response)
+{
+  if (!g_str_equal (response, "discard"))
+    return;
+
+  /* dispose () stops the thread at its next batch boundary. */
+  self->close_confirmed = TRUE;
+  gtk_window_close (GTK_WINDOW (self));
+}
+
+static gboolean
+cnv_window_close_request (GtkWindow *window)
+{
+  CnvWindow *self = CNV_WINDOW (window);
+
+  if (self->close_confirmed)
+    return GTK_WINDOW_CLASS (cnv_window_parent_class)->close_request (window);
+
+  if (self->question != NULL)
+    {
+      gtk_window_present (GTK_WINDOW (self->question));
+      return TRUE;
+    }
+
+  if (self->train_thread != NULL)
+    {
+      ask (self, _("Stop Training and Close?"),
+           _("The run in progress and the weights it has learned so far "
+             "are lost."),
+           _("_Stop and Close"), NULL,
+           G_CALLBACK (training_close_response_cb));
+      return TRUE;
+    }
+
+  if (has_unsaved_model (self))
+    {
+      ask_unsaved (self, AFTER_SAVE_CLOSE, NULL);
+      return TRUE;
+    }
+
+  return GTK_WINDOW_CLASS (cnv_window_parent_class)->close_request (window);
 }
 
 /* Opening */
@@ -1246,24 +1319,26 @@ open_thread (GTask        *task,
                            (GDestroyNotify) cnv_classifier_free);
 }
 
-/* Puts the settings of the checkpoint's last run in the Train page, so
- * training on continues the way it went. */
 static void
-show_training_settings (CnvWindow *self)
+show_opened_toast (CnvWindow  *self,
+                   const char *name)
 {
-  const CnvClassifier *c = self->classifier;
-  const CnvOptimizerConfig *config;
+  guint n = self->classifier->notices != NULL
+            ? self->classifier->notices->len : 0;
+  g_autofree char *message = NULL;
 
-  if (c->batch_size > 0)
-    gtk_spin_button_set_value (self->batch_spin, c->batch_size);
+  if (n == 0)
+    {
+      message = g_strdup_printf (_("Opened “%s”"), name);
+      show_toast (self, message);
+      return;
+    }
 
-  if (c->optimizer == NULL)
-    return;
-
-  config = cnv_optimizer_get_config (c->optimizer);
-  gtk_spin_button_set_value (self->rate_spin, config->learning_rate);
-  adw_combo_row_set_selected (self->optimizer_row,
-                              config->kind == CNV_OPTIMIZER_SGD ? 1 : 0);
+  message = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                          "Opened “%s” with %u notice",
+                                          "Opened “%s” with %u notices", n),
+                             name, n);
+  show_toast_with_button (self, message, _("Details"), "win.show-notices");
 }
 
 static void
@@ -1285,10 +1360,7 @@ open_done_cb (GObject      *source,
 
   if (classifier == NULL)
     {
-      g_autofree char *heading = NULL;
-
-      heading = g_strdup_printf (_("Could Not Open “%s”"), name);
-      show_error (self, heading, error);
+      show_error (self, _("Could Not Open Checkpoint"), path, error);
       update_actions (self);
       return;
     }
@@ -1304,37 +1376,25 @@ open_done_cb (GObject      *source,
 
   self->modified = TRUE;
   set_modified (self, FALSE);
-  show_training_settings (self);
+  cnv_train_page_show_settings (self->train_page, self->classifier);
+  cnv_train_page_show_model (self->train_page, self->classifier);
   update_layer_list (self);
   update_trained_info (self);
-  show_history (self);
 
   /* The folder must be seen the way this model sees images. */
   if (self->data_folder != NULL
       && !cnv_preprocessing_equal (&before, &self->classifier->preprocessing))
     cnv_window_load_folder (self, self->data_folder);
 
-  if (self->classifier->notices != NULL
-      && self->classifier->notices->len > 0)
-    show_toast (self, g_ptr_array_index (self->classifier->notices, 0));
-  else
-    {
-      g_autofree char *message = g_strdup_printf (_("Opened “%s”"), name);
-
-      show_toast (self, message);
-    }
-
+  show_opened_toast (self, name);
   update_actions (self);
 }
 
-void
-cnv_window_open_checkpoint (CnvWindow  *self,
-                            const char *path)
+static void
+start_open (CnvWindow  *self,
+            const char *path)
 {
   g_autoptr(GTask) task = NULL;
-
-  g_return_if_fail (CNV_IS_WINDOW (self));
-  g_return_if_fail (path != NULL);
 
   task = g_task_new (self, NULL, open_done_cb, NULL);
   g_task_set_source_tag (task, cnv_window_open_checkpoint);
@@ -1345,25 +1405,30 @@ cnv_window_open_checkpoint (CnvWindow  *self,
   update_actions (self);
 }
 
-static void
-open_response_cb (GtkNativeDialog *native,
-                  int              response,
-                  gpointer         user_data)
+void
+cnv_window_open_checkpoint (CnvWindow  *self,
+                            const char *path)
 {
-  CnvWindow *self = CNV_WINDOW (user_data);
+  g_return_if_fail (CNV_IS_WINDOW (self));
 
-  if (response == GTK_RESPONSE_ACCEPT)
+  if (path == NULL)
+    return;
+
+  /* The run owns a copy of the model on screen and would replace what
+   * was opened when it ends. */
+  if (self->train_thread != NULL)
     {
-      g_autoptr(GFile) file = NULL;
-      g_autofree char *path = NULL;
-
-      file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (native));
-      path = g_file_get_path (file);
-      if (path != NULL)
-        cnv_window_open_checkpoint (self, path);
+      show_toast (self, _("Stop training before opening a checkpoint"));
+      return;
     }
 
-  g_object_unref (native);
+  if (has_unsaved_model (self))
+    {
+      ask_unsaved (self, AFTER_SAVE_OPEN, path);
+      return;
+    }
+
+  start_open (self, path);
 }
 
 static void
@@ -1373,41 +1438,54 @@ open_action_cb (GtkWidget  *widget,
 {
   CnvWindow *self = CNV_WINDOW (widget);
   g_autoptr(GtkFileFilter) filter = new_checkpoint_filter ();
-  GtkFileChooserNative *native;
 
-  native = gtk_file_chooser_native_new (_("Open Checkpoint"), GTK_WINDOW (self),
-                                        GTK_FILE_CHOOSER_ACTION_OPEN,
-                                        _("_Open"), _("_Cancel"));
-  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (native), TRUE);
-  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (native), filter);
-  g_signal_connect (native, "response", G_CALLBACK (open_response_cb), self);
-  gtk_native_dialog_show (GTK_NATIVE_DIALOG (native));
+  show_file_chooser (new_file_chooser (self, _("Open Checkpoint"),
+                                       GTK_FILE_CHOOSER_ACTION_OPEN,
+                                       _("_Open"), filter,
+                                       cnv_window_open_checkpoint));
+}
+
+/* Lists everything the checkpoint reader converted or could not
+ * restore. */
+static void
+show_notices_action_cb (GtkWidget  *widget,
+                        const char *action_name,
+                        GVariant   *parameter)
+{
+  CnvWindow *self = CNV_WINDOW (widget);
+  g_autoptr(GString) body = g_string_new (NULL);
+  g_autofree char *name = display_name (self->checkpoint_path);
+  g_autofree char *heading = NULL;
+  GtkWidget *dialog;
+
+  if (self->classifier == NULL || self->classifier->notices == NULL)
+    return;
+
+  for (guint i = 0; i < self->classifier->notices->len; i++)
+    {
+      if (i > 0)
+        g_string_append (body, "\n\n");
+      g_string_append (body, g_ptr_array_index (self->classifier->notices, i));
+    }
+
+  heading = g_strdup_printf (_("Opening “%s”"), name);
+  dialog = adw_message_dialog_new (GTK_WINDOW (self), heading, body->str);
+  adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "close",
+                                   _("_Close"));
+  gtk_window_present (GTK_WINDOW (dialog));
 }
 
 /* Choosing a folder */
 
 static void
-folder_response_cb (GtkNativeDialog *native,
-                    int              response,
-                    gpointer         user_data)
+folder_chosen (CnvWindow  *self,
+               const char *path)
 {
-  CnvWindow *self = CNV_WINDOW (user_data);
+  if (path == NULL)
+    return;
 
-  if (response == GTK_RESPONSE_ACCEPT)
-    {
-      g_autoptr(GFile) file = NULL;
-      g_autofree char *path = NULL;
-
-      file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (native));
-      path = g_file_get_path (file);
-      if (path != NULL)
-        {
-          cnv_window_load_folder (self, path);
-          adw_view_stack_set_visible_child_name (self->view_stack, "data");
-        }
-    }
-
-  g_object_unref (native);
+  cnv_window_load_folder (self, path);
+  adw_view_stack_set_visible_child_name (self->view_stack, "data");
 }
 
 static void
@@ -1416,21 +1494,17 @@ choose_folder_action_cb (GtkWidget  *widget,
                          GVariant   *parameter)
 {
   CnvWindow *self = CNV_WINDOW (widget);
-  GtkFileChooserNative *native;
 
-  native = gtk_file_chooser_native_new (_("Choose Image Folder"),
-                                        GTK_WINDOW (self),
-                                        GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER,
-                                        _("_Choose"), _("_Cancel"));
-  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (native), TRUE);
-  g_signal_connect (native, "response", G_CALLBACK (folder_response_cb), self);
-  gtk_native_dialog_show (GTK_NATIVE_DIALOG (native));
+  show_file_chooser (new_file_chooser (self, _("Choose Image Folder"),
+                                       GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER,
+                                       _("_Choose"), NULL, folder_chosen));
 }
 
 /* Classifying */
 
 typedef struct
 {
+  guint          id;
   CnvClassifier *classifier;
   char          *path;
   double         probability;
@@ -1450,24 +1524,6 @@ classify_job_free (gpointer data)
   g_free (job);
 }
 
-/* The file as an image viewer shows it, small; NULL when gdk-pixbuf
- * cannot read it (the prediction then says why). */
-static GdkTexture *
-load_thumbnail (const char *path)
-{
-  g_autoptr(GdkPixbuf) pixbuf = NULL;
-  g_autoptr(GdkPixbuf) rotated = NULL;
-
-  pixbuf = gdk_pixbuf_new_from_file_at_scale (path, 2 * PREVIEW_SIZE,
-                                              2 * PREVIEW_SIZE, TRUE, NULL);
-  if (pixbuf == NULL)
-    return NULL;
-
-  rotated = gdk_pixbuf_apply_embedded_orientation (pixbuf);
-
-  return gdk_texture_new_for_pixbuf (rotated != NULL ? rotated : pixbuf);
-}
-
 static void
 classify_thread (GTask        *task,
                  gpointer      source_object,
@@ -1484,126 +1540,8 @@ classify_thread (GTask        *task,
       return;
     }
 
-  job->thumbnail = load_thumbnail (job->path);
+  job->thumbnail = cnv_classify_page_load_thumbnail (job->path);
   g_task_return_boolean (task, TRUE);
-}
-
-/* The network's input scaled up by a whole factor with nearest neighbour,
- * so each input value is a visible square. */
-static GdkTexture *
-texture_from_image (const CnvImage *image)
-{
-  int factor = MAX (1, PREVIEW_SIZE / MAX (image->width, image->height));
-  int width = image->width * factor;
-  int height = image->height * factor;
-  gsize stride = (gsize) width * 3;
-  g_autoptr(GBytes) bytes = NULL;
-  guint8 *rgb = g_malloc ((gsize) height * stride);
-
-  for (int y = 0; y < height; y++)
-    for (int x = 0; x < width; x++)
-      {
-        const guint8 *src = image->pixels
-                            + ((gsize) (y / factor) * image->width + x / factor)
-                              * image->channels;
-        guint8 *dst = rgb + (gsize) y * stride + (gsize) x * 3;
-
-        for (int c = 0; c < 3; c++)
-          dst[c] = src[image->channels == 3 ? c : 0];
-      }
-
-  bytes = g_bytes_new_take (rgb, (gsize) height * stride);
-
-  return gdk_memory_texture_new (width, height, GDK_MEMORY_R8G8B8, bytes,
-                                 stride);
-}
-
-static void
-add_note (CnvWindow  *self,
-          const char *icon_name,
-          const char *text)
-{
-  GtkWidget *row = adw_action_row_new ();
-
-  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), text);
-  adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
-  adw_action_row_set_icon_name (ADW_ACTION_ROW (row), icon_name);
-  gtk_list_box_append (self->notes_list, row);
-}
-
-static void
-show_notes (CnvWindow              *self,
-            const CnvImage         *image,
-            const CnvPreprocessing *pp)
-{
-  clear_list_box (self->notes_list);
-
-  if (image->was_rotated)
-    add_note (self, "object-rotate-right-symbolic",
-              _("Rotated upright as its EXIF orientation says"));
-  if (image->was_color)
-    add_note (self, "applications-graphics-symbolic",
-              _("Converted from colour to greyscale"));
-  if (image->had_alpha)
-    {
-      g_autofree char *text = NULL;
-
-      text = g_strdup_printf (_("Transparency flattened on #%02x%02x%02x"),
-                              pp->background[0], pp->background[1],
-                              pp->background[2]);
-      add_note (self, "edit-select-all-symbolic", text);
-    }
-  if (image->original_width != image->width
-      || image->original_height != image->height)
-    {
-      g_autofree char *text = NULL;
-
-      text = g_strdup_printf (_("Resized from %d × %d to %d × %d"),
-                              image->original_width, image->original_height,
-                              image->width, image->height);
-      add_note (self, "view-fullscreen-symbolic", text);
-    }
-
-  if (gtk_widget_get_first_child (GTK_WIDGET (self->notes_list)) == NULL)
-    add_note (self, "emblem-ok-symbolic",
-              _("Used as it is: already the network's size and colour mode"));
-}
-
-static void
-show_prediction (CnvWindow   *self,
-                 ClassifyJob *job)
-{
-  const CnvClassifier *c = job->classifier;
-  gboolean positive = job->probability >= c->threshold;
-  double shown = positive ? job->probability : 1.0 - job->probability;
-  g_autofree char *name = g_filename_display_basename (job->path);
-  g_autofree char *percent = NULL;
-  g_autofree char *detail = NULL;
-  g_autofree char *caption = NULL;
-  g_autoptr(GdkTexture) input = texture_from_image (job->image);
-
-  g_free (self->predicted_class);
-  self->predicted_class = g_strdup (c->class_names[positive ? 1 : 0]);
-  self->probability = job->probability;
-
-  percent = g_strdup_printf ("%.1f %%", 100.0 * shown);
-  /* Translators: file name, positive class, its probability. */
-  detail = g_strdup_printf (_("%s — probability of “%s”: %.4f"),
-                            name, c->class_names[1], job->probability);
-  gtk_label_set_label (self->class_label, self->predicted_class);
-  gtk_label_set_label (self->probability_label, percent);
-  gtk_level_bar_set_value (self->probability_bar, shown);
-  gtk_label_set_label (self->detail_label, detail);
-
-  gtk_picture_set_paintable (self->original_picture,
-                             GDK_PAINTABLE (job->thumbnail));
-  gtk_picture_set_paintable (self->input_picture, GDK_PAINTABLE (input));
-  caption = g_strdup_printf (_("What the network saw, %d × %d"),
-                             job->image->width, job->image->height);
-  gtk_label_set_label (self->input_caption, caption);
-
-  show_notes (self, job->image, &c->preprocessing);
-  gtk_stack_set_visible_child_name (self->classify_stack, "result");
 }
 
 static void
@@ -1613,23 +1551,34 @@ classify_done_cb (GObject      *source,
 {
   CnvWindow *self = CNV_WINDOW (source);
   ClassifyJob *job = g_task_get_task_data (G_TASK (result));
+  const CnvClassifier *c = job->classifier;
   g_autoptr(GError) error = NULL;
+  gboolean ok;
 
+  ok = g_task_propagate_boolean (G_TASK (result), &error);
   self->n_classifying--;
-  if (self->disposed)
+
+  /* A newer image was asked for while this one ran: its answer, not
+   * this one, belongs on the page. */
+  if (self->disposed || job->id != self->classify_counter)
     return;
 
-  if (!g_task_propagate_boolean (G_TASK (result), &error))
+  if (!ok)
     {
-      g_autofree char *name = g_filename_display_basename (job->path);
-      g_autofree char *heading = NULL;
-
-      heading = g_strdup_printf (_("Could Not Classify “%s”"), name);
-      show_error (self, heading, error);
+      show_error (self, _("Could Not Classify Image"), job->path, error);
       return;
     }
 
-  show_prediction (self, job);
+  g_free (self->predicted_class);
+  self->predicted_class = g_strdup (c->class_names[job->probability
+                                                   >= c->threshold]);
+  self->probability = job->probability;
+  g_free (self->classified_path);
+  self->classified_path = g_strdup (job->path);
+
+  cnv_classify_page_show_prediction (self->classify_page, c, job->path,
+                                     job->probability, job->image,
+                                     job->thumbnail);
 }
 
 void
@@ -1641,31 +1590,29 @@ cnv_window_classify_path (CnvWindow  *self,
   ClassifyJob *job;
 
   g_return_if_fail (CNV_IS_WINDOW (self));
-  g_return_if_fail (path != NULL);
+
+  if (path == NULL)
+    return;
 
   adw_view_stack_set_visible_child_name (self->view_stack, "classify");
 
   if (self->classifier == NULL)
     {
-      adw_status_page_set_title (self->classify_status,
-                                 _("No Trained Model Yet"));
-      adw_status_page_set_description (self->classify_status,
-                                       _("Train a model on the Train page or "
-                                         "open a checkpoint, then drop the "
-                                         "image again."));
+      cnv_classify_page_show_refusal (self->classify_page);
       show_toast (self, _("Cannot classify without a trained model"));
       return;
     }
 
   if (!cnv_classifier_check (self->classifier, &error))
     {
-      show_error (self, _("This Model Cannot Classify"), error);
+      show_error (self, _("This Model Cannot Classify"), NULL, error);
       return;
     }
 
   /* The thread predicts with its own copy: a forward pass writes the
    * model's activation caches. */
   job = g_new0 (ClassifyJob, 1);
+  job->id = ++self->classify_counter;
   job->classifier = cnv_classifier_copy (self->classifier);
   job->path = g_strdup (path);
 
@@ -1678,46 +1625,20 @@ cnv_window_classify_path (CnvWindow  *self,
 }
 
 static void
-classify_response_cb (GtkNativeDialog *native,
-                      int              response,
-                      gpointer         user_data)
-{
-  CnvWindow *self = CNV_WINDOW (user_data);
-
-  if (response == GTK_RESPONSE_ACCEPT)
-    {
-      g_autoptr(GFile) file = NULL;
-      g_autofree char *path = NULL;
-
-      file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (native));
-      path = g_file_get_path (file);
-      if (path != NULL)
-        cnv_window_classify_path (self, path);
-    }
-
-  g_object_unref (native);
-}
-
-static void
 classify_file_action_cb (GtkWidget  *widget,
                          const char *action_name,
                          GVariant   *parameter)
 {
   CnvWindow *self = CNV_WINDOW (widget);
   g_autoptr(GtkFileFilter) filter = gtk_file_filter_new ();
-  GtkFileChooserNative *native;
 
   gtk_file_filter_set_name (filter, _("Images"));
   gtk_file_filter_add_pixbuf_formats (filter);
 
-  native = gtk_file_chooser_native_new (_("Classify Image"), GTK_WINDOW (self),
-                                        GTK_FILE_CHOOSER_ACTION_OPEN,
-                                        _("_Classify"), _("_Cancel"));
-  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (native), TRUE);
-  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (native), filter);
-  g_signal_connect (native, "response", G_CALLBACK (classify_response_cb),
-                    self);
-  gtk_native_dialog_show (GTK_NATIVE_DIALOG (native));
+  show_file_chooser (new_file_chooser (self, _("Classify Image"),
+                                       GTK_FILE_CHOOSER_ACTION_OPEN,
+                                       _("_Classify"), filter,
+                                       cnv_window_classify_path));
 }
 
 static gboolean
@@ -1814,6 +1735,13 @@ cnv_window_dispose (GObject *object)
                                   (gpointer *) &self->toast);
   self->toast = NULL;
 
+  if (self->question != NULL)
+    {
+      g_object_remove_weak_pointer (G_OBJECT (self->question),
+                                    (gpointer *) &self->question);
+      gtk_window_destroy (GTK_WINDOW (g_steal_pointer (&self->question)));
+    }
+
   gtk_widget_dispose_template (GTK_WIDGET (self), CNV_TYPE_WINDOW);
 
   G_OBJECT_CLASS (cnv_window_parent_class)->dispose (object);
@@ -1829,7 +1757,9 @@ cnv_window_finalize (GObject *object)
   g_clear_pointer (&self->dataset, dataset_ref_release);
   g_clear_pointer (&self->data_folder, g_free);
   g_clear_pointer (&self->checkpoint_path, g_free);
+  g_clear_pointer (&self->pending_open, g_free);
   g_clear_pointer (&self->predicted_class, g_free);
+  g_clear_pointer (&self->classified_path, g_free);
 
   G_OBJECT_CLASS (cnv_window_parent_class)->finalize (object);
 }
@@ -1883,12 +1813,14 @@ cnv_window_class_init (CnvWindowClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+  GtkWindowClass *window_class = GTK_WINDOW_CLASS (klass);
 
   object_class->constructed = cnv_window_constructed;
   object_class->dispose = cnv_window_dispose;
   object_class->finalize = cnv_window_finalize;
   object_class->get_property = cnv_window_get_property;
   object_class->set_property = cnv_window_set_property;
+  window_class->close_request = cnv_window_close_request;
 
   properties[PROP_DATA_FOLDER] =
     g_param_spec_string ("data-folder", NULL, NULL, NULL,
@@ -1900,7 +1832,9 @@ cnv_window_class_init (CnvWindowClass *klass)
                           | G_PARAM_EXPLICIT_NOTIFY);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
-  g_type_ensure (CNV_TYPE_LOSS_CHART);
+  g_type_ensure (CNV_TYPE_DATA_PAGE);
+  g_type_ensure (CNV_TYPE_TRAIN_PAGE);
+  g_type_ensure (CNV_TYPE_CLASSIFY_PAGE);
 
   gtk_widget_class_set_template_from_resource (widget_class,
     "/io/github/convolve/Convolve/cnv-window.ui");
@@ -1909,11 +1843,11 @@ cnv_window_class_init (CnvWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, CnvWindow, name)
   BIND (toast_overlay);
   BIND (leaflet);
-  BIND (model_pane);
   BIND (content_pane);
   BIND (model_title);
   BIND (switcher_title);
   BIND (view_stack);
+  BIND (save_button);
   BIND (layers_group);
   BIND (layer_list);
   BIND (total_label);
@@ -1921,34 +1855,10 @@ cnv_window_class_init (CnvWindowClass *klass)
   BIND (classes_row);
   BIND (epochs_row);
   BIND (accuracy_row);
-  BIND (data_stack);
-  BIND (loading_page);
-  BIND (loading_spinner);
-  BIND (folder_row);
-  BIND (class_list);
-  BIND (settings_list);
-  BIND (stop_button);
-  BIND (epochs_spin);
-  BIND (batch_spin);
-  BIND (rate_spin);
-  BIND (optimizer_row);
-  BIND (epoch_value);
-  BIND (batch_value);
-  BIND (loss_value);
-  BIND (accuracy_value);
-  BIND (progress_bar);
-  BIND (loss_chart);
-  BIND (classify_stack);
-  BIND (classify_status);
-  BIND (original_picture);
-  BIND (input_picture);
-  BIND (original_caption);
-  BIND (input_caption);
-  BIND (class_label);
-  BIND (probability_label);
-  BIND (probability_bar);
-  BIND (detail_label);
-  BIND (notes_list);
+  BIND (notices_row);
+  BIND (data_page);
+  BIND (train_page);
+  BIND (classify_page);
 #undef BIND
 
   gtk_widget_class_bind_template_callback (widget_class, back_clicked_cb);
@@ -1968,6 +1878,8 @@ cnv_window_class_init (CnvWindowClass *klass)
                                    choose_folder_action_cb);
   gtk_widget_class_install_action (widget_class, "win.classify-file", NULL,
                                    classify_file_action_cb);
+  gtk_widget_class_install_action (widget_class, "win.show-notices", NULL,
+                                   show_notices_action_cb);
 }
 
 static void
@@ -1991,7 +1903,7 @@ cnv_window_init (CnvWindow *self)
   update_layer_list (self);
   update_trained_info (self);
   update_title (self);
-  update_data_page (self);
+  cnv_data_page_show_dataset (self->data_page, NULL);
   update_actions (self);
 }
 
@@ -2044,31 +1956,34 @@ cnv_window_get_classifier (CnvWindow *self)
   return self->classifier;
 }
 
-GtkSpinButton *
-cnv_window_get_epochs_spin (CnvWindow *self)
+CnvDataPage *
+cnv_window_get_data_page (CnvWindow *self)
 {
-  return self->epochs_spin;
+  return self->data_page;
+}
+
+CnvTrainPage *
+cnv_window_get_train_page (CnvWindow *self)
+{
+  return self->train_page;
+}
+
+CnvClassifyPage *
+cnv_window_get_classify_page (CnvWindow *self)
+{
+  return self->classify_page;
 }
 
 GtkWidget *
-cnv_window_get_stop_button (CnvWindow *self)
+cnv_window_get_save_button (CnvWindow *self)
 {
-  return self->stop_button;
+  return self->save_button;
 }
 
-AdwActionRow *
-cnv_window_get_class_row (CnvWindow *self,
-                          guint      index)
+AdwMessageDialog *
+cnv_window_get_question (CnvWindow *self)
 {
-  g_return_val_if_fail (index < 2, NULL);
-
-  return self->class_rows[index];
-}
-
-AdwExpanderRow *
-cnv_window_get_skipped_row (CnvWindow *self)
-{
-  return self->skipped_row;
+  return self->question;
 }
 
 guint
@@ -2084,12 +1999,6 @@ cnv_window_get_n_layer_rows (CnvWindow *self)
   return n;
 }
 
-guint
-cnv_window_get_n_chart_points (CnvWindow *self)
-{
-  return cnv_loss_chart_get_n_points (self->loss_chart);
-}
-
 const char *
 cnv_window_get_predicted_class (CnvWindow *self)
 {
@@ -2100,6 +2009,18 @@ double
 cnv_window_get_probability (CnvWindow *self)
 {
   return self->probability;
+}
+
+const char *
+cnv_window_get_classified_path (CnvWindow *self)
+{
+  return self->classified_path;
+}
+
+const char *
+cnv_window_get_visible_page (CnvWindow *self)
+{
+  return adw_view_stack_get_visible_child_name (self->view_stack);
 }
 
 void

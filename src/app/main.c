@@ -1,5 +1,5 @@
 /* main.c — starts Convolve: gettext, then the application */
-#define G_LOG_DOMAIN "cnv-app"
+#define G_LOG_DOMAIN "convolve"
 
 #include <locale.h>
 #include <glib/gi18n.h>

@@ -1,0 +1,60 @@
+/* cnv-train-page.h — the Train page: settings, progress, loss curve */
+#pragma once
+
+#include <adwaita.h>
+
+#include "cnv.h"
+
+G_BEGIN_DECLS
+
+#define CNV_TYPE_TRAIN_PAGE (cnv_train_page_get_type ())
+
+G_DECLARE_FINAL_TYPE (CnvTrainPage, cnv_train_page, CNV, TRAIN_PAGE, AdwBin)
+
+/* The run the settings describe: epochs, batch size, optimizer. */
+void           cnv_train_page_get_config       (CnvTrainPage           *self,
+                                                CnvTrainConfig         *config);
+/* Puts the batch size and optimizer of c's last run in the settings. */
+void           cnv_train_page_show_settings    (CnvTrainPage           *self,
+                                                const CnvClassifier    *c);
+/* Epochs the next run adds to; the Epochs row says so when it is > 0. */
+void           cnv_train_page_set_epochs_trained (CnvTrainPage         *self,
+                                                  guint                 n);
+guint          cnv_train_page_get_epochs_trained (CnvTrainPage         *self);
+/* While TRUE the settings are frozen (the Train and Stop buttons follow
+ * their actions). */
+void           cnv_train_page_set_training     (CnvTrainPage           *self,
+                                                gboolean                training);
+/* Shows c as it is, with no run going: its epochs, its last training
+ * loss and accuracy, its history in the chart.  NULL clears everything. */
+void           cnv_train_page_show_model       (CnvTrainPage           *self,
+                                                const CnvClassifier    *c);
+/* A run of n_epochs starts on top of c's history. */
+void           cnv_train_page_begin_run        (CnvTrainPage           *self,
+                                                const CnvClassifier    *c,
+                                                guint                   n_epochs);
+/* pairs holds n_pairs (epoch position, loss) pairs. */
+void           cnv_train_page_add_batch_losses (CnvTrainPage           *self,
+                                                const double           *pairs,
+                                                guint                   n_pairs);
+void           cnv_train_page_show_progress    (CnvTrainPage           *self,
+                                                const CnvTrainProgress *p);
+void           cnv_train_page_add_epoch        (CnvTrainPage           *self,
+                                                const CnvEpochRecord   *record);
+void           cnv_train_page_show_stopping    (CnvTrainPage           *self);
+/* text goes in the progress bar; complete fills it. */
+void           cnv_train_page_end_run          (CnvTrainPage           *self,
+                                                const char             *text,
+                                                gboolean                complete);
+
+/* For tests/test-app.c */
+GtkSpinButton *cnv_train_page_get_epochs_spin  (CnvTrainPage           *self);
+GtkWidget     *cnv_train_page_get_stop_button  (CnvTrainPage           *self);
+guint          cnv_train_page_get_n_chart_points (CnvTrainPage         *self);
+/* The value and caption of the Epoch figure, and the bar's text. */
+const char    *cnv_train_page_get_epoch_text   (CnvTrainPage           *self);
+const char    *cnv_train_page_get_epoch_caption (CnvTrainPage          *self);
+const char    *cnv_train_page_get_progress_text (CnvTrainPage          *self);
+double         cnv_train_page_get_progress_fraction (CnvTrainPage      *self);
+
+G_END_DECLS

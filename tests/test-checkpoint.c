@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <glib/gstdio.h>
+#include <gdk-pixbuf/gdk-pixbuf.h>
 
 #include "cnv.h"
 
@@ -1592,6 +1593,63 @@ test_not_a_checkpoint (void)
 }
 
 static void
+assert_foreign_file (const char *path,
+                     const char *what)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CnvClassifier) c = NULL;
+  g_autofree char *display = g_filename_display_name (path);
+  g_autofree char *message = NULL;
+
+  message = g_strdup_printf ("“%s” is %s, not a Convolve checkpoint.",
+                             display, what);
+
+  c = cnv_checkpoint_load (path, &error);
+  g_assert_null (c);
+  g_assert_error (error, CNV_CHECKPOINT_ERROR, CNV_CHECKPOINT_ERROR_FORMAT);
+  g_assert_cmpstr (error->message, ==, message);
+}
+
+/* An image or a text file opened as a checkpoint is called what it is,
+ * not "a header length of 727905341920923785 bytes". */
+static void
+test_image_or_text_not_a_checkpoint (void)
+{
+  g_autoptr(TmpDir) tmp = tmp_dir_new ();
+  g_autoptr(GdkPixbuf) pixbuf = gdk_pixbuf_new (GDK_COLORSPACE_RGB, FALSE, 8,
+                                                16, 16);
+  g_autofree char *png = tmp_path (tmp, "x.png");
+  g_autofree char *jpeg = tmp_path (tmp, "x.jpg");
+  g_autofree char *bmp = tmp_path (tmp, "x.bmp");
+  g_autofree char *gif = g_test_build_filename (G_TEST_DIST, "images",
+                                                "palette-4x2.gif", NULL);
+  g_autofree char *text = tmp_path (tmp, "notes.convolve");
+  g_autofree char *short_text = tmp_path (tmp, "short.txt");
+  g_autoptr(GError) error = NULL;
+
+  gdk_pixbuf_fill (pixbuf, 0x336699ff);
+  gdk_pixbuf_save (pixbuf, png, "png", &error, NULL);
+  g_assert_no_error (error);
+  gdk_pixbuf_save (pixbuf, jpeg, "jpeg", &error, NULL);
+  g_assert_no_error (error);
+  gdk_pixbuf_save (pixbuf, bmp, "bmp", &error, NULL);
+  g_assert_no_error (error);
+  g_file_set_contents (text, "Model trained on 猫 vs chien, 12 epochs.\n"
+                       "Accuracy 0.93\tAUC 0.97\n", -1, &error);
+  g_assert_no_error (error);
+  /* Shorter than its "header length" by far, but still text. */
+  g_file_set_contents (short_text, "{\"model\": 1}", -1, &error);
+  g_assert_no_error (error);
+
+  assert_foreign_file (png, "a PNG image");
+  assert_foreign_file (jpeg, "a JPEG image");
+  assert_foreign_file (gif, "a GIF image");
+  assert_foreign_file (bmp, "a BMP image");
+  assert_foreign_file (text, "a text file");
+  assert_foreign_file (short_text, "a text file");
+}
+
+static void
 broken_classes (CnvSafetensors *st)
 {
   set_meta (st, "classes", "{\"names\": [\"a\", \"b\"], \"positive\": 1,");
@@ -1818,12 +1876,14 @@ test_classifier_partial_optimizer_state (void)
                      "optimizer.fc1.bias.exp_avg_sq");
 }
 
-/* Writes st with tensor `wide` stored as F64, by hand: the safetensors
- * writer only writes F32. */
+/* Writes st with tensor `wide` (may be NULL) stored as F64, by hand: the
+ * safetensors writer only writes F32 and always adds a checksum, which
+ * this one adds only when asked. */
 static void
-write_with_f64 (const CnvSafetensors *st,
-                const char           *path,
-                const char           *wide)
+write_by_hand (const CnvSafetensors *st,
+               const char           *path,
+               const char           *wide,
+               gboolean              with_checksum)
 {
   g_autoptr(JsonBuilder) b = json_builder_new ();
   g_autoptr(JsonGenerator) gen = json_generator_new ();
@@ -1849,7 +1909,7 @@ write_with_f64 (const CnvSafetensors *st,
     {
       const CnvNamedTensor *named = g_ptr_array_index (st->tensors, i);
       const CnvTensor *t = named->tensor;
-      gboolean f64 = g_str_equal (named->name, wide);
+      gboolean f64 = g_strcmp0 (named->name, wide) == 0;
       guint begin = data->len;
 
       for (gsize k = 0; k < t->size; k++)
@@ -1894,6 +1954,17 @@ write_with_f64 (const CnvSafetensors *st,
   json_builder_end_object (b);
 
   root = json_builder_get_root (b);
+  if (with_checksum)
+    {
+      g_autofree char *sha = g_compute_checksum_for_data (G_CHECKSUM_SHA256,
+                                                          data->data,
+                                                          data->len);
+      g_autofree char *checksum = g_strconcat ("sha256:", sha, NULL);
+      JsonObject *meta = json_object_get_object_member (
+        json_node_get_object (root), "__metadata__");
+
+      json_object_set_string_member (meta, "checksum", checksum);
+    }
   json_generator_set_root (gen, root);
   header = json_generator_to_data (gen, NULL);
   write_header_and_data (path, header, data->data, data->len);
@@ -1915,7 +1986,7 @@ test_classifier_f64_tensor (void)
   g_assert_no_error (error);
   st = cnv_safetensors_read (path, &error);
   g_assert_no_error (error);
-  write_with_f64 (st, path, "fc1.weight");
+  write_by_hand (st, path, "fc1.weight", TRUE);
 
   /* fc1.weight [4, 32] as F64 spans 4 × 32 × 8 = 1024 bytes. */
   wide = cnv_safetensors_read (path, &error);
@@ -1930,6 +2001,39 @@ test_classifier_f64_tensor (void)
                             "“fc1.weight” was stored as F64"));
   /* float → double → float is exact. */
   assert_same_classifier (original, c);
+}
+
+/* The checksum is optional in safetensors files and required in Convolve
+ * checkpoints: without it a changed weight would go unnoticed. */
+static void
+test_classifier_checksum_required (void)
+{
+  g_autoptr(TmpDir) tmp = tmp_dir_new ();
+  g_autofree char *path = tmp_path (tmp, "unsummed.convolve");
+  g_autoptr(CnvClassifier) original = make_classifier ();
+  g_autoptr(CnvSafetensors) st = NULL;
+  g_autoptr(CnvSafetensors) plain = NULL;
+  g_autoptr(GError) error = NULL;
+
+  cnv_checkpoint_save (original, path, &error);
+  g_assert_no_error (error);
+  st = cnv_safetensors_read (path, &error);
+  g_assert_no_error (error);
+  write_by_hand (st, path, NULL, FALSE);
+
+  /* As plain safetensors it reads, with no checksum to check. */
+  plain = cnv_safetensors_read (path, &error);
+  g_assert_no_error (error);
+  g_assert_false (g_hash_table_contains (plain->metadata, "checksum"));
+  g_assert_cmpuint (plain->tensors->len, ==, st->tensors->len);
+
+  assert_load_fails (path, CNV_CHECKPOINT_ERROR_CHECKSUM, "has no checksum");
+
+  /* The same bytes with their checksum load. */
+  write_by_hand (st, path, NULL, TRUE);
+  g_clear_pointer (&original, cnv_classifier_free);
+  original = cnv_checkpoint_load (path, &error);
+  g_assert_no_error (error);
 }
 
 static void
@@ -2147,6 +2251,8 @@ main (int   argc,
                    test_classifier_newer_version);
   g_test_add_func ("/checkpoint/classifier/not-a-convolve-checkpoint",
                    test_not_a_checkpoint);
+  g_test_add_func ("/checkpoint/classifier/image-or-text-not-a-checkpoint",
+                   test_image_or_text_not_a_checkpoint);
   g_test_add_func ("/checkpoint/classifier/invalid-metadata",
                    test_classifier_invalid_metadata);
   g_test_add_func ("/checkpoint/classifier/non-finite-or-negative-variance",
@@ -2159,6 +2265,8 @@ main (int   argc,
                    test_classifier_partial_optimizer_state);
   g_test_add_func ("/checkpoint/classifier/f64-tensor-converted-with-notice",
                    test_classifier_f64_tensor);
+  g_test_add_func ("/checkpoint/classifier/checksum-required",
+                   test_classifier_checksum_required);
   g_test_add_func ("/checkpoint/classifier/failed-save-keeps-old-file",
                    test_classifier_failed_save);
   g_test_add_func ("/checkpoint/classifier/opens-version-1-fixture",

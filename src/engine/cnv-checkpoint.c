@@ -706,6 +706,18 @@ check_format (const char *display,
       return FALSE;
     }
 
+  /* cnv_safetensors_read () verified the checksum when there is one; every
+   * Convolve checkpoint has one, since format version 1. */
+  if (!g_hash_table_contains (metadata, "checksum"))
+    {
+      g_set_error (error, CNV_CHECKPOINT_ERROR, CNV_CHECKPOINT_ERROR_CHECKSUM,
+                   _("“%s” has no checksum; every Convolve checkpoint "
+                     "carries the SHA-256 of its tensor bytes, so this file "
+                     "was altered or written by another program and cannot "
+                     "be trusted."), display);
+      return FALSE;
+    }
+
   return TRUE;
 }
 

@@ -711,79 +711,139 @@ map_file (const char *path,
   return mapped;
 }
 
-CnvSafetensors *
-cnv_safetensors_read (const char  *path,
-                      GError     **error)
+/* What a file that is not safetensors at all looks like, for a message
+ * better than "the header length is 727905341920923785 bytes". */
+static const struct
 {
-  g_autoptr(CnvSafetensors) st = NULL;
-  g_autoptr(GMappedFile) mapped = NULL;
-  g_autoptr(JsonNode) header = NULL;
-  g_autoptr(GList) members = NULL;
-  g_autofree char *display = NULL;
-  g_autofree TensorEntry *entries = NULL;
-  const guint8 *bytes;
-  const guint8 *data;
-  const char *checksum;
-  JsonObject *root;
-  guint64 file_size;
-  guint64 header_length = 0;
-  guint64 data_length;
-  guint n_entries = 0;
+  const char *name;
+  const char *magic;
+  gsize       length;
+} image_signatures[] = {
+  { "PNG", "\x89PNG\r\n\x1a\n", 8 },
+  { "JPEG", "\xff\xd8\xff", 3 },
+  { "GIF", "GIF87a", 6 },
+  { "GIF", "GIF89a", 6 },
+  { "BMP", "BM", 2 },
+};
 
-  g_return_val_if_fail (path != NULL, NULL);
-  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+/* The first bytes are UTF-8 text without control characters other than
+ * white space; a character cut by the end of the sample still counts. */
+static gboolean
+looks_like_text (const guint8 *bytes,
+                 gsize         length)
+{
+  gsize n = MIN (length, 512);
+  const char *end = NULL;
 
-  display = g_filename_display_name (path);
-  mapped = map_file (path, display, error);
-  if (mapped == NULL)
-    return NULL;
+  if (n == 0)
+    return FALSE;
+  if (!g_utf8_validate_len ((const char *) bytes, n, &end)
+      && (n < 4 || end < (const char *) bytes + n - 3))
+    return FALSE;
 
-  bytes = (const guint8 *) g_mapped_file_get_contents (mapped);
-  file_size = g_mapped_file_get_length (mapped);
+  for (const guint8 *p = bytes; p < (const guint8 *) end; p++)
+    if ((*p < 0x20 && *p != '\t' && *p != '\n' && *p != '\r' && *p != '\f')
+        || *p == 0x7f)
+      return FALSE;
 
-  /* [0, 8): the header length, u64 little-endian. */
+  return TRUE;
+}
+
+/* Sets a FORMAT error and returns TRUE when the file is recognisably an
+ * image or text. */
+static gboolean
+explain_foreign_file (const char    *display,
+                      const guint8  *bytes,
+                      gsize          length,
+                      GError       **error)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (image_signatures); i++)
+    if (length >= image_signatures[i].length
+        && memcmp (bytes, image_signatures[i].magic,
+                   image_signatures[i].length) == 0)
+      {
+        g_set_error (error, CNV_CHECKPOINT_ERROR, CNV_CHECKPOINT_ERROR_FORMAT,
+                     /* Translators: the second %s is an image format name
+                      * such as PNG or JPEG. */
+                     _("“%s” is a %s image, not a Convolve checkpoint."),
+                     display, image_signatures[i].name);
+        return TRUE;
+      }
+
+  if (looks_like_text (bytes, length))
+    {
+      g_set_error (error, CNV_CHECKPOINT_ERROR, CNV_CHECKPOINT_ERROR_FORMAT,
+                   _("“%s” is a text file, not a Convolve checkpoint."),
+                   display);
+      return TRUE;
+    }
+
+  return FALSE;
+}
+
+/* [0, 8): the header length N, u64 little-endian, checked against the cap
+ * and the file size before anything is read by it. */
+static gboolean
+read_header_length (const char    *display,
+                    const guint8  *bytes,
+                    guint64        file_size,
+                    guint64       *header_length,
+                    GError       **error)
+{
+  guint64 n = 0;
+
   if (file_size < 8)
     {
       g_set_error (error, CNV_CHECKPOINT_ERROR, CNV_CHECKPOINT_ERROR_TRUNCATED,
                    _("“%s” is only %" G_GUINT64_FORMAT " bytes long; a "
                      "safetensors file starts with an 8-byte header length."),
                    display, file_size);
-      return NULL;
+      return FALSE;
     }
   for (int i = 7; i >= 0; i--)
-    header_length = (header_length << 8) | bytes[i];
+    n = (n << 8) | bytes[i];
 
-  if (header_length > CNV_CHECKPOINT_MAX_HEADER)
+  if ((n > CNV_CHECKPOINT_MAX_HEADER || n > file_size - 8)
+      && explain_foreign_file (display, bytes, (gsize) file_size, error))
+    return FALSE;
+
+  if (n > CNV_CHECKPOINT_MAX_HEADER)
     {
       g_set_error (error, CNV_CHECKPOINT_ERROR, CNV_CHECKPOINT_ERROR_HEADER,
                    _("The header length of “%s” is %" G_GUINT64_FORMAT
                      " bytes, above the limit of %d bytes; the file is "
                      "damaged or not a safetensors file."),
-                   display, header_length, CNV_CHECKPOINT_MAX_HEADER);
-      return NULL;
+                   display, n, CNV_CHECKPOINT_MAX_HEADER);
+      return FALSE;
     }
-  if (header_length > file_size - 8)
+  if (n > file_size - 8)
     {
       g_set_error (error, CNV_CHECKPOINT_ERROR, CNV_CHECKPOINT_ERROR_TRUNCATED,
                    _("“%s” is truncated: its header should be %"
                      G_GUINT64_FORMAT " bytes long, but only %"
                      G_GUINT64_FORMAT " bytes follow the length field (%"
                      G_GUINT64_FORMAT " bytes missing)."),
-                   display, header_length, file_size - 8,
-                   header_length - (file_size - 8));
-      return NULL;
+                   display, n, file_size - 8, n - (file_size - 8));
+      return FALSE;
     }
 
-  /* [8, 8 + N): the header. */
-  header = parse_header (display, (const char *) bytes + 8, header_length,
-                         error);
-  if (header == NULL)
-    return NULL;
+  *header_length = n;
+  return TRUE;
+}
 
-  st = cnv_safetensors_new ();
-  root = json_node_get_object (header);
-  members = json_object_get_members (root);
-  entries = g_new0 (TensorEntry, json_object_get_size (root));
+/* The header's members: __metadata__ into st, every other one checked
+ * into entries (sized for all members).  Returns the number of tensors,
+ * or -1 on error. */
+static int
+read_entries (const char      *display,
+              JsonNode        *header,
+              CnvSafetensors  *st,
+              TensorEntry     *entries,
+              GError         **error)
+{
+  JsonObject *root = json_node_get_object (header);
+  g_autoptr(GList) members = json_object_get_members (root);
+  int n_entries = 0;
 
   for (GList *l = members; l != NULL; l = l->next)
     {
@@ -793,29 +853,28 @@ cnv_safetensors_read (const char  *path,
       if (g_str_equal (name, "__metadata__"))
         {
           if (!parse_metadata (display, node, st->metadata, error))
-            return NULL;
+            return -1;
           continue;
         }
       if (!parse_tensor_entry (display, name, node, &entries[n_entries],
                                error))
-        return NULL;
+        return -1;
       n_entries++;
     }
 
-  /* [8 + N, end): the data, tiled exactly by the tensors. */
-  data = bytes + 8 + header_length;
-  data_length = file_size - 8 - header_length;
-  qsort (entries, n_entries, sizeof (TensorEntry), compare_entries);
-  if (!check_layout (display, entries, n_entries, data_length,
-                     8 + header_length, error))
-    return NULL;
+  return n_entries;
+}
 
-  checksum = g_hash_table_lookup (st->metadata, "checksum");
-  if (checksum != NULL
-      && !verify_checksum (display, checksum, data, data_length, error))
-    return NULL;
-
-  /* Only now is anything sized by the file allocated. */
+/* Allocates and converts the checked entries; only here is anything sized
+ * by the file allocated. */
+static gboolean
+load_entries (const char        *display,
+              const TensorEntry *entries,
+              guint              n_entries,
+              const guint8      *data,
+              CnvSafetensors    *st,
+              GError           **error)
+{
   for (guint i = 0; i < n_entries; i++)
     {
       const TensorEntry *e = &entries[i];
@@ -837,7 +896,7 @@ cnv_safetensors_read (const char  *path,
                        _("There is not enough memory to load tensor “%s” "
                          "of “%s” (%" G_GUINT64_FORMAT " elements)."),
                        e->name, display, e->n_elements);
-          return NULL;
+          return FALSE;
         }
       if (e->n_elements > 0)
         convert_to_f32 (e->dtype, data + e->begin, (gsize) e->n_elements,
@@ -849,6 +908,67 @@ cnv_safetensors_read (const char  *path,
       named->stored_dtype = g_strdup (e->dtype->name);
       g_ptr_array_add (st->tensors, named);
     }
+
+  return TRUE;
+}
+
+CnvSafetensors *
+cnv_safetensors_read (const char  *path,
+                      GError     **error)
+{
+  g_autoptr(CnvSafetensors) st = NULL;
+  g_autoptr(GMappedFile) mapped = NULL;
+  g_autoptr(JsonNode) header = NULL;
+  g_autofree char *display = NULL;
+  g_autofree TensorEntry *entries = NULL;
+  const guint8 *bytes;
+  const guint8 *data;
+  const char *checksum;
+  guint64 file_size;
+  guint64 header_length = 0;
+  guint64 data_length;
+  int n_entries;
+
+  g_return_val_if_fail (path != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  display = g_filename_display_name (path);
+  mapped = map_file (path, display, error);
+  if (mapped == NULL)
+    return NULL;
+  bytes = (const guint8 *) g_mapped_file_get_contents (mapped);
+  file_size = g_mapped_file_get_length (mapped);
+
+  /* [0, 8): N; [8, 8 + N): the header. */
+  if (!read_header_length (display, bytes, file_size, &header_length, error))
+    return NULL;
+  header = parse_header (display, (const char *) bytes + 8, header_length,
+                         error);
+  if (header == NULL)
+    return NULL;
+
+  st = cnv_safetensors_new ();
+  entries = g_new0 (TensorEntry,
+                    json_object_get_size (json_node_get_object (header)));
+  n_entries = read_entries (display, header, st, entries, error);
+  if (n_entries < 0)
+    return NULL;
+
+  /* [8 + N, end): the data, tiled exactly by the tensors. */
+  data = bytes + 8 + header_length;
+  data_length = file_size - 8 - header_length;
+  qsort (entries, (gsize) n_entries, sizeof (TensorEntry), compare_entries);
+  if (!check_layout (display, entries, (guint) n_entries, data_length,
+                     8 + header_length, error))
+    return NULL;
+
+  checksum = g_hash_table_lookup (st->metadata, "checksum");
+  if (checksum != NULL
+      && !verify_checksum (display, checksum, data, data_length, error))
+    return NULL;
+
+  if (!load_entries (display, entries, (guint) n_entries, data, st, error))
+    return NULL;
 
   return g_steal_pointer (&st);
 }

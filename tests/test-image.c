@@ -330,6 +330,36 @@ check_truncated (GBytes *whole,
   g_assert_nonnull (strstr (error->message, "test image"));
 }
 
+/* A BMP header whose rows, stride × height = 2^33 × 2^31 bytes, wrap a
+ * 64-bit count to 0: it must count as cut short, not as complete. */
+static void
+test_bmp_row_size_overflow (void)
+{
+  guint8 bmp[54 + 16] = { 'B', 'M' };
+  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr(CnvImage) image = NULL;
+  g_autoptr(GError) error = NULL;
+  CnvPreprocessing pp;
+
+  /* file size, pixel data offset 54, BITMAPINFOHEADER of 40 bytes */
+  bmp[2] = sizeof bmp;
+  bmp[10] = 54;
+  bmp[14] = 40;
+  /* width = height = −2^31 (|·| = 2^31), 1 plane, 32 bits, BI_RGB */
+  bmp[21] = 0x80;
+  bmp[25] = 0x80;
+  bmp[26] = 1;
+  bmp[28] = 32;
+
+  cnv_preprocessing_init_default (&pp, 28, 28, 1);
+  bytes = g_bytes_new (bmp, sizeof bmp);
+  image = load_bytes (bytes, &pp, &error);
+  g_assert_null (image);
+  g_test_message ("%s", error->message);
+  g_assert_error (error, CNV_IMAGE_ERROR, CNV_IMAGE_ERROR_TRUNCATED);
+  g_assert_nonnull (strstr (error->message, "last row of pixels"));
+}
+
 static void
 test_truncated (void)
 {
@@ -805,6 +835,8 @@ main (int   argc,
   g_test_add_func ("/engine/image/exif-orientation-6-upright",
                    test_exif_orientation);
   g_test_add_func ("/engine/image/truncated-png-and-jpeg", test_truncated);
+  g_test_add_func ("/engine/image/bmp-row-size-overflow-is-truncated",
+                   test_bmp_row_size_overflow);
   g_test_add_func ("/engine/image/empty-text-and-missing",
                    test_empty_and_not_an_image);
   g_test_add_func ("/engine/image/huge-dimensions-refused-before-decoding",

@@ -606,6 +606,8 @@ bmp_is_complete (const guint8 *data,
   guint64 height;
   guint64 bits;
   guint64 stride;
+  guint64 rows;
+  guint64 end;
   guint32 compression = 0;
 
   if (header_size == 12)
@@ -631,8 +633,94 @@ bmp_is_complete (const guint8 *data,
   if (compression != 0 && compression != 3)
     return TRUE;
 
+  /* end = offset + stride × height, where stride × height can exceed 64
+   * bits for a forged header: an end that cannot be counted is not in the
+   * file. */
   stride = (bits * width + 31) / 32 * 4;
-  return read_le32 (data + 10) + stride * height <= size;
+  if (!g_uint64_checked_mul (&rows, stride, height)
+      || !g_uint64_checked_add (&end, read_le32 (data + 10), rows))
+    return FALSE;
+
+  return end <= size;
+}
+
+/* Feeds data to a size-capped loader in chunks and closes it.  Returns
+ * FALSE with local_error set when the decoder failed; check->too_large
+ * says whether the size cap stopped it. */
+static gboolean
+run_loader (GdkPixbufLoader  *loader,
+            const guint8     *data,
+            gsize             size,
+            SizeCheck        *check,
+            GError          **local_error)
+{
+  g_autoptr(GError) close_error = NULL;
+  gboolean ok = TRUE;
+
+  g_signal_connect (loader, "size-prepared", G_CALLBACK (size_prepared_cb),
+                    check);
+
+  for (gsize offset = 0; ok && offset < size && !check->too_large;
+       offset += CHUNK_SIZE)
+    ok = gdk_pixbuf_loader_write (loader, data + offset,
+                                  MIN (CHUNK_SIZE, size - offset),
+                                  local_error);
+
+  /* close () must always be called, even after a failure. */
+  if (!gdk_pixbuf_loader_close (loader, ok ? &close_error : NULL) && ok)
+    {
+      g_propagate_error (local_error, g_steal_pointer (&close_error));
+      return FALSE;
+    }
+
+  return ok;
+}
+
+/* gdk-pixbuf decodes what it can of a cut PNG, JPEG or BMP without an
+ * error, so the end of each is checked here. */
+static gboolean
+check_complete (const guint8  *data,
+                gsize          size,
+                const char    *name,
+                char         **reason,
+                GError       **error)
+{
+  if (is_png (data, size) && !png_is_complete (data, size))
+    {
+      fail (error, reason, CNV_IMAGE_ERROR_TRUNCATED, name,
+            _("the file is truncated: it ends before the PNG end chunk"));
+      return FALSE;
+    }
+  if (is_jpeg (data, size) && !jpeg_is_complete (data, size))
+    {
+      fail (error, reason, CNV_IMAGE_ERROR_TRUNCATED, name,
+            _("the file is truncated: it ends before the JPEG end marker"));
+      return FALSE;
+    }
+  if (is_bmp (data, size) && !bmp_is_complete (data, size))
+    {
+      fail (error, reason, CNV_IMAGE_ERROR_TRUNCATED, name,
+            _("the file is truncated: it ends before the last row of "
+              "pixels"));
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+static void
+fail_decoding (const GError  *local_error,
+               const char    *name,
+               char         **reason,
+               GError       **error)
+{
+  if (g_error_matches (local_error, GDK_PIXBUF_ERROR,
+                       GDK_PIXBUF_ERROR_UNKNOWN_TYPE))
+    fail (error, reason, CNV_IMAGE_ERROR_NOT_AN_IMAGE, name,
+          _("the file is not an image in a format Convolve can read"));
+  else
+    fail (error, reason, CNV_IMAGE_ERROR_CORRUPT, name,
+          _("the image data is damaged (%s)"), local_error->message);
 }
 
 /* Decodes data with a size-capped loader.  Returns the pixbuf with a
@@ -646,9 +734,8 @@ decode (const guint8 *data,
 {
   g_autoptr(GdkPixbufLoader) loader = NULL;
   g_autoptr(GError) local_error = NULL;
-  g_autoptr(GError) close_error = NULL;
   SizeCheck check = { FALSE, 0, 0 };
-  gboolean ok = TRUE;
+  gboolean ok;
   GdkPixbuf *pixbuf;
 
   /* The two common formats skip gdk-pixbuf's content sniffing, which costs
@@ -659,21 +746,8 @@ decode (const guint8 *data,
     loader = gdk_pixbuf_loader_new_with_type ("jpeg", NULL);
   if (loader == NULL)
     loader = gdk_pixbuf_loader_new ();
-  g_signal_connect (loader, "size-prepared", G_CALLBACK (size_prepared_cb),
-                    &check);
 
-  for (gsize offset = 0; ok && offset < size && !check.too_large;
-       offset += CHUNK_SIZE)
-    ok = gdk_pixbuf_loader_write (loader, data + offset,
-                                  MIN (CHUNK_SIZE, size - offset),
-                                  &local_error);
-
-  /* close () must always be called, even after a failure. */
-  if (!gdk_pixbuf_loader_close (loader, ok ? &close_error : NULL) && ok)
-    {
-      ok = FALSE;
-      local_error = g_steal_pointer (&close_error);
-    }
+  ok = run_loader (loader, data, size, &check, &local_error);
 
   if (check.too_large)
     {
@@ -684,36 +758,11 @@ decode (const guint8 *data,
             CNV_IMAGE_MAX_PIXELS / (1024 * 1024));
       return NULL;
     }
-
-  if (is_png (data, size) && !png_is_complete (data, size))
-    {
-      fail (error, reason, CNV_IMAGE_ERROR_TRUNCATED, name,
-            _("the file is truncated: it ends before the PNG end chunk"));
-      return NULL;
-    }
-  if (is_jpeg (data, size) && !jpeg_is_complete (data, size))
-    {
-      fail (error, reason, CNV_IMAGE_ERROR_TRUNCATED, name,
-            _("the file is truncated: it ends before the JPEG end marker"));
-      return NULL;
-    }
-  if (is_bmp (data, size) && !bmp_is_complete (data, size))
-    {
-      fail (error, reason, CNV_IMAGE_ERROR_TRUNCATED, name,
-            _("the file is truncated: it ends before the last row of "
-              "pixels"));
-      return NULL;
-    }
-
+  if (!check_complete (data, size, name, reason, error))
+    return NULL;
   if (!ok)
     {
-      if (g_error_matches (local_error, GDK_PIXBUF_ERROR,
-                           GDK_PIXBUF_ERROR_UNKNOWN_TYPE))
-        fail (error, reason, CNV_IMAGE_ERROR_NOT_AN_IMAGE, name,
-              _("the file is not an image in a format Convolve can read"));
-      else
-        fail (error, reason, CNV_IMAGE_ERROR_CORRUPT, name,
-              _("the image data is damaged (%s)"), local_error->message);
+      fail_decoding (local_error, name, reason, error);
       return NULL;
     }
 
@@ -976,6 +1025,102 @@ cnv_image_load_bytes (GBytes                 *bytes,
                               error);
 }
 
+/* Reads at most MAX_FILE_SIZE + 1 bytes from the open stream: the size
+ * checked before opening may have grown since, and a file that did is
+ * refused by its length here rather than read whole. */
+static GBytes *
+read_capped (GInputStream  *stream,
+             gsize          expected,
+             GError       **error)
+{
+  g_autoptr(GByteArray) contents = NULL;
+  gsize limit = (gsize) MAX_FILE_SIZE + 1;
+  gsize filled = 0;
+
+  contents = g_byte_array_sized_new ((guint) MIN (expected + 1, limit));
+  while (filled < limit)
+    {
+      gsize chunk = MIN (limit - filled, MAX (CHUNK_SIZE, expected + 1));
+      gssize n;
+
+      g_byte_array_set_size (contents, (guint) (filled + chunk));
+      n = g_input_stream_read (stream, contents->data + filled, chunk, NULL,
+                               error);
+      if (n < 0)
+        return NULL;
+      if (n == 0)
+        break;
+      filled += (gsize) n;
+    }
+  g_byte_array_set_size (contents, (guint) filled);
+
+  return g_byte_array_free_to_bytes (g_steal_pointer (&contents));
+}
+
+static void
+fail_too_large (goffset      size,
+                const char  *name,
+                char       **reason,
+                GError     **error)
+{
+  g_autofree char *size_text = g_format_size ((guint64) size);
+
+  fail (error, reason, CNV_IMAGE_ERROR_TOO_LARGE, name,
+        _("the file is %s, above the limit of 256 MB"), size_text);
+}
+
+/* The type and size first, so that a FIFO is never opened and a huge
+ * file never read; the size is then enforced again while reading. */
+static GBytes *
+read_image_file (const char  *path,
+                 const char  *name,
+                 char       **reason,
+                 GError     **error)
+{
+  g_autoptr(GFile) file = g_file_new_for_path (path);
+  g_autoptr(GFileInfo) info = NULL;
+  g_autoptr(GFileInputStream) stream = NULL;
+  g_autoptr(GError) local_error = NULL;
+  GBytes *contents;
+
+  info = g_file_query_info (file, G_FILE_ATTRIBUTE_STANDARD_SIZE ","
+                            G_FILE_ATTRIBUTE_STANDARD_TYPE,
+                            G_FILE_QUERY_INFO_NONE, NULL, &local_error);
+  if (info != NULL && g_file_info_get_file_type (info) != G_FILE_TYPE_REGULAR)
+    {
+      fail (error, reason, CNV_IMAGE_ERROR_UNREADABLE, name,
+            _("it is not a regular file"));
+      return NULL;
+    }
+  if (info != NULL && g_file_info_get_size (info) > MAX_FILE_SIZE)
+    {
+      fail_too_large (g_file_info_get_size (info), name, reason, error);
+      return NULL;
+    }
+
+  if (info != NULL)
+    stream = g_file_read (file, NULL, &local_error);
+  contents = stream != NULL
+             ? read_capped (G_INPUT_STREAM (stream),
+                            (gsize) g_file_info_get_size (info), &local_error)
+             : NULL;
+  if (contents == NULL)
+    {
+      fail (error, reason, CNV_IMAGE_ERROR_UNREADABLE, name,
+            _("the file cannot be read (%s)"), local_error->message);
+      return NULL;
+    }
+  if (g_bytes_get_size (contents) > (gsize) MAX_FILE_SIZE)
+    {
+      fail_too_large ((goffset) g_bytes_get_size (contents), name, reason,
+                      error);
+      g_bytes_unref (contents);
+      return NULL;
+    }
+
+  return contents;
+}
+
 CnvImage *
 cnv_image_load_path (const char             *path,
                      const CnvPreprocessing *pp,
@@ -983,53 +1128,19 @@ cnv_image_load_path (const char             *path,
                      GError                **error)
 {
   g_autofree char *name = NULL;
-  g_autofree char *contents = NULL;
-  g_autoptr(GFile) file = NULL;
-  g_autoptr(GFileInfo) info = NULL;
-  g_autoptr(GError) local_error = NULL;
-  gsize size;
+  g_autoptr(GBytes) contents = NULL;
 
   g_return_val_if_fail (path != NULL, NULL);
   g_return_val_if_fail (pp != NULL, NULL);
 
   name = g_filename_display_name (path);
+  contents = read_image_file (path, name, reason, error);
+  if (contents == NULL)
+    return NULL;
 
-  /* The size first, so a huge file is never read. */
-  file = g_file_new_for_path (path);
-  info = g_file_query_info (file, G_FILE_ATTRIBUTE_STANDARD_SIZE ","
-                            G_FILE_ATTRIBUTE_STANDARD_TYPE,
-                            G_FILE_QUERY_INFO_NONE, NULL, &local_error);
-  if (info == NULL)
-    {
-      fail (error, reason, CNV_IMAGE_ERROR_UNREADABLE, name,
-            _("the file cannot be read (%s)"), local_error->message);
-      return NULL;
-    }
-  if (g_file_info_get_file_type (info) != G_FILE_TYPE_REGULAR)
-    {
-      fail (error, reason, CNV_IMAGE_ERROR_UNREADABLE, name,
-            _("it is not a regular file"));
-      return NULL;
-    }
-  if (g_file_info_get_size (info) > MAX_FILE_SIZE)
-    {
-      g_autofree char *size_text =
-        g_format_size (g_file_info_get_size (info));
-
-      fail (error, reason, CNV_IMAGE_ERROR_TOO_LARGE, name,
-            _("the file is %s, above the limit of 256 MB"), size_text);
-      return NULL;
-    }
-
-  if (!g_file_get_contents (path, &contents, &size, &local_error))
-    {
-      fail (error, reason, CNV_IMAGE_ERROR_UNREADABLE, name,
-            _("the file cannot be read (%s)"), local_error->message);
-      return NULL;
-    }
-
-  return cnv_image_load_data ((const guint8 *) contents, size, name, pp,
-                              reason, error);
+  return cnv_image_load_data (g_bytes_get_data (contents, NULL),
+                              g_bytes_get_size (contents), name, pp, reason,
+                              error);
 }
 
 CnvImage *

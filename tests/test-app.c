@@ -194,6 +194,87 @@ destroy_and_check_finalized (CnvWindow *window)
   g_assert_true (iterate_until (pointer_cleared, &weak, 10));
 }
 
+static gboolean
+not_training (gpointer data)
+{
+  return !cnv_window_is_training (CNV_WINDOW (data));
+}
+
+static gboolean
+question_asked (gpointer data)
+{
+  return cnv_window_get_question (CNV_WINDOW (data)) != NULL;
+}
+
+static char *
+sample_folder (void)
+{
+  return g_build_filename (g_getenv ("CNV_SOURCE_ROOT"), "data", "sample",
+                           NULL);
+}
+
+/* A window on the sample folder with a model trained for n_epochs. */
+static CnvWindow *
+new_trained_window (CnvApplication *app,
+                    guint           n_epochs)
+{
+  g_autofree char *folder = sample_folder ();
+  CnvWindow *window;
+
+  window = cnv_window_new (app, folder);
+  gtk_window_present (GTK_WINDOW (window));
+  g_assert_true (iterate_until (window_idle, window, 60));
+
+  gtk_spin_button_set_value (epochs_spin (window), n_epochs);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.train",
+                                             NULL));
+  g_assert_true (iterate_until (window_idle, window, 120));
+  g_assert_nonnull (cnv_window_get_classifier (window));
+
+  return window;
+}
+
+static guint
+history_length (CnvWindow *window)
+{
+  return cnv_window_get_classifier (window)->history->len;
+}
+
+/* Answers the question on screen, checking its heading first. */
+static void
+respond (CnvWindow  *window,
+         const char *heading,
+         const char *response)
+{
+  AdwMessageDialog *question = cnv_window_get_question (window);
+
+  g_assert_nonnull (question);
+  g_assert_cmpstr (adw_message_dialog_get_heading (question), ==, heading);
+  g_assert_true (adw_message_dialog_has_response (question, response));
+  adw_message_dialog_response (question, response);
+}
+
+static void
+answer_question (CnvWindow  *window,
+                 const char *heading,
+                 const char *response)
+{
+  respond (window, heading, response);
+  g_assert_true (iterate_until (window_idle, window, 30));
+}
+
+static void
+close_and_check_finalized (CnvWindow  *window,
+                           const char *heading,
+                           const char *response)
+{
+  gpointer weak = window;
+
+  g_object_add_weak_pointer (G_OBJECT (window), &weak);
+  respond (window, heading, response);
+  g_assert_true (iterate_until (pointer_cleared, &weak, 30));
+}
+
 static void
 assert_class_rows (CnvWindow  *window,
                    const char *folder)
@@ -614,6 +695,7 @@ test_window_refuses_to_classify_without_model (void)
 {
   g_autoptr(CnvApplication) app = new_test_application ();
   g_autofree char *image = NULL;
+  CnvClassifyPage *page;
   CnvWindow *window;
 
   image = g_build_filename (g_getenv ("CNV_SOURCE_ROOT"), "data", "sample",
@@ -630,50 +712,343 @@ test_window_refuses_to_classify_without_model (void)
   gtk_window_present (GTK_WINDOW (window));
   settle (0.2);
 
+  cnv_window_show_page (window, "data");
   cnv_window_classify_path (window, image);
   g_assert_false (cnv_window_is_busy (window));
   g_assert_null (cnv_window_get_predicted_class (window));
   g_assert_cmpfloat (cnv_window_get_probability (window), ==, -1.0);
+
+  /* The Classify page comes forward and says why. */
+  page = cnv_window_get_classify_page (window);
+  g_assert_cmpstr (cnv_window_get_visible_page (window), ==, "classify");
+  g_assert_cmpstr (cnv_classify_page_get_state (page), ==, "empty");
+  g_assert_cmpstr (adw_status_page_get_title (cnv_classify_page_get_status (page)),
+                   ==, "No Trained Model Yet");
   settle (0.3);
   save_screenshot (GTK_WIDGET (window), "window-narrow-refused.png");
 
   destroy_and_check_finalized (window);
 }
 
+/* Stop by a click on the real button; a second run started the moment
+ * the first one ends shows only its own data; closing in the middle of
+ * a run stops the thread and drops the reports still queued for it. */
 static void
 test_window_stop_and_close_while_training (void)
 {
   g_autoptr(CnvApplication) app = new_test_application ();
-  g_autofree char *folder = NULL;
+  g_autofree char *folder = sample_folder ();
+  g_autofree char *expected = NULL;
+  const char *text;
+  CnvTrainPage *page;
   CnvWindow *window;
   GtkWidget *stop;
+  guint run_epoch, n_epochs, n_batches;
+  guint kept;
 
-  folder = g_build_filename (g_getenv ("CNV_SOURCE_ROOT"), "data", "sample",
-                             NULL);
   window = cnv_window_new (app, folder);
   gtk_window_present (GTK_WINDOW (window));
   g_assert_true (iterate_until (window_idle, window, 60));
+  page = cnv_window_get_train_page (window);
 
-  /* Closing the window in the middle of a long run stops the thread and
-   * drops the reports still queued for it. */
   gtk_spin_button_set_value (epochs_spin (window), 500);
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.train",
                                              NULL));
   settle (0.5);
   g_assert_true (cnv_window_is_training (window));
 
+  /* The bar counts this run and its fraction is what its text says. */
+  text = cnv_train_page_get_progress_text (page);
+  g_assert_true (sscanf (text, "Epoch %u of %u in this run", &run_epoch,
+                         &n_epochs) == 2);
+  g_assert_cmpuint (n_epochs, ==, 500);
+  g_assert_cmpfloat (cnv_train_page_get_progress_fraction (page), >,
+                     (run_epoch - 1) / 500.0);
+  g_assert_cmpfloat (cnv_train_page_get_progress_fraction (page), <=,
+                     run_epoch / 500.0);
+
   /* The Stop button takes a click while the settings are frozen. */
-  stop = cnv_train_page_get_stop_button (cnv_window_get_train_page (window));
+  stop = cnv_train_page_get_stop_button (page);
   g_assert_true (gtk_widget_is_sensitive (stop));
   g_assert_true (gtk_widget_activate (stop));
-  g_assert_true (iterate_until (window_idle, window, 30));
-  g_assert_false (cnv_window_is_training (window));
+  g_assert_true (iterate_until (not_training, window, 30));
+
+  /* Run 2 starts in the same main-loop turn that ended run 1. */
+  kept = cnv_window_get_classifier (window) != NULL
+         ? history_length (window) : 0;
+  gtk_spin_button_set_value (epochs_spin (window), 1);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.train",
+                                             NULL));
+  g_assert_true (cnv_window_is_training (window));
+  g_assert_cmpstr (cnv_train_page_get_progress_text (page), ==, "Starting…");
+  g_assert_cmpuint (n_chart_points (window), ==, kept);
+  g_assert_true (iterate_until (window_idle, window, 120));
   g_assert_false (gtk_widget_is_sensitive (stop));
+
+  /* The chart holds the epochs run 2 continued from, then run 2's batches
+   * and its one epoch; the card, run 2's last figures. */
+  g_assert_cmpuint (history_length (window), ==, kept + 1);
+  expected = g_strdup_printf ("%u of %u", kept + 1, kept + 1);
+  g_assert_cmpstr (cnv_train_page_get_epoch_text (page), ==, expected);
+  g_assert_cmpstr (cnv_train_page_get_progress_text (page), ==, "Finished");
+  n_batches = cnv_train_page_get_n_batches (page);
+  g_assert_cmpuint (n_batches, >, 0);
+  g_assert_cmpuint (n_chart_points (window), ==, kept + n_batches + 1);
 
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.train",
                                              NULL));
   g_assert_true (cnv_window_is_training (window));
   destroy_and_check_finalized (window);
+}
+
+/* Closing the window or quitting with a trained model no file holds
+ * asks first: Cancel keeps the window, Discard closes it, Save saves
+ * and then closes. */
+static void
+test_window_close_asks_to_save (void)
+{
+  g_autoptr(CnvApplication) app = new_test_application ();
+  g_autoptr(CnvClassifier) saved = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *tmp = NULL;
+  g_autofree char *path = NULL;
+  CnvWindow *window;
+
+  /* Cancel, then Discard through app.quit (Ctrl+Q). */
+  window = new_trained_window (app, 1);
+  g_assert_true (cnv_window_get_modified (window));
+
+  gtk_window_close (GTK_WINDOW (window));
+  g_assert_true (iterate_until (question_asked, window, 5));
+  settle (0.3);
+  save_screenshot (GTK_WIDGET (cnv_window_get_question (window)),
+                   "close-question.png");
+  answer_question (window, "Save Changes to “Untitled Model”?", "cancel");
+  g_assert_null (cnv_window_get_question (window));
+  g_assert_true (gtk_widget_get_visible (GTK_WIDGET (window)));
+  g_assert_nonnull (cnv_window_get_classifier (window));
+
+  g_action_group_activate_action (G_ACTION_GROUP (app), "quit", NULL);
+  g_assert_true (iterate_until (question_asked, window, 5));
+  close_and_check_finalized (window, "Save Changes to “Untitled Model”?",
+                             "discard");
+
+  /* Save: a model saved once, then trained one epoch more, is saved
+   * again to its file before the window closes. */
+  tmp = g_dir_make_tmp ("test-app-XXXXXX", &error);
+  g_assert_no_error (error);
+  path = g_build_filename (tmp, "close.convolve", NULL);
+
+  window = new_trained_window (app, 1);
+  cnv_window_save_to_path (window, path);
+  g_assert_true (iterate_until (window_idle, window, 30));
+  g_assert_false (cnv_window_get_modified (window));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.train",
+                                             NULL));
+  g_assert_true (iterate_until (window_idle, window, 120));
+  g_assert_cmpuint (history_length (window), ==, 2);
+  g_assert_true (cnv_window_get_modified (window));
+
+  gtk_window_close (GTK_WINDOW (window));
+  g_assert_true (iterate_until (question_asked, window, 5));
+  close_and_check_finalized (window, "Save Changes to “close.convolve”?",
+                             "save");
+
+  saved = cnv_checkpoint_load (path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (saved->history->len, ==, 2);
+
+  /* Closing in the middle of a run asks to stop it. */
+  window = new_trained_window (app, 1);
+  gtk_spin_button_set_value (epochs_spin (window), 500);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.train",
+                                             NULL));
+  g_assert_true (cnv_window_is_training (window));
+  gtk_window_close (GTK_WINDOW (window));
+  g_assert_true (iterate_until (question_asked, window, 5));
+  g_assert_true (cnv_window_is_training (window));
+  close_and_check_finalized (window, "Stop Training and Close?", "discard");
+
+  g_assert_cmpint (g_unlink (path), ==, 0);
+  g_assert_cmpint (g_rmdir (tmp), ==, 0);
+}
+
+/* Opening a checkpoint over a trained, unsaved model asks first; it is
+ * refused while training runs, and Train waits while a checkpoint opens.
+ * Once open, the Train page shows the opened model, not the last run. */
+static void
+test_window_open_over_unsaved_model (void)
+{
+  g_autoptr(CnvApplication) app = new_test_application ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *tmp = NULL;
+  g_autofree char *path = NULL;
+  CnvTrainPage *page;
+  CnvWindow *window;
+
+  tmp = g_dir_make_tmp ("test-app-XXXXXX", &error);
+  g_assert_no_error (error);
+  path = g_build_filename (tmp, "one-epoch.convolve", NULL);
+
+  window = new_trained_window (app, 1);
+  page = cnv_window_get_train_page (window);
+  cnv_window_save_to_path (window, path);
+  g_assert_true (iterate_until (window_idle, window, 30));
+
+  /* Two more epochs: the spin row says what they add to. */
+  g_assert_cmpstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (gtk_widget_get_ancestor (GTK_WIDGET (epochs_spin (window)), ADW_TYPE_ACTION_ROW))),
+                   ==, "Added to the 1 already trained");
+  gtk_spin_button_set_value (epochs_spin (window), 2);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.train",
+                                             NULL));
+
+  /* Opening is refused while the run goes on. */
+  cnv_window_open_checkpoint (window, path);
+  g_assert_null (cnv_window_get_question (window));
+  g_assert_true (iterate_until (window_idle, window, 120));
+  g_assert_cmpuint (history_length (window), ==, 3);
+  g_assert_cmpstr (cnv_train_page_get_epoch_text (page), ==, "3 of 3");
+  g_assert_cmpstr (cnv_train_page_get_progress_text (page), ==, "Finished");
+  g_assert_cmpfloat (cnv_train_page_get_progress_fraction (page), ==, 1.0);
+  g_assert_true (cnv_window_get_modified (window));
+
+  /* Cancel keeps the three epochs on screen. */
+  cnv_window_open_checkpoint (window, path);
+  g_assert_true (iterate_until (question_asked, window, 5));
+  answer_question (window, "The Model on Screen Has Unsaved Changes",
+                   "cancel");
+  g_assert_cmpuint (history_length (window), ==, 3);
+  g_assert_true (cnv_window_get_modified (window));
+
+  /* Discard and Open: while it opens, Train does nothing. */
+  cnv_window_open_checkpoint (window, path);
+  g_assert_true (iterate_until (question_asked, window, 5));
+  adw_message_dialog_response (cnv_window_get_question (window), "discard");
+  g_assert_true (cnv_window_is_busy (window));
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.train", NULL);
+  g_assert_false (cnv_window_is_training (window));
+  g_assert_true (iterate_until (window_idle, window, 30));
+  g_assert_false (cnv_window_is_training (window));
+  g_assert_cmpuint (history_length (window), ==, 1);
+  g_assert_false (cnv_window_get_modified (window));
+
+  /* The card and the chart describe the opened model: one epoch, no run,
+   * one point per epoch of its history. */
+  g_assert_cmpstr (cnv_train_page_get_epoch_text (page), ==, "1");
+  g_assert_cmpstr (cnv_train_page_get_epoch_caption (page), ==,
+                   "Epochs trained");
+  g_assert_cmpstr (cnv_train_page_get_progress_text (page), ==,
+                   "No run yet; the model has 1 epoch");
+  g_assert_cmpfloat (cnv_train_page_get_progress_fraction (page), ==, 0.0);
+  g_assert_cmpuint (n_chart_points (window), ==, 1);
+  g_assert_cmpstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (gtk_widget_get_ancestor (GTK_WIDGET (epochs_spin (window)), ADW_TYPE_ACTION_ROW))),
+                   ==, "Added to the 1 already trained");
+  cnv_window_show_page (window, "train");
+  settle (0.3);
+  save_screenshot (GTK_WIDGET (window), "window-opened-train-page.png");
+
+  /* Nothing unsaved now: closing asks nothing. */
+  destroy_and_check_finalized (window);
+
+  g_assert_cmpint (g_unlink (path), ==, 0);
+  g_assert_cmpint (g_rmdir (tmp), ==, 0);
+}
+
+/* Every notice of an opened checkpoint is listed, not only the first. */
+static void
+test_window_lists_every_notice (void)
+{
+  g_autoptr(CnvApplication) app = new_test_application ();
+  g_autoptr(CnvClassifier) stripped = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GString) expected = g_string_new (NULL);
+  g_autofree char *tmp = NULL;
+  g_autofree char *path = NULL;
+  const CnvClassifier *opened;
+  GtkWindow *dialog;
+  CnvWindow *window;
+
+  tmp = g_dir_make_tmp ("test-app-XXXXXX", &error);
+  g_assert_no_error (error);
+  path = g_build_filename (tmp, "notices.convolve", NULL);
+
+  /* A trained model saved without its optimizer state: the reader says
+   * training will restart the optimizer. */
+  window = new_trained_window (app, 1);
+  stripped = cnv_classifier_copy (cnv_window_get_classifier (window));
+  g_clear_pointer (&stripped->optimizer, cnv_optimizer_free);
+  cnv_window_save_to_path (window, path);
+  g_assert_true (iterate_until (window_idle, window, 30));
+  g_assert_true (cnv_checkpoint_save (stripped, path, &error));
+  g_assert_no_error (error);
+
+  cnv_window_open_checkpoint (window, path);
+  g_assert_true (iterate_until (window_idle, window, 30));
+  opened = cnv_window_get_classifier (window);
+  g_assert_nonnull (opened->notices);
+  g_assert_cmpuint (opened->notices->len, >=, 1);
+  for (guint i = 0; i < opened->notices->len; i++)
+    g_string_append_printf (expected, "%s%s", i > 0 ? "\n\n" : "",
+                            (char *) g_ptr_array_index (opened->notices, i));
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window),
+                                             "win.show-notices", NULL));
+  dialog = find_toplevel (ADW_TYPE_MESSAGE_DIALOG);
+  g_assert_nonnull (dialog);
+  g_assert_cmpstr (adw_message_dialog_get_heading (ADW_MESSAGE_DIALOG (dialog)),
+                   ==, "Opening “notices.convolve”");
+  g_assert_cmpstr (adw_message_dialog_get_body (ADW_MESSAGE_DIALOG (dialog)),
+                   ==, expected->str);
+  g_assert_nonnull (strstr (expected->str, "no optimizer state"));
+  gtk_window_destroy (dialog);
+
+  destroy_and_check_finalized (window);
+  g_assert_cmpint (g_unlink (path), ==, 0);
+  g_assert_cmpint (g_rmdir (tmp), ==, 0);
+}
+
+/* A large image asked for first and a small one right after: the large
+ * one's answer arrives last and is dropped. */
+static void
+test_window_drops_stale_prediction (void)
+{
+  g_autoptr(CnvApplication) app = new_test_application ();
+  g_autoptr(GdkPixbuf) big = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *tmp = NULL;
+  g_autofree char *big_path = NULL;
+  g_autofree char *small_path = NULL;
+  GtkPicture *original;
+  GdkPaintable *paintable;
+  CnvWindow *window;
+
+  tmp = g_dir_make_tmp ("test-app-XXXXXX", &error);
+  g_assert_no_error (error);
+  big_path = g_build_filename (tmp, "big.png", NULL);
+  big = gdk_pixbuf_new (GDK_COLORSPACE_RGB, FALSE, 8, 4000, 4000);
+  gdk_pixbuf_fill (big, 0x808080ff);
+  g_assert_true (gdk_pixbuf_save (big, big_path, "png", &error, NULL));
+  g_assert_no_error (error);
+
+  window = new_trained_window (app, 1);
+  small_path = g_strdup (cnv_window_get_dataset (window)->paths[0]);
+
+  cnv_window_classify_path (window, big_path);
+  cnv_window_classify_path (window, small_path);
+  g_assert_true (iterate_until (window_idle, window, 60));
+  g_assert_cmpstr (cnv_window_get_classified_path (window), ==, small_path);
+
+  /* The 28 × 28 original is scaled up by a whole factor with nearest
+   * neighbour rather than left for the picture to blur. */
+  original = cnv_classify_page_get_original (cnv_window_get_classify_page (window));
+  paintable = gtk_picture_get_paintable (original);
+  g_assert_nonnull (paintable);
+  g_assert_cmpint (gdk_paintable_get_intrinsic_width (paintable), ==, 28 * 6);
+  g_assert_false (gtk_label_get_selectable (cnv_classify_page_get_class_label (cnv_window_get_classify_page (window))));
+
+  destroy_and_check_finalized (window);
+  g_assert_cmpint (g_unlink (big_path), ==, 0);
+  g_assert_cmpint (g_rmdir (tmp), ==, 0);
 }
 
 /* Under -Db_sanitize=address, leaks inside the system's fontconfig caches
@@ -711,6 +1086,14 @@ main (int   argc,
                    test_window_refuses_to_classify_without_model);
   g_test_add_func ("/app/window/stop-and-close-while-training",
                    test_window_stop_and_close_while_training);
+  g_test_add_func ("/app/window/close-asks-to-save",
+                   test_window_close_asks_to_save);
+  g_test_add_func ("/app/window/open-over-unsaved-model",
+                   test_window_open_over_unsaved_model);
+  g_test_add_func ("/app/window/lists-every-notice",
+                   test_window_lists_every_notice);
+  g_test_add_func ("/app/window/drops-stale-prediction",
+                   test_window_drops_stale_prediction);
 
   return g_test_run ();
 }

@@ -42,6 +42,7 @@ struct _CnvTrainPage
   guint           epochs_trained;
   guint           run_first_epoch;
   guint           run_last_epoch;
+  guint           n_batches;      /* per epoch, as last reported */
 };
 
 G_DEFINE_FINAL_TYPE (CnvTrainPage, cnv_train_page, ADW_TYPE_BIN)
@@ -262,6 +263,8 @@ cnv_train_page_show_progress (CnvTrainPage           *self,
   if (p->n_batches == 0)
     return;
 
+  self->n_batches = p->n_batches;
+
   /* Translators: the epoch counted over the model's life, "21 of 210". */
   epoch = g_strdup_printf (_("%u of %u"), p->epoch, p->last_epoch);
   batch = g_strdup_printf (_("%u of %u"), p->batch, p->n_batches);
@@ -353,6 +356,12 @@ const char *
 cnv_train_page_get_progress_text (CnvTrainPage *self)
 {
   return gtk_progress_bar_get_text (self->progress_bar);
+}
+
+guint
+cnv_train_page_get_n_batches (CnvTrainPage *self)
+{
+  return self->n_batches;
 }
 
 double

@@ -56,5 +56,7 @@ const char    *cnv_train_page_get_epoch_text   (CnvTrainPage           *self);
 const char    *cnv_train_page_get_epoch_caption (CnvTrainPage          *self);
 const char    *cnv_train_page_get_progress_text (CnvTrainPage          *self);
 double         cnv_train_page_get_progress_fraction (CnvTrainPage      *self);
+/* Batches per epoch in the last progress report; 0 before one. */
+guint          cnv_train_page_get_n_batches    (CnvTrainPage           *self);
 
 G_END_DECLS

@@ -1024,6 +1024,25 @@ new_checkpoint_filter (void)
 static void start_open (CnvWindow  *self,
                         const char *path);
 
+static gboolean
+close_idle_cb (gpointer data)
+{
+  gtk_window_close (GTK_WINDOW (data));
+
+  return G_SOURCE_REMOVE;
+}
+
+/* Closes the window once the dialog that decided it has finished
+ * emitting its response: closing from inside the emission would
+ * finalize the dialog's parent under it. */
+static void
+close_when_idle (CnvWindow *self)
+{
+  self->close_confirmed = TRUE;
+  g_idle_add_full (G_PRIORITY_DEFAULT_IDLE, close_idle_cb,
+                   g_object_ref (self), g_object_unref);
+}
+
 /* Runs what a question deferred until the model was saved. */
 static void
 continue_after_save (CnvWindow *self)
@@ -1034,10 +1053,7 @@ continue_after_save (CnvWindow *self)
   self->after_save = AFTER_SAVE_NOTHING;
 
   if (after == AFTER_SAVE_CLOSE)
-    {
-      self->close_confirmed = TRUE;
-      gtk_window_close (GTK_WINDOW (self));
-    }
+    close_when_idle (self);
   else if (after == AFTER_SAVE_OPEN && path != NULL)
     start_open (self, path);
 }
@@ -1169,6 +1185,18 @@ save_action_cb (GtkWidget  *widget,
 
 /* Questions before something is lost */
 
+/* An answered question is gone, even before the dialog is finalized. */
+static void
+forget_question_cb (CnvWindow *self)
+{
+  if (self->question == NULL)
+    return;
+
+  g_object_remove_weak_pointer (G_OBJECT (self->question),
+                                (gpointer *) &self->question);
+  self->question = NULL;
+}
+
 /* Asks with responses cancel, discard and (when save_label is not NULL)
  * save; response_cb gets them.  One question at a time. */
 static AdwMessageDialog *
@@ -1195,6 +1223,9 @@ ask (CnvWindow  *self,
       adw_message_dialog_set_default_response (dialog, "save");
     }
   adw_message_dialog_set_close_response (dialog, "cancel");
+  g_signal_connect_object (dialog, "response",
+                           G_CALLBACK (forget_question_cb), self,
+                           G_CONNECT_SWAPPED);
   g_signal_connect_object (dialog, "response", response_cb, self,
                            G_CONNECT_SWAPPED);
 
@@ -1262,8 +1293,7 @@ training_close_response_cb (CnvWindow  *self,
     return;
 
   /* dispose () stops the thread at its next batch boundary. */
-  self->close_confirmed = TRUE;
-  gtk_window_close (GTK_WINDOW (self));
+  close_when_idle (self);
 }
 
 static gboolean

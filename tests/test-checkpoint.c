@@ -17,62 +17,9 @@
 #include <gdk-pixbuf/gdk-pixbuf.h>
 
 #include "cnv.h"
+#include "test-util.h"
 
 /* ---- helpers ------------------------------------------------------------- */
-
-static void
-remove_tree (const char *path)
-{
-  if (g_file_test (path, G_FILE_TEST_IS_DIR)
-      && !g_file_test (path, G_FILE_TEST_IS_SYMLINK))
-    {
-      g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-      const char *name;
-
-      g_chmod (path, 0755);
-      while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-
-          remove_tree (child);
-        }
-    }
-  g_remove (path);
-}
-
-typedef struct
-{
-  char *dir;
-} TmpDir;
-
-static void
-tmp_dir_free (TmpDir *tmp)
-{
-  remove_tree (tmp->dir);
-  g_free (tmp->dir);
-  g_free (tmp);
-}
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (TmpDir, tmp_dir_free)
-
-static TmpDir *
-tmp_dir_new (void)
-{
-  TmpDir *tmp = g_new0 (TmpDir, 1);
-  g_autoptr(GError) error = NULL;
-
-  tmp->dir = g_dir_make_tmp ("test-checkpoint-XXXXXX", &error);
-  g_assert_no_error (error);
-
-  return tmp;
-}
-
-static char *
-tmp_path (TmpDir     *tmp,
-          const char *name)
-{
-  return g_build_filename (tmp->dir, name, NULL);
-}
 
 static GBytes *
 read_bytes (const char *path)
@@ -232,8 +179,8 @@ assert_same_tensors (const CnvSafetensors *a,
 static void
 test_round_trip (void)
 {
-  g_autoptr(TmpDir) tmp = tmp_dir_new ();
-  g_autofree char *path = tmp_path (tmp, "sample.safetensors");
+  g_autoptr(TestTmpDir) tmp = test_tmp_dir_new ("test-checkpoint-XXXXXX");
+  g_autofree char *path = test_tmp_path (tmp, "sample.safetensors");
   g_autoptr(CnvSafetensors) st = make_sample ();
   g_autoptr(CnvSafetensors) back = NULL;
   g_autoptr(GError) error = NULL;
@@ -267,8 +214,8 @@ test_round_trip (void)
 static void
 test_layout (void)
 {
-  g_autoptr(TmpDir) tmp = tmp_dir_new ();
-  g_autofree char *path = tmp_path (tmp, "layout.safetensors");
+  g_autoptr(TestTmpDir) tmp = test_tmp_dir_new ("test-checkpoint-XXXXXX");
+  g_autofree char *path = test_tmp_path (tmp, "layout.safetensors");
   g_autoptr(GBytes) bytes = NULL;
   g_autoptr(JsonParser) parser = json_parser_new ();
   g_autoptr(GError) error = NULL;
@@ -359,8 +306,8 @@ find_python_with_numpy (void)
 static void
 test_numpy_reader (void)
 {
-  g_autoptr(TmpDir) tmp = tmp_dir_new ();
-  g_autofree char *path = tmp_path (tmp, "numpy.safetensors");
+  g_autoptr(TestTmpDir) tmp = test_tmp_dir_new ("test-checkpoint-XXXXXX");
+  g_autofree char *path = test_tmp_path (tmp, "numpy.safetensors");
   g_autofree char *python = find_python_with_numpy ();
   g_autofree char *script = NULL;
   g_autofree char *out = NULL;
@@ -424,8 +371,8 @@ test_numpy_reader (void)
 static void
 test_short_file (void)
 {
-  g_autoptr(TmpDir) tmp = tmp_dir_new ();
-  g_autofree char *path = tmp_path (tmp, "short.safetensors");
+  g_autoptr(TestTmpDir) tmp = test_tmp_dir_new ("test-checkpoint-XXXXXX");
+  g_autofree char *path = test_tmp_path (tmp, "short.safetensors");
   g_autoptr(GError) error = NULL;
 
   g_file_set_contents (path, "\x10\0\0", 3, &error);
@@ -440,8 +387,8 @@ test_short_file (void)
 static void
 test_missing_file (void)
 {
-  g_autoptr(TmpDir) tmp = tmp_dir_new ();
-  g_autofree char *path = tmp_path (tmp, "absent.convolve");
+  g_autoptr(TestTmpDir) tmp = test_tmp_dir_new ("test-checkpoint-XXXXXX");
+  g_autofree char *path = test_tmp_path (tmp, "absent.convolve");
 
   assert_read_fails (path, CNV_CHECKPOINT_ERROR_IO, "No such file");
   assert_read_fails (tmp->dir, CNV_CHECKPOINT_ERROR_IO, "not a regular file");
@@ -450,8 +397,8 @@ test_missing_file (void)
 static void
 test_truncated (void)
 {
-  g_autoptr(TmpDir) tmp = tmp_dir_new ();
-  g_autofree char *path = tmp_path (tmp, "cut.safetensors");
+  g_autoptr(TestTmpDir) tmp = test_tmp_dir_new ("test-checkpoint-XXXXXX");
+  g_autofree char *path = test_tmp_path (tmp, "cut.safetensors");
   g_autoptr(GBytes) bytes = NULL;
   g_autoptr(GError) error = NULL;
   const char *p;
@@ -479,8 +426,8 @@ test_truncated (void)
 static void
 test_header_length_max (void)
 {
-  g_autoptr(TmpDir) tmp = tmp_dir_new ();
-  g_autofree char *path = tmp_path (tmp, "max.safetensors");
+  g_autoptr(TestTmpDir) tmp = test_tmp_dir_new ("test-checkpoint-XXXXXX");
+  g_autofree char *path = test_tmp_path (tmp, "max.safetensors");
 
   write_raw (path, G_MAXUINT64, "{}", 2, NULL, 0);
   assert_read_fails (path, CNV_CHECKPOINT_ERROR_HEADER,
@@ -490,8 +437,8 @@ test_header_length_max (void)
 static void
 test_header_too_large (void)
 {
-  g_autoptr(TmpDir) tmp = tmp_dir_new ();
-  g_autofree char *path = tmp_path (tmp, "large.safetensors");
+  g_autoptr(TestTmpDir) tmp = test_tmp_dir_new ("test-checkpoint-XXXXXX");
+  g_autofree char *path = test_tmp_path (tmp, "large.safetensors");
 
   write_raw (path, CNV_CHECKPOINT_MAX_HEADER + 1, "{}", 2, NULL, 0);
   assert_read_fails (path, CNV_CHECKPOINT_ERROR_HEADER, "above the limit");
@@ -500,8 +447,8 @@ test_header_too_large (void)
 static void
 test_header_not_json (void)
 {
-  g_autoptr(TmpDir) tmp = tmp_dir_new ();
-  g_autofree char *path = tmp_path (tmp, "garbage.safetensors");
+  g_autoptr(TestTmpDir) tmp = test_tmp_dir_new ("test-checkpoint-XXXXXX");
+  g_autofree char *path = test_tmp_path (tmp, "garbage.safetensors");
 
   write_header_and_data (path, "PK\x03\x04 not json", NULL, 0);
   assert_read_fails (path, CNV_CHECKPOINT_ERROR_HEADER, "not valid JSON");
@@ -524,8 +471,8 @@ test_header_not_json (void)
 static void
 test_deep_nesting (void)
 {
-  g_autoptr(TmpDir) tmp = tmp_dir_new ();
-  g_autofree char *path = tmp_path (tmp, "deep.safetensors");
+  g_autoptr(TestTmpDir) tmp = test_tmp_dir_new ("test-checkpoint-XXXXXX");
+  g_autofree char *path = test_tmp_path (tmp, "deep.safetensors");
   GString *header = g_string_new ("{\"__metadata__\": ");
   g_autofree char *text = NULL;
 
@@ -543,8 +490,8 @@ test_deep_nesting (void)
 static void
 test_duplicate_name (void)
 {
-  g_autoptr(TmpDir) tmp = tmp_dir_new ();
-  g_autofree char *path = tmp_path (tmp, "dup.safetensors");
+  g_autoptr(TestTmpDir) tmp = test_tmp_dir_new ("test-checkpoint-XXXXXX");
+  g_autofree char *path = test_tmp_path (tmp, "dup.safetensors");
   static const float values[2] = { 1.0f, 2.0f };
   g_autofree guint8 *data = f32_bytes (values, 2);
 
@@ -576,8 +523,8 @@ test_duplicate_name (void)
 static void
 test_unknown_dtype (void)
 {
-  g_autoptr(TmpDir) tmp = tmp_dir_new ();
-  g_autofree char *path = tmp_path (tmp, "i64.safetensors");
+  g_autoptr(TestTmpDir) tmp = test_tmp_dir_new ("test-checkpoint-XXXXXX");
+  g_autofree char *path = test_tmp_path (tmp, "i64.safetensors");
   guint8 data[16] = { 0 };
 
   write_header_and_data (path,
@@ -590,8 +537,8 @@ test_unknown_dtype (void)
 static void
 test_f64_converted (void)
 {
-  g_autoptr(TmpDir) tmp = tmp_dir_new ();
-  g_autofree char *path = tmp_path (tmp, "f64.safetensors");
+  g_autoptr(TestTmpDir) tmp = test_tmp_dir_new ("test-checkpoint-XXXXXX");
+  g_autofree char *path = test_tmp_path (tmp, "f64.safetensors");
   g_autoptr(CnvSafetensors) st = NULL;
   g_autoptr(GError) error = NULL;
   const double values[3] = { 0.1, -2.5, 1e300 };
@@ -630,8 +577,8 @@ test_f64_converted (void)
 static void
 test_f16_bf16_converted (void)
 {
-  g_autoptr(TmpDir) tmp = tmp_dir_new ();
-  g_autofree char *path = tmp_path (tmp, "f16.safetensors");
+  g_autoptr(TestTmpDir) tmp = test_tmp_dir_new ("test-checkpoint-XXXXXX");
+  g_autofree char *path = test_tmp_path (tmp, "f16.safetensors");
   g_autoptr(CnvSafetensors) st = NULL;
   g_autoptr(GError) error = NULL;
   /* F16: 1.0, -2.0, 65504, smallest subnormal 2^-24, +inf;
@@ -677,8 +624,8 @@ test_f16_bf16_converted (void)
 static void
 test_bad_integers (void)
 {
-  g_autoptr(TmpDir) tmp = tmp_dir_new ();
-  g_autofree char *path = tmp_path (tmp, "ints.safetensors");
+  g_autoptr(TestTmpDir) tmp = test_tmp_dir_new ("test-checkpoint-XXXXXX");
+  g_autofree char *path = test_tmp_path (tmp, "ints.safetensors");
   guint8 data[4] = { 0 };
 
   /* 2^64 + 1 would wrap to 1 inside json-glib. */
@@ -711,8 +658,8 @@ test_bad_integers (void)
 static void
 test_shape_overflow (void)
 {
-  g_autoptr(TmpDir) tmp = tmp_dir_new ();
-  g_autofree char *path = tmp_path (tmp, "overflow.safetensors");
+  g_autoptr(TestTmpDir) tmp = test_tmp_dir_new ("test-checkpoint-XXXXXX");
+  g_autofree char *path = test_tmp_path (tmp, "overflow.safetensors");
   guint8 data[4] = { 0 };
 
   /* (2^31 − 1)^4 > 2^64 */
@@ -733,8 +680,8 @@ test_shape_overflow (void)
 static void
 test_shape_mismatch (void)
 {
-  g_autoptr(TmpDir) tmp = tmp_dir_new ();
-  g_autofree char *path = tmp_path (tmp, "span.safetensors");
+  g_autoptr(TestTmpDir) tmp = test_tmp_dir_new ("test-checkpoint-XXXXXX");
+  g_autofree char *path = test_tmp_path (tmp, "span.safetensors");
   guint8 data[16] = { 0 };
 
   write_header_and_data (path,
@@ -750,8 +697,8 @@ test_shape_mismatch (void)
 static void
 test_beyond_file (void)
 {
-  g_autoptr(TmpDir) tmp = tmp_dir_new ();
-  g_autofree char *path = tmp_path (tmp, "beyond.safetensors");
+  g_autoptr(TestTmpDir) tmp = test_tmp_dir_new ("test-checkpoint-XXXXXX");
+  g_autofree char *path = test_tmp_path (tmp, "beyond.safetensors");
   guint8 data[8] = { 0 };
   const char *header = "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],"
                        "\"data_offsets\":[0,8]},"
@@ -768,8 +715,8 @@ test_beyond_file (void)
 static void
 test_overlap (void)
 {
-  g_autoptr(TmpDir) tmp = tmp_dir_new ();
-  g_autofree char *path = tmp_path (tmp, "overlap.safetensors");
+  g_autoptr(TestTmpDir) tmp = test_tmp_dir_new ("test-checkpoint-XXXXXX");
+  g_autofree char *path = test_tmp_path (tmp, "overlap.safetensors");
   guint8 data[12] = { 0 };
   const char *header = "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],"
                        "\"data_offsets\":[0,8]},"
@@ -789,8 +736,8 @@ test_overlap (void)
 static void
 test_gap (void)
 {
-  g_autoptr(TmpDir) tmp = tmp_dir_new ();
-  g_autofree char *path = tmp_path (tmp, "gap.safetensors");
+  g_autoptr(TestTmpDir) tmp = test_tmp_dir_new ("test-checkpoint-XXXXXX");
+  g_autofree char *path = test_tmp_path (tmp, "gap.safetensors");
   guint8 data[12] = { 0 };
 
   write_header_and_data (path,
@@ -812,8 +759,8 @@ test_gap (void)
 static void
 test_trailing (void)
 {
-  g_autoptr(TmpDir) tmp = tmp_dir_new ();
-  g_autofree char *path = tmp_path (tmp, "trailing.safetensors");
+  g_autoptr(TestTmpDir) tmp = test_tmp_dir_new ("test-checkpoint-XXXXXX");
+  g_autofree char *path = test_tmp_path (tmp, "trailing.safetensors");
   g_autoptr(GBytes) bytes = NULL;
   g_autoptr(GByteArray) longer = g_byte_array_new ();
   g_autoptr(GError) error = NULL;
@@ -835,8 +782,8 @@ test_trailing (void)
 static void
 test_checksum_mismatch (void)
 {
-  g_autoptr(TmpDir) tmp = tmp_dir_new ();
-  g_autofree char *path = tmp_path (tmp, "flipped.safetensors");
+  g_autoptr(TestTmpDir) tmp = test_tmp_dir_new ("test-checkpoint-XXXXXX");
+  g_autofree char *path = test_tmp_path (tmp, "flipped.safetensors");
   g_autoptr(GBytes) bytes = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *copy = NULL;
@@ -859,8 +806,8 @@ test_checksum_mismatch (void)
 static void
 test_metadata_not_string (void)
 {
-  g_autoptr(TmpDir) tmp = tmp_dir_new ();
-  g_autofree char *path = tmp_path (tmp, "meta.safetensors");
+  g_autoptr(TestTmpDir) tmp = test_tmp_dir_new ("test-checkpoint-XXXXXX");
+  g_autofree char *path = test_tmp_path (tmp, "meta.safetensors");
 
   write_header_and_data (path, "{\"__metadata__\":{\"format_version\":1}}",
                          NULL, 0);
@@ -873,8 +820,8 @@ test_metadata_not_string (void)
 static void
 test_failed_save_keeps_old_file (void)
 {
-  g_autoptr(TmpDir) tmp = tmp_dir_new ();
-  g_autofree char *path = tmp_path (tmp, "keep.convolve");
+  g_autoptr(TestTmpDir) tmp = test_tmp_dir_new ("test-checkpoint-XXXXXX");
+  g_autofree char *path = test_tmp_path (tmp, "keep.convolve");
   g_autoptr(CnvSafetensors) big = cnv_safetensors_new ();
   g_autoptr(CnvTensor) tensor = cnv_tensor_new_1d (256 * 1024);
   g_autoptr(GBytes) before = NULL;
@@ -931,7 +878,7 @@ static void
 test_killed_save (void)
 {
   const char *env_path = g_getenv ("CNV_TEST_KILLED_SAVE_PATH");
-  g_autoptr(TmpDir) tmp = NULL;
+  g_autoptr(TestTmpDir) tmp = NULL;
   g_autofree char *path = NULL;
   g_autofree char *new_reference = NULL;
   g_autoptr(CnvSafetensors) big = cnv_safetensors_new ();
@@ -956,9 +903,9 @@ test_killed_save (void)
         }
     }
 
-  tmp = tmp_dir_new ();
-  path = tmp_path (tmp, "killed.convolve");
-  new_reference = tmp_path (tmp, "reference.convolve");
+  tmp = test_tmp_dir_new ("test-checkpoint-XXXXXX");
+  path = test_tmp_path (tmp, "killed.convolve");
+  new_reference = test_tmp_path (tmp, "reference.convolve");
   write_sample (path);
   old_bytes = read_bytes (path);
   cnv_safetensors_write (big, new_reference, &error);
@@ -983,8 +930,8 @@ test_killed_save (void)
 static void
 test_save_into_missing_folder (void)
 {
-  g_autoptr(TmpDir) tmp = tmp_dir_new ();
-  g_autofree char *file = tmp_path (tmp, "plain-file");
+  g_autoptr(TestTmpDir) tmp = test_tmp_dir_new ("test-checkpoint-XXXXXX");
+  g_autofree char *file = test_tmp_path (tmp, "plain-file");
   g_autofree char *under_file = g_build_filename (file, "x.convolve", NULL);
   g_autofree char *missing = g_build_filename (tmp->dir, "no-such-folder",
                                                "x.convolve", NULL);
@@ -1007,8 +954,8 @@ test_save_into_missing_folder (void)
 static void
 test_read_only_folder (void)
 {
-  g_autoptr(TmpDir) tmp = tmp_dir_new ();
-  g_autofree char *path = tmp_path (tmp, "ro.convolve");
+  g_autoptr(TestTmpDir) tmp = test_tmp_dir_new ("test-checkpoint-XXXXXX");
+  g_autofree char *path = test_tmp_path (tmp, "ro.convolve");
   g_autoptr(CnvSafetensors) st = make_sample ();
   g_autoptr(GBytes) before = NULL;
   g_autoptr(GBytes) after = NULL;
@@ -1035,8 +982,8 @@ test_read_only_folder (void)
 static void
 test_unicode_path (void)
 {
-  g_autoptr(TmpDir) tmp = tmp_dir_new ();
-  g_autofree char *folder = tmp_path (tmp, "модели");
+  g_autoptr(TestTmpDir) tmp = test_tmp_dir_new ("test-checkpoint-XXXXXX");
+  g_autofree char *folder = test_tmp_path (tmp, "модели");
   g_autofree char *path = g_build_filename (folder, "ü 😀 model.convolve",
                                             NULL);
   g_autoptr(CnvSafetensors) st = make_sample ();
@@ -1298,11 +1245,11 @@ assert_load_fails (const char         *path,
 static void
 test_classifier_round_trip (void)
 {
-  g_autoptr(TmpDir) tmp = tmp_dir_new ();
-  g_autofree char *folder = tmp_path (tmp, "модели");
+  g_autoptr(TestTmpDir) tmp = test_tmp_dir_new ("test-checkpoint-XXXXXX");
+  g_autofree char *folder = test_tmp_path (tmp, "модели");
   g_autofree char *path = g_build_filename (folder, "ü 😀 model.convolve",
                                             NULL);
-  g_autofree char *again = tmp_path (tmp, "again.convolve");
+  g_autofree char *again = test_tmp_path (tmp, "again.convolve");
   g_autoptr(CnvClassifier) c = make_classifier ();
   g_autoptr(CnvClassifier) back = NULL;
   g_autoptr(GBytes) first = NULL;
@@ -1326,24 +1273,12 @@ test_classifier_round_trip (void)
   g_assert_true (g_bytes_equal (first, second));
 }
 
-static JsonNode *
-parse_document (const char *text)
-{
-  g_autoptr(JsonParser) parser = json_parser_new ();
-  g_autoptr(GError) error = NULL;
-
-  json_parser_load_from_data (parser, text, -1, &error);
-  g_assert_no_error (error);
-
-  return json_node_copy (json_parser_get_root (parser));
-}
-
 /* The metadata documents say what docs/checkpoint-format.md says. */
 static void
 test_classifier_metadata (void)
 {
-  g_autoptr(TmpDir) tmp = tmp_dir_new ();
-  g_autofree char *path = tmp_path (tmp, "meta.convolve");
+  g_autoptr(TestTmpDir) tmp = test_tmp_dir_new ("test-checkpoint-XXXXXX");
+  g_autofree char *path = test_tmp_path (tmp, "meta.convolve");
   g_autoptr(CnvSafetensors) st = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(JsonNode) classes = NULL;
@@ -1364,7 +1299,7 @@ test_classifier_metadata (void)
   g_assert_cmpstr (g_hash_table_lookup (st->metadata, "writer"), ==,
                    "Convolve " CNV_VERSION);
 
-  classes = parse_document (g_hash_table_lookup (st->metadata, "classes"));
+  classes = test_parse_json (g_hash_table_lookup (st->metadata, "classes"));
   object = json_node_get_object (classes);
   g_assert_cmpstr (json_array_get_string_element (
                      json_object_get_array_member (object, "names"), 0),
@@ -1373,7 +1308,7 @@ test_classifier_metadata (void)
   g_assert_cmpfloat (json_object_get_double_member (object, "threshold"), ==,
                      0.37);
 
-  training = parse_document (g_hash_table_lookup (st->metadata, "training"));
+  training = test_parse_json (g_hash_table_lookup (st->metadata, "training"));
   object = json_node_get_object (training);
   g_assert_cmpstr (json_object_get_string_member (object, "seed"), ==,
                    "18446744073709551610");
@@ -1391,7 +1326,7 @@ test_classifier_metadata (void)
     json_object_get_object_member (record, "validation"), "recall"), ==,
                      1e-300);
 
-  dataset = parse_document (g_hash_table_lookup (st->metadata, "dataset"));
+  dataset = test_parse_json (g_hash_table_lookup (st->metadata, "dataset"));
   object = json_node_get_object (dataset);
   g_assert_cmpstr (json_object_get_string_member (object, "folder"), ==,
                    "/data/猫 vs chien");
@@ -1399,7 +1334,7 @@ test_classifier_metadata (void)
                      json_object_get_array_member (object, "counts"), 1),
                    ==, 12);
 
-  model = parse_document (g_hash_table_lookup (st->metadata, "model"));
+  model = test_parse_json (g_hash_table_lookup (st->metadata, "model"));
   g_assert_cmpuint (json_array_get_length (json_object_get_array_member (
                       json_node_get_object (model), "layers")), ==, 8);
 
@@ -1476,8 +1411,8 @@ drop_running_stats (CnvSafetensors *st)
 static void
 test_classifier_missing_tensor (void)
 {
-  g_autoptr(TmpDir) tmp = tmp_dir_new ();
-  g_autofree char *path = tmp_path (tmp, "missing.convolve");
+  g_autoptr(TestTmpDir) tmp = test_tmp_dir_new ("test-checkpoint-XXXXXX");
+  g_autofree char *path = test_tmp_path (tmp, "missing.convolve");
 
   save_classifier (path);
   edit_checkpoint (path, drop_running_stats);
@@ -1496,8 +1431,8 @@ add_stray_tensor (CnvSafetensors *st)
 static void
 test_classifier_unexpected_tensor (void)
 {
-  g_autoptr(TmpDir) tmp = tmp_dir_new ();
-  g_autofree char *path = tmp_path (tmp, "stray.convolve");
+  g_autoptr(TestTmpDir) tmp = test_tmp_dir_new ("test-checkpoint-XXXXXX");
+  g_autofree char *path = test_tmp_path (tmp, "stray.convolve");
 
   save_classifier (path);
   edit_checkpoint (path, add_stray_tensor);
@@ -1516,8 +1451,8 @@ reshape_conv (CnvSafetensors *st)
 static void
 test_classifier_shape_mismatch (void)
 {
-  g_autoptr(TmpDir) tmp = tmp_dir_new ();
-  g_autofree char *path = tmp_path (tmp, "shape.convolve");
+  g_autoptr(TestTmpDir) tmp = test_tmp_dir_new ("test-checkpoint-XXXXXX");
+  g_autofree char *path = test_tmp_path (tmp, "shape.convolve");
   g_autoptr(CnvTensor) expected = cnv_tensor_new_4d (2, 1, 3, 3);
   g_autoptr(CnvTensor) found = cnv_tensor_new_4d (2, 1, 5, 5);
   g_autofree char *expected_text = cnv_tensor_shape_string (expected);
@@ -1539,8 +1474,8 @@ unknown_layer (CnvSafetensors *st)
 static void
 test_classifier_unknown_layer (void)
 {
-  g_autoptr(TmpDir) tmp = tmp_dir_new ();
-  g_autofree char *path = tmp_path (tmp, "swish.convolve");
+  g_autoptr(TestTmpDir) tmp = test_tmp_dir_new ("test-checkpoint-XXXXXX");
+  g_autofree char *path = test_tmp_path (tmp, "swish.convolve");
 
   save_classifier (path);
   edit_checkpoint (path, unknown_layer);
@@ -1557,8 +1492,8 @@ newer_version (CnvSafetensors *st)
 static void
 test_classifier_newer_version (void)
 {
-  g_autoptr(TmpDir) tmp = tmp_dir_new ();
-  g_autofree char *path = tmp_path (tmp, "v2.convolve");
+  g_autoptr(TestTmpDir) tmp = test_tmp_dir_new ("test-checkpoint-XXXXXX");
+  g_autofree char *path = test_tmp_path (tmp, "v2.convolve");
 
   save_classifier (path);
   edit_checkpoint (path, newer_version);
@@ -1575,8 +1510,8 @@ other_format (CnvSafetensors *st)
 static void
 test_not_a_checkpoint (void)
 {
-  g_autoptr(TmpDir) tmp = tmp_dir_new ();
-  g_autofree char *path = tmp_path (tmp, "plain.safetensors");
+  g_autoptr(TestTmpDir) tmp = test_tmp_dir_new ("test-checkpoint-XXXXXX");
+  g_autofree char *path = test_tmp_path (tmp, "plain.safetensors");
 
   /* A plain safetensors file, as PyTorch users write them. */
   write_sample (path);
@@ -1615,16 +1550,16 @@ assert_foreign_file (const char *path,
 static void
 test_image_or_text_not_a_checkpoint (void)
 {
-  g_autoptr(TmpDir) tmp = tmp_dir_new ();
+  g_autoptr(TestTmpDir) tmp = test_tmp_dir_new ("test-checkpoint-XXXXXX");
   g_autoptr(GdkPixbuf) pixbuf = gdk_pixbuf_new (GDK_COLORSPACE_RGB, FALSE, 8,
                                                 16, 16);
-  g_autofree char *png = tmp_path (tmp, "x.png");
-  g_autofree char *jpeg = tmp_path (tmp, "x.jpg");
-  g_autofree char *bmp = tmp_path (tmp, "x.bmp");
+  g_autofree char *png = test_tmp_path (tmp, "x.png");
+  g_autofree char *jpeg = test_tmp_path (tmp, "x.jpg");
+  g_autofree char *bmp = test_tmp_path (tmp, "x.bmp");
   g_autofree char *gif = g_test_build_filename (G_TEST_DIST, "images",
                                                 "palette-4x2.gif", NULL);
-  g_autofree char *text = tmp_path (tmp, "notes.convolve");
-  g_autofree char *short_text = tmp_path (tmp, "short.txt");
+  g_autofree char *text = test_tmp_path (tmp, "notes.convolve");
+  g_autofree char *short_text = test_tmp_path (tmp, "short.txt");
   g_autoptr(GError) error = NULL;
 
   gdk_pixbuf_fill (pixbuf, 0x336699ff);
@@ -1695,8 +1630,8 @@ deep_model (CnvSafetensors *st)
 static void
 test_classifier_invalid_metadata (void)
 {
-  g_autoptr(TmpDir) tmp = tmp_dir_new ();
-  g_autofree char *path = tmp_path (tmp, "bad-meta.convolve");
+  g_autoptr(TestTmpDir) tmp = test_tmp_dir_new ("test-checkpoint-XXXXXX");
+  g_autofree char *path = test_tmp_path (tmp, "bad-meta.convolve");
 
   save_classifier (path);
   edit_checkpoint (path, broken_classes);
@@ -1754,8 +1689,8 @@ negative_running_var (CnvSafetensors *st)
 static void
 test_classifier_bad_values (void)
 {
-  g_autoptr(TmpDir) tmp = tmp_dir_new ();
-  g_autofree char *path = tmp_path (tmp, "values.convolve");
+  g_autoptr(TestTmpDir) tmp = test_tmp_dir_new ("test-checkpoint-XXXXXX");
+  g_autofree char *path = test_tmp_path (tmp, "values.convolve");
   g_autoptr(CnvSafetensors) st = NULL;
   g_autoptr(GError) error = NULL;
 
@@ -1804,8 +1739,8 @@ batch_size_zero (CnvSafetensors *st)
 static void
 test_classifier_batch_size_out_of_range (void)
 {
-  g_autoptr(TmpDir) tmp = tmp_dir_new ();
-  g_autofree char *path = tmp_path (tmp, "batch.convolve");
+  g_autoptr(TestTmpDir) tmp = test_tmp_dir_new ("test-checkpoint-XXXXXX");
+  g_autofree char *path = test_tmp_path (tmp, "batch.convolve");
 
   save_classifier (path);
   edit_checkpoint (path, batch_size_max_uint);
@@ -1834,8 +1769,8 @@ drop_optimizer_state (CnvSafetensors *st)
 static void
 test_classifier_no_optimizer_state (void)
 {
-  g_autoptr(TmpDir) tmp = tmp_dir_new ();
-  g_autofree char *path = tmp_path (tmp, "no-adam.convolve");
+  g_autoptr(TestTmpDir) tmp = test_tmp_dir_new ("test-checkpoint-XXXXXX");
+  g_autofree char *path = test_tmp_path (tmp, "no-adam.convolve");
   g_autoptr(CnvClassifier) original = make_classifier ();
   g_autoptr(CnvClassifier) c = NULL;
   g_autoptr(GError) error = NULL;
@@ -1867,8 +1802,8 @@ drop_one_slot (CnvSafetensors *st)
 static void
 test_classifier_partial_optimizer_state (void)
 {
-  g_autoptr(TmpDir) tmp = tmp_dir_new ();
-  g_autofree char *path = tmp_path (tmp, "half-adam.convolve");
+  g_autoptr(TestTmpDir) tmp = test_tmp_dir_new ("test-checkpoint-XXXXXX");
+  g_autofree char *path = test_tmp_path (tmp, "half-adam.convolve");
 
   save_classifier (path);
   edit_checkpoint (path, drop_one_slot);
@@ -1973,8 +1908,8 @@ write_by_hand (const CnvSafetensors *st,
 static void
 test_classifier_f64_tensor (void)
 {
-  g_autoptr(TmpDir) tmp = tmp_dir_new ();
-  g_autofree char *path = tmp_path (tmp, "f64.convolve");
+  g_autoptr(TestTmpDir) tmp = test_tmp_dir_new ("test-checkpoint-XXXXXX");
+  g_autofree char *path = test_tmp_path (tmp, "f64.convolve");
   g_autoptr(CnvClassifier) original = make_classifier ();
   g_autoptr(CnvClassifier) c = NULL;
   g_autoptr(CnvSafetensors) st = NULL;
@@ -2008,8 +1943,8 @@ test_classifier_f64_tensor (void)
 static void
 test_classifier_checksum_required (void)
 {
-  g_autoptr(TmpDir) tmp = tmp_dir_new ();
-  g_autofree char *path = tmp_path (tmp, "unsummed.convolve");
+  g_autoptr(TestTmpDir) tmp = test_tmp_dir_new ("test-checkpoint-XXXXXX");
+  g_autofree char *path = test_tmp_path (tmp, "unsummed.convolve");
   g_autoptr(CnvClassifier) original = make_classifier ();
   g_autoptr(CnvSafetensors) st = NULL;
   g_autoptr(CnvSafetensors) plain = NULL;
@@ -2047,8 +1982,8 @@ preprocessing_wider_than_model (CnvSafetensors *st)
 static void
 test_classifier_preprocessing_mismatch (void)
 {
-  g_autoptr(TmpDir) tmp = tmp_dir_new ();
-  g_autofree char *path = tmp_path (tmp, "wide.convolve");
+  g_autoptr(TestTmpDir) tmp = test_tmp_dir_new ("test-checkpoint-XXXXXX");
+  g_autofree char *path = test_tmp_path (tmp, "wide.convolve");
 
   save_classifier (path);
   edit_checkpoint (path, preprocessing_wider_than_model);
@@ -2059,8 +1994,8 @@ test_classifier_preprocessing_mismatch (void)
 static void
 test_classifier_failed_save (void)
 {
-  g_autoptr(TmpDir) tmp = tmp_dir_new ();
-  g_autofree char *path = tmp_path (tmp, "keep.convolve");
+  g_autoptr(TestTmpDir) tmp = test_tmp_dir_new ("test-checkpoint-XXXXXX");
+  g_autofree char *path = test_tmp_path (tmp, "keep.convolve");
   g_autoptr(CnvClassifier) c = make_classifier ();
   g_autoptr(CnvClassifier) reopened = NULL;
   g_autoptr(GBytes) before = NULL;

@@ -5,31 +5,7 @@
 
 #include "cnv.h"
 #include "test-images-common.h"
-
-/* Removes a temporary tree made by a test. */
-static void
-remove_tree (const char *path)
-{
-  g_autoptr(GDir) dir = NULL;
-  const char *name;
-
-  if (!g_file_test (path, G_FILE_TEST_IS_DIR)
-      || g_file_test (path, G_FILE_TEST_IS_SYMLINK))
-    {
-      g_assert_cmpint (g_remove (path), ==, 0);
-      return;
-    }
-
-  dir = g_dir_open (path, 0, NULL);
-  g_assert_nonnull (dir);
-  while ((name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-
-      remove_tree (child);
-    }
-  g_assert_cmpint (g_rmdir (path), ==, 0);
-}
+#include "test-util.h"
 
 static char *
 make_dir (const char *parent,
@@ -277,7 +253,7 @@ test_mixed_folder (void)
 
   g_assert_cmpuint (strlen (dataset->fingerprint), ==, 64);
 
-  remove_tree (root);
+  g_assert_true (test_remove_tree (root));
 }
 
 static void
@@ -319,7 +295,7 @@ test_threads_give_identical_results (void)
     }
   g_assert_cmpstr (one->fingerprint, ==, two->fingerprint);
 
-  remove_tree (root);
+  g_assert_true (test_remove_tree (root));
 }
 
 /* A dataset folder with the given class folders, each holding n tiny grey
@@ -364,7 +340,7 @@ assert_layout_error (const char * const *classes,
   if (strstr (error->message, words) == NULL)
     g_error ("“%s” does not say “%s”", error->message, words);
 
-  remove_tree (root);
+  g_assert_true (test_remove_tree (root));
 }
 
 static void
@@ -398,8 +374,8 @@ test_layout_errors (void)
 
   /* A class whose only file is not an image is empty too. */
   cnv_preprocessing_init_default (&pp, 4, 4, 1);
-  remove_tree (first);
-  remove_tree (second);
+  g_assert_true (test_remove_tree (first));
+  g_assert_true (test_remove_tree (second));
   write_text (hollow, "text");
   dataset = cnv_dataset_load (root, &pp, NULL, NULL, NULL, NULL, &error);
   g_assert_null (dataset);
@@ -412,7 +388,7 @@ test_layout_errors (void)
   g_assert_error (error, CNV_DATASET_ERROR, CNV_DATASET_ERROR_FOLDER);
   g_assert_nonnull (strstr (error->message, "no-such"));
 
-  remove_tree (root);
+  g_assert_true (test_remove_tree (root));
 }
 
 static void
@@ -435,7 +411,7 @@ assert_class_order (const char *first,
   g_assert_cmpuint (dataset->class_counts[0], ==, 2);
   g_assert_cmpuint (dataset->class_counts[1], ==, 1);
 
-  remove_tree (root);
+  g_assert_true (test_remove_tree (root));
 }
 
 static void
@@ -482,7 +458,7 @@ test_explicit_class_names (void)
   g_assert_error (error, CNV_DATASET_ERROR, CNV_DATASET_ERROR_LAYOUT);
   g_assert_nonnull (strstr (error->message, "wolves"));
 
-  remove_tree (root);
+  g_assert_true (test_remove_tree (root));
 }
 
 static void
@@ -568,7 +544,7 @@ test_split (void)
   cnv_dataset_split (dataset, 0.0, 42, &train4, &val4);
   assert_split_valid (dataset, train4, val4, expected_none);
 
-  remove_tree (root);
+  g_assert_true (test_remove_tree (root));
 }
 
 static void
@@ -602,7 +578,7 @@ test_names_in_any_script (void)
   g_assert_cmpuint (files->len, ==, 2);
   g_assert_cmpstr (files->pdata[1], ==, expected_path);
 
-  remove_tree (tmp);
+  g_assert_true (test_remove_tree (tmp));
 }
 
 static void
@@ -634,8 +610,8 @@ test_fingerprint (void)
   g_assert_no_error (error);
   g_assert_cmpstr (changed->fingerprint, !=, first->fingerprint);
 
-  remove_tree (root1);
-  remove_tree (root2);
+  g_assert_true (test_remove_tree (root1));
+  g_assert_true (test_remove_tree (root2));
 }
 
 static void
@@ -659,7 +635,7 @@ test_cancel (void)
   g_assert_cmpuint (progress.calls, >=, 1);
   g_assert_cmpuint (progress.total, ==, 40);
 
-  remove_tree (root);
+  g_assert_true (test_remove_tree (root));
 }
 
 static void
@@ -700,7 +676,7 @@ test_list_image_files (void)
   g_assert_cmpuint (one->len, ==, 1);
   g_assert_cmpstr (one->pdata[0], ==, single);
 
-  remove_tree (root);
+  g_assert_true (test_remove_tree (root));
 }
 
 int

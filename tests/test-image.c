@@ -6,6 +6,7 @@
 
 #include "cnv.h"
 #include "test-images-common.h"
+#include "test-util.h"
 
 static CnvImage *
 load_bytes (GBytes                 *bytes,
@@ -702,17 +703,6 @@ test_to_input (void)
   g_assert_cmpfloat_with_epsilon (input[5], (10.0 / 255 + 1.0) / 4.0, 1e-6);
 }
 
-static JsonNode *
-parse (const char *text)
-{
-  g_autoptr(JsonParser) parser = json_parser_new ();
-  g_autoptr(GError) error = NULL;
-
-  json_parser_load_from_data (parser, text, -1, &error);
-  g_assert_no_error (error);
-  return json_node_copy (json_parser_get_root (parser));
-}
-
 static void
 test_json_round_trip (void)
 {
@@ -751,7 +741,7 @@ test_json_round_trip (void)
 
   /* Through text, as in a checkpoint. */
   text = json_to_string (node, FALSE);
-  again = parse (text);
+  again = test_parse_json (text);
   g_assert_true (cnv_preprocessing_from_json_node (again, &back, &error));
   g_assert_no_error (error);
   g_assert_true (cnv_preprocessing_equal (&pp, &back));
@@ -772,7 +762,7 @@ static void
 check_json_error (const char *text,
                   const char *field)
 {
-  g_autoptr(JsonNode) node = parse (text);
+  g_autoptr(JsonNode) node = test_parse_json (text);
   g_autoptr(GError) error = NULL;
   CnvPreprocessing pp;
 
@@ -791,7 +781,7 @@ check_json_error (const char *text,
 static void
 test_json_errors (void)
 {
-  g_autoptr(JsonNode) node = parse ("{" GOOD_FIELDS ", \"mean\": [0.5], "
+  g_autoptr(JsonNode) node = test_parse_json ("{" GOOD_FIELDS ", \"mean\": [0.5], "
                                     "\"std\": [0.25]}");
   g_autoptr(GError) error = NULL;
   CnvPreprocessing pp;

@@ -359,14 +359,19 @@ decode_all (Work                   *work,
     g_ptr_array_add (threads, g_thread_new ("cnv-dataset", decode_worker,
                                             work));
 
+  /* The workers may all have finished before this loop first looks, so
+   * the test for the end comes after the report, never before it: the
+   * final count is always reported. */
   g_mutex_lock (&work->mutex);
-  while (work->running > 0)
+  for (;;)
     {
+      gboolean finished;
       guint done;
 
       while (work->done - reported < step && work->running > 0)
         g_cond_wait (&work->cond, &work->mutex);
       done = work->done;
+      finished = work->running == 0;
 
       if (done != reported && progress != NULL)
         {
@@ -375,6 +380,8 @@ decode_all (Work                   *work,
           g_mutex_lock (&work->mutex);
         }
       reported = done;
+      if (finished)
+        break;
     }
   g_mutex_unlock (&work->mutex);
 
@@ -455,6 +462,113 @@ check_class_counts (const CnvDataset  *dataset,
   return TRUE;
 }
 
+/* Step 1: the top level — class folders, and what is not one. */
+static gboolean
+find_classes (const char          *folder,
+              const char * const  *class_names,
+              CnvDataset          *dataset,
+              GError             **error)
+{
+  g_autoptr(GPtrArray) names = NULL;
+  g_autoptr(GPtrArray) subfolders = NULL;
+
+  if (!g_file_test (folder, G_FILE_TEST_IS_DIR))
+    {
+      g_autofree char *display = g_filename_display_name (folder);
+
+      g_set_error (error, CNV_DATASET_ERROR, CNV_DATASET_ERROR_FOLDER,
+                   _("The dataset folder “%s” does not exist or is not a "
+                     "folder."), display);
+      return FALSE;
+    }
+  names = list_names (folder, error);
+  if (names == NULL)
+    return FALSE;
+
+  subfolders = g_ptr_array_new_with_free_func (g_free);
+  for (guint i = 0; i < names->len; i++)
+    {
+      g_autofree char *path = g_build_filename (folder, names->pdata[i], NULL);
+
+      if (g_file_test (path, G_FILE_TEST_IS_DIR))
+        g_ptr_array_add (subfolders, g_strdup (names->pdata[i]));
+      else
+        add_skipped (dataset->skipped, path,
+                     g_strdup (_("not a class folder; a dataset has one "
+                                 "subfolder per class")));
+    }
+
+  return choose_classes (folder, subfolders, class_names,
+                         dataset->class_names, dataset->skipped, error);
+}
+
+/* Step 2: the files of each class, in one sorted list; a class without a
+ * single file fails now, before any decoding. */
+static GArray *
+list_entries (const char  *folder,
+              CnvDataset  *dataset,
+              GError     **error)
+{
+  g_autoptr(GArray) entries = g_array_new (FALSE, FALSE, sizeof (Entry));
+
+  g_array_set_clear_func (entries, (GDestroyNotify) entry_clear);
+  for (int c = 0; c < 2; c++)
+    if (!list_class (folder, dataset->class_names[c], (guint8) c, entries,
+                     dataset->skipped, error))
+      return NULL;
+  g_array_sort (entries, compare_entries);
+  dataset->fingerprint = fingerprint (entries);
+
+  for (guint i = 0; i < entries->len; i++)
+    dataset->class_counts[g_array_index (entries, Entry, i).label]++;
+  if (!check_class_counts (dataset, error))
+    return NULL;
+  dataset->class_counts[0] = dataset->class_counts[1] = 0;
+
+  return g_steal_pointer (&entries);
+}
+
+/* Step 3: decode in parallel, each image into its own slot of
+ * work->pixels, which the caller owns afterwards.  work holds the entries,
+ * the preprocessing and the cancellable. */
+static gboolean
+decode_entries (const char              *folder,
+                Work                    *work,
+                CnvDatasetProgressFunc   progress,
+                gpointer                 user_data,
+                GError                 **error)
+{
+  const CnvPreprocessing *pp = work->pp;
+
+  work->pixels = g_try_malloc_n (MAX (work->n_entries, 1), work->image_size);
+  if (work->pixels == NULL)
+    {
+      g_autofree char *display = g_filename_display_name (folder);
+
+      g_set_error (error, CNV_DATASET_ERROR, CNV_DATASET_ERROR_FOLDER,
+                   _("There is not enough memory to load the %u images of "
+                     "“%s” at %d × %d."), work->n_entries, display,
+                   pp->width, pp->height);
+      return FALSE;
+    }
+
+  g_mutex_init (&work->mutex);
+  g_cond_init (&work->cond);
+  decode_all (work, progress, user_data);
+  g_mutex_clear (&work->mutex);
+  g_cond_clear (&work->cond);
+
+  if (g_cancellable_is_cancelled (work->cancellable))
+    {
+      g_clear_pointer (&work->pixels, g_free);
+      g_set_error (error, CNV_DATASET_ERROR, CNV_DATASET_ERROR_CANCELLED,
+                   _("Loading the dataset was cancelled."));
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
 CnvDataset *
 cnv_dataset_load (const char             *folder,
                   const CnvPreprocessing *pp,
@@ -465,8 +579,6 @@ cnv_dataset_load (const char             *folder,
                   GError                **error)
 {
   g_autoptr(CnvDataset) dataset = NULL;
-  g_autoptr(GPtrArray) names = NULL;
-  g_autoptr(GPtrArray) subfolders = NULL;
   g_autoptr(GArray) entries = NULL;
   Work work = { 0 };
 
@@ -485,86 +597,18 @@ cnv_dataset_load (const char             *folder,
   dataset->skipped = g_ptr_array_new_with_free_func (
                        (GDestroyNotify) skipped_file_free);
 
-  /* Step 1: the top level — class folders, and what is not one. */
-  if (!g_file_test (folder, G_FILE_TEST_IS_DIR))
-    {
-      g_autofree char *display = g_filename_display_name (folder);
-
-      g_set_error (error, CNV_DATASET_ERROR, CNV_DATASET_ERROR_FOLDER,
-                   _("The dataset folder “%s” does not exist or is not a "
-                     "folder."), display);
-      return NULL;
-    }
-  names = list_names (folder, error);
-  if (names == NULL)
+  if (!find_classes (folder, class_names, dataset, error))
     return NULL;
-
-  subfolders = g_ptr_array_new_with_free_func (g_free);
-  for (guint i = 0; i < names->len; i++)
-    {
-      g_autofree char *path = g_build_filename (folder, names->pdata[i], NULL);
-
-      if (g_file_test (path, G_FILE_TEST_IS_DIR))
-        g_ptr_array_add (subfolders, g_strdup (names->pdata[i]));
-      else
-        add_skipped (dataset->skipped, path,
-                     g_strdup (_("not a class folder; a dataset has one "
-                                 "subfolder per class")));
-    }
-
-  if (!choose_classes (folder, subfolders, class_names, dataset->class_names,
-                       dataset->skipped, error))
+  entries = list_entries (folder, dataset, error);
+  if (entries == NULL)
     return NULL;
-
-  /* Step 2: the files of each class, in one sorted list. */
-  entries = g_array_new (FALSE, FALSE, sizeof (Entry));
-  g_array_set_clear_func (entries, (GDestroyNotify) entry_clear);
-  for (int c = 0; c < 2; c++)
-    if (!list_class (folder, dataset->class_names[c], (guint8) c, entries,
-                     dataset->skipped, error))
-      return NULL;
-  g_array_sort (entries, compare_entries);
-  dataset->fingerprint = fingerprint (entries);
-
-  /* A class without a single file fails now, before any decoding. */
-  for (guint i = 0; i < entries->len; i++)
-    dataset->class_counts[g_array_index (entries, Entry, i).label]++;
-  if (!check_class_counts (dataset, error))
-    return NULL;
-  dataset->class_counts[0] = dataset->class_counts[1] = 0;
-
-  /* Step 3: decode in parallel, each image into its own slot. */
   work.entries = (Entry *) (void *) entries->data;
   work.n_entries = entries->len;
   work.pp = pp;
   work.image_size = (gsize) pp->width * pp->height * dataset->channels;
   work.cancellable = cancellable;
-  work.pixels = g_try_malloc_n (MAX (work.n_entries, 1), work.image_size);
-  if (work.pixels == NULL)
-    {
-      g_autofree char *display = g_filename_display_name (folder);
-
-      g_set_error (error, CNV_DATASET_ERROR, CNV_DATASET_ERROR_FOLDER,
-                   _("There is not enough memory to load the %u images of "
-                     "“%s” at %d × %d."), work.n_entries, display, pp->width,
-                   pp->height);
-      return NULL;
-    }
-  g_mutex_init (&work.mutex);
-  g_cond_init (&work.cond);
-
-  decode_all (&work, progress, user_data);
-
-  g_mutex_clear (&work.mutex);
-  g_cond_clear (&work.cond);
-
-  if (g_cancellable_is_cancelled (cancellable))
-    {
-      g_free (work.pixels);
-      g_set_error (error, CNV_DATASET_ERROR, CNV_DATASET_ERROR_CANCELLED,
-                   _("Loading the dataset was cancelled."));
-      return NULL;
-    }
+  if (!decode_entries (folder, &work, progress, user_data, error))
+    return NULL;
 
   /* Step 4: keep the good images in order and list the others. */
   gather (dataset, &work);

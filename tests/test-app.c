@@ -42,6 +42,15 @@ epochs_spin (CnvWindow *window)
   return cnv_train_page_get_epochs_spin (cnv_window_get_train_page (window));
 }
 
+static const char *
+epochs_row_subtitle (CnvWindow *window)
+{
+  GtkWidget *row = gtk_widget_get_ancestor (GTK_WIDGET (epochs_spin (window)),
+                                            ADW_TYPE_ACTION_ROW);
+
+  return adw_action_row_get_subtitle (ADW_ACTION_ROW (row));
+}
+
 static guint
 n_chart_points (CnvWindow *window)
 {
@@ -897,7 +906,7 @@ test_window_open_over_unsaved_model (void)
   g_assert_true (iterate_until (window_idle, window, 30));
 
   /* Two more epochs: the spin row says what they add to. */
-  g_assert_cmpstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (gtk_widget_get_ancestor (GTK_WIDGET (epochs_spin (window)), ADW_TYPE_ACTION_ROW))),
+  g_assert_cmpstr (epochs_row_subtitle (window),
                    ==, "Added to the 1 already trained");
   gtk_spin_button_set_value (epochs_spin (window), 2);
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.train",
@@ -942,7 +951,7 @@ test_window_open_over_unsaved_model (void)
                    "No run yet; the model has 1 epoch");
   g_assert_cmpfloat (cnv_train_page_get_progress_fraction (page), ==, 0.0);
   g_assert_cmpuint (n_chart_points (window), ==, 1);
-  g_assert_cmpstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (gtk_widget_get_ancestor (GTK_WIDGET (epochs_spin (window)), ADW_TYPE_ACTION_ROW))),
+  g_assert_cmpstr (epochs_row_subtitle (window),
                    ==, "Added to the 1 already trained");
   cnv_window_show_page (window, "train");
   settle (0.3);
@@ -1021,6 +1030,7 @@ test_window_drops_stale_prediction (void)
   g_autofree char *small_path = NULL;
   GtkPicture *original;
   GdkPaintable *paintable;
+  GtkLabel *label;
   CnvWindow *window;
 
   tmp = g_dir_make_tmp ("test-app-XXXXXX", &error);
@@ -1045,7 +1055,8 @@ test_window_drops_stale_prediction (void)
   paintable = gtk_picture_get_paintable (original);
   g_assert_nonnull (paintable);
   g_assert_cmpint (gdk_paintable_get_intrinsic_width (paintable), ==, 28 * 6);
-  g_assert_false (gtk_label_get_selectable (cnv_classify_page_get_class_label (cnv_window_get_classify_page (window))));
+  label = cnv_classify_page_get_class_label (cnv_window_get_classify_page (window));
+  g_assert_false (gtk_label_get_selectable (label));
 
   destroy_and_check_finalized (window);
   g_assert_cmpint (g_unlink (big_path), ==, 0);

@@ -21,7 +21,6 @@
 #include <glib/gi18n-lib.h>
 
 #include "cnv-checkpoint.h"
-#include "cnv-checkpoint-private.h"
 #include "cnv-json.h"
 #include "cnv-version.h"
 

@@ -138,20 +138,60 @@ read_number (JsonNode    *node,
   return TRUE;
 }
 
-gboolean
-cnv_optimizer_config_from_json_node (JsonNode            *node,
-                                     CnvOptimizerConfig  *config,
-                                     GError             **error)
+/* Unknown fields are errors, so a misspelt setting is never ignored. */
+static gboolean
+check_known_fields (JsonObject  *object,
+                    GError     **error)
 {
   static const char * const known[] = {
     "kind", "learning_rate", "weight_decay", "momentum", "nesterov",
     "beta1", "beta2", "epsilon", NULL,
   };
-  JsonObject *object;
-  JsonNode *kind_node;
-  const char *kind_name;
-  CnvOptimizerKind kind;
-  g_autoptr(GList) members = NULL;
+  g_autoptr(GList) members = json_object_get_members (object);
+
+  for (GList *l = members; l != NULL; l = l->next)
+    if (!g_strv_contains (known, l->data))
+      {
+        g_set_error (error, CNV_OPTIMIZER_ERROR, CNV_OPTIMIZER_ERROR_INVALID,
+                     _("The optimizer setting “%s” is unknown; the known "
+                       "ones are kind, learning_rate, weight_decay, "
+                       "momentum, nesterov, beta1, beta2 and epsilon."),
+                     (const char *) l->data);
+        return FALSE;
+      }
+
+  return TRUE;
+}
+
+static gboolean
+read_kind (JsonObject        *object,
+           CnvOptimizerKind  *kind,
+           GError           **error)
+{
+  JsonNode *node = json_object_get_member (object, "kind");
+  const char *name = NULL;
+
+  if (node != NULL && JSON_NODE_HOLDS_VALUE (node)
+      && json_node_get_value_type (node) == G_TYPE_STRING)
+    name = json_node_get_string (node);
+
+  if (!cnv_optimizer_kind_from_string (name, kind))
+    {
+      g_set_error (error, CNV_OPTIMIZER_ERROR, CNV_OPTIMIZER_ERROR_INVALID,
+                   _("The optimizer kind “%s” is unknown; use “adam” or "
+                     "“sgd”."), name != NULL ? name : "");
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+/* The numbers and nesterov present in object, over config's defaults. */
+static gboolean
+read_settings (JsonObject          *object,
+               CnvOptimizerConfig  *config,
+               GError             **error)
+{
   struct { const char *name; double *value; } numbers[] = {
     { "learning_rate", &config->learning_rate },
     { "weight_decay", &config->weight_decay },
@@ -160,6 +200,39 @@ cnv_optimizer_config_from_json_node (JsonNode            *node,
     { "beta2", &config->beta2 },
     { "epsilon", &config->epsilon },
   };
+  JsonNode *nesterov = json_object_get_member (object, "nesterov");
+
+  for (guint i = 0; i < G_N_ELEMENTS (numbers); i++)
+    {
+      JsonNode *member = json_object_get_member (object, numbers[i].name);
+
+      if (member != NULL
+          && !read_number (member, numbers[i].name, numbers[i].value, error))
+        return FALSE;
+    }
+
+  if (nesterov == NULL)
+    return TRUE;
+  if (!JSON_NODE_HOLDS_VALUE (nesterov)
+      || json_node_get_value_type (nesterov) != G_TYPE_BOOLEAN)
+    {
+      g_set_error (error, CNV_OPTIMIZER_ERROR, CNV_OPTIMIZER_ERROR_INVALID,
+                   _("The optimizer setting “nesterov” must be true or "
+                     "false."));
+      return FALSE;
+    }
+  config->nesterov = json_node_get_boolean (nesterov);
+
+  return TRUE;
+}
+
+gboolean
+cnv_optimizer_config_from_json_node (JsonNode            *node,
+                                     CnvOptimizerConfig  *config,
+                                     GError             **error)
+{
+  JsonObject *object;
+  CnvOptimizerKind kind;
 
   g_return_val_if_fail (node != NULL, FALSE);
   g_return_val_if_fail (config != NULL, FALSE);
@@ -172,59 +245,14 @@ cnv_optimizer_config_from_json_node (JsonNode            *node,
     }
   object = json_node_get_object (node);
 
-  /* Unknown fields are errors, so a misspelt setting is never ignored. */
-  members = json_object_get_members (object);
-  for (GList *l = members; l != NULL; l = l->next)
-    if (!g_strv_contains (known, l->data))
-      {
-        g_set_error (error, CNV_OPTIMIZER_ERROR, CNV_OPTIMIZER_ERROR_INVALID,
-                     _("The optimizer setting “%s” is unknown; the known "
-                       "ones are kind, learning_rate, weight_decay, "
-                       "momentum, nesterov, beta1, beta2 and epsilon."),
-                     (const char *) l->data);
-        return FALSE;
-      }
-
-  kind_node = json_object_get_member (object, "kind");
-  kind_name = kind_node != NULL && JSON_NODE_HOLDS_VALUE (kind_node)
-              && json_node_get_value_type (kind_node) == G_TYPE_STRING
-              ? json_node_get_string (kind_node) : NULL;
-  if (!cnv_optimizer_kind_from_string (kind_name, &kind))
-    {
-      g_set_error (error, CNV_OPTIMIZER_ERROR, CNV_OPTIMIZER_ERROR_INVALID,
-                   _("The optimizer kind “%s” is unknown; use “adam” or "
-                     "“sgd”."), kind_name != NULL ? kind_name : "");
-      return FALSE;
-    }
+  if (!check_known_fields (object, error) || !read_kind (object, &kind, error))
+    return FALSE;
 
   /* Writers emit every field; a reader fills a missing one with the
    * default of its kind. */
   cnv_optimizer_config_init_default (config, kind);
-
-  for (guint i = 0; i < G_N_ELEMENTS (numbers); i++)
-    {
-      JsonNode *member = json_object_get_member (object, numbers[i].name);
-
-      if (member != NULL
-          && !read_number (member, numbers[i].name, numbers[i].value, error))
-        return FALSE;
-    }
-
-  if (json_object_has_member (object, "nesterov"))
-    {
-      JsonNode *member = json_object_get_member (object, "nesterov");
-
-      if (!JSON_NODE_HOLDS_VALUE (member)
-          || json_node_get_value_type (member) != G_TYPE_BOOLEAN)
-        {
-          g_set_error (error, CNV_OPTIMIZER_ERROR,
-                       CNV_OPTIMIZER_ERROR_INVALID,
-                       _("The optimizer setting “nesterov” must be true or "
-                         "false."));
-          return FALSE;
-        }
-      config->nesterov = json_node_get_boolean (member);
-    }
+  if (!read_settings (object, config, error))
+    return FALSE;
 
   return cnv_optimizer_config_validate (config, error);
 }

@@ -29,7 +29,6 @@
 #include <glib/gstdio.h>
 
 #include "cnv-checkpoint.h"
-#include "cnv-checkpoint-private.h"
 #include "cnv-json.h"
 
 /* Integers must survive a trip through a double: below 2^53. */
@@ -342,19 +341,143 @@ parse_shape (const char  *display,
 }
 
 static gboolean
+check_entry_fields (const char  *display,
+                    const char  *name,
+                    JsonObject  *object,
+                    GError     **error)
+{
+  g_autoptr(GList) members = json_object_get_members (object);
+
+  for (GList *l = members; l != NULL; l = l->next)
+    {
+      const char *field = l->data;
+
+      if (!g_str_equal (field, "dtype") && !g_str_equal (field, "shape")
+          && !g_str_equal (field, "data_offsets"))
+        {
+          g_set_error (error, CNV_CHECKPOINT_ERROR,
+                       CNV_CHECKPOINT_ERROR_HEADER,
+                       _("Tensor “%s” in “%s” has an unknown field “%s”."),
+                       name, display, field);
+          return FALSE;
+        }
+    }
+
+  return TRUE;
+}
+
+static gboolean
+parse_dtype (const char  *display,
+             TensorEntry *entry,
+             JsonNode    *node,
+             GError     **error)
+{
+  const char *dtype_name;
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node)
+      || json_node_get_value_type (node) != G_TYPE_STRING)
+    {
+      g_set_error (error, CNV_CHECKPOINT_ERROR, CNV_CHECKPOINT_ERROR_HEADER,
+                   _("Tensor “%s” in “%s” has no dtype string."),
+                   entry->name, display);
+      return FALSE;
+    }
+
+  dtype_name = json_node_get_string (node);
+  entry->dtype = find_dtype (dtype_name);
+  if (entry->dtype == NULL)
+    {
+      g_set_error (error, CNV_CHECKPOINT_ERROR, CNV_CHECKPOINT_ERROR_DTYPE,
+                   _("Tensor “%s” in “%s” is stored as %s; Convolve reads "
+                     "F32, F16, BF16 and F64 only."),
+                   entry->name, display, dtype_name);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+static gboolean
+parse_offsets (const char  *display,
+               TensorEntry *entry,
+               JsonNode    *node,
+               GError     **error)
+{
+  JsonArray *offsets;
+
+  if (node == NULL || !JSON_NODE_HOLDS_ARRAY (node)
+      || json_array_get_length (json_node_get_array (node)) != 2)
+    {
+      g_set_error (error, CNV_CHECKPOINT_ERROR, CNV_CHECKPOINT_ERROR_HEADER,
+                   _("Tensor “%s” in “%s” has no data_offsets pair."),
+                   entry->name, display);
+      return FALSE;
+    }
+
+  offsets = json_node_get_array (node);
+  if (!node_get_count (json_array_get_element (offsets, 0), &entry->begin)
+      || !node_get_count (json_array_get_element (offsets, 1), &entry->end))
+    {
+      g_set_error (error, CNV_CHECKPOINT_ERROR, CNV_CHECKPOINT_ERROR_HEADER,
+                   _("The data_offsets of tensor “%s” in “%s” are not "
+                     "integers between 0 and 2^53 − 1."),
+                   entry->name, display);
+      return FALSE;
+    }
+  if (entry->end < entry->begin)
+    {
+      g_set_error (error, CNV_CHECKPOINT_ERROR, CNV_CHECKPOINT_ERROR_OFFSETS,
+                   _("Tensor “%s” in “%s” ends at byte %" G_GUINT64_FORMAT
+                     " of the data, before it begins at byte %"
+                     G_GUINT64_FORMAT "."),
+                   entry->name, display, entry->end, entry->begin);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+/* bytes = elements × dtype size must equal the span end − begin. */
+static gboolean
+check_span (const char        *display,
+            const TensorEntry *entry,
+            GError           **error)
+{
+  g_autofree char *shape = NULL;
+  guint64 dims[CNV_TENSOR_MAX_DIMS];
+  guint64 n_bytes;
+
+  if (!g_uint64_checked_mul (&n_bytes, entry->n_elements, entry->dtype->size))
+    {
+      g_set_error (error, CNV_CHECKPOINT_ERROR, CNV_CHECKPOINT_ERROR_SHAPE,
+                   _("Tensor “%s” in “%s” has more elements than can be "
+                     "counted in bytes."), entry->name, display);
+      return FALSE;
+    }
+  if (n_bytes == entry->end - entry->begin)
+    return TRUE;
+
+  for (int i = 0; i < entry->ndim; i++)
+    dims[i] = (guint64) entry->shape[i];
+  shape = format_shape (dims, (guint) entry->ndim);
+  g_set_error (error, CNV_CHECKPOINT_ERROR, CNV_CHECKPOINT_ERROR_SHAPE,
+               _("Tensor “%s” in “%s” has shape %s of %s, which needs "
+                 "%" G_GUINT64_FORMAT " bytes, but its data_offsets [%"
+                 G_GUINT64_FORMAT ", %" G_GUINT64_FORMAT "] span %"
+                 G_GUINT64_FORMAT " bytes."),
+               entry->name, display, shape, entry->dtype->name, n_bytes,
+               entry->begin, entry->end, entry->end - entry->begin);
+  return FALSE;
+}
+
+static gboolean
 parse_tensor_entry (const char  *display,
                     const char  *name,
                     JsonNode    *node,
                     TensorEntry *entry,
                     GError     **error)
 {
-  g_autoptr(GList) members = NULL;
   JsonObject *object;
-  JsonNode *dtype_node;
-  JsonNode *offsets_node;
-  JsonArray *offsets;
-  const char *dtype_name;
-  guint64 n_bytes;
 
   entry->name = name;
 
@@ -374,101 +497,15 @@ parse_tensor_entry (const char  *display,
     }
 
   object = json_node_get_object (node);
-  members = json_object_get_members (object);
-  for (GList *l = members; l != NULL; l = l->next)
-    {
-      const char *field = l->data;
-
-      if (!g_str_equal (field, "dtype") && !g_str_equal (field, "shape")
-          && !g_str_equal (field, "data_offsets"))
-        {
-          g_set_error (error, CNV_CHECKPOINT_ERROR,
-                       CNV_CHECKPOINT_ERROR_HEADER,
-                       _("Tensor “%s” in “%s” has an unknown field “%s”."),
-                       name, display, field);
-          return FALSE;
-        }
-    }
-
-  dtype_node = json_object_get_member (object, "dtype");
-  if (dtype_node == NULL || !JSON_NODE_HOLDS_VALUE (dtype_node)
-      || json_node_get_value_type (dtype_node) != G_TYPE_STRING)
-    {
-      g_set_error (error, CNV_CHECKPOINT_ERROR, CNV_CHECKPOINT_ERROR_HEADER,
-                   _("Tensor “%s” in “%s” has no dtype string."),
-                   name, display);
-      return FALSE;
-    }
-  dtype_name = json_node_get_string (dtype_node);
-  entry->dtype = find_dtype (dtype_name);
-  if (entry->dtype == NULL)
-    {
-      g_set_error (error, CNV_CHECKPOINT_ERROR, CNV_CHECKPOINT_ERROR_DTYPE,
-                   _("Tensor “%s” in “%s” is stored as %s; Convolve reads "
-                     "F32, F16, BF16 and F64 only."),
-                   name, display, dtype_name);
-      return FALSE;
-    }
-
-  if (!parse_shape (display, entry, json_object_get_member (object, "shape"),
-                    error))
-    return FALSE;
-
-  offsets_node = json_object_get_member (object, "data_offsets");
-  if (offsets_node == NULL || !JSON_NODE_HOLDS_ARRAY (offsets_node)
-      || json_array_get_length (json_node_get_array (offsets_node)) != 2)
-    {
-      g_set_error (error, CNV_CHECKPOINT_ERROR, CNV_CHECKPOINT_ERROR_HEADER,
-                   _("Tensor “%s” in “%s” has no data_offsets pair."),
-                   name, display);
-      return FALSE;
-    }
-  offsets = json_node_get_array (offsets_node);
-  if (!node_get_count (json_array_get_element (offsets, 0), &entry->begin)
-      || !node_get_count (json_array_get_element (offsets, 1), &entry->end))
-    {
-      g_set_error (error, CNV_CHECKPOINT_ERROR, CNV_CHECKPOINT_ERROR_HEADER,
-                   _("The data_offsets of tensor “%s” in “%s” are not "
-                     "integers between 0 and 2^53 − 1."), name, display);
-      return FALSE;
-    }
-  if (entry->end < entry->begin)
-    {
-      g_set_error (error, CNV_CHECKPOINT_ERROR, CNV_CHECKPOINT_ERROR_OFFSETS,
-                   _("Tensor “%s” in “%s” ends at byte %" G_GUINT64_FORMAT
-                     " of the data, before it begins at byte %"
-                     G_GUINT64_FORMAT "."),
-                   name, display, entry->end, entry->begin);
-      return FALSE;
-    }
-
-  /* bytes = elements × dtype size must equal the span end − begin. */
-  if (!g_uint64_checked_mul (&n_bytes, entry->n_elements, entry->dtype->size))
-    {
-      g_set_error (error, CNV_CHECKPOINT_ERROR, CNV_CHECKPOINT_ERROR_SHAPE,
-                   _("Tensor “%s” in “%s” has more elements than can be "
-                     "counted in bytes."), name, display);
-      return FALSE;
-    }
-  if (n_bytes != entry->end - entry->begin)
-    {
-      g_autofree char *shape = NULL;
-      guint64 dims[CNV_TENSOR_MAX_DIMS];
-
-      for (int i = 0; i < entry->ndim; i++)
-        dims[i] = (guint64) entry->shape[i];
-      shape = format_shape (dims, (guint) entry->ndim);
-      g_set_error (error, CNV_CHECKPOINT_ERROR, CNV_CHECKPOINT_ERROR_SHAPE,
-                   _("Tensor “%s” in “%s” has shape %s of %s, which needs "
-                     "%" G_GUINT64_FORMAT " bytes, but its data_offsets [%"
-                     G_GUINT64_FORMAT ", %" G_GUINT64_FORMAT "] span %"
-                     G_GUINT64_FORMAT " bytes."),
-                   name, display, shape, entry->dtype->name, n_bytes,
-                   entry->begin, entry->end, entry->end - entry->begin);
-      return FALSE;
-    }
-
-  return TRUE;
+  return check_entry_fields (display, name, object, error)
+         && parse_dtype (display, entry,
+                         json_object_get_member (object, "dtype"), error)
+         && parse_shape (display, entry,
+                         json_object_get_member (object, "shape"), error)
+         && parse_offsets (display, entry,
+                           json_object_get_member (object, "data_offsets"),
+                           error)
+         && check_span (display, entry, error);
 }
 
 static int

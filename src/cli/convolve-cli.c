@@ -198,6 +198,20 @@ cnv_cli_print_checkpoint_error (const char   *path,
                                   "checkpoint"), path, kind);
     }
 
+  /* The engine has already said what the file is; only the order of the
+   * arguments is left to point out. */
+  if (what == NULL && usage != NULL
+      && g_error_matches (error, CNV_CHECKPOINT_ERROR,
+                          CNV_CHECKPOINT_ERROR_FORMAT)
+      && guess_other_kind (path) != NULL)
+    {
+      /* TRANSLATORS: %s is a command line such as
+       * "convolve-cli predict CHECKPOINT IMAGE…". */
+      fprintf (stderr, _("%s: hint: the checkpoint comes first: %s\n"),
+               CNV_CLI_NAME, usage);
+      return;
+    }
+
   if (what == NULL)
     return;
 

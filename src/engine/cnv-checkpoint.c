@@ -15,6 +15,7 @@
 
 #define G_LOG_DOMAIN "cnv-checkpoint"
 
+#include <inttypes.h>
 #include <math.h>
 #include <string.h>
 
@@ -115,7 +116,7 @@ training_to_string (const CnvClassifier *c)
 {
   g_autoptr(JsonBuilder) b = json_builder_new ();
   g_autoptr(JsonNode) root = NULL;
-  g_autofree char *seed = g_strdup_printf ("%" G_GUINT64_FORMAT, c->seed);
+  g_autofree char *seed = g_strdup_printf ("%" PRIu64, c->seed);
   guint n_records = c->history != NULL ? c->history->len : 0;
   const CnvEpochRecord *last = NULL;
   gint64 step = 0;
@@ -300,7 +301,7 @@ doc_parse (const Doc  *doc,
       g_set_error (doc->error, CNV_CHECKPOINT_ERROR,
                    CNV_CHECKPOINT_ERROR_METADATA,
                    _("The “%s” metadata of “%s” is not valid UTF-8 at byte "
-                     "offset %" G_GSIZE_FORMAT "."),
+                     "offset %zu."),
                    doc->key, doc->display, problem.offset);
       break;
     case CNV_JSON_ERROR_SYNTAX:
@@ -310,7 +311,7 @@ doc_parse (const Doc  *doc,
                    /* Translators: the last %s is a clause such as “a
                     * string was expected”. */
                    _("The “%s” metadata of “%s” is not valid JSON at byte "
-                     "offset %" G_GSIZE_FORMAT ": %s."),
+                     "offset %zu: %s."),
                    doc->key, doc->display, problem.offset, problem.detail);
       break;
     }
@@ -529,7 +530,7 @@ read_batch_size (const Doc  *doc,
       g_set_error (doc->error, CNV_CHECKPOINT_ERROR,
                    CNV_CHECKPOINT_ERROR_METADATA,
                    _("The “training” metadata of “%s” has a batch_size of %"
-                     G_GINT64_FORMAT "; it must be from 1 to %d."),
+                     PRId64 "; it must be from 1 to %d."),
                    doc->display, value, CNV_MAX_BATCH_SIZE);
       return FALSE;
     }
@@ -763,7 +764,7 @@ check_values (const char      *display,
         {
           g_set_error (error, CNV_CHECKPOINT_ERROR, CNV_CHECKPOINT_ERROR_VALUE,
                        _("Tensor “%s” in “%s” holds %g at element %"
-                         G_GSIZE_FORMAT "; a checkpoint holds finite "
+                         "zu; a checkpoint holds finite "
                          "numbers only, so the file is damaged."),
                        name, display, (double) value, i);
           return FALSE;
@@ -772,7 +773,7 @@ check_values (const char      *display,
         {
           g_set_error (error, CNV_CHECKPOINT_ERROR, CNV_CHECKPOINT_ERROR_VALUE,
                        _("Tensor “%s” in “%s” holds the variance %g at "
-                         "element %" G_GSIZE_FORMAT "; a variance cannot be "
+                         "element %zu; a variance cannot be "
                          "negative, so the file is damaged."),
                        name, display, (double) value, i);
           return FALSE;

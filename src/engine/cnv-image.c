@@ -18,6 +18,7 @@
 
 #include "cnv-config.h"
 
+#include <inttypes.h>
 #include <math.h>
 #include <string.h>
 
@@ -236,7 +237,7 @@ read_int (JsonObject  *object,
   if (value < min || value > max)
     {
       g_set_error (error, JSON_PARSER_ERROR, JSON_PARSER_ERROR_INVALID_DATA,
-                   _("The preprocessing field “%s” is %" G_GINT64_FORMAT
+                   _("The preprocessing field “%s” is %" PRId64
                      ", outside %d to %d."), field, value, min, max);
       return FALSE;
     }

@@ -17,6 +17,7 @@
 
 #include <glib/gi18n-lib.h>
 #include <stdio.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -147,7 +148,7 @@ append_node (GString  *out,
       switch (json_node_get_value_type (node))
         {
         case G_TYPE_INT64:
-          g_string_append_printf (out, "%" G_GINT64_FORMAT,
+          g_string_append_printf (out, "%" PRId64,
                                   json_node_get_int (node));
           break;
         case G_TYPE_DOUBLE:
@@ -576,7 +577,7 @@ cnv_json_parse (const char  *text,
     {
     case CNV_JSON_ERROR_ENCODING:
       g_set_error (error, CNV_JSON_ERROR, problem.code,
-                   _("%s is not valid UTF-8 at byte offset %" G_GSIZE_FORMAT),
+                   _("%s is not valid UTF-8 at byte offset %zu"),
                    what, problem.offset);
       break;
     case CNV_JSON_ERROR_DUPLICATE:
@@ -587,7 +588,7 @@ cnv_json_parse (const char  *text,
     case CNV_JSON_ERROR_SYNTAX:
     default:
       g_set_error (error, CNV_JSON_ERROR, problem.code,
-                   _("%s is not valid JSON at byte offset %" G_GSIZE_FORMAT
+                   _("%s is not valid JSON at byte offset %zu"
                      ": %s"), what, problem.offset, problem.detail);
       break;
     }

@@ -20,6 +20,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <math.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -190,7 +191,7 @@ parse_header (const char  *display,
     case CNV_JSON_ERROR_ENCODING:
       g_set_error (error, CNV_CHECKPOINT_ERROR, CNV_CHECKPOINT_ERROR_HEADER,
                    _("The header of “%s” is not valid UTF-8 at byte offset %"
-                     G_GSIZE_FORMAT "."), display, 8 + problem.offset);
+                     "zu."), display, 8 + problem.offset);
       break;
     case CNV_JSON_ERROR_SYNTAX:
     default:
@@ -198,7 +199,7 @@ parse_header (const char  *display,
                    /* Translators: the last %s is a clause such as “a
                     * string was expected”. */
                    _("The header of “%s” is not valid JSON at byte offset %"
-                     G_GSIZE_FORMAT ": %s."),
+                     "zu: %s."),
                    display, 8 + problem.offset, problem.detail);
       break;
     }
@@ -213,7 +214,7 @@ format_shape (const guint64 *dims,
   GString *out = g_string_new ("[");
 
   for (guint i = 0; i < n; i++)
-    g_string_append_printf (out, "%s%" G_GUINT64_FORMAT,
+    g_string_append_printf (out, "%s%" PRIu64,
                             i > 0 ? ", " : "", dims[i]);
   g_string_append_c (out, ']');
 
@@ -328,7 +329,7 @@ parse_shape (const char  *display,
         {
           g_set_error (error, CNV_CHECKPOINT_ERROR, CNV_CHECKPOINT_ERROR_SHAPE,
                        _("Dimension %u of tensor “%s” in “%s” is "
-                         "%" G_GUINT64_FORMAT ", larger than Convolve "
+                         "%" PRIu64 ", larger than Convolve "
                          "handles."),
                        i, entry->name, display, dims[i]);
           return FALSE;
@@ -427,9 +428,9 @@ parse_offsets (const char  *display,
   if (entry->end < entry->begin)
     {
       g_set_error (error, CNV_CHECKPOINT_ERROR, CNV_CHECKPOINT_ERROR_OFFSETS,
-                   _("Tensor “%s” in “%s” ends at byte %" G_GUINT64_FORMAT
+                   _("Tensor “%s” in “%s” ends at byte %" PRIu64
                      " of the data, before it begins at byte %"
-                     G_GUINT64_FORMAT "."),
+                     PRIu64 "."),
                    entry->name, display, entry->end, entry->begin);
       return FALSE;
     }
@@ -462,9 +463,9 @@ check_span (const char        *display,
   shape = format_shape (dims, (guint) entry->ndim);
   g_set_error (error, CNV_CHECKPOINT_ERROR, CNV_CHECKPOINT_ERROR_SHAPE,
                _("Tensor “%s” in “%s” has shape %s of %s, which needs "
-                 "%" G_GUINT64_FORMAT " bytes, but its data_offsets [%"
-                 G_GUINT64_FORMAT ", %" G_GUINT64_FORMAT "] span %"
-                 G_GUINT64_FORMAT " bytes."),
+                 "%" PRIu64 " bytes, but its data_offsets [%"
+                 PRIu64 ", %" PRIu64 "] span %"
+                 PRIu64 " bytes."),
                entry->name, display, shape, entry->dtype->name, n_bytes,
                entry->begin, entry->end, entry->end - entry->begin);
   return FALSE;
@@ -543,9 +544,9 @@ check_layout (const char        *display,
         {
           g_set_error (error, CNV_CHECKPOINT_ERROR,
                        CNV_CHECKPOINT_ERROR_OFFSETS,
-                       _("“%s” has %" G_GUINT64_FORMAT " unused bytes "
+                       _("“%s” has %" PRIu64 " unused bytes "
                          "before tensor “%s”, from byte offset %"
-                         G_GUINT64_FORMAT " to %" G_GUINT64_FORMAT " of the "
+                         PRIu64 " to %" PRIu64 " of the "
                          "file; tensors must be contiguous."),
                        display, e->begin - expected, e->name,
                        data_start + expected, data_start + e->begin);
@@ -556,8 +557,8 @@ check_layout (const char        *display,
           g_set_error (error, CNV_CHECKPOINT_ERROR,
                        CNV_CHECKPOINT_ERROR_OFFSETS,
                        _("Tensor “%s” in “%s” starts at byte offset %"
-                         G_GUINT64_FORMAT " of the file, inside tensor "
-                         "“%s” which ends at byte offset %" G_GUINT64_FORMAT
+                         PRIu64 " of the file, inside tensor "
+                         "“%s” which ends at byte offset %" PRIu64
                          "; tensors must not overlap."),
                        e->name, display, data_start + e->begin,
                        previous, data_start + expected);
@@ -572,8 +573,8 @@ check_layout (const char        *display,
     {
       g_set_error (error, CNV_CHECKPOINT_ERROR, CNV_CHECKPOINT_ERROR_TRUNCATED,
                    _("“%s” is truncated: tensor “%s” ends at byte offset %"
-                     G_GUINT64_FORMAT " of the file, but the file is only %"
-                     G_GUINT64_FORMAT " bytes long (%" G_GUINT64_FORMAT
+                     PRIu64 " of the file, but the file is only %"
+                     PRIu64 " bytes long (%" PRIu64
                      " bytes missing)."),
                    display, previous, data_start + expected,
                    data_start + data_length, expected - data_length);
@@ -582,9 +583,9 @@ check_layout (const char        *display,
   if (expected < data_length)
     {
       g_set_error (error, CNV_CHECKPOINT_ERROR, CNV_CHECKPOINT_ERROR_TRAILING,
-                   _("“%s” has %" G_GUINT64_FORMAT " extra bytes after the "
-                     "last tensor, from byte offset %" G_GUINT64_FORMAT
-                     "; the file should be %" G_GUINT64_FORMAT " bytes "
+                   _("“%s” has %" PRIu64 " extra bytes after the "
+                     "last tensor, from byte offset %" PRIu64
+                     "; the file should be %" PRIu64 " bytes "
                      "long."),
                    display, data_length - expected, data_start + expected,
                    data_start + expected);
@@ -832,7 +833,7 @@ read_header_length (const char    *display,
   if (file_size < 8)
     {
       g_set_error (error, CNV_CHECKPOINT_ERROR, CNV_CHECKPOINT_ERROR_TRUNCATED,
-                   _("“%s” is only %" G_GUINT64_FORMAT " bytes long; a "
+                   _("“%s” is only %" PRIu64 " bytes long; a "
                      "safetensors file starts with an 8-byte header length."),
                    display, file_size);
       return FALSE;
@@ -847,7 +848,7 @@ read_header_length (const char    *display,
   if (n > CNV_CHECKPOINT_MAX_HEADER)
     {
       g_set_error (error, CNV_CHECKPOINT_ERROR, CNV_CHECKPOINT_ERROR_HEADER,
-                   _("The header length of “%s” is %" G_GUINT64_FORMAT
+                   _("The header length of “%s” is %" PRIu64
                      " bytes, above the limit of %d bytes; the file is "
                      "damaged or not a safetensors file."),
                    display, n, CNV_CHECKPOINT_MAX_HEADER);
@@ -857,9 +858,9 @@ read_header_length (const char    *display,
     {
       g_set_error (error, CNV_CHECKPOINT_ERROR, CNV_CHECKPOINT_ERROR_TRUNCATED,
                    _("“%s” is truncated: its header should be %"
-                     G_GUINT64_FORMAT " bytes long, but only %"
-                     G_GUINT64_FORMAT " bytes follow the length field (%"
-                     G_GUINT64_FORMAT " bytes missing)."),
+                     PRIu64 " bytes long, but only %"
+                     PRIu64 " bytes follow the length field (%"
+                     PRIu64 " bytes missing)."),
                    display, n, file_size - 8, n - (file_size - 8));
       return FALSE;
     }
@@ -931,7 +932,7 @@ load_entries (const char        *display,
         {
           g_set_error (error, CNV_CHECKPOINT_ERROR, CNV_CHECKPOINT_ERROR_IO,
                        _("There is not enough memory to load tensor “%s” "
-                         "of “%s” (%" G_GUINT64_FORMAT " elements)."),
+                         "of “%s” (%" PRIu64 " elements)."),
                        e->name, display, e->n_elements);
           return FALSE;
         }

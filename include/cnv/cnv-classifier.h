@@ -100,7 +100,7 @@ typedef struct
   double               running_loss;     /* mean over the epoch so far */
   double               running_accuracy;
   double               elapsed;          /* seconds since the run began */
-  double               images_per_second;
+  double               images_per_second; /* per second of training */
   const CnvEpochRecord *record;          /* EPOCH only */
 } CnvTrainProgress;
 
@@ -147,8 +147,9 @@ gboolean       cnv_classifier_check (const CnvClassifier *classifier,
  * - On a non-finite loss or weights, the weights, batch-norm statistics
  *   and optimizer state from before the last step are restored and the
  *   error (CNV_TRAIN_ERROR_NOT_FINITE) names the epoch and the batch.
- * - images_per_second in the progress is the run's average, validation
- *   included.  A snapshot (cnv_classifier_copy) is safe from the progress
+ * - images_per_second in the progress is the run's training images over
+ *   the time spent in training steps (loading the batch, forward, backward,
+ *   optimizer step), excluding validation and the progress callbacks.  A snapshot (cnv_classifier_copy) is safe from the progress
  *   callback, which runs in the training thread at a batch boundary. */
 /* Trains config->epochs more epochs on dataset.  The dataset's classes
  * become the classifier's.  Returns FALSE with an error when the loss

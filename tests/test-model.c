@@ -828,6 +828,56 @@ test_threads_agree (void)
     }
 }
 
+/* A conv2d followed by a relu runs as one pass per image: the relu's
+ * output must still be exactly max (conv output, 0) and the conv's output
+ * gradient exactly the relu's where the conv output is positive, for both
+ * pairs of the default model (conv1 feeds no input gradient, conv2 does). */
+static void
+test_conv_relu_pairs (void)
+{
+  g_autoptr(CnvModelSpec) spec = cnv_model_spec_new_default ();
+  g_autoptr(CnvModel) model = cnv_model_new (spec, NULL);
+  g_autoptr(CnvTensor) input = cnv_tensor_new_4d (5, 1, 28, 28);
+  g_autoptr(CnvTensor) grad = cnv_tensor_new_1d (5);
+  static const guint convs[] = { 0, 3 };
+  CnvRng rng;
+
+  cnv_rng_init (&rng, 8);
+  cnv_model_init_parameters (model, &rng);
+  for (gsize i = 0; i < input->size; i++)
+    input->data[i] = (float) cnv_rng_uniform (&rng) - 0.3f;
+  for (int i = 0; i < 5; i++)
+    grad->data[i] = (float) cnv_rng_uniform (&rng) - 0.5f;
+
+  cnv_model_forward (model, input, TRUE, NULL);
+  cnv_model_zero_grad (model);
+  cnv_model_backward (model, grad, NULL);
+
+  for (guint c = 0; c < G_N_ELEMENTS (convs); c++)
+    {
+      const CnvTensor *x = cnv_model_get_activation (model, convs[c]);
+      const CnvTensor *y = cnv_model_get_activation (model, convs[c] + 1);
+      const CnvTensor *dx = cnv_model_get_activation_grad (model, convs[c]);
+      const CnvTensor *dy = cnv_model_get_activation_grad (model,
+                                                           convs[c] + 1);
+      gsize positive = 0, nonzero_grad = 0;
+
+      g_assert_cmpuint (x->size, ==, y->size);
+      for (gsize i = 0; i < x->size; i++)
+        {
+          g_assert_cmpfloat (y->data[i], ==, x->data[i] > 0.0f
+                                             ? x->data[i] : 0.0f);
+          g_assert_cmpfloat (dx->data[i], ==, x->data[i] > 0.0f
+                                              ? dy->data[i] : 0.0f);
+          positive += x->data[i] > 0.0f;
+          nonzero_grad += dx->data[i] != 0.0f;
+        }
+      g_assert_cmpuint (positive, >, 0);
+      g_assert_cmpuint (positive, <, x->size);
+      g_assert_cmpuint (nonzero_grad, >, 0);
+    }
+}
+
 static void
 test_threads (void)
 {
@@ -845,6 +895,8 @@ main (int   argc,
   g_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/engine/model/default-shapes", test_default_shapes);
+  g_test_add_func ("/engine/model/conv-relu-pair-same-as-two-layers",
+                   test_conv_relu_pairs);
   g_test_add_func ("/engine/model/default-has-53729-parameters",
                    test_default_parameters);
   g_test_add_func ("/engine/model-spec/json-round-trip", test_json_round_trip);

@@ -64,4 +64,20 @@ void cnv_layer_backward (CnvLayer           *layer,
                          const CnvTensor    *out_grad,
                          CnvTensor          *in_grad);
 
+/* A conv2d followed by a relu, run as one pass per image while its output
+ * is still in the cache.  Forward fills both conv_out and relu_out;
+ * backward overwrites conv_out_grad with d loss / d conv_out from
+ * relu_out_grad, then runs the conv2d's backward.  Same bits as running
+ * the two layers one after the other. */
+void cnv_layer_forward_conv_relu  (CnvLayer           *conv,
+                                   const CnvTensor    *in,
+                                   CnvTensor          *conv_out,
+                                   CnvTensor          *relu_out);
+void cnv_layer_backward_conv_relu (CnvLayer           *conv,
+                                   const CnvTensor    *in,
+                                   const CnvTensor    *conv_out,
+                                   CnvTensor          *conv_out_grad,
+                                   const CnvTensor    *relu_out_grad,
+                                   CnvTensor          *in_grad);
+
 G_END_DECLS

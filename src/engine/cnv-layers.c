@@ -235,6 +235,25 @@ zero_row (float *restrict dst,
   BLOCKED_LOOP (i, n, dst[i] = 0.0f);
 }
 
+/* The same expressions as the relu layer's, so a relu fused into a
+ * convolution gives the same bits as one run on its own. */
+static inline void
+relu_row (const float *restrict x,
+          float *restrict       y,
+          gsize                 n)
+{
+  BLOCKED_LOOP (i, n, y[i] = x[i] > 0.0f ? x[i] : 0.0f);
+}
+
+static inline void
+relu_grad_row (const float *restrict x,
+               const float *restrict dy,
+               float *restrict       dx,
+               gsize                 n)
+{
+  BLOCKED_LOOP (i, n, dx[i] = x[i] > 0.0f ? dy[i] : 0.0f * dy[i]);
+}
+
 /* A sum with eight independent accumulators, so that it is not one long
  * chain of dependent additions. */
 static inline float
@@ -526,13 +545,16 @@ typedef struct
   const CnvTensor *out_grad;
   CnvTensor       *in_grad;
   int              n_blocks;
+  CnvTensor       *relu_out;       /* fused relu: its output, forward */
+  const CnvTensor *relu_out_grad;  /* fused relu: its output gradient */
 } ConvJob;
 
 static ConvJob
 conv_job (CnvLayer        *layer,
           const CnvTensor *in)
 {
-  ConvJob job = { layer, layer_geometry (layer), in, NULL, NULL, NULL, 0 };
+  ConvJob job = { layer, layer_geometry (layer), in, NULL, NULL, NULL, 0,
+                  NULL, NULL };
 
   return job;
 }
@@ -634,18 +656,25 @@ conv_forward_range (gpointer data,
                    filters, p, k,
                    1.0f, weight, k, cols, p,
                    1.0f, result, p);
+
+      /* relu [F, OH*OW] = max (result, 0), while result is in the cache */
+      if (job->relu_out != NULL)
+        relu_row (result, job->relu_out->data + (gsize) img * out_size,
+                  out_size);
     }
 }
 
 static void
 conv_forward (CnvLayer        *layer,
               const CnvTensor *in,
-              CnvTensor       *out)
+              CnvTensor       *out,
+              CnvTensor       *relu_out)
 {
   ConvJob job = conv_job (layer, in);
   int n_workers = count_workers (in->shape[0]);
 
   job.out = out;
+  job.relu_out = relu_out;
   ensure_workers (layer, n_workers);
   parallel_for (in->shape[0], n_workers, conv_forward_range, &job);
 }
@@ -683,8 +712,14 @@ conv_backward_range (gpointer data,
       for (int img = first; img < last; img++)
         {
           float *image = job->in->data + (gsize) img * in_size;
-          const float *dy = job->out_grad->data + (gsize) img * out_size;
+          float *dy = job->out_grad->data + (gsize) img * out_size;
           const float *cols = pointwise ? image : patches;
+
+          /* dy [F, OH*OW] = relu_out_grad masked where the output was > 0 */
+          if (job->relu_out_grad != NULL)
+            relu_grad_row (job->out->data + (gsize) img * out_size,
+                           job->relu_out_grad->data + (gsize) img * out_size,
+                           dy, out_size);
 
           /* bias_grad [F] += Σ over positions of dy [F, OH*OW] */
           for (int f = 0; f < filters; f++)
@@ -732,7 +767,9 @@ conv_backward_range (gpointer data,
 static void
 conv_backward (CnvLayer        *layer,
                const CnvTensor *in,
+               const CnvTensor *out,
                const CnvTensor *out_grad,
+               const CnvTensor *relu_out_grad,
                CnvTensor       *in_grad)
 {
   ConvJob job = conv_job (layer, in);
@@ -741,7 +778,9 @@ conv_backward (CnvLayer        *layer,
   gsize weight_size = layer->weight->grad->size;
   gsize per_block = weight_size + layer->bias->grad->size;
 
+  job.out = (CnvTensor *) out;
   job.out_grad = out_grad;
+  job.relu_out_grad = relu_out_grad;
   job.in_grad = in_grad;
   job.n_blocks = n_blocks;
   ensure_workers (layer, n_workers);
@@ -1388,7 +1427,7 @@ cnv_layer_forward (CnvLayer        *layer,
   switch (kind)
     {
     case CNV_LAYER_CONV2D:
-      conv_forward (layer, in, out);
+      conv_forward (layer, in, out, NULL);
       break;
     case CNV_LAYER_MAX_POOL:
       max_pool_forward (layer, in, out);
@@ -1436,7 +1475,7 @@ cnv_layer_backward (CnvLayer        *layer,
   switch (kind)
     {
     case CNV_LAYER_CONV2D:
-      conv_backward (layer, in, out_grad, in_grad);
+      conv_backward (layer, in, out, out_grad, NULL, in_grad);
       return;
     case CNV_LAYER_BATCH_NORM:
       batch_norm_backward (layer, in, out_grad, in_grad);
@@ -1498,4 +1537,28 @@ cnv_layer_backward (CnvLayer        *layer,
     default:
       g_assert_not_reached ();
     }
+}
+
+void
+cnv_layer_forward_conv_relu (CnvLayer        *conv,
+                             const CnvTensor *in,
+                             CnvTensor       *conv_out,
+                             CnvTensor       *relu_out)
+{
+  g_return_if_fail (conv->spec->kind == CNV_LAYER_CONV2D);
+
+  conv_forward (conv, in, conv_out, relu_out);
+}
+
+void
+cnv_layer_backward_conv_relu (CnvLayer        *conv,
+                              const CnvTensor *in,
+                              const CnvTensor *conv_out,
+                              CnvTensor       *conv_out_grad,
+                              const CnvTensor *relu_out_grad,
+                              CnvTensor       *in_grad)
+{
+  g_return_if_fail (conv->spec->kind == CNV_LAYER_CONV2D);
+
+  conv_backward (conv, in, conv_out, conv_out_grad, relu_out_grad, in_grad);
 }

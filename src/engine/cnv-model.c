@@ -504,6 +504,21 @@ ensure_batch (CnvModel *model,
   return TRUE;
 }
 
+/* Whether layer i is a conv2d whose output goes straight into a relu: the
+ * two then run as one pass per image (cnv_layer_forward_conv_relu ()),
+ * which saves streaming the whole batch's feature maps through memory
+ * once more in each direction. */
+static gboolean
+fuses_relu (const CnvModel *model,
+            guint           i)
+{
+  const CnvModelSpec *spec = model->spec;
+
+  return i + 1 < spec->n_layers
+         && model->layers[i].spec->kind == CNV_LAYER_CONV2D
+         && model->layers[i + 1].spec->kind == CNV_LAYER_RELU;
+}
+
 const CnvTensor *
 cnv_model_forward (CnvModel        *model,
                    const CnvTensor *input,
@@ -536,6 +551,15 @@ cnv_model_forward (CnvModel        *model,
   in = model->input;
   for (guint i = 0; i < spec->n_layers; i++)
     {
+      if (fuses_relu (model, i))
+        {
+          cnv_layer_forward_conv_relu (&model->layers[i], in,
+                                       model->activations[i],
+                                       model->activations[i + 1]);
+          in = model->activations[++i];
+          continue;
+        }
+
       cnv_layer_forward (&model->layers[i], in, model->activations[i],
                          training, rng != NULL ? rng : &model->fallback_rng);
       in = model->activations[i];
@@ -603,6 +627,19 @@ cnv_model_backward (CnvModel        *model,
     {
       const CnvTensor *in = i > 0 ? model->activations[i - 1] : model->input;
       CnvTensor *in_grad = i > 0 ? model->gradients[i - 1] : input_grad;
+
+      if (i > 0 && fuses_relu (model, i - 1))
+        {
+          /* layers i - 1 (conv2d) and i (relu) in one pass */
+          i--;
+          in = i > 0 ? model->activations[i - 1] : model->input;
+          in_grad = i > 0 ? model->gradients[i - 1] : input_grad;
+          cnv_layer_backward_conv_relu (&model->layers[i], in,
+                                        model->activations[i],
+                                        model->gradients[i],
+                                        model->gradients[i + 1], in_grad);
+          continue;
+        }
 
       cnv_layer_backward (&model->layers[i], in, model->activations[i],
                           model->gradients[i], in_grad);

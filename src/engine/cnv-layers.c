@@ -30,18 +30,26 @@
 
 #include "cnv-layers-private.h"
 
-/* gcc -O2 vectorises a loop of fixed length 8 but not one of unknown
- * length, so element-wise loops run in blocks of 8 and then a tail.  The
- * pointers they touch are restrict-qualified so no alias check is needed. */
-#define BLOCKED_LOOP(i, n, statement)                                    \
+/* dst[i] = expr for i in [0, n).  gcc vectorises a block of 8 that
+ * loads everything into a temporary before storing, whatever the
+ * pointers; a plain loop, once inlined, loses its restrict qualifiers
+ * and stays scalar.  So element-wise loops run in such blocks, then a
+ * tail.  expr may read dst[i] but no other element of dst. */
+#define BLOCKED_LOOP(i, n, dst, expr)                                    \
   G_STMT_START                                                           \
   {                                                                      \
     gsize i##_start = 0;                                                 \
     for (; i##_start + 8 <= (n); i##_start += 8)                         \
-      for (gsize i = i##_start; i < i##_start + 8; i++)                  \
-        statement;                                                       \
+      {                                                                  \
+        float i##_block[8];                                              \
+                                                                         \
+        for (gsize i = i##_start; i < i##_start + 8; i++)                \
+          i##_block[i - i##_start] = (expr);                             \
+        for (gsize i = i##_start; i < i##_start + 8; i++)                \
+          (dst)[i] = i##_block[i - i##_start];                           \
+      }                                                                  \
     for (gsize i = i##_start; i < (n); i++)                              \
-      statement;                                                         \
+      (dst)[i] = (expr);                                                 \
   }                                                                      \
   G_STMT_END
 
@@ -209,7 +217,7 @@ add_row (float *restrict       dst,
          const float *restrict src,
          gsize                 n)
 {
-  BLOCKED_LOOP (i, n, dst[i] += src[i]);
+  BLOCKED_LOOP (i, n, dst, dst[i] + src[i]);
 }
 
 static inline void
@@ -217,7 +225,7 @@ copy_row (float *restrict       dst,
           const float *restrict src,
           gsize                 n)
 {
-  BLOCKED_LOOP (i, n, dst[i] = src[i]);
+  BLOCKED_LOOP (i, n, dst, src[i]);
 }
 
 static inline void
@@ -225,14 +233,14 @@ fill_row (float *restrict dst,
           gsize           n,
           float           value)
 {
-  BLOCKED_LOOP (i, n, dst[i] = value);
+  BLOCKED_LOOP (i, n, dst, value);
 }
 
 static inline void
 zero_row (float *restrict dst,
           gsize           n)
 {
-  BLOCKED_LOOP (i, n, dst[i] = 0.0f);
+  BLOCKED_LOOP (i, n, dst, 0.0f);
 }
 
 /* The same expressions as the relu layer's, so a relu fused into a
@@ -242,7 +250,7 @@ relu_row (const float *restrict x,
           float *restrict       y,
           gsize                 n)
 {
-  BLOCKED_LOOP (i, n, y[i] = x[i] > 0.0f ? x[i] : 0.0f);
+  BLOCKED_LOOP (i, n, y, x[i] > 0.0f ? x[i] : 0.0f);
 }
 
 static inline void
@@ -251,7 +259,7 @@ relu_grad_row (const float *restrict x,
                float *restrict       dx,
                gsize                 n)
 {
-  BLOCKED_LOOP (i, n, dx[i] = x[i] > 0.0f ? dy[i] : 0.0f * dy[i]);
+  BLOCKED_LOOP (i, n, dx, x[i] > 0.0f ? dy[i] : 0.0f * dy[i]);
 }
 
 /* A sum with eight independent accumulators, so that it is not one long
@@ -1030,7 +1038,7 @@ scale_shift (const float *restrict x,
              float                 scale,
              float                 shift)
 {
-  BLOCKED_LOOP (i, n, y[i] = x[i] * scale + shift);
+  BLOCKED_LOOP (i, n, y, x[i] * scale + shift);
 }
 
 /* dx = a·dy + b·x + c */
@@ -1043,7 +1051,7 @@ batch_norm_input_grad (const float *restrict x,
                        float                 b,
                        float                 c)
 {
-  BLOCKED_LOOP (i, n, dx[i] = a * dy[i] + b * x[i] + c);
+  BLOCKED_LOOP (i, n, dx, a * dy[i] + b * x[i] + c);
 }
 
 static void
@@ -1293,7 +1301,7 @@ relu_forward (const float *restrict x,
               float *restrict       y,
               gsize                 n)
 {
-  BLOCKED_LOOP (i, n, y[i] = x[i] > 0.0f ? x[i] : 0.0f);
+  BLOCKED_LOOP (i, n, y, x[i] > 0.0f ? x[i] : 0.0f);
 }
 
 static void
@@ -1302,7 +1310,7 @@ leaky_relu_forward (const float *restrict x,
                     gsize                 n,
                     float                 slope)
 {
-  BLOCKED_LOOP (i, n, y[i] = x[i] > 0.0f ? x[i] : slope * x[i]);
+  BLOCKED_LOOP (i, n, y, x[i] > 0.0f ? x[i] : slope * x[i]);
 }
 
 static void
@@ -1312,7 +1320,7 @@ relu_backward (const float *restrict x,
                gsize                 n,
                float                 slope)
 {
-  BLOCKED_LOOP (i, n, dx[i] = x[i] > 0.0f ? dy[i] : slope * dy[i]);
+  BLOCKED_LOOP (i, n, dx, x[i] > 0.0f ? dy[i] : slope * dy[i]);
 }
 
 static void
@@ -1321,7 +1329,7 @@ sigmoid_backward (const float *restrict y,
                   float *restrict       dx,
                   gsize                 n)
 {
-  BLOCKED_LOOP (i, n, dx[i] = dy[i] * y[i] * (1.0f - y[i]));
+  BLOCKED_LOOP (i, n, dx, dy[i] * y[i] * (1.0f - y[i]));
 }
 
 static void
@@ -1330,7 +1338,7 @@ tanh_backward (const float *restrict y,
                float *restrict       dx,
                gsize                 n)
 {
-  BLOCKED_LOOP (i, n, dx[i] = dy[i] * (1.0f - y[i] * y[i]));
+  BLOCKED_LOOP (i, n, dx, dy[i] * (1.0f - y[i] * y[i]));
 }
 
 static void

@@ -387,8 +387,8 @@ warn_if_diverged (const TrainRun       *run,
 
   fprintf (stderr,
            _("%s: warning: the training loss ended at %s after starting at "
-             "%s: the learning rate %s is probably too high; try one 10 to "
-             "1000 times lower with --learning-rate\n"),
+             "%s: the learning rate %s is probably too high; try a learning "
+             "rate 10 to 1000 times lower with --learning-rate\n"),
            CNV_CLI_NAME, final, first, lr);
 }
 

@@ -16,6 +16,7 @@
 
 #define FD_EPSILON 1e-3
 #define FD_MAX_CHECKS 48
+#define FD_PRIME_STRIDE 7919
 
 /* Helpers */
 
@@ -190,7 +191,7 @@ check_gradients (CnvModel        *model,
       CnvTensor *value;
       CnvTensor *grad;
       const char *name;
-      gsize step;
+      gsize n_checks;
 
       if (p < n_params)
         {
@@ -209,9 +210,14 @@ check_gradients (CnvModel        *model,
           name = "input";
         }
 
-      step = MAX (value->size / FD_MAX_CHECKS, 1);
-      for (gsize i = 0; i < value->size; i += step)
+      n_checks = MIN (value->size, FD_MAX_CHECKS);
+      for (gsize k = 0; k < n_checks; k++)
         {
+          /* A prime stride reaches every kernel tap and channel; a fixed
+           * stride such as 12 over a 3 × 3 kernel would only ever check
+           * taps 0, 3 and 6. */
+          gsize i = value->size <= FD_MAX_CHECKS
+                    ? k : (k * FD_PRIME_STRIDE) % value->size;
           float saved = value->data[i];
           double plus, minus;
 

@@ -204,10 +204,12 @@ draw_axes (CnvLossChart  *self,
   show_text (self, cr, _("Loss"), f->left - 6, f->top - 10, 1.0, 1.0);
 }
 
+/* The raw batch losses, thin and faint: they show the spread, not the
+ * trend, and must not hide the markers drawn over them. */
 static void
-draw_batches (CnvLossChart *self,
-              cairo_t      *cr,
-              const Frame  *f)
+draw_batch_trace (CnvLossChart *self,
+                  cairo_t      *cr,
+                  const Frame  *f)
 {
   if (self->batches->len == 0)
     return;
@@ -216,9 +218,8 @@ draw_batches (CnvLossChart *self,
   cairo_rectangle (cr, f->left, f->top, f->width, f->height);
   cairo_clip (cr);
 
-  /* The raw batch losses, faint. */
-  cairo_set_line_width (cr, 1.0);
-  set_color (cr, &batch_color, 0.35);
+  cairo_set_line_width (cr, 0.75);
+  set_color (cr, &batch_color, 0.3);
   for (guint i = 0; i < self->batches->len; i++)
     {
       BatchPoint *p = &g_array_index (self->batches, BatchPoint, i);
@@ -227,19 +228,51 @@ draw_batches (CnvLossChart *self,
     }
   cairo_stroke (cr);
 
-  /* Their moving average, bold. */
-  cairo_set_line_width (cr, 2.0);
+  cairo_restore (cr);
+}
+
+/* The moving average, drawn last so no epoch marker covers it: a 2 px
+ * line on a wider halo of the background, which keeps it readable where
+ * it crosses the markers. */
+static void
+draw_batch_trend (CnvLossChart  *self,
+                  cairo_t       *cr,
+                  const Frame   *f,
+                  const GdkRGBA *bg)
+{
+  if (self->batches->len == 0)
+    return;
+
+  cairo_save (cr);
+  cairo_rectangle (cr, f->left, f->top, f->width, f->height);
+  cairo_clip (cr);
+
   cairo_set_line_join (cr, CAIRO_LINE_JOIN_ROUND);
-  set_color (cr, &batch_color, 1.0);
+  cairo_set_line_cap (cr, CAIRO_LINE_CAP_ROUND);
   for (guint i = 0; i < self->batches->len; i++)
     {
       BatchPoint *p = &g_array_index (self->batches, BatchPoint, i);
 
       cairo_line_to (cr, to_x (f, p->x), to_y (f, p->smoothed));
     }
+
+  cairo_set_line_width (cr, 4.0);
+  set_color (cr, bg, 0.8);
+  cairo_stroke_preserve (cr);
+
+  cairo_set_line_width (cr, 2.0);
+  set_color (cr, &batch_color, 1.0);
   cairo_stroke (cr);
 
   cairo_restore (cr);
+}
+
+/* Markers shrink as epochs crowd together: at most 4 px, a third of the
+ * space between two epochs, at least 1.5 px. */
+static double
+marker_radius (const Frame *f)
+{
+  return CLAMP (f->width / f->x_max / 3.0, 1.5, 4.0);
 }
 
 static void
@@ -249,6 +282,8 @@ draw_epoch_series (CnvLossChart  *self,
                    gboolean       validation,
                    const GdkRGBA *color)
 {
+  double radius = marker_radius (f);
+
   cairo_set_line_width (cr, 1.5);
   set_color (cr, color, 0.8);
   cairo_new_path (cr);
@@ -272,7 +307,8 @@ draw_epoch_series (CnvLossChart  *self,
         continue;
 
       cairo_new_sub_path (cr);
-      cairo_arc (cr, to_x (f, p->epoch), to_y (f, loss), 4.0, 0, 2 * G_PI);
+      cairo_arc (cr, to_x (f, p->epoch), to_y (f, loss), radius, 0,
+                 2 * G_PI);
     }
   cairo_fill (cr);
 }
@@ -330,6 +366,36 @@ draw_legend (CnvLossChart  *self,
     }
 }
 
+/* The plot area and axis ranges for a widget of width × height. */
+static void
+compute_frame (CnvLossChart *self,
+               int           width,
+               int           height,
+               Frame        *f)
+{
+  double step;
+
+  f->left = 48;
+  f->top = 36;
+  f->width = width - f->left - 16;
+  f->height = height - f->top - 44;
+  f->x_max = MAX (1, self->n_epochs);
+
+  /* Round the top of the loss axis up to a whole tick. */
+  step = nice_step (data_y_max (self) / 4.0);
+  f->y_max = step * ceil (data_y_max (self) / step);
+
+  for (guint i = 0; i < self->batches->len; i++)
+    {
+      BatchPoint *p = &g_array_index (self->batches, BatchPoint, i);
+
+      f->x_max = MAX (f->x_max, ceil (p->x));
+    }
+  for (guint i = 0; i < self->epochs->len; i++)
+    f->x_max = MAX (f->x_max,
+                    g_array_index (self->epochs, EpochPoint, i).epoch);
+}
+
 static void
 cnv_loss_chart_snapshot (GtkWidget   *widget,
                          GtkSnapshot *snapshot)
@@ -339,7 +405,7 @@ cnv_loss_chart_snapshot (GtkWidget   *widget,
   int height = gtk_widget_get_height (widget);
   cairo_t *cr;
   GdkRGBA fg;
-  double step;
+  GdkRGBA bg;
   Frame f;
 
   if (width < 120 || height < 100)
@@ -347,34 +413,23 @@ cnv_loss_chart_snapshot (GtkWidget   *widget,
 
   G_GNUC_BEGIN_IGNORE_DEPRECATIONS
   gtk_style_context_get_color (gtk_widget_get_style_context (widget), &fg);
+  if (!gtk_style_context_lookup_color (gtk_widget_get_style_context (widget),
+                                       "card_bg_color", &bg))
+    bg = (GdkRGBA) { 1.0, 1.0, 1.0, 1.0 };
   G_GNUC_END_IGNORE_DEPRECATIONS
 
-  f.left = 48;
-  f.top = 36;
-  f.width = width - f.left - 16;
-  f.height = height - f.top - 44;
-  f.x_max = MAX (1, self->n_epochs);
-
-  /* Round the top of the loss axis up to a whole tick. */
-  step = nice_step (data_y_max (self) / 4.0);
-  f.y_max = step * ceil (data_y_max (self) / step);
-
-  for (guint i = 0; i < self->batches->len; i++)
-    {
-      BatchPoint *p = &g_array_index (self->batches, BatchPoint, i);
-
-      f.x_max = MAX (f.x_max, ceil (p->x));
-    }
-  for (guint i = 0; i < self->epochs->len; i++)
-    f.x_max = MAX (f.x_max, g_array_index (self->epochs, EpochPoint, i).epoch);
+  compute_frame (self, width, height, &f);
 
   cr = gtk_snapshot_append_cairo (snapshot,
                                   &GRAPHENE_RECT_INIT (0, 0, width, height));
 
+  /* Back to front: the raw trace, the epoch series, then the smoothed
+   * batch loss on top of everything. */
   draw_axes (self, cr, &f, &fg);
-  draw_batches (self, cr, &f);
+  draw_batch_trace (self, cr, &f);
   draw_epoch_series (self, cr, &f, FALSE, &train_color);
   draw_epoch_series (self, cr, &f, TRUE, &valid_color);
+  draw_batch_trend (self, cr, &f, &bg);
   draw_legend (self, cr, &f, &fg);
 
   if (self->batches->len == 0 && self->epochs->len == 0)
@@ -385,6 +440,19 @@ cnv_loss_chart_snapshot (GtkWidget   *widget,
     }
 
   cairo_destroy (cr);
+}
+
+double
+cnv_loss_chart_get_marker_radius (CnvLossChart *self)
+{
+  Frame f;
+
+  g_return_val_if_fail (CNV_IS_LOSS_CHART (self), 0.0);
+
+  compute_frame (self, gtk_widget_get_width (GTK_WIDGET (self)),
+                 gtk_widget_get_height (GTK_WIDGET (self)), &f);
+
+  return marker_radius (&f);
 }
 
 static void

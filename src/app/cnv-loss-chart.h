@@ -26,5 +26,8 @@ void       cnv_loss_chart_add_epoch      (CnvLossChart *self,
                                           double        train_loss,
                                           double        validation_loss);
 guint      cnv_loss_chart_get_n_points   (CnvLossChart *self);
+/* Radius in pixels of the per-epoch markers at the current size; it
+ * shrinks as more epochs share the width. */
+double     cnv_loss_chart_get_marker_radius (CnvLossChart *self);
 
 G_END_DECLS

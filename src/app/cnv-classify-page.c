@@ -31,6 +31,9 @@ struct _CnvClassifyPage
   GtkLabel      *input_caption;
   GtkLabel      *class_label;
   GtkLabel      *probability_label;
+  GtkWidget     *verdict_box;
+  GtkImage      *verdict_icon;
+  GtkLabel      *verdict_label;
   GtkLevelBar   *probability_bar;
   GtkLabel      *detail_label;
   GtkListBox    *notes_list;
@@ -172,6 +175,44 @@ show_notes (CnvClassifyPage        *self,
               _("Used as it is: already the network's size and colour mode"));
 }
 
+/* When the image sits in a folder named after one of c's classes, as in
+ * an image folder laid out for training, that folder is its true class:
+ * says whether the prediction agrees.  Hidden otherwise. */
+static void
+show_verdict (CnvClassifyPage     *self,
+              const CnvClassifier *c,
+              const char          *path,
+              int                  predicted)
+{
+  g_autofree char *folder = g_path_get_dirname (path);
+  g_autofree char *folder_name = g_path_get_basename (folder);
+  g_autofree char *text = NULL;
+  int truth = -1;
+  gboolean correct;
+
+  for (int i = 0; i < 2; i++)
+    if (g_strcmp0 (folder_name, c->class_names[i]) == 0)
+      truth = i;
+
+  gtk_widget_set_visible (self->verdict_box, truth >= 0);
+  if (truth < 0)
+    return;
+
+  correct = truth == predicted;
+  /* Translators: the class named by the image's folder, then whether the
+   * prediction matches it; "Folder says: ankle-boot — correct". */
+  text = g_strdup_printf (correct ? _("Folder says: %s — correct")
+                                  : _("Folder says: %s — wrong"),
+                          c->class_names[truth]);
+  gtk_label_set_label (self->verdict_label, text);
+  gtk_image_set_from_icon_name (self->verdict_icon,
+                                correct ? "emblem-ok-symbolic"
+                                        : "dialog-warning-symbolic");
+  gtk_widget_remove_css_class (self->verdict_box, correct ? "error"
+                                                          : "success");
+  gtk_widget_add_css_class (self->verdict_box, correct ? "success" : "error");
+}
+
 void
 cnv_classify_page_show_refusal (CnvClassifyPage *self)
 {
@@ -220,6 +261,7 @@ cnv_classify_page_show_prediction (CnvClassifyPage     *self,
                              image->width, image->height);
   gtk_label_set_label (self->input_caption, caption);
 
+  show_verdict (self, c, path, positive ? 1 : 0);
   show_notes (self, image, &c->preprocessing);
   gtk_stack_set_visible_child_name (self->stack, "result");
 }
@@ -240,6 +282,15 @@ GtkLabel *
 cnv_classify_page_get_class_label (CnvClassifyPage *self)
 {
   return self->class_label;
+}
+
+const char *
+cnv_classify_page_get_verdict (CnvClassifyPage *self)
+{
+  if (!gtk_widget_get_visible (self->verdict_box))
+    return NULL;
+
+  return gtk_label_get_label (self->verdict_label);
 }
 
 GtkPicture *
@@ -267,6 +318,9 @@ cnv_classify_page_class_init (CnvClassifyPageClass *klass)
   BIND (input_caption);
   BIND (class_label);
   BIND (probability_label);
+  BIND (verdict_box);
+  BIND (verdict_icon);
+  BIND (verdict_label);
   BIND (probability_bar);
   BIND (detail_label);
   BIND (notes_list);

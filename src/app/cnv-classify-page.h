@@ -33,5 +33,7 @@ const char *cnv_classify_page_get_state       (CnvClassifyPage     *self);
 AdwStatusPage *cnv_classify_page_get_status   (CnvClassifyPage     *self);
 GtkLabel   *cnv_classify_page_get_class_label (CnvClassifyPage     *self);
 GtkPicture *cnv_classify_page_get_original    (CnvClassifyPage     *self);
+/* "Folder says: …" beside the class; NULL when hidden. */
+const char *cnv_classify_page_get_verdict     (CnvClassifyPage     *self);
 
 G_END_DECLS

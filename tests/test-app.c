@@ -249,6 +249,31 @@ history_length (CnvWindow *window)
   return cnv_window_get_classifier (window)->history->len;
 }
 
+/* Where the Train page's settings column is in the window, as
+ * x * 10000 + width: one number that changes when either does. */
+static int
+settings_place (CnvWindow *window)
+{
+  CnvTrainPage *page = cnv_window_get_train_page (window);
+  graphene_rect_t bounds;
+
+  g_assert_true (gtk_widget_compute_bounds
+                   (cnv_train_page_get_settings_list (page),
+                    GTK_WIDGET (window), &bounds));
+
+  return (int) bounds.origin.x * 10000 + (int) bounds.size.width;
+}
+
+static void
+assert_question_body (CnvWindow  *window,
+                      const char *body)
+{
+  AdwMessageDialog *question = cnv_window_get_question (window);
+
+  g_assert_nonnull (question);
+  g_assert_cmpstr (adw_message_dialog_get_body (question), ==, body);
+}
+
 /* Answers the question on screen, checking its heading first. */
 static void
 respond (CnvWindow  *window,
@@ -405,7 +430,12 @@ test_window_train_save_open_classify (void)
   g_autofree char *checkpoint = NULL;
   g_autofree char *image = NULL;
   g_autofree char *colour = NULL;
+  g_autofree char *parent = NULL;
+  g_autofree char *folder_name = NULL;
+  g_autofree char *verdict = NULL;
   const CnvClassifier *classifier;
+  CnvLossChart *chart;
+  int width;
   CnvModelSpec *default_spec = cnv_model_spec_new_default ();
   CnvWindow *window;
   double probability = -1.0;
@@ -445,6 +475,16 @@ test_window_train_save_open_classify (void)
   g_assert_cmpuint (n_chart_points (window), >, 1);
   settle (0.3);
   save_screenshot (GTK_WIDGET (window), "window-trained.png");
+  width = settings_place (window);
+
+  /* Five epochs leave room for full-size markers; at 210 they shrink so
+   * the smoothed batch loss stays visible between them. */
+  chart = cnv_train_page_get_loss_chart (cnv_window_get_train_page (window));
+  g_assert_cmpfloat (cnv_loss_chart_get_marker_radius (chart), ==, 4.0);
+  cnv_loss_chart_set_n_epochs (chart, 210);
+  g_assert_cmpfloat (cnv_loss_chart_get_marker_radius (chart), <, 2.0);
+  g_assert_cmpfloat (cnv_loss_chart_get_marker_radius (chart), >=, 1.5);
+  cnv_loss_chart_set_n_epochs (chart, 5);
 
   /* Save to a path, then once more through win.save, which reuses it. */
   tmp = g_dir_make_tmp ("test-app-XXXXXX", &error);
@@ -456,6 +496,10 @@ test_window_train_save_open_classify (void)
   g_assert_cmpstr (cnv_window_get_checkpoint_path (window), ==, checkpoint);
   g_assert_false (cnv_window_get_modified (window));
   g_assert_null (strstr (gtk_window_get_title (GTK_WINDOW (window)), "•"));
+
+  /* A shorter title and no subtitle do not move the divider. */
+  settle (0.3);
+  g_assert_cmpint (settings_place (window), ==, width);
 
   g_assert_cmpint (g_unlink (checkpoint), ==, 0);
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.save",
@@ -489,6 +533,15 @@ test_window_train_save_open_classify (void)
   g_assert_cmpstr (predicted, ==,
                    reference->class_names[probability >= reference->threshold]);
 
+  /* The sample sits in a folder named after its class, which the page
+   * holds the prediction against. */
+  folder_name = g_path_get_basename (parent = g_path_get_dirname (image));
+  verdict = g_strdup_printf ("Folder says: %s — %s", folder_name,
+                             g_str_equal (folder_name, predicted)
+                             ? "correct" : "wrong");
+  g_assert_cmpstr (cnv_classify_page_get_verdict
+                     (cnv_window_get_classify_page (window)), ==, verdict);
+
   settle (0.3);
   save_screenshot (GTK_WIDGET (window), "window-classified.png");
 
@@ -504,6 +557,8 @@ test_window_train_save_open_classify (void)
                                  "Resized from 40 × 30 to 28 × 28"));
   g_assert_true (has_row_titled (GTK_WIDGET (window),
                                  "Transparency flattened on #ffffff"));
+  g_assert_null (cnv_classify_page_get_verdict
+                   (cnv_window_get_classify_page (window)));
   settle (0.3);
   save_screenshot (GTK_WIDGET (window), "window-classified-colour.png");
 
@@ -743,6 +798,73 @@ test_window_refuses_to_classify_without_model (void)
 /* Stop by a click on the real button; a second run started the moment
  * the first one ends shows only its own data; closing in the middle of
  * a run stops the thread and drops the reports still queued for it. */
+/* After Stop, the bar, the figures, the line under them and the toast
+ * tell one story, and it is what the weights hold: the optimizer took
+ * exactly the steps of the complete epochs plus the batches said. */
+static void
+assert_stop_story (CnvWindow *window)
+{
+  CnvTrainPage *page = cnv_window_get_train_page (window);
+  const CnvClassifier *classifier = cnv_window_get_classifier (window);
+  const char *bar = cnv_train_page_get_progress_text (page);
+  g_autofree char *expected = NULL;
+  g_autofree char *history = NULL;
+  gint64 steps, history_steps;
+  guint epoch, batch, n_batches;
+  guint kept;
+
+  g_assert_nonnull (classifier);
+  kept = classifier->history->len;
+  steps = cnv_optimizer_get_step (classifier->optimizer);
+  history_steps = kept > 0 ? g_array_index (classifier->history,
+                                            CnvEpochRecord, kept - 1).step
+                           : 0;
+  history = g_strdup_printf ("%u complete epoch%s %s in the history.", kept,
+                             kept == 1 ? "" : "s", kept == 1 ? "is" : "are");
+  g_assert_nonnull (strstr (cnv_train_page_get_status_text (page), history));
+
+  if (sscanf (bar, "Stopped during epoch %u after batch %u of %u", &epoch,
+              &batch, &n_batches) == 3)
+    {
+      g_test_message ("stopped in epoch %u after batch %u of %u", epoch,
+                      batch, n_batches);
+      g_assert_cmpuint (epoch, ==, kept + 1);
+      g_assert_cmpuint (batch, >=, 1);
+      g_assert_cmpuint (batch, <, n_batches);
+      g_assert_cmpint (steps, ==, history_steps + batch);
+
+      expected = g_strdup_printf ("%u of 500", epoch);
+      g_assert_cmpstr (cnv_train_page_get_epoch_text (page), ==, expected);
+      g_assert_cmpstr (cnv_train_page_get_epoch_caption (page), ==,
+                       "Epoch, stopped");
+      g_clear_pointer (&expected, g_free);
+      expected = g_strdup_printf ("%u of %u", batch, n_batches);
+      g_assert_cmpstr (cnv_train_page_get_batch_text (page), ==, expected);
+      g_clear_pointer (&expected, g_free);
+      expected = g_strdup_printf ("The weights include its %u finished "
+                                  "batch%s", batch, batch == 1 ? "" : "es");
+      g_assert_true (g_str_has_prefix (cnv_train_page_get_status_text (page),
+                                       expected));
+      g_clear_pointer (&expected, g_free);
+      expected = g_strdup_printf ("Stopped during epoch %u after batch %u; "
+                                  "%u complete epoch%s in the history",
+                                  epoch, batch, kept, kept == 1 ? "" : "s");
+    }
+  else
+    {
+      g_test_message ("stopped at the end of epoch %u", kept);
+      expected = g_strdup_printf ("Stopped after epoch %u", kept);
+      g_assert_cmpstr (bar, ==, expected);
+      g_assert_cmpint (steps, ==, history_steps);
+      g_clear_pointer (&expected, g_free);
+      expected = g_strdup_printf ("Stopped after epoch %u; %u complete "
+                                  "epoch%s in the history", kept, kept,
+                                  kept == 1 ? "" : "s");
+    }
+
+  g_assert_cmpstr (cnv_window_get_toast_title (window), ==, expected);
+}
+
 static void
 test_window_stop_and_close_while_training (void)
 {
@@ -755,17 +877,24 @@ test_window_stop_and_close_while_training (void)
   GtkWidget *stop;
   guint run_epoch, n_epochs, n_batches;
   guint kept;
+  int width;
 
   window = cnv_window_new (app, folder);
   gtk_window_present (GTK_WINDOW (window));
   g_assert_true (iterate_until (window_idle, window, 60));
   page = cnv_window_get_train_page (window);
+  cnv_window_show_page (window, "train");
+  settle (0.3);
+  width = settings_place (window);
 
   gtk_spin_button_set_value (epochs_spin (window), 500);
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.train",
                                              NULL));
   settle (0.5);
   g_assert_true (cnv_window_is_training (window));
+
+  /* Nothing moves sideways when a run starts. */
+  g_assert_cmpint (settings_place (window), ==, width);
 
   /* The bar counts this run and its fraction is what its text says. */
   text = cnv_train_page_get_progress_text (page);
@@ -782,6 +911,10 @@ test_window_stop_and_close_while_training (void)
   g_assert_true (gtk_widget_is_sensitive (stop));
   g_assert_true (gtk_widget_activate (stop));
   g_assert_true (iterate_until (not_training, window, 30));
+  assert_stop_story (window);
+  settle (0.3);
+  save_screenshot (GTK_WIDGET (window), "window-stopped.png");
+  g_assert_cmpint (settings_place (window), ==, width);
 
   /* Run 2 starts in the same main-loop turn that ended run 1. */
   kept = cnv_window_get_classifier (window) != NULL
@@ -833,6 +966,8 @@ test_window_close_asks_to_save (void)
   settle (0.3);
   save_screenshot (GTK_WIDGET (cnv_window_get_question (window)),
                    "close-question.png");
+  assert_question_body (window,
+                        "The model trained for 1 epoch has never been saved.");
   answer_question (window, "Save Changes to “Untitled Model”?", "cancel");
   g_assert_null (cnv_window_get_question (window));
   g_assert_true (gtk_widget_get_visible (GTK_WIDGET (window)));
@@ -861,6 +996,8 @@ test_window_close_asks_to_save (void)
 
   gtk_window_close (GTK_WINDOW (window));
   g_assert_true (iterate_until (question_asked, window, 5));
+  assert_question_body (window, "1 epoch trained since it was saved to "
+                                "“close.convolve” will be lost.");
   close_and_check_finalized (window, "Save Changes to “close.convolve”?",
                              "save");
 
@@ -925,6 +1062,9 @@ test_window_open_over_unsaved_model (void)
   /* Cancel keeps the three epochs on screen. */
   cnv_window_open_checkpoint (window, path);
   g_assert_true (iterate_until (question_asked, window, 5));
+  assert_question_body (window, "Opening a checkpoint replaces the model on "
+                                "screen. 2 epochs trained since it was saved "
+                                "to “one-epoch.convolve” will be lost.");
   answer_question (window, "The Model on Screen Has Unsaved Changes",
                    "cancel");
   g_assert_cmpuint (history_length (window), ==, 3);

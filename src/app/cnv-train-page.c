@@ -33,6 +33,8 @@ struct _CnvTrainPage
   GtkLabel       *epoch_value;
   GtkLabel       *epoch_caption;
   GtkLabel       *batch_value;
+  GtkLabel       *batch_caption;
+  GtkLabel       *status_label;
   GtkLabel       *loss_value;
   GtkLabel       *accuracy_value;
   GtkProgressBar *progress_bar;
@@ -77,6 +79,8 @@ set_figures (CnvTrainPage *self,
   gtk_label_set_label (self->epoch_value, epoch);
   gtk_label_set_label (self->epoch_caption, epoch_caption);
   gtk_label_set_label (self->batch_value, batch);
+  gtk_label_set_label (self->batch_caption, _("Batch"));
+  gtk_widget_set_visible (GTK_WIDGET (self->status_label), FALSE);
   gtk_label_set_label (self->loss_value, loss);
   gtk_label_set_label (self->accuracy_value, accuracy);
 }
@@ -322,10 +326,79 @@ cnv_train_page_end_run (CnvTrainPage *self,
   gtk_progress_bar_set_text (self->progress_bar, text);
 }
 
+void
+cnv_train_page_show_stopped (CnvTrainPage           *self,
+                             const CnvTrainProgress *last,
+                             guint                   n_complete,
+                             guint                   n_partial)
+{
+  g_autofree char *bar = NULL;
+  g_autofree char *batches = NULL;
+  g_autofree char *history = NULL;
+  g_autofree char *status = NULL;
+
+  g_return_if_fail (CNV_IS_TRAIN_PAGE (self));
+  g_return_if_fail (last != NULL);
+
+  /* The figures stay at the last batch done; the captions say that it
+   * is where the run stopped, not where it is. */
+  if (last->n_batches > 0)
+    {
+      gtk_label_set_label (self->epoch_caption, _("Epoch, stopped"));
+      gtk_label_set_label (self->batch_caption, _("Last batch done"));
+    }
+
+  history = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                          "%u complete epoch is in the "
+                                          "history.",
+                                          "%u complete epochs are in the "
+                                          "history.",
+                                          n_complete), n_complete);
+
+  if (n_partial > 0)
+    {
+      /* Translators: "Stopped during epoch 31 after batch 4 of 5". */
+      bar = g_strdup_printf (_("Stopped during epoch %u after batch %u of %u"),
+                             n_complete + 1, n_partial, last->n_batches);
+      /* Translators: the batches of the epoch that did not end. */
+      batches = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                              "The weights include its %u "
+                                              "finished batch, but epoch %u "
+                                              "is not complete, so it is not "
+                                              "in the history; the next run "
+                                              "starts it again.",
+                                              "The weights include its %u "
+                                              "finished batches, but epoch "
+                                              "%u is not complete, so it is "
+                                              "not in the history; the next "
+                                              "run starts it again.",
+                                              n_partial),
+                                 n_partial, n_complete + 1);
+      status = g_strdup_printf ("%s %s", batches, history);
+    }
+  else
+    {
+      bar = g_strdup_printf (_("Stopped after epoch %u"), n_complete);
+      status = g_strdup_printf (_("%s The weights are those at its end."),
+                                history);
+    }
+
+  gtk_progress_bar_set_fraction (self->progress_bar, 0.0);
+  gtk_progress_bar_set_text (self->progress_bar, bar);
+  gtk_label_set_label (self->status_label, status);
+  gtk_widget_set_visible (GTK_WIDGET (self->status_label), TRUE);
+}
+
 GtkSpinButton *
 cnv_train_page_get_epochs_spin (CnvTrainPage *self)
 {
   return self->epochs_spin;
+}
+
+GtkWidget *
+cnv_train_page_get_settings_list (CnvTrainPage *self)
+{
+  return self->settings_list;
 }
 
 GtkWidget *
@@ -364,6 +437,27 @@ cnv_train_page_get_n_batches (CnvTrainPage *self)
   return self->n_batches;
 }
 
+const char *
+cnv_train_page_get_batch_text (CnvTrainPage *self)
+{
+  return gtk_label_get_label (self->batch_value);
+}
+
+const char *
+cnv_train_page_get_status_text (CnvTrainPage *self)
+{
+  if (!gtk_widget_get_visible (GTK_WIDGET (self->status_label)))
+    return NULL;
+
+  return gtk_label_get_label (self->status_label);
+}
+
+CnvLossChart *
+cnv_train_page_get_loss_chart (CnvTrainPage *self)
+{
+  return self->loss_chart;
+}
+
 double
 cnv_train_page_get_progress_fraction (CnvTrainPage *self)
 {
@@ -394,6 +488,8 @@ cnv_train_page_class_init (CnvTrainPageClass *klass)
   BIND (epoch_value);
   BIND (epoch_caption);
   BIND (batch_value);
+  BIND (batch_caption);
+  BIND (status_label);
   BIND (loss_value);
   BIND (accuracy_value);
   BIND (progress_bar);

@@ -4,6 +4,7 @@
 #include <adwaita.h>
 
 #include "cnv.h"
+#include "cnv-loss-chart.h"
 
 G_BEGIN_DECLS
 
@@ -42,6 +43,14 @@ void           cnv_train_page_show_progress    (CnvTrainPage           *self,
 void           cnv_train_page_add_epoch        (CnvTrainPage           *self,
                                                 const CnvEpochRecord   *record);
 void           cnv_train_page_show_stopping    (CnvTrainPage           *self);
+/* A stopped run: last is its last progress report, n_complete the
+ * epochs in the history, n_partial the batches of the unfinished epoch
+ * whose steps are in the weights (0 when it stopped at an epoch's end).
+ * The figures stay at what was done and the page says what was kept. */
+void           cnv_train_page_show_stopped     (CnvTrainPage           *self,
+                                                const CnvTrainProgress *last,
+                                                guint                   n_complete,
+                                                guint                   n_partial);
 /* text goes in the progress bar; complete fills it. */
 void           cnv_train_page_end_run          (CnvTrainPage           *self,
                                                 const char             *text,
@@ -50,12 +59,17 @@ void           cnv_train_page_end_run          (CnvTrainPage           *self,
 /* For tests/test-app.c */
 GtkSpinButton *cnv_train_page_get_epochs_spin  (CnvTrainPage           *self);
 GtkWidget     *cnv_train_page_get_stop_button  (CnvTrainPage           *self);
+GtkWidget     *cnv_train_page_get_settings_list (CnvTrainPage          *self);
 guint          cnv_train_page_get_n_chart_points (CnvTrainPage         *self);
 /* The value and caption of the Epoch figure, and the bar's text. */
 const char    *cnv_train_page_get_epoch_text   (CnvTrainPage           *self);
 const char    *cnv_train_page_get_epoch_caption (CnvTrainPage          *self);
 const char    *cnv_train_page_get_progress_text (CnvTrainPage          *self);
 double         cnv_train_page_get_progress_fraction (CnvTrainPage      *self);
+const char    *cnv_train_page_get_batch_text   (CnvTrainPage           *self);
+/* The line under the bar after a stop; NULL when hidden. */
+const char    *cnv_train_page_get_status_text  (CnvTrainPage           *self);
+CnvLossChart  *cnv_train_page_get_loss_chart   (CnvTrainPage           *self);
 /* Batches per epoch in the last progress report; 0 before one. */
 guint          cnv_train_page_get_n_batches    (CnvTrainPage           *self);
 

@@ -49,6 +49,7 @@ typedef struct
   CnvTrainControl  control;
   CnvTrainConfig   config;
   CnvClassifier   *classifier;   /* the thread's until it reports DONE */
+  gboolean         continued;    /* classifier is a copy of the window's */
   DatasetRef      *dataset;
   /* Used by the training thread only. */
   gint64           last_report_us;
@@ -128,8 +129,14 @@ struct _CnvWindow
   /* state */
   double                probability;
   guint                 run_counter;
-  guint                 run_first_epoch;
   guint                 classify_counter;
+  /* The checkpoint_path file as last saved or opened, and whether the
+   * model on screen is that model trained further (not one started over
+   * on another layer stack). */
+  guint                 file_epochs;
+  gint64                file_step;
+  gboolean              file_opened;
+  gboolean              file_is_ancestor;
   guint                 n_saving;
   guint                 n_opening;
   guint                 n_classifying;
@@ -435,6 +442,94 @@ continues_classifier (CnvWindow *self)
   return self->classifier != NULL
          && cnv_model_spec_equal (cnv_model_get_spec (self->classifier->model),
                                   self->spec);
+}
+
+static gint64
+classifier_step (const CnvClassifier *c)
+{
+  return c->optimizer != NULL ? cnv_optimizer_get_step (c->optimizer) : 0;
+}
+
+/* c is what the checkpoint file now holds. */
+static void
+remember_file (CnvWindow           *self,
+               const CnvClassifier *c,
+               gboolean             opened)
+{
+  self->file_epochs = c->history->len;
+  self->file_step = classifier_step (c);
+  self->file_opened = opened;
+  self->file_is_ancestor = TRUE;
+}
+
+/* One sentence on what closing or replacing the model on screen loses:
+ * the training since the file was saved or opened, or all of it. */
+static char *
+describe_unsaved (CnvWindow *self)
+{
+  const CnvClassifier *c = self->classifier;
+  g_autofree char *name = display_name (self->checkpoint_path);
+  guint epochs = c->history->len;
+  gint64 steps = classifier_step (c);
+
+  if (self->checkpoint_path != NULL && self->file_is_ancestor)
+    {
+      guint new_epochs = epochs - MIN (epochs, self->file_epochs);
+      guint new_steps = (guint) MAX (0, steps - self->file_step);
+
+      if (new_epochs > 0 && self->file_opened)
+        return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                             "%u epoch trained since “%s” was "
+                                             "opened will be lost.",
+                                             "%u epochs trained since “%s” "
+                                             "was opened will be lost.",
+                                             new_epochs), new_epochs, name);
+      if (new_epochs > 0)
+        return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                             "%u epoch trained since it was "
+                                             "saved to “%s” will be lost.",
+                                             "%u epochs trained since it was "
+                                             "saved to “%s” will be lost.",
+                                             new_epochs), new_epochs, name);
+      if (new_steps > 0)
+        /* A run stopped during its first epoch. */
+        return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                             "%u batch trained since “%s” "
+                                             "was last saved or opened will "
+                                             "be lost.",
+                                             "%u batches trained since “%s” "
+                                             "was last saved or opened will "
+                                             "be lost.",
+                                             new_steps), new_steps, name);
+
+      return g_strdup_printf (_("Changes since “%s” was last saved or "
+                                "opened will be lost."), name);
+    }
+
+  if (epochs == 0)
+    return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                         "The model trained for %u batch "
+                                         "has never been saved.",
+                                         "The model trained for %u batches "
+                                         "has never been saved.",
+                                         (guint) steps), (guint) steps);
+
+  if (self->checkpoint_path != NULL)
+    return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                         "The model trained for %u epoch has "
+                                         "never been saved; “%s” holds a "
+                                         "different one.",
+                                         "The model trained for %u epochs "
+                                         "has never been saved; “%s” holds "
+                                         "a different one.",
+                                         epochs), epochs, name);
+
+  return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                       "The model trained for %u epoch has "
+                                       "never been saved.",
+                                       "The model trained for %u epochs has "
+                                       "never been saved.",
+                                       epochs), epochs);
 }
 
 /* What the window shows */
@@ -766,7 +861,6 @@ training_finished (CnvWindow   *self,
                    TrainReport *report)
 {
   guint total = report->classifier->history->len;
-  guint epochs_run = total + 1 - self->run_first_epoch;
 
   g_thread_join (g_steal_pointer (&self->train_thread));
   g_clear_pointer (&self->run, train_run_release);
@@ -778,6 +872,8 @@ training_finished (CnvWindow   *self,
     {
       g_clear_pointer (&self->classifier, cnv_classifier_free);
       self->classifier = g_steal_pointer (&report->classifier);
+      if (!report->run->continued)
+        self->file_is_ancestor = FALSE;
       set_modified (self, TRUE);
       update_trained_info (self);
     }
@@ -789,23 +885,39 @@ training_finished (CnvWindow   *self,
     }
   else if (report->stopped)
     {
+      const CnvTrainProgress *last = &report->progress;
       g_autofree char *message = NULL;
-      g_autofree char *bar = NULL;
+      guint partial = 0;
 
-      /* Both counts, named: the side pane shows the total. */
-      message = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
-                                              "Stopped with %u epoch trained "
-                                              "in total",
-                                              "Stopped with %u epochs trained "
-                                              "in total",
-                                              total), total);
-      bar = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
-                                          "Stopped after %u complete epoch "
-                                          "in this run",
-                                          "Stopped after %u complete epochs "
-                                          "in this run",
-                                          epochs_run), epochs_run);
-      cnv_train_page_end_run (self->train_page, bar, FALSE);
+      /* The last report is of the last batch whose step was taken; when
+       * its epoch has no history record, those batches are in the
+       * weights but in no epoch. */
+      if (last->kind == CNV_TRAIN_PROGRESS_BATCH && last->epoch > total)
+        partial = last->batch;
+
+      cnv_train_page_show_stopped (self->train_page, last, total, partial);
+
+      if (partial > 0)
+        /* Translators: the toast after Stop; "Stopped during epoch 31
+         * after batch 4; 30 complete epochs in the history". */
+        message = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                                "Stopped during epoch %u "
+                                                "after batch %u; %u complete "
+                                                "epoch in the history",
+                                                "Stopped during epoch %u "
+                                                "after batch %u; %u complete "
+                                                "epochs in the history",
+                                                total),
+                                   total + 1, partial, total);
+      else
+        message = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                                "Stopped after epoch %u; %u "
+                                                "complete epoch in the "
+                                                "history",
+                                                "Stopped after epoch %u; %u "
+                                                "complete epochs in the "
+                                                "history",
+                                                total), total, total);
       show_toast (self, message);
     }
   else
@@ -904,9 +1016,9 @@ train_action_cb (GtkWidget  *widget,
   run->id = ++self->run_counter;
   run->dataset = g_atomic_rc_box_acquire (self->dataset);
   run->pending = g_array_new (FALSE, FALSE, sizeof (double));
+  run->continued = continues_classifier (self);
   cnv_train_page_get_config (self->train_page, &run->config);
 
-  self->run_first_epoch = classifier->history->len + 1;
   cnv_train_page_begin_run (self->train_page, classifier, run->config.epochs);
   run->classifier = g_steal_pointer (&classifier);
 
@@ -1108,6 +1220,7 @@ save_done_cb (GObject      *source,
 
       g_free (self->checkpoint_path);
       self->checkpoint_path = g_strdup (path);
+      remember_file (self, g_task_get_task_data (G_TASK (result)), FALSE);
       set_modified (self, FALSE);
       update_title (self);
 
@@ -1264,24 +1377,28 @@ ask_unsaved (CnvWindow  *self,
 {
   g_autofree char *name = display_name (self->checkpoint_path);
   g_autofree char *heading = NULL;
+  g_autofree char *lost = NULL;
+  g_autofree char *body = NULL;
 
   self->after_save = after;
   g_free (self->pending_open);
   self->pending_open = g_strdup (open_path);
 
+  lost = describe_unsaved (self);
+
   if (after == AFTER_SAVE_OPEN)
-    ask (self, _("The Model on Screen Has Unsaved Changes"),
-         _("Opening a checkpoint replaces it. Its training is lost unless "
-           "it is saved first."),
-         _("_Discard and Open"), _("_Save First"),
-         G_CALLBACK (unsaved_response_cb));
+    {
+      body = g_strdup_printf (_("Opening a checkpoint replaces the model on "
+                                "screen. %s"), lost);
+      ask (self, _("The Model on Screen Has Unsaved Changes"), body,
+           _("_Discard and Open"), _("_Save First"),
+           G_CALLBACK (unsaved_response_cb));
+    }
   else
     {
       heading = g_strdup_printf (_("Save Changes to “%s”?"), name);
-      ask (self, heading,
-           _("The trained model has not been saved. Its training is lost "
-             "if the window closes without saving."),
-           _("_Discard"), _("_Save"), G_CALLBACK (unsaved_response_cb));
+      ask (self, heading, lost, _("_Discard"), _("_Save"),
+           G_CALLBACK (unsaved_response_cb));
     }
 }
 
@@ -1403,6 +1520,7 @@ open_done_cb (GObject      *source,
   self->spec = cnv_model_spec_copy (cnv_model_get_spec (self->classifier->model));
   g_free (self->checkpoint_path);
   self->checkpoint_path = g_strdup (path);
+  remember_file (self, self->classifier, TRUE);
 
   self->modified = TRUE;
   set_modified (self, FALSE);
@@ -2008,6 +2126,12 @@ GtkWidget *
 cnv_window_get_save_button (CnvWindow *self)
 {
   return self->save_button;
+}
+
+const char *
+cnv_window_get_toast_title (CnvWindow *self)
+{
+  return self->toast != NULL ? adw_toast_get_title (self->toast) : NULL;
 }
 
 AdwMessageDialog *

@@ -888,6 +888,307 @@ test_threads (void)
   cnv_set_threads (1);
 }
 
+/* Validation as a list */
+
+static const CnvModelProblem *
+problem_at (GPtrArray *problems,
+            guint      index)
+{
+  g_assert_cmpuint (index, <, problems->len);
+
+  return g_ptr_array_index (problems, index);
+}
+
+static void
+assert_problem (GPtrArray           *problems,
+                guint                index,
+                int                  layer,
+                CnvModelProblemKind  kind,
+                const char          *fragment)
+{
+  const CnvModelProblem *problem = problem_at (problems, index);
+
+  g_assert_cmpint (problem->layer, ==, layer);
+  g_assert_cmpint (problem->kind, ==, kind);
+  if (strstr (problem->message, fragment) == NULL)
+    g_error ("“%s” not in “%s”", fragment, problem->message);
+}
+
+static void
+assert_shape (const CnvShape *shape,
+              int             channels,
+              int             height,
+              int             width,
+              gboolean        flat)
+{
+  g_assert_cmpint (shape->channels, ==, channels);
+  g_assert_cmpint (shape->height, ==, height);
+  g_assert_cmpint (shape->width, ==, width);
+  g_assert_cmpint (shape->flat, ==, flat);
+}
+
+/* Four problems in one stack are all reported, in stack order, and the
+ * layers between them still get shapes. */
+static void
+test_check_lists_every_problem (void)
+{
+  g_autoptr(CnvModelSpec) spec = parse (
+    "{" INPUT_28 ", \"layers\": ["
+    "{\"id\": \"c1\", \"type\": \"conv2d\", \"filters\": 4, \"kernel\": 3,"
+    " \"padding\": \"same\"},"
+    "{\"id\": \"c1\", \"type\": \"relu\"},"
+    "{\"id\": \"fc\", \"type\": \"dense\", \"units\": 8},"
+    "{\"id\": \"late\", \"type\": \"max-pool\", \"size\": 2},"
+    "{\"id\": \"out\", \"type\": \"dense\", \"units\": 1},"
+    "{\"id\": \"prob\", \"type\": \"sigmoid\"}]}");
+  g_autoptr(GPtrArray) problems = NULL;
+  g_autoptr(GError) error = NULL;
+  CnvShape shapes[6];
+
+  g_assert_false (cnv_model_spec_check (spec, shapes, &problems));
+  g_assert_cmpuint (problems->len, ==, 4);
+  assert_problem (problems, 0, 1, CNV_MODEL_PROBLEM_DUPLICATE_ID, "“c1”");
+  assert_problem (problems, 1, 2, CNV_MODEL_PROBLEM_NEEDS_FLATTEN,
+                  "add a flatten layer before it");
+  assert_problem (problems, 2, 3, CNV_MODEL_PROBLEM_AFTER_FLATTEN, "“late”");
+  assert_problem (problems, 3, 5, CNV_MODEL_PROBLEM_SIGMOID_HEAD,
+                  "“prob”");
+
+  assert_shape (&shapes[0], 4, 28, 28, FALSE);
+  assert_shape (&shapes[1], 4, 28, 28, FALSE);
+  /* The dense layer still gives [8]; the pool after it has no shape; the
+   * head gives its logit whatever came before. */
+  assert_shape (&shapes[2], 8, 1, 1, TRUE);
+  assert_shape (&shapes[3], 0, 0, 0, FALSE);
+  assert_shape (&shapes[4], 1, 1, 1, TRUE);
+  assert_shape (&shapes[5], 1, 1, 1, TRUE);
+
+  /* validate () reports the first one as its error. */
+  g_assert_false (cnv_model_spec_validate (spec, NULL, &error));
+  g_assert_error (error, CNV_MODEL_ERROR, CNV_MODEL_ERROR_INVALID);
+  g_assert_cmpstr (error->message, ==, problem_at (problems, 0)->message);
+}
+
+static void
+test_check_windows_and_stack (void)
+{
+  g_autoptr(CnvModelSpec) spec = parse (
+    "{" INPUT_28 ", \"layers\": ["
+    "{\"id\": \"big\", \"type\": \"conv2d\", \"filters\": 2, \"kernel\": 29},"
+    "{\"id\": \"p\", \"type\": \"max-pool\", \"size\": 2}," HEAD "]}");
+  g_autoptr(CnvModelSpec) bad = cnv_model_spec_new_default ();
+  g_autoptr(CnvModelSpec) empty = cnv_model_spec_new_template (
+    CNV_TEMPLATE_EMPTY);
+  g_autoptr(GPtrArray) problems = NULL;
+  g_autoptr(GPtrArray) more = NULL;
+  g_autoptr(GPtrArray) none = NULL;
+  CnvShape shapes[4];
+  CnvShape bad_shapes[10];
+
+  /* A kernel larger than the input, then a pool on what is left: the
+   * first is too large, the second collapses; both get 1×1 to go on. */
+  g_assert_false (cnv_model_spec_check (spec, shapes, &problems));
+  g_assert_cmpuint (problems->len, ==, 2);
+  assert_problem (problems, 0, 0, CNV_MODEL_PROBLEM_WINDOW_TOO_LARGE,
+                  "29×29 kernel but its input is only 28×28");
+  assert_problem (problems, 1, 1, CNV_MODEL_PROBLEM_COLLAPSE,
+                  "remove a pooling layer before it");
+  assert_shape (&shapes[0], 2, 1, 1, FALSE);
+  assert_shape (&shapes[1], 2, 1, 1, FALSE);
+  assert_shape (&shapes[2], 2, 1, 1, TRUE);
+
+  /* Input, ids and parameters that only an editor could produce. */
+  bad->width = 0;
+  g_free (bad->layers[1].id);
+  bad->layers[1].id = g_strdup ("");
+  g_free (bad->layers[2].id);
+  bad->layers[2].id = g_strdup ("pool 1");
+  bad->layers[3].filters = 0;
+  bad->layers[9].units = 2;
+  g_assert_false (cnv_model_spec_check (bad, bad_shapes, &more));
+  g_assert_cmpuint (more->len, ==, 5);
+  assert_problem (more, 0, -1, CNV_MODEL_PROBLEM_INPUT, "0×28×1");
+  assert_problem (more, 1, 1, CNV_MODEL_PROBLEM_INVALID_ID, "Layer 2 has no id");
+  assert_problem (more, 2, 2, CNV_MODEL_PROBLEM_INVALID_ID, "“pool 1”");
+  assert_problem (more, 3, 3, CNV_MODEL_PROBLEM_PARAMETER, "1 to 65536 filters");
+  assert_problem (more, 4, 9, CNV_MODEL_PROBLEM_HEAD, "set it to 1 unit");
+  assert_shape (&bad_shapes[0], 0, 0, 0, FALSE);
+  assert_shape (&bad_shapes[7], 64, 1, 1, TRUE);
+
+  g_assert_false (cnv_model_spec_check (empty, NULL, &none));
+  g_assert_cmpuint (none->len, ==, 1);
+  assert_problem (none, 0, -1, CNV_MODEL_PROBLEM_EMPTY, "no layers");
+}
+
+static void
+test_check_valid_and_softmax (void)
+{
+  g_autoptr(CnvModelSpec) spec = cnv_model_spec_new_default ();
+  g_autoptr(GPtrArray) problems = NULL;
+
+  g_assert_true (cnv_model_spec_check (spec, NULL, &problems));
+  g_assert_cmpuint (problems->len, ==, 0);
+  g_assert_true (cnv_model_spec_check (spec, NULL, NULL));
+
+  /* Softmax stays a parse error, with the reason it cannot work. */
+  assert_parse_error ("{" INPUT_28 ", \"layers\": [" HEAD ", {\"id\": \"sm\","
+                      " \"type\": \"softmax\"}]}",
+                      CNV_MODEL_ERROR_UNKNOWN_TYPE, "“sm”", "softmax",
+                      "always gives 1", "sigmoid", NULL);
+}
+
+/* Costs */
+
+static void
+test_costs_lenet (void)
+{
+  g_autoptr(CnvModelSpec) spec = cnv_model_spec_new_default ();
+  g_auto(CnvModelCosts) costs = { 0, };
+
+  cnv_model_spec_get_costs (spec, 32, &costs);
+  g_assert_cmpuint (costs.n_layers, ==, 10);
+  g_assert_cmpuint (costs.parameters, ==, 53729);
+  /* conv1 28·28·8·1·25 = 156,800; conv2 14·14·16·8·25 = 627,200;
+   * fc1 784·64 = 50,176; out 64: 834,240 multiply-adds, 1.67 MFLOP as
+   * issue 7 says. */
+  g_assert_cmpuint (costs.layers[0].multiply_adds, ==, 156800);
+  g_assert_cmpuint (costs.layers[3].multiply_adds, ==, 627200);
+  g_assert_cmpuint (costs.layers[7].multiply_adds, ==, 50176);
+  g_assert_cmpuint (costs.layers[9].multiply_adds, ==, 64);
+  g_assert_cmpuint (costs.layers[1].multiply_adds, ==, 0);
+  g_assert_cmpuint (costs.multiply_adds, ==, 834240);
+  g_assert_cmpuint (costs.layers[0].parameters, ==, 208);
+  g_assert_cmpuint (costs.layers[3].parameters, ==, 3216);
+  g_assert_cmpuint (costs.layers[7].parameters, ==, 50240);
+  g_assert_cmpuint (costs.layers[9].parameters, ==, 65);
+  g_assert_cmpuint (costs.layers[3].weight_bytes, ==, 3216 * 4);
+  g_assert_cmpuint (costs.weight_bytes, ==, 53729 * 4);
+  /* conv1's output [8, 28, 28] for 32 images. */
+  g_assert_cmpuint (costs.layers[0].activation_bytes, ==, 8 * 28 * 28 * 4 * 32);
+  /* 784 + 6272 + 6272 + 1568 + 3136 + 3136 + 784 + 784 + 64 + 64 + 1
+   * = 22,865 floats per image. */
+  g_assert_cmpuint (costs.activation_bytes, ==, 22865 * 4 * 32);
+  g_assert_cmpuint (costs.training_activation_bytes, ==, 22865 * 4 * 32 * 2);
+  g_assert_cmpuint (costs.training_bytes, ==,
+                    53729 * 4 * 4 + 22865 * 4 * 32 * 2);
+}
+
+static void
+test_costs_small_vgg (void)
+{
+  g_autoptr(CnvModelSpec) spec = cnv_model_spec_new_template (
+    CNV_TEMPLATE_SMALL_VGG);
+  g_autoptr(CnvModelSpec) broken = NULL;
+  g_auto(CnvModelCosts) costs = { 0, };
+  g_auto(CnvModelCosts) broken_costs = { 0, };
+
+  cnv_model_spec_get_costs (spec, 1, &costs);
+  g_assert_cmpuint (costs.parameters, ==, 1335841);
+  /* conv1 64·64·32·3·9 = 3,538,944; conv2 64·64·32·32·9 = 37,748,736 */
+  g_assert_cmpuint (costs.layers[0].multiply_adds, ==, 3538944);
+  g_assert_cmpuint (costs.layers[2].multiply_adds, ==, 37748736);
+  /* conv3 32·32·64·32·9 = 18,874,368 */
+  g_assert_cmpuint (costs.layers[5].multiply_adds, ==, 18874368);
+  /* + conv4 37,748,736 + conv5 18,874,368 + conv6 37,748,736
+   * + fc1 8192·128 = 1,048,576 + out 128 = 155,582,592: 311 MFLOP. */
+  g_assert_cmpuint (costs.multiply_adds, ==, 155582592);
+  g_assert_cmpuint (costs.layers[16].parameters, ==, 8192 * 128 + 128);
+
+  /* A broken layer costs nothing but does not stop the count. */
+  broken = cnv_model_spec_copy (spec);
+  broken->layers[3].kind = CNV_LAYER_FLATTEN;
+  cnv_model_spec_get_costs (broken, 1, &broken_costs);
+  g_assert_cmpuint (broken_costs.layers[5].multiply_adds, ==, 0);
+  g_assert_cmpuint (broken_costs.layers[19].parameters, ==, 129);
+}
+
+static void
+test_check_memory (void)
+{
+  g_autoptr(CnvModelSpec) spec = cnv_model_spec_new_default ();
+  g_autoptr(GPtrArray) problems = g_ptr_array_new_with_free_func (
+    (GDestroyNotify) cnv_model_problem_free);
+
+  /* Training at batch 32 needs 6,713,104 bytes. */
+  g_assert_true (cnv_model_spec_check_memory (spec, 32, 6713104, problems));
+  g_assert_cmpuint (problems->len, ==, 0);
+  g_assert_false (cnv_model_spec_check_memory (spec, 32, 6713103, problems));
+  g_assert_cmpuint (problems->len, ==, 1);
+  assert_problem (problems, 0, -1, CNV_MODEL_PROBLEM_MEMORY,
+                  "smaller batch size");
+  g_assert_cmpuint (cnv_get_physical_memory (), >, 0);
+  g_assert_true (cnv_model_spec_check_memory (spec, 32, 0, NULL));
+}
+
+/* Templates */
+
+static void
+test_templates (void)
+{
+  g_autoptr(GHashTable) titles = g_hash_table_new (g_str_hash, g_str_equal);
+  static const gsize parameters[] = { 0, 825, 53729, 1335841 };
+
+  for (int t = 0; t < CNV_N_MODEL_TEMPLATES; t++)
+    {
+      g_autoptr(CnvModelSpec) spec = cnv_model_spec_new_template (t);
+      g_auto(CnvModelCosts) costs = { 0, };
+      const char *title = cnv_model_template_get_title (t);
+
+      g_assert_true (g_hash_table_add (titles, (gpointer) title));
+      g_assert_cmpuint (strlen (cnv_model_template_get_description (t)), >,
+                        20);
+      cnv_model_spec_get_costs (spec, 1, &costs);
+      g_assert_cmpuint (costs.parameters, ==, parameters[t]);
+      g_assert_cmpint (cnv_model_spec_check (spec, NULL, NULL), ==,
+                       t != CNV_TEMPLATE_EMPTY);
+    }
+
+  {
+    g_autoptr(CnvModelSpec) lenet = cnv_model_spec_new_template (
+      CNV_TEMPLATE_LENET);
+    g_autoptr(CnvModelSpec) def = cnv_model_spec_new_default ();
+    g_autoptr(CnvModelSpec) vgg = cnv_model_spec_new_template (
+      CNV_TEMPLATE_SMALL_VGG);
+    CnvShape shapes[22];
+
+    g_assert_true (cnv_model_spec_equal (lenet, def));
+    g_assert_cmpuint (vgg->n_layers, ==, 20);
+    g_assert_true (cnv_model_spec_validate (vgg, shapes, NULL));
+    assert_shape (&shapes[14], 128, 8, 8, FALSE);
+    assert_shape (&shapes[15], 8192, 1, 1, TRUE);
+    g_assert_cmpfloat (vgg->layers[18].rate, ==, 0.5f);
+    g_assert_cmpstr (cnv_model_template_to_string (CNV_TEMPLATE_SMALL_VGG),
+                     ==, "small-vgg");
+  }
+}
+
+/* bench/lenet.json and bench/small-vgg.json are the templates. */
+static void
+test_bench_files (void)
+{
+  static const struct { const char *file; CnvModelTemplate t; } files[] = {
+    { "lenet.json", CNV_TEMPLATE_LENET },
+    { "small-vgg.json", CNV_TEMPLATE_SMALL_VGG },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (files); i++)
+    {
+      g_autofree char *path = g_build_filename (g_getenv ("CNV_SOURCE_ROOT"),
+                                                "bench", files[i].file, NULL);
+      g_autofree char *text = NULL;
+      g_autoptr(GError) error = NULL;
+      g_autoptr(CnvModelSpec) spec = NULL;
+      g_autoptr(CnvModelSpec) expected = cnv_model_spec_new_template (
+        files[i].t);
+
+      g_assert_nonnull (g_getenv ("CNV_SOURCE_ROOT"));
+      g_assert_true (g_file_get_contents (path, &text, NULL, &error));
+      g_assert_no_error (error);
+      spec = parse (text);
+      g_assert_true (cnv_model_spec_equal (spec, expected));
+    }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -911,6 +1212,19 @@ main (int   argc,
   g_test_add_func ("/engine/model-spec/shape-inference",
                    test_validation_shapes);
   g_test_add_func ("/engine/model-spec/kind-names", test_kind_names);
+  g_test_add_func ("/engine/model-spec/check-lists-every-problem",
+                   test_check_lists_every_problem);
+  g_test_add_func ("/engine/model-spec/check-windows-ids-input-head",
+                   test_check_windows_and_stack);
+  g_test_add_func ("/engine/model-spec/check-valid-and-softmax",
+                   test_check_valid_and_softmax);
+  g_test_add_func ("/engine/model-spec/costs-lenet", test_costs_lenet);
+  g_test_add_func ("/engine/model-spec/costs-small-vgg",
+                   test_costs_small_vgg);
+  g_test_add_func ("/engine/model-spec/check-memory", test_check_memory);
+  g_test_add_func ("/engine/model-spec/templates", test_templates);
+  g_test_add_func ("/engine/model-spec/bench-files-are-the-templates",
+                   test_bench_files);
   g_test_add_func ("/engine/model/init-parameters", test_init_parameters);
   g_test_add_func ("/engine/model/batch-norm-parameters",
                    test_batch_norm_params);

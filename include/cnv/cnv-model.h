@@ -129,6 +129,120 @@ gsize         cnv_layer_spec_count_parameters (const CnvLayerSpec *layer,
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CnvModelSpec, cnv_model_spec_free)
 
+/* Validation as a list: every problem of a stack at once, for the editor
+ * and the CLI.  Each message is one sentence that names the layer and says
+ * what to change; cnv_model_spec_validate () reports the first one. */
+typedef enum
+{
+  CNV_MODEL_PROBLEM_INPUT,            /* input size or channels out of range */
+  CNV_MODEL_PROBLEM_TOO_MANY_LAYERS,
+  CNV_MODEL_PROBLEM_EMPTY,            /* no layers at all */
+  CNV_MODEL_PROBLEM_INVALID_ID,       /* empty, or not letters, digits, _ - */
+  CNV_MODEL_PROBLEM_DUPLICATE_ID,
+  CNV_MODEL_PROBLEM_PARAMETER,        /* filters, units, kernel out of range */
+  CNV_MODEL_PROBLEM_WINDOW_TOO_LARGE, /* kernel or pool larger than input */
+  CNV_MODEL_PROBLEM_COLLAPSE,         /* earlier layers shrank it to nothing */
+  CNV_MODEL_PROBLEM_NEEDS_FLATTEN,    /* dense on feature maps */
+  CNV_MODEL_PROBLEM_AFTER_FLATTEN,    /* conv or pool on a flat input */
+  CNV_MODEL_PROBLEM_LAYER_TOO_LARGE,  /* one layer beyond Convolve's caps */
+  CNV_MODEL_PROBLEM_HEAD,             /* not a dense layer of 1 unit last */
+  CNV_MODEL_PROBLEM_SIGMOID_HEAD,     /* sigmoid after the logit */
+  CNV_MODEL_PROBLEM_MEMORY,           /* training needs more memory */
+} CnvModelProblemKind;
+
+typedef struct
+{
+  int                 layer;    /* index into the stack; -1: the whole stack */
+  CnvModelProblemKind kind;
+  char               *message;  /* translated, one sentence */
+} CnvModelProblem;
+
+void          cnv_model_problem_free      (CnvModelProblem    *problem);
+/* The CNV_MODEL_ERROR code cnv_model_spec_validate () uses for a kind. */
+CnvModelError cnv_model_problem_kind_to_error (CnvModelProblemKind kind);
+
+/* Infers every layer's output shape into shapes[n_layers] (may be NULL)
+ * and collects every problem into *problems (may be NULL; a new array of
+ * CnvModelProblem that frees its elements, empty when the stack is valid).
+ * A layer after a broken one still gets a best-effort shape where one can
+ * be inferred; a shape that cannot has channels = height = width = 0.
+ * Does not check memory: see cnv_model_spec_check_memory (). */
+gboolean      cnv_model_spec_check        (const CnvModelSpec *spec,
+                                           CnvShape           *shapes,
+                                           GPtrArray         **problems);
+
+/* What a stack costs.  Multiply-adds count the convolutions and dense
+ * layers (conv: out_h·out_w·filters·in_c·kh·kw, dense: in·out); doubled
+ * they are the usual FLOP figure.  Bytes are float32. */
+typedef struct
+{
+  gsize   parameters;
+  guint64 multiply_adds;     /* per image, forward */
+  guint64 weight_bytes;      /* the layer's trainable parameters */
+  guint64 activation_bytes;  /* the layer's output for the whole batch */
+} CnvLayerCosts;
+
+typedef struct
+{
+  int            batch_size;
+  guint          n_layers;
+  CnvLayerCosts *layers;               /* n_layers, owned */
+  gsize          parameters;
+  guint64        multiply_adds;        /* per image, forward */
+  guint64        weight_bytes;
+  /* The input and every layer's output for one batch: what inference
+   * keeps when it captures every feature map. */
+  guint64        activation_bytes;
+  /* Training keeps the activations and their gradients: twice the above. */
+  guint64        training_activation_bytes;
+  /* An estimate of training's whole need: weights, their gradients and
+   * two optimizer slots (Adam), plus the training activations. */
+  guint64        training_bytes;
+} CnvModelCosts;
+
+/* Fills costs for a stack at batch_size (≥ 1).  Layers whose shape cannot
+ * be inferred count zero.  Free with cnv_model_costs_clear (). */
+void          cnv_model_spec_get_costs    (const CnvModelSpec *spec,
+                                           int                 batch_size,
+                                           CnvModelCosts      *costs);
+void          cnv_model_costs_clear       (CnvModelCosts      *costs);
+
+/* Physical memory of this machine in bytes (0 when unknown). */
+guint64       cnv_get_physical_memory     (void);
+/* Appends a CNV_MODEL_PROBLEM_MEMORY problem to problems when training
+ * spec at batch_size would need more than available_bytes (0: this
+ * machine's physical memory).  Returns TRUE when it fits. */
+gboolean      cnv_model_spec_check_memory (const CnvModelSpec *spec,
+                                           int                 batch_size,
+                                           guint64             available_bytes,
+                                           GPtrArray          *problems);
+
+/* Starting points for the layer stack editor. */
+typedef enum
+{
+  CNV_TEMPLATE_EMPTY,      /* 28×28×1, no layers: invalid until built */
+  CNV_TEMPLATE_TINY,       /* 28×28×1, one small convolution */
+  CNV_TEMPLATE_LENET,      /* the default stack */
+  CNV_TEMPLATE_SMALL_VGG,  /* 64×64×3, three VGG blocks, 1,335,841 params */
+  CNV_N_MODEL_TEMPLATES
+} CnvModelTemplate;
+
+CnvModelSpec *cnv_model_spec_new_template (CnvModelTemplate    template_);
+/* Translated title ("LeNet") and one-line description. */
+const char   *cnv_model_template_get_title       (CnvModelTemplate template_);
+const char   *cnv_model_template_get_description (CnvModelTemplate template_);
+/* "empty", "tiny", "lenet", "small-vgg" */
+const char   *cnv_model_template_to_string       (CnvModelTemplate template_);
+
+/* Whether id may name a layer: letters, digits, "_" and "-". */
+gboolean      cnv_layer_id_is_valid       (const char         *id);
+/* A layer spec of kind with the defaults the editor offers. */
+void          cnv_layer_spec_init_defaults (CnvLayerSpec      *layer,
+                                            CnvLayerKind       kind);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CnvModelProblem, cnv_model_problem_free)
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (CnvModelCosts, cnv_model_costs_clear)
+
 /* A named tensor owned by a model.  grad is NULL for buffers that are not
  * trained (batch-norm running statistics). */
 typedef struct

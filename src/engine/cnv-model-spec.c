@@ -5,16 +5,19 @@
  * naming it, and raw text is checked for absurd nesting before json-glib
  * sees it), writes it back with every field explicit, and infers every
  * layer's output shape.  The one idea: all the rules about which layer may
- * follow which live in one walk over the stack, cnv_model_spec_validate (),
- * whose messages name the layer and say what to change.  JSON text goes
- * in and out through cnv-json.c, which works around json-glib 1.6's
- * faults.
+ * follow which live in one walk over the stack, cnv_model_spec_check (),
+ * which lists every problem with a message that names the layer and says
+ * what to change, and still gives each layer after a broken one the shape
+ * it would have.  It also counts what a stack costs and builds the
+ * editor's templates.  JSON text goes in and out through cnv-json.c, which
+ * works around json-glib 1.6's faults.
  */
 #define G_LOG_DOMAIN "cnv-model-spec"
 
 #include <glib/gi18n-lib.h>
 #include <math.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cnv-json.h"
 #include "cnv-model.h"
@@ -238,8 +241,8 @@ cnv_model_spec_free (CnvModelSpec *spec)
 
 /* Parsing */
 
-static gboolean
-id_is_valid (const char *id)
+gboolean
+cnv_layer_id_is_valid (const char *id)
 {
   if (id == NULL || *id == '\0')
     return FALSE;
@@ -441,7 +444,7 @@ read_layer (JsonNode      *node,
   id_node = json_object_get_member (object, "id");
   id = id_node != NULL && JSON_NODE_HOLDS_VALUE (id_node)
        ? json_node_get_string (id_node) : NULL;
-  if (!id_is_valid (id))
+  if (!cnv_layer_id_is_valid (id))
     {
       g_set_error (error, CNV_MODEL_ERROR, CNV_MODEL_ERROR_INVALID,
                    _("Layer %u has no valid “id”: give it a name made of "
@@ -456,6 +459,16 @@ read_layer (JsonNode      *node,
     {
       g_set_error (error, CNV_MODEL_ERROR, CNV_MODEL_ERROR_INVALID,
                    _("Layer “%s” has no “type”."), id);
+      return FALSE;
+    }
+  if (g_str_equal (type, "softmax"))
+    {
+      g_set_error (error, CNV_MODEL_ERROR, CNV_MODEL_ERROR_UNKNOWN_TYPE,
+                   _("Layer “%s” has type “softmax”, which Convolve does "
+                     "not implement: over the single logit of a binary "
+                     "classifier it always gives 1; remove it, the loss and "
+                     "the prediction apply a sigmoid to the logit "
+                     "themselves."), id);
       return FALSE;
     }
   if (!cnv_layer_kind_from_string (type, &kind))
@@ -843,12 +856,86 @@ cnv_model_spec_equal (const CnvModelSpec *a,
   return TRUE;
 }
 
-/* Shape inference */
+/* Shape inference and validation */
+
+void
+cnv_model_problem_free (CnvModelProblem *problem)
+{
+  if (problem == NULL)
+    return;
+
+  g_free (problem->message);
+  g_free (problem);
+}
+
+CnvModelError
+cnv_model_problem_kind_to_error (CnvModelProblemKind kind)
+{
+  switch (kind)
+    {
+    case CNV_MODEL_PROBLEM_INVALID_ID:
+    case CNV_MODEL_PROBLEM_DUPLICATE_ID:
+      return CNV_MODEL_ERROR_INVALID;
+    case CNV_MODEL_PROBLEM_EMPTY:
+    case CNV_MODEL_PROBLEM_HEAD:
+    case CNV_MODEL_PROBLEM_SIGMOID_HEAD:
+      return CNV_MODEL_ERROR_HEAD;
+    case CNV_MODEL_PROBLEM_INPUT:
+    case CNV_MODEL_PROBLEM_TOO_MANY_LAYERS:
+    case CNV_MODEL_PROBLEM_PARAMETER:
+    case CNV_MODEL_PROBLEM_WINDOW_TOO_LARGE:
+    case CNV_MODEL_PROBLEM_COLLAPSE:
+    case CNV_MODEL_PROBLEM_NEEDS_FLATTEN:
+    case CNV_MODEL_PROBLEM_AFTER_FLATTEN:
+    case CNV_MODEL_PROBLEM_LAYER_TOO_LARGE:
+    case CNV_MODEL_PROBLEM_MEMORY:
+    default:
+      return CNV_MODEL_ERROR_SHAPE;
+    }
+}
+
+static void add_problem (GPtrArray           *problems,
+                         int                  layer,
+                         CnvModelProblemKind  kind,
+                         const char          *format,
+                         ...) G_GNUC_PRINTF (4, 5);
+
+static void
+add_problem (GPtrArray           *problems,
+             int                  layer,
+             CnvModelProblemKind  kind,
+             const char          *format,
+             ...)
+{
+  CnvModelProblem *problem = g_new0 (CnvModelProblem, 1);
+  va_list args;
+
+  va_start (args, format);
+  problem->message = g_strdup_vprintf (format, args);
+  va_end (args);
+  problem->layer = layer;
+  problem->kind = kind;
+  g_ptr_array_add (problems, problem);
+}
+
+static gboolean
+shape_known (const CnvShape *shape)
+{
+  return shape->channels > 0 && shape->height > 0 && shape->width > 0;
+}
+
+static void
+set_unknown (CnvShape *shape)
+{
+  memset (shape, 0, sizeof *shape);
+}
 
 /* One side of a sliding window.  "same" pads so that the output is
  * ceil (in / stride), like TensorFlow and PyTorch's padding="same"; when
  * the padding is odd the extra row or column goes to the bottom or right.
- * "valid" pads nothing: floor ((in - k) / stride) + 1. */
+ * "valid" pads nothing: floor ((in - k) / stride) + 1.  A window larger
+ * than its input counts as 1 here: the best-effort size of a broken
+ * layer, which its problem reports. */
 static int
 window_output (int        in,
                int        kernel,
@@ -859,28 +946,42 @@ window_output (int        in,
     return (in + stride - 1) / stride;
 
   if (kernel > in)
-    return 0;
+    return 1;
 
   return (in - kernel) / stride + 1;
 }
 
-static gboolean
-check_window (const CnvLayerSpec  *layer,
-              const CnvShape      *in,
-              CnvShape            *out,
-              GError             **error)
+/* Convolution and pooling: a sliding window over feature maps. */
+static void
+infer_window (const CnvModelSpec *spec,
+              guint               index,
+              const CnvShape     *in,
+              CnvShape           *out,
+              GPtrArray          *problems)
 {
+  const CnvLayerSpec *layer = &spec->layers[index];
   const char *what = layer->kind == CNV_LAYER_CONV2D ? _("kernel")
                                                       : _("window");
 
+  set_unknown (out);
+
   if (in->flat)
     {
-      g_set_error (error, CNV_MODEL_ERROR, CNV_MODEL_ERROR_SHAPE,
+      add_problem (problems, (int) index, CNV_MODEL_PROBLEM_AFTER_FLATTEN,
                    _("Layer “%s” (%s) needs feature maps but comes after a "
                      "flatten or dense layer; move it before the flatten "
                      "layer."), layer->id,
                    cnv_layer_kind_get_title (layer->kind));
-      return FALSE;
+      return;
+    }
+
+  if (layer->kind == CNV_LAYER_CONV2D
+      && (layer->filters < 1 || layer->filters > MAX_WIDTH))
+    {
+      add_problem (problems, (int) index, CNV_MODEL_PROBLEM_PARAMETER,
+                   _("Layer “%s” must have 1 to %d filters."),
+                   layer->id, MAX_WIDTH);
+      return;
     }
 
   if (layer->kernel[0] < 1 || layer->kernel[1] < 1
@@ -888,97 +989,125 @@ check_window (const CnvLayerSpec  *layer,
       || layer->kernel[0] > MAX_KERNEL || layer->kernel[1] > MAX_KERNEL
       || layer->stride[0] > MAX_KERNEL || layer->stride[1] > MAX_KERNEL)
     {
-      g_set_error (error, CNV_MODEL_ERROR, CNV_MODEL_ERROR_SHAPE,
+      add_problem (problems, (int) index, CNV_MODEL_PROBLEM_PARAMETER,
                    _("Layer “%s” has a %s or stride outside 1 to %d."),
                    layer->id, what, MAX_KERNEL);
-      return FALSE;
+      return;
     }
+
+  if (!shape_known (in))
+    return;
 
   if (layer->kernel[0] > in->height || layer->kernel[1] > in->width)
     {
-      g_set_error (error, CNV_MODEL_ERROR, CNV_MODEL_ERROR_SHAPE,
-                   _("Layer “%s” has a %d×%d %s but its input is only "
-                     "%d×%d, so its output would collapse to nothing; use "
-                     "a smaller %s or remove a pooling layer before it."),
-                   layer->id, layer->kernel[0], layer->kernel[1], what,
-                   in->height, in->width, what);
-      return FALSE;
+      if (in->height < spec->height || in->width < spec->width)
+        add_problem (problems, (int) index, CNV_MODEL_PROBLEM_COLLAPSE,
+                     _("Layer “%s” has a %d×%d %s but the layers before it "
+                       "shrink the image to only %d×%d, so its output would "
+                       "collapse to nothing; remove a pooling layer before "
+                       "it or use a smaller %s."),
+                     layer->id, layer->kernel[0], layer->kernel[1], what,
+                     in->height, in->width, what);
+      else
+        add_problem (problems, (int) index,
+                     CNV_MODEL_PROBLEM_WINDOW_TOO_LARGE,
+                     _("Layer “%s” has a %d×%d %s but its input is only "
+                       "%d×%d, so its output would collapse to nothing; use "
+                       "a smaller %s or a larger input."),
+                     layer->id, layer->kernel[0], layer->kernel[1], what,
+                     in->height, in->width, what);
     }
 
-  out->flat = FALSE;
   out->height = window_output (in->height, layer->kernel[0],
                                layer->stride[0], layer->padding);
   out->width = window_output (in->width, layer->kernel[1],
                               layer->stride[1], layer->padding);
   out->channels = layer->kind == CNV_LAYER_CONV2D ? layer->filters
                                                   : in->channels;
-  g_assert (out->height >= 1 && out->width >= 1);
-
-  return TRUE;
 }
 
-static gboolean
-infer_shape (const CnvLayerSpec  *layer,
-             const CnvShape      *in,
-             CnvShape            *out,
-             GError             **error)
+static void
+infer_dense (const CnvModelSpec *spec,
+             guint               index,
+             const CnvShape     *in,
+             CnvShape           *out,
+             GPtrArray          *problems)
 {
+  const CnvLayerSpec *layer = &spec->layers[index];
+
+  set_unknown (out);
+
+  if (layer->units < 1 || layer->units > MAX_WIDTH)
+    {
+      add_problem (problems, (int) index, CNV_MODEL_PROBLEM_PARAMETER,
+                   _("Layer “%s” must have 1 to %d units."),
+                   layer->id, MAX_WIDTH);
+      return;
+    }
+
+  /* Without a flatten the output is still [units]: the layers after it
+   * get a shape, and only this one is reported. */
+  if (shape_known (in) && !in->flat)
+    add_problem (problems, (int) index, CNV_MODEL_PROBLEM_NEEDS_FLATTEN,
+                 _("Layer “%s” (dense) needs a flat input but receives "
+                   "feature maps of %d×%d×%d; add a flatten layer "
+                   "before it."), layer->id, in->channels,
+                 in->height, in->width);
+
+  out->channels = layer->units;
+  out->height = out->width = 1;
+  out->flat = TRUE;
+}
+
+static void
+infer_shape (const CnvModelSpec *spec,
+             guint               index,
+             const CnvShape     *in,
+             CnvShape           *out,
+             GPtrArray          *problems)
+{
+  const CnvLayerSpec *layer = &spec->layers[index];
+
   *out = *in;
 
   switch (layer->kind)
     {
     case CNV_LAYER_CONV2D:
-      if (layer->filters < 1 || layer->filters > MAX_WIDTH)
-        {
-          g_set_error (error, CNV_MODEL_ERROR, CNV_MODEL_ERROR_SHAPE,
-                       _("Layer “%s” must have 1 to %d filters."),
-                       layer->id, MAX_WIDTH);
-          return FALSE;
-        }
-      return check_window (layer, in, out, error);
-
     case CNV_LAYER_MAX_POOL:
     case CNV_LAYER_AVG_POOL:
-      return check_window (layer, in, out, error);
+      infer_window (spec, index, in, out, problems);
+      break;
 
     case CNV_LAYER_GLOBAL_AVG_POOL:
       if (in->flat)
         {
-          g_set_error (error, CNV_MODEL_ERROR, CNV_MODEL_ERROR_SHAPE,
+          add_problem (problems, (int) index,
+                       CNV_MODEL_PROBLEM_AFTER_FLATTEN,
                        _("Layer “%s” (global average pooling) needs "
                          "feature maps but comes after a flatten or dense "
                          "layer; move it before the flatten layer."),
                        layer->id);
-          return FALSE;
+          set_unknown (out);
         }
-      out->height = out->width = 1;
-      return TRUE;
+      else if (shape_known (in))
+        out->height = out->width = 1;
+      break;
 
     case CNV_LAYER_FLATTEN:
-      out->channels = in->channels * in->height * in->width;
-      out->height = out->width = 1;
-      out->flat = TRUE;
-      return TRUE;
+      if (shape_known (in))
+        {
+          gsize features = (gsize) in->channels * (gsize) in->height
+                           * (gsize) in->width;
+
+          out->channels = (int) MIN (features, (gsize) G_MAXINT);
+          out->height = out->width = 1;
+          out->flat = TRUE;
+        }
+      break;
 
     case CNV_LAYER_DENSE:
-      if (!in->flat)
-        {
-          g_set_error (error, CNV_MODEL_ERROR, CNV_MODEL_ERROR_SHAPE,
-                       _("Layer “%s” (dense) needs a flat input but receives "
-                         "feature maps of %d×%d×%d; add a flatten layer "
-                         "before it."), layer->id, in->channels,
-                       in->height, in->width);
-          return FALSE;
-        }
-      if (layer->units < 1 || layer->units > MAX_WIDTH)
-        {
-          g_set_error (error, CNV_MODEL_ERROR, CNV_MODEL_ERROR_SHAPE,
-                       _("Layer “%s” must have 1 to %d units."),
-                       layer->id, MAX_WIDTH);
-          return FALSE;
-        }
-      out->channels = layer->units;
-      return TRUE;
+      infer_dense (spec, index, in, out, problems);
+      break;
 
     case CNV_LAYER_BATCH_NORM:
     case CNV_LAYER_DROPOUT:
@@ -986,26 +1115,32 @@ infer_shape (const CnvLayerSpec  *layer,
     case CNV_LAYER_LEAKY_RELU:
     case CNV_LAYER_SIGMOID:
     case CNV_LAYER_TANH:
-      return TRUE;
+      break;
 
     case CNV_N_LAYER_KINDS:
     default:
-      g_set_error (error, CNV_MODEL_ERROR, CNV_MODEL_ERROR_UNKNOWN_TYPE,
+      add_problem (problems, (int) index, CNV_MODEL_PROBLEM_PARAMETER,
                    _("Layer “%s” has a type Convolve does not implement."),
                    layer->id);
-      return FALSE;
+      set_unknown (out);
+      break;
     }
 }
 
-static gboolean
-check_sizes (const CnvLayerSpec  *layer,
-             const CnvShape      *in,
-             const CnvShape      *out,
-             GError             **error)
+static void
+check_sizes (const CnvModelSpec *spec,
+             guint               index,
+             const CnvShape     *in,
+             const CnvShape     *out,
+             GPtrArray          *problems)
 {
+  const CnvLayerSpec *layer = &spec->layers[index];
   gsize elements = (gsize) out->channels * (gsize) out->height
                    * (gsize) out->width;
   gsize weights = 0;
+
+  if (!shape_known (in) || !shape_known (out))
+    return;
 
   if (layer->kind == CNV_LAYER_CONV2D)
     {
@@ -1021,60 +1156,137 @@ check_sizes (const CnvLayerSpec  *layer,
     weights = (gsize) layer->units * (gsize) in->channels;
 
   if (elements > MAX_SAMPLE_ELEMENTS || weights > MAX_TENSOR_ELEMENTS)
-    {
-      g_set_error (error, CNV_MODEL_ERROR, CNV_MODEL_ERROR_SHAPE,
-                   _("Layer “%s” is too large for Convolve; use fewer "
-                     "filters or units, or a smaller input."), layer->id);
-      return FALSE;
-    }
-
-  return TRUE;
+    add_problem (problems, (int) index, CNV_MODEL_PROBLEM_LAYER_TOO_LARGE,
+                 _("Layer “%s” is too large for Convolve; use fewer "
+                   "filters or units, or a smaller input."), layer->id);
 }
 
-static gboolean
-check_head (const CnvModelSpec  *spec,
-            GError             **error)
+static void
+check_head (const CnvModelSpec *spec,
+            GPtrArray          *problems)
 {
   const CnvLayerSpec *last;
+  int index;
 
   if (spec->n_layers == 0)
     {
-      g_set_error_literal (error, CNV_MODEL_ERROR, CNV_MODEL_ERROR_HEAD,
-                           _("The model has no layers; it must end with a "
-                             "dense layer of 1 unit."));
-      return FALSE;
+      add_problem (problems, -1, CNV_MODEL_PROBLEM_EMPTY, "%s",
+                   _("The model has no layers; it must end with a "
+                     "dense layer of 1 unit."));
+      return;
     }
 
-  last = &spec->layers[spec->n_layers - 1];
+  index = (int) spec->n_layers - 1;
+  last = &spec->layers[index];
   if (last->kind == CNV_LAYER_SIGMOID)
+    add_problem (problems, index, CNV_MODEL_PROBLEM_SIGMOID_HEAD,
+                 _("Layer “%s” (sigmoid) comes after the output; remove "
+                   "it: the loss and the prediction apply the sigmoid to "
+                   "the logit of the last dense layer themselves."),
+                 last->id);
+  else if (last->kind != CNV_LAYER_DENSE)
+    add_problem (problems, index, CNV_MODEL_PROBLEM_HEAD,
+                 _("The last layer “%s” is %s; a binary classifier must "
+                   "end with a dense layer of 1 unit."), last->id,
+                 cnv_layer_kind_get_title (last->kind));
+  else if (last->units != 1)
+    add_problem (problems, index, CNV_MODEL_PROBLEM_HEAD,
+                 _("The last layer “%s” has %d units; a binary classifier "
+                   "gives one logit, so set it to 1 unit."), last->id,
+                 last->units);
+}
+
+static void
+check_ids (const CnvModelSpec *spec,
+           GPtrArray          *problems)
+{
+  g_autoptr(GHashTable) ids = g_hash_table_new (g_str_hash, g_str_equal);
+
+  for (guint i = 0; i < spec->n_layers; i++)
     {
-      g_set_error (error, CNV_MODEL_ERROR, CNV_MODEL_ERROR_HEAD,
-                   _("Layer “%s” (sigmoid) comes after the output; remove "
-                     "it: the loss and the prediction apply the sigmoid to "
-                     "the logit of the last dense layer themselves."),
-                   last->id);
-      return FALSE;
+      const char *id = spec->layers[i].id;
+
+      if (id == NULL || *id == '\0')
+        add_problem (problems, (int) i, CNV_MODEL_PROBLEM_INVALID_ID,
+                     _("Layer %u has no id; give it a name made of "
+                       "letters, digits, “_” and “-”."), i + 1);
+      else if (!cnv_layer_id_is_valid (id))
+        add_problem (problems, (int) i, CNV_MODEL_PROBLEM_INVALID_ID,
+                     _("Layer %u has the id “%s”; use a name made of "
+                       "letters, digits, “_” and “-”."), i + 1, id);
+      else if (!g_hash_table_add (ids, (gpointer) id))
+        add_problem (problems, (int) i, CNV_MODEL_PROBLEM_DUPLICATE_ID,
+                     _("Two layers have the id “%s” (the second is layer "
+                       "%u); rename one of them."), id, i + 1);
+    }
+}
+
+/* The order of the problems is the order of the old first-error checks:
+ * input, ids, then layer by layer, then the head. */
+gboolean
+cnv_model_spec_check (const CnvModelSpec  *spec,
+                      CnvShape            *shapes,
+                      GPtrArray          **problems)
+{
+  g_autoptr(GPtrArray) found = NULL;
+  CnvShape in;
+  gboolean valid;
+
+  g_return_val_if_fail (spec != NULL, FALSE);
+  g_return_val_if_fail (spec->n_layers == 0 || spec->layers != NULL, FALSE);
+
+  found = g_ptr_array_new_with_free_func ((GDestroyNotify)
+                                          cnv_model_problem_free);
+
+  set_unknown (&in);
+  if (spec->width < 1 || spec->width > MAX_INPUT_SIDE
+      || spec->height < 1 || spec->height > MAX_INPUT_SIDE
+      || spec->channels < 1 || spec->channels > MAX_INPUT_CHANNELS)
+    add_problem (found, -1, CNV_MODEL_PROBLEM_INPUT,
+                 _("The model input %d×%d×%d is out of range; width and "
+                   "height must be 1 to %d and channels 1 to %d."),
+                 spec->width, spec->height, spec->channels,
+                 MAX_INPUT_SIDE, MAX_INPUT_CHANNELS);
+
+  if (spec->width >= 1 && spec->height >= 1 && spec->channels >= 1)
+    {
+      in.channels = spec->channels;
+      in.height = spec->height;
+      in.width = spec->width;
     }
 
-  if (last->kind != CNV_LAYER_DENSE)
+  if (spec->n_layers > MAX_LAYERS)
     {
-      g_set_error (error, CNV_MODEL_ERROR, CNV_MODEL_ERROR_HEAD,
-                   _("The last layer “%s” is %s; a binary classifier must "
-                     "end with a dense layer of 1 unit."), last->id,
-                   cnv_layer_kind_get_title (last->kind));
-      return FALSE;
+      add_problem (found, -1, CNV_MODEL_PROBLEM_TOO_MANY_LAYERS,
+                   _("The model has %u layers; at most %d are supported."),
+                   spec->n_layers, MAX_LAYERS);
+      if (shapes != NULL)
+        memset (shapes, 0, spec->n_layers * sizeof *shapes);
+    }
+  else
+    {
+      check_ids (spec, found);
+
+      for (guint i = 0; i < spec->n_layers; i++)
+        {
+          CnvShape out;
+
+          infer_shape (spec, i, &in, &out, found);
+          check_sizes (spec, i, &in, &out, found);
+
+          if (shapes != NULL)
+            shapes[i] = out;
+          in = out;
+        }
+
+      check_head (spec, found);
     }
 
-  if (last->units != 1)
-    {
-      g_set_error (error, CNV_MODEL_ERROR, CNV_MODEL_ERROR_HEAD,
-                   _("The last layer “%s” has %d units; a binary classifier "
-                     "gives one logit, so set it to 1 unit."), last->id,
-                   last->units);
-      return FALSE;
-    }
+  valid = found->len == 0;
+  if (problems != NULL)
+    *problems = g_steal_pointer (&found);
 
-  return TRUE;
+  return valid;
 }
 
 gboolean
@@ -1082,74 +1294,20 @@ cnv_model_spec_validate (const CnvModelSpec  *spec,
                          CnvShape            *shapes,
                          GError             **error)
 {
-  g_autoptr(GHashTable) ids = NULL;
-  CnvShape in;
+  g_autoptr(GPtrArray) problems = NULL;
+  const CnvModelProblem *first;
 
   g_return_val_if_fail (spec != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  if (spec->width < 1 || spec->width > MAX_INPUT_SIDE
-      || spec->height < 1 || spec->height > MAX_INPUT_SIDE
-      || spec->channels < 1 || spec->channels > MAX_INPUT_CHANNELS)
-    {
-      g_set_error (error, CNV_MODEL_ERROR, CNV_MODEL_ERROR_SHAPE,
-                   _("The model input %d×%d×%d is out of range; width and "
-                     "height must be 1 to %d and channels 1 to %d."),
-                   spec->width, spec->height, spec->channels,
-                   MAX_INPUT_SIDE, MAX_INPUT_CHANNELS);
-      return FALSE;
-    }
+  if (cnv_model_spec_check (spec, shapes, &problems))
+    return TRUE;
 
-  if (spec->n_layers > MAX_LAYERS)
-    {
-      g_set_error (error, CNV_MODEL_ERROR, CNV_MODEL_ERROR_SHAPE,
-                   _("The model has %u layers; at most %d are supported."),
-                   spec->n_layers, MAX_LAYERS);
-      return FALSE;
-    }
-
-  ids = g_hash_table_new (g_str_hash, g_str_equal);
-  for (guint i = 0; i < spec->n_layers; i++)
-    {
-      const char *id = spec->layers[i].id;
-
-      if (!id_is_valid (id))
-        {
-          g_set_error (error, CNV_MODEL_ERROR, CNV_MODEL_ERROR_INVALID,
-                       _("Layer %u has the id “%s”; use a name made of "
-                         "letters, digits, “_” and “-”."), i + 1,
-                       id != NULL ? id : "");
-          return FALSE;
-        }
-      if (!g_hash_table_add (ids, (gpointer) id))
-        {
-          g_set_error (error, CNV_MODEL_ERROR, CNV_MODEL_ERROR_INVALID,
-                       _("Two layers have the id “%s” (the second is layer "
-                         "%u); rename one of them."), id, i + 1);
-          return FALSE;
-        }
-    }
-
-  in.channels = spec->channels;
-  in.height = spec->height;
-  in.width = spec->width;
-  in.flat = FALSE;
-
-  for (guint i = 0; i < spec->n_layers; i++)
-    {
-      const CnvLayerSpec *layer = &spec->layers[i];
-      CnvShape out;
-
-      if (!infer_shape (layer, &in, &out, error)
-          || !check_sizes (layer, &in, &out, error))
-        return FALSE;
-
-      if (shapes != NULL)
-        shapes[i] = out;
-      in = out;
-    }
-
-  return check_head (spec, error);
+  first = g_ptr_array_index (problems, 0);
+  g_set_error_literal (error, CNV_MODEL_ERROR,
+                       cnv_model_problem_kind_to_error (first->kind),
+                       first->message);
+  return FALSE;
 }
 
 gsize
@@ -1185,4 +1343,318 @@ cnv_layer_spec_count_parameters (const CnvLayerSpec *layer,
     default:
       return 0;
     }
+}
+
+/* Costs */
+
+static guint64
+mul_sat (guint64 a,
+         guint64 b)
+{
+  guint64 product;
+
+  return g_uint64_checked_mul (&product, a, b) ? product : G_MAXUINT64;
+}
+
+static guint64
+add_sat (guint64 a,
+         guint64 b)
+{
+  guint64 sum;
+
+  return g_uint64_checked_add (&sum, a, b) ? sum : G_MAXUINT64;
+}
+
+static guint64
+shape_elements (const CnvShape *shape)
+{
+  if (!shape_known (shape))
+    return 0;
+
+  return mul_sat (mul_sat ((guint64) shape->channels,
+                           (guint64) shape->height), (guint64) shape->width);
+}
+
+static guint64
+layer_multiply_adds (const CnvLayerSpec *layer,
+                     const CnvShape     *in,
+                     const CnvShape     *out)
+{
+  if (!shape_known (in) || !shape_known (out))
+    return 0;
+
+  /* conv: every output cell of every filter is a dot product over a
+   * C·KH·KW patch; dense: in·out. */
+  if (layer->kind == CNV_LAYER_CONV2D)
+    return mul_sat (mul_sat (shape_elements (out), (guint64) in->channels),
+                    mul_sat ((guint64) layer->kernel[0],
+                             (guint64) layer->kernel[1]));
+  if (layer->kind == CNV_LAYER_DENSE)
+    return mul_sat (shape_elements (in), (guint64) layer->units);
+
+  return 0;
+}
+
+void
+cnv_model_spec_get_costs (const CnvModelSpec *spec,
+                          int                 batch_size,
+                          CnvModelCosts      *costs)
+{
+  g_autofree CnvShape *shapes = NULL;
+  CnvShape in = { 0, 0, 0, FALSE };
+  guint64 elements;
+
+  g_return_if_fail (spec != NULL);
+  g_return_if_fail (batch_size >= 1);
+  g_return_if_fail (costs != NULL);
+
+  memset (costs, 0, sizeof *costs);
+  costs->batch_size = batch_size;
+  costs->n_layers = spec->n_layers;
+  costs->layers = g_new0 (CnvLayerCosts, MAX (spec->n_layers, 1));
+  shapes = g_new0 (CnvShape, MAX (spec->n_layers, 1));
+  cnv_model_spec_check (spec, shapes, NULL);
+
+  if (spec->width >= 1 && spec->height >= 1 && spec->channels >= 1)
+    {
+      in.channels = spec->channels;
+      in.height = spec->height;
+      in.width = spec->width;
+    }
+  elements = shape_elements (&in);
+
+  for (guint i = 0; i < spec->n_layers; i++)
+    {
+      const CnvLayerSpec *layer = &spec->layers[i];
+      CnvLayerCosts *layer_costs = &costs->layers[i];
+
+      if (shape_known (&in)
+          && (layer->kind != CNV_LAYER_CONV2D || shape_known (&shapes[i])))
+        layer_costs->parameters = cnv_layer_spec_count_parameters (layer,
+                                                                   &in);
+      layer_costs->multiply_adds = layer_multiply_adds (layer, &in,
+                                                        &shapes[i]);
+      layer_costs->weight_bytes = mul_sat (layer_costs->parameters, 4);
+      layer_costs->activation_bytes =
+        mul_sat (mul_sat (shape_elements (&shapes[i]), 4),
+                 (guint64) batch_size);
+
+      costs->parameters += layer_costs->parameters;
+      costs->multiply_adds = add_sat (costs->multiply_adds,
+                                      layer_costs->multiply_adds);
+      elements = add_sat (elements, shape_elements (&shapes[i]));
+      in = shapes[i];
+    }
+
+  /* Bytes: 4 per float32; the input counts as an activation too. */
+  costs->weight_bytes = mul_sat (costs->parameters, 4);
+  costs->activation_bytes = mul_sat (mul_sat (elements, 4),
+                                     (guint64) batch_size);
+  costs->training_activation_bytes = mul_sat (costs->activation_bytes, 2);
+  /* weights + gradients + Adam's two moments = 4 copies of the weights. */
+  costs->training_bytes = add_sat (mul_sat (costs->weight_bytes, 4),
+                                   costs->training_activation_bytes);
+}
+
+void
+cnv_model_costs_clear (CnvModelCosts *costs)
+{
+  if (costs == NULL)
+    return;
+
+  g_clear_pointer (&costs->layers, g_free);
+  memset (costs, 0, sizeof *costs);
+}
+
+guint64
+cnv_get_physical_memory (void)
+{
+  long pages = sysconf (_SC_PHYS_PAGES);
+  long page_size = sysconf (_SC_PAGESIZE);
+
+  if (pages <= 0 || page_size <= 0)
+    return 0;
+
+  return mul_sat ((guint64) pages, (guint64) page_size);
+}
+
+gboolean
+cnv_model_spec_check_memory (const CnvModelSpec *spec,
+                             int                 batch_size,
+                             guint64             available_bytes,
+                             GPtrArray          *problems)
+{
+  g_auto(CnvModelCosts) costs = { 0, };
+  g_autofree char *needed = NULL;
+  g_autofree char *available = NULL;
+
+  g_return_val_if_fail (spec != NULL, FALSE);
+  g_return_val_if_fail (batch_size >= 1, FALSE);
+
+  if (available_bytes == 0)
+    available_bytes = cnv_get_physical_memory ();
+  if (available_bytes == 0)
+    return TRUE;
+
+  cnv_model_spec_get_costs (spec, batch_size, &costs);
+  if (costs.training_bytes <= available_bytes)
+    return TRUE;
+
+  if (problems != NULL)
+    {
+      needed = g_format_size (costs.training_bytes);
+      available = g_format_size (available_bytes);
+      add_problem (problems, -1, CNV_MODEL_PROBLEM_MEMORY,
+                   _("Training this stack with batches of %d needs about "
+                     "%s of memory but only %s is available; use a smaller "
+                     "batch size, fewer filters or units, or a smaller "
+                     "input."), batch_size, needed, available);
+    }
+
+  return FALSE;
+}
+
+/* Templates */
+
+typedef struct
+{
+  const char *name;
+  const char *title;
+  const char *description;
+} TemplateInfo;
+
+static const TemplateInfo template_info[CNV_N_MODEL_TEMPLATES] = {
+  [CNV_TEMPLATE_EMPTY] = {
+    "empty", N_("Empty"),
+    N_("No layers yet: add them one by one, ending with a dense layer of "
+       "1 unit."),
+  },
+  [CNV_TEMPLATE_TINY] = {
+    "tiny", N_("Tiny"),
+    N_("One small convolution and a single output for a quick first try "
+       "on 28×28 grey images."),
+  },
+  [CNV_TEMPLATE_LENET] = {
+    "lenet", N_("LeNet"),
+    N_("Two convolutions with pooling and two dense layers: a sound start "
+       "for small grey images."),
+  },
+  [CNV_TEMPLATE_SMALL_VGG] = {
+    "small-vgg", N_("Small VGG"),
+    N_("Three blocks of paired 3×3 convolutions for 64×64 colour images; "
+       "slower to train, sees more."),
+  },
+};
+
+const char *
+cnv_model_template_get_title (CnvModelTemplate template_)
+{
+  g_return_val_if_fail (template_ < CNV_N_MODEL_TEMPLATES, NULL);
+
+  return _(template_info[template_].title);
+}
+
+const char *
+cnv_model_template_get_description (CnvModelTemplate template_)
+{
+  g_return_val_if_fail (template_ < CNV_N_MODEL_TEMPLATES, NULL);
+
+  return _(template_info[template_].description);
+}
+
+const char *
+cnv_model_template_to_string (CnvModelTemplate template_)
+{
+  g_return_val_if_fail (template_ < CNV_N_MODEL_TEMPLATES, NULL);
+
+  return template_info[template_].name;
+}
+
+static CnvModelSpec *
+new_small_vgg (void)
+{
+  GArray *layers = g_array_new (FALSE, TRUE, sizeof (CnvLayerSpec));
+  static const int widths[3] = { 32, 64, 128 };
+  int n = 0;
+
+  /* 64×64×3 → [32,64,64] → [32,32,32] → [64,32,32] → [64,16,16]
+   * → [128,16,16] → [128,8,8] → 8192 → 128 → 1: 1,335,841 parameters. */
+  for (int block = 0; block < 3; block++)
+    {
+      g_autofree char *pool = g_strdup_printf ("pool%d", block + 1);
+
+      for (int k = 0; k < 2; k++)
+        {
+          g_autofree char *conv = NULL;
+          g_autofree char *relu = NULL;
+
+          n++;
+          conv = g_strdup_printf ("conv%d", n);
+          relu = g_strdup_printf ("relu%d", n);
+          add_layer (layers, conv, CNV_LAYER_CONV2D, widths[block], 3);
+          add_layer (layers, relu, CNV_LAYER_RELU, 0, 0);
+        }
+      add_layer (layers, pool, CNV_LAYER_MAX_POOL, 2, 0);
+    }
+  add_layer (layers, "flatten", CNV_LAYER_FLATTEN, 0, 0);
+  add_layer (layers, "fc1", CNV_LAYER_DENSE, 128, 0);
+  add_layer (layers, "relu7", CNV_LAYER_RELU, 0, 0);
+  add_layer (layers, "drop1", CNV_LAYER_DROPOUT, 0, 0);
+  add_layer (layers, "out", CNV_LAYER_DENSE, 1, 0);
+
+  return spec_from_array (64, 64, 3, layers);
+}
+
+CnvModelSpec *
+cnv_model_spec_new_template (CnvModelTemplate template_)
+{
+  GArray *layers;
+
+  g_return_val_if_fail (template_ < CNV_N_MODEL_TEMPLATES, NULL);
+
+  switch (template_)
+    {
+    case CNV_TEMPLATE_EMPTY:
+      layers = g_array_new (FALSE, TRUE, sizeof (CnvLayerSpec));
+      return spec_from_array (28, 28, 1, layers);
+
+    case CNV_TEMPLATE_TINY:
+      /* 28×28×1 → [4,28,28] → [4,14,14] → 784 → 1: 40 + 785 = 825. */
+      layers = g_array_new (FALSE, TRUE, sizeof (CnvLayerSpec));
+      add_layer (layers, "conv1", CNV_LAYER_CONV2D, 4, 3);
+      add_layer (layers, "relu1", CNV_LAYER_RELU, 0, 0);
+      add_layer (layers, "pool1", CNV_LAYER_MAX_POOL, 2, 0);
+      add_layer (layers, "flatten", CNV_LAYER_FLATTEN, 0, 0);
+      add_layer (layers, "out", CNV_LAYER_DENSE, 1, 0);
+      return spec_from_array (28, 28, 1, layers);
+
+    case CNV_TEMPLATE_LENET:
+      return cnv_model_spec_new_default ();
+
+    case CNV_TEMPLATE_SMALL_VGG:
+      return new_small_vgg ();
+
+    case CNV_N_MODEL_TEMPLATES:
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+void
+cnv_layer_spec_init_defaults (CnvLayerSpec *layer,
+                              CnvLayerKind  kind)
+{
+  g_return_if_fail (layer != NULL);
+  g_return_if_fail (kind < CNV_N_LAYER_KINDS);
+
+  /* What a practitioner would pick first: 16 filters of 3×3 keeping the
+   * size, 2×2 pools halving it, 64 hidden units. */
+  layer_spec_init (layer, kind);
+  if (kind == CNV_LAYER_CONV2D)
+    {
+      layer->filters = 16;
+      layer->padding = CNV_PADDING_SAME;
+    }
+  else if (kind == CNV_LAYER_DENSE)
+    layer->units = 64;
 }

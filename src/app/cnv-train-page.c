@@ -376,6 +376,11 @@ cnv_train_page_show_stopped (CnvTrainPage           *self,
                                  n_partial, n_complete + 1);
       status = g_strdup_printf ("%s %s", batches, history);
     }
+  else if (n_complete == 0)
+    {
+      bar = g_strdup (_("Stopped before the first batch ended"));
+      status = g_strdup (_("Nothing was trained."));
+    }
   else
     {
       bar = g_strdup_printf (_("Stopped after epoch %u"), n_complete);

@@ -909,15 +909,13 @@ training_finished (CnvWindow   *self,
                                                 "epochs in the history",
                                                 total),
                                    total + 1, partial, total);
+      else if (total == 0)
+        message = g_strdup (_("Stopped before the first batch ended; "
+                              "nothing was trained"));
       else
-        message = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
-                                                "Stopped after epoch %u; %u "
-                                                "complete epoch in the "
-                                                "history",
-                                                "Stopped after epoch %u; %u "
-                                                "complete epochs in the "
-                                                "history",
-                                                total), total, total);
+        message = g_strdup_printf (_("Stopped at the end of epoch %u, "
+                                     "with nothing left out of the history"),
+                                   total);
       show_toast (self, message);
     }
   else

@@ -975,27 +975,32 @@ test_check_windows_and_stack (void)
   g_autoptr(CnvModelSpec) spec = parse (
     "{" INPUT_28 ", \"layers\": ["
     "{\"id\": \"big\", \"type\": \"conv2d\", \"filters\": 2, \"kernel\": 29},"
-    "{\"id\": \"p\", \"type\": \"max-pool\", \"size\": 2}," HEAD "]}");
+    "{\"id\": \"p1\", \"type\": \"max-pool\", \"size\": 4},"
+    "{\"id\": \"p2\", \"type\": \"max-pool\", \"size\": 4},"
+    "{\"id\": \"p3\", \"type\": \"max-pool\", \"size\": 4}," HEAD "]}");
   g_autoptr(CnvModelSpec) bad = cnv_model_spec_new_default ();
   g_autoptr(CnvModelSpec) empty = cnv_model_spec_new_template (
     CNV_TEMPLATE_EMPTY);
   g_autoptr(GPtrArray) problems = NULL;
   g_autoptr(GPtrArray) more = NULL;
   g_autoptr(GPtrArray) none = NULL;
-  CnvShape shapes[4];
+  CnvShape shapes[6];
   CnvShape bad_shapes[10];
 
-  /* A kernel larger than the input, then a pool on what is left: the
-   * first is too large, the second collapses; both get 1×1 to go on. */
+  /* A kernel larger than the input goes on with the input's size, so the
+   * pools after it are not blamed for it; the third pool of 4 collapses
+   * 28 → 7 → 1 and goes on with 1×1. */
   g_assert_false (cnv_model_spec_check (spec, shapes, &problems));
   g_assert_cmpuint (problems->len, ==, 2);
   assert_problem (problems, 0, 0, CNV_MODEL_PROBLEM_WINDOW_TOO_LARGE,
                   "29×29 kernel but its input is only 28×28");
-  assert_problem (problems, 1, 1, CNV_MODEL_PROBLEM_COLLAPSE,
+  assert_problem (problems, 1, 3, CNV_MODEL_PROBLEM_COLLAPSE,
                   "remove a pooling layer before it");
-  assert_shape (&shapes[0], 2, 1, 1, FALSE);
-  assert_shape (&shapes[1], 2, 1, 1, FALSE);
-  assert_shape (&shapes[2], 2, 1, 1, TRUE);
+  assert_shape (&shapes[0], 2, 28, 28, FALSE);
+  assert_shape (&shapes[1], 2, 7, 7, FALSE);
+  assert_shape (&shapes[2], 2, 1, 1, FALSE);
+  assert_shape (&shapes[3], 2, 1, 1, FALSE);
+  assert_shape (&shapes[4], 2, 1, 1, TRUE);
 
   /* Input, ids and parameters that only an editor could produce. */
   bad->width = 0;

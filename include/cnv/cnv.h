@@ -11,4 +11,5 @@
 #include "cnv-classifier.h"
 #include "cnv-checkpoint.h"
 #include "cnv-json.h"
+#include "cnv-stack-editor.h"
 #include "cnv-version.h"

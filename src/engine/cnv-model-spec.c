@@ -934,19 +934,17 @@ set_unknown (CnvShape *shape)
  * ceil (in / stride), like TensorFlow and PyTorch's padding="same"; when
  * the padding is odd the extra row or column goes to the bottom or right.
  * "valid" pads nothing: floor ((in - k) / stride) + 1.  A window larger
- * than its input counts as 1 here: the best-effort size of a broken
- * layer, which its problem reports. */
+ * than its input gets the "same" size here: the best-effort size of a
+ * broken layer, which its problem reports, chosen so that the layers
+ * after it do not report the same fault again. */
 static int
 window_output (int        in,
                int        kernel,
                int        stride,
                CnvPadding padding)
 {
-  if (padding == CNV_PADDING_SAME)
+  if (padding == CNV_PADDING_SAME || kernel > in)
     return (in + stride - 1) / stride;
-
-  if (kernel > in)
-    return 1;
 
   return (in - kernel) / stride + 1;
 }

@@ -1202,6 +1202,100 @@ test_window_drops_stale_prediction (void)
   g_assert_cmpint (g_rmdir (tmp), ==, 0);
 }
 
+/* Writes an untrained default classifier to path. */
+static void
+write_checkpoint (const char *path,
+                  guint64     seed)
+{
+  const char *names[] = { "ankle-boot", "sneaker", NULL };
+  g_autoptr(CnvModelSpec) spec = cnv_model_spec_new_default ();
+  g_autoptr(GError) error = NULL;
+  CnvPreprocessing pp;
+  CnvClassifier *classifier;
+
+  cnv_preprocessing_init_default (&pp, spec->width, spec->height,
+                                  spec->channels);
+  classifier = cnv_classifier_new (spec, &pp, names, seed, &error);
+  g_assert_no_error (error);
+  g_assert_true (cnv_checkpoint_save (classifier, path, &error));
+  g_assert_no_error (error);
+  cnv_classifier_free (classifier);
+}
+
+static gboolean
+windows_idle (gpointer data)
+{
+  for (GList *l = gtk_application_get_windows (data); l != NULL; l = l->next)
+    if (cnv_window_is_busy (l->data))
+      return FALSE;
+
+  return TRUE;
+}
+
+/* What the file manager does with two selected checkpoints: one
+ * GApplication open call, which gives each file its own window. */
+static void
+test_application_opens_each_file_in_a_window (void)
+{
+  g_autoptr(CnvApplication) app = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *tmp = g_dir_make_tmp ("cnv-open-XXXXXX", NULL);
+  g_autofree char *first = g_build_filename (tmp, "first.convolve", NULL);
+  g_autofree char *second = g_build_filename (tmp, "second.convolve", NULL);
+  GFile *files[2];
+  GList *windows;
+  gboolean seen[2] = { FALSE, FALSE };
+
+  g_assert_nonnull (tmp);
+  write_checkpoint (first, 1);
+  write_checkpoint (second, 2);
+
+  app = cnv_application_new ("io.github.convolve.Convolve.Test",
+                             G_APPLICATION_NON_UNIQUE
+                             | G_APPLICATION_HANDLES_OPEN);
+  g_assert_true (g_application_register (G_APPLICATION (app), NULL, &error));
+  g_assert_no_error (error);
+
+  files[0] = g_file_new_for_path (first);
+  files[1] = g_file_new_for_path (second);
+  g_application_open (G_APPLICATION (app), files, 2, "");
+  g_object_unref (files[0]);
+  g_object_unref (files[1]);
+
+  g_assert_true (iterate_until (windows_idle, app, 60));
+  windows = g_list_copy (gtk_application_get_windows (GTK_APPLICATION (app)));
+  g_assert_cmpuint (g_list_length (windows), ==, 2);
+
+  for (GList *l = windows; l != NULL; l = l->next)
+    {
+      CnvWindow *window = CNV_WINDOW (l->data);
+      const char *path = cnv_window_get_checkpoint_path (window);
+      const char *title = gtk_window_get_title (GTK_WINDOW (window));
+      guint which;
+
+      g_assert_nonnull (path);
+      which = g_str_equal (path, first) ? 0 : 1;
+      g_assert_cmpstr (path, ==, which == 0 ? first : second);
+      g_assert_false (seen[which]);
+      seen[which] = TRUE;
+      g_assert_cmpstr (title, ==, which == 0 ? "first.convolve — Convolve"
+                                             : "second.convolve — Convolve");
+      g_assert_nonnull (cnv_window_get_classifier (window));
+    }
+
+  g_assert_true (seen[0] && seen[1]);
+  g_assert_cmpstr (gtk_window_get_default_icon_name (), ==,
+                   "io.github.convolve.Convolve");
+
+  for (GList *l = windows; l != NULL; l = l->next)
+    destroy_and_check_finalized (l->data);
+  g_list_free (windows);
+
+  g_assert_cmpint (g_unlink (first), ==, 0);
+  g_assert_cmpint (g_unlink (second), ==, 0);
+  g_assert_cmpint (g_rmdir (tmp), ==, 0);
+}
+
 /* Under -Db_sanitize=address, leaks inside the system's fontconfig caches
  * are not ours to fix. */
 const char *__lsan_default_suppressions (void);
@@ -1233,6 +1327,8 @@ main (int   argc,
                    test_window_open_error_names_file);
   g_test_add_func ("/app/application/about-and-shortcuts",
                    test_application_about_and_shortcuts);
+  g_test_add_func ("/app/application/opens-each-file-in-a-window",
+                   test_application_opens_each_file_in_a_window);
   g_test_add_func ("/app/window/refuses-to-classify-without-model",
                    test_window_refuses_to_classify_without_model);
   g_test_add_func ("/app/window/stop-and-close-while-training",

@@ -1,9 +1,11 @@
 /* cnv-application.c — the Convolve application
  *
  * Parses the command line (an image folder with --data, checkpoints to
- * open as arguments), opens one window per invocation and owns the
- * application-wide actions: About, Quit and the keyboard accelerators of
- * the window actions, so the shortcuts window and the menus agree.
+ * open as arguments), opens one window per checkpoint, or one window when
+ * none is named, and owns the application-wide actions: About, Quit and
+ * the keyboard accelerators of the window actions, so the shortcuts window
+ * and the menus agree.  Files handed over by the file manager or another
+ * process through GApplication's open arrive the same way: one window each.
  */
 #define G_LOG_DOMAIN "cnv-application"
 
@@ -24,7 +26,7 @@ static const GOptionEntry option_entries[] = {
   { "data", 'd', G_OPTION_FLAG_NONE, G_OPTION_ARG_FILENAME, NULL,
     N_("Open the image folder DIR (one subfolder per class)"), N_("DIR") },
   { G_OPTION_REMAINING, 0, G_OPTION_FLAG_NONE, G_OPTION_ARG_FILENAME_ARRAY,
-    NULL, N_("Checkpoint to open"), NULL },
+    NULL, N_("Checkpoints to open, each in its own window"), NULL },
   { NULL }
 };
 
@@ -70,13 +72,42 @@ cnv_application_activate (GApplication *app)
   open_window (CNV_APPLICATION (app), NULL, NULL);
 }
 
+/* Opens each file in its own window on the sample folder.  Only local
+ * files can be read; another kind is named in a warning and skipped. */
+static void
+cnv_application_open (GApplication  *app,
+                      GFile        **files,
+                      int            n_files,
+                      const char    *hint)
+{
+  guint n_opened = 0;
+
+  for (int i = 0; i < n_files; i++)
+    {
+      g_autofree char *path = g_file_get_path (files[i]);
+
+      if (path == NULL)
+        {
+          g_autofree char *uri = g_file_get_uri (files[i]);
+
+          g_warning ("Cannot open %s: Convolve opens local files only", uri);
+          continue;
+        }
+
+      open_window (CNV_APPLICATION (app), NULL, path);
+      n_opened++;
+    }
+
+  if (n_opened == 0)
+    g_application_activate (app);
+}
+
 static int
 cnv_application_command_line (GApplication            *app,
                               GApplicationCommandLine *cmdline)
 {
   GVariantDict *options = g_application_command_line_get_options_dict (cmdline);
   g_autofree char *folder = NULL;
-  g_autofree char *checkpoint = NULL;
   g_autofree const char **remaining = NULL;
   const char *data = NULL;
 
@@ -88,17 +119,25 @@ cnv_application_command_line (GApplication            *app,
       folder = g_file_get_path (file);
     }
 
-  if (g_variant_dict_lookup (options, G_OPTION_REMAINING, "^a&ay", &remaining)
-      && remaining[0] != NULL)
+  if (!g_variant_dict_lookup (options, G_OPTION_REMAINING, "^a&ay",
+                              &remaining)
+      || remaining[0] == NULL)
     {
-      g_autoptr(GFile) file = NULL;
-
-      file = g_application_command_line_create_file_for_arg (cmdline,
-                                                             remaining[0]);
-      checkpoint = g_file_get_path (file);
+      open_window (CNV_APPLICATION (app), folder, NULL);
+      return 0;
     }
 
-  open_window (CNV_APPLICATION (app), folder, checkpoint);
+  /* Each checkpoint in its own window, all on the folder given. */
+  for (guint i = 0; remaining[i] != NULL; i++)
+    {
+      g_autoptr(GFile) file = NULL;
+      g_autofree char *checkpoint = NULL;
+
+      file = g_application_command_line_create_file_for_arg (cmdline,
+                                                             remaining[i]);
+      checkpoint = g_file_get_path (file);
+      open_window (CNV_APPLICATION (app), folder, checkpoint);
+    }
 
   return 0;
 }
@@ -161,6 +200,27 @@ static const GActionEntry app_actions[] = {
   { "quit", quit_action_cb },
 };
 
+/* An installed Convolve finds its icon in the hicolor theme.  Run from
+ * the build folder, it has none there: the source tree's icons stand in. */
+static void
+add_source_icons (void)
+{
+  g_autofree char *folder = NULL;
+  GdkDisplay *display = gdk_display_get_default ();
+  GtkIconTheme *theme;
+
+  if (display == NULL)
+    return;
+
+  theme = gtk_icon_theme_get_for_display (display);
+  if (gtk_icon_theme_has_icon (theme, CNV_APP_ID))
+    return;
+
+  folder = g_build_filename (CNV_SOURCE_DATADIR, "icons", NULL);
+  if (g_file_test (folder, G_FILE_TEST_IS_DIR))
+    gtk_icon_theme_add_search_path (theme, folder);
+}
+
 static void
 cnv_application_startup (GApplication *app)
 {
@@ -182,6 +242,9 @@ cnv_application_startup (GApplication *app)
 
   G_APPLICATION_CLASS (cnv_application_parent_class)->startup (app);
 
+  add_source_icons ();
+  gtk_window_set_default_icon_name (CNV_APP_ID);
+
   g_action_map_add_action_entries (G_ACTION_MAP (app), app_actions,
                                    G_N_ELEMENTS (app_actions), app);
 
@@ -198,6 +261,7 @@ cnv_application_class_init (CnvApplicationClass *klass)
 
   app_class->activate = cnv_application_activate;
   app_class->command_line = cnv_application_command_line;
+  app_class->open = cnv_application_open;
   app_class->startup = cnv_application_startup;
 }
 
@@ -207,7 +271,7 @@ cnv_application_init (CnvApplication *self)
   g_application_add_main_option_entries (G_APPLICATION (self),
                                          option_entries);
   g_application_set_option_context_parameter_string (
-    G_APPLICATION (self), _("[FILE.convolve]"));
+    G_APPLICATION (self), _("[FILE.convolve…]"));
 }
 
 CnvApplication *

@@ -18,7 +18,9 @@ main (int   argc,
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
 
-  app = cnv_application_new (CNV_APP_ID, G_APPLICATION_HANDLES_COMMAND_LINE);
+  app = cnv_application_new (CNV_APP_ID,
+                             G_APPLICATION_HANDLES_COMMAND_LINE
+                             | G_APPLICATION_HANDLES_OPEN);
 
   return g_application_run (G_APPLICATION (app), argc, argv);
 }

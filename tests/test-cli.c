@@ -812,6 +812,7 @@ test_error_invalid_spec (void)
   g_autofree char *path = g_build_filename (tmp_dir, "too-big-kernel.json",
                                             NULL);
   g_autofree char *out = g_build_filename (tmp_dir, "never.convolve", NULL);
+  g_autofree char *prefix = NULL;
   g_autoptr(Run) run = NULL;
 
   /* A kernel wider than the 28 × 28 input cannot fit. */
@@ -826,8 +827,115 @@ test_error_invalid_spec (void)
                  out, NULL);
   g_assert_cmpint (run->status, ==, 1);
   assert_one_error_line (run, "too-big-kernel.json");
-  g_assert_nonnull (strstr (run->err, spec->layers[0].id));
+  prefix = g_strdup_printf ("convolve-cli: %s: layer “conv1”: Layer “conv1” "
+                            "has a 40×40 kernel", path);
+  g_assert_true (g_str_has_prefix (run->err, prefix));
   g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
+}
+
+/* Three problems in one description: train names every one, one line
+ * each, in the engine's words; inspect shows them under the layer table
+ * with the same wording. */
+static void
+test_invalid_model_every_problem (void)
+{
+  g_autoptr(CnvModelSpec) spec = cnv_model_spec_new_default ();
+  g_autoptr(GPtrArray) problems = NULL;
+  g_autofree char *json = NULL;
+  g_autofree char *path = g_build_filename (tmp_dir, "three-faults.json",
+                                            NULL);
+  g_autofree char *out = g_build_filename (tmp_dir, "never3.convolve", NULL);
+  g_autoptr(Run) train = NULL;
+  g_autoptr(Run) inspect = NULL;
+  g_autoptr(Run) inspect_json = NULL;
+  g_autoptr(JsonNode) root = NULL;
+  g_auto(GStrv) lines = NULL;
+
+  /* Duplicate id, no flatten before fc1, a 2-unit head. */
+  g_free (spec->layers[4].id);
+  spec->layers[4].id = g_strdup ("relu1");
+  spec->layers[6].kind = CNV_LAYER_DROPOUT;
+  spec->layers[9].units = 2;
+  json = cnv_model_spec_to_json (spec, TRUE);
+  g_assert_true (g_file_set_contents (path, json, -1, NULL));
+  g_assert_false (cnv_model_spec_check (spec, NULL, &problems));
+  g_assert_cmpuint (problems->len, ==, 3);
+
+  train = run_cli ("train", "--data", data_dir, "--model", path, "--output",
+                   out, NULL);
+  g_assert_cmpint (train->status, ==, 1);
+  g_assert_cmpstr (train->out, ==, "");
+  lines = g_strsplit (train->err, "\n", -1);
+  g_assert_cmpuint (g_strv_length (lines), ==, 4);
+  for (guint i = 0; i < 3; i++)
+    {
+      const CnvModelProblem *problem = g_ptr_array_index (problems, i);
+      g_autofree char *expected = g_strdup_printf (
+        "convolve-cli: %s: layer “%s”: %s", path,
+        spec->layers[problem->layer].id, problem->message);
+
+      g_assert_cmpstr (lines[i], ==, expected);
+    }
+  g_assert_nonnull (strstr (lines[0], "Two layers have the id “relu1”"));
+  g_assert_nonnull (strstr (lines[1], "add a flatten layer"));
+  g_assert_nonnull (strstr (lines[2], "set it to 1 unit"));
+  g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
+
+  inspect = run_cli ("inspect", path, NULL);
+  g_assert_cmpint (inspect->status, ==, 1);
+  g_assert_nonnull (strstr (inspect->out, "Problems: 3\n"));
+  for (guint i = 0; i < 3; i++)
+    {
+      const CnvModelProblem *problem = g_ptr_array_index (problems, i);
+      g_autofree char *expected = g_strdup_printf (
+        "  layer “%s”: %s\n", spec->layers[problem->layer].id,
+        problem->message);
+
+      g_assert_nonnull (strstr (inspect->out, expected));
+    }
+  /* fc1 still gets its shape and count: 64 × 784 + 64. */
+  g_assert_nonnull (strstr (inspect->out, "fc1 (dense)"));
+  g_assert_nonnull (strstr (inspect->out, "50,240"));
+
+  inspect_json = run_cli ("inspect", "--json", path, NULL);
+  g_assert_cmpint (inspect_json->status, ==, 1);
+  root = parse_json (inspect_json->out);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (
+    json_node_get_object (root), "problems")), ==, 3);
+}
+
+/* bench/small-vgg.json is a description: inspect prints its table and
+ * costs and exits 0. */
+static void
+test_inspect_description (void)
+{
+  g_autofree char *path = g_build_filename (g_getenv ("CNV_SOURCE_ROOT"),
+                                            "bench", "small-vgg.json", NULL);
+  g_autoptr(Run) run = run_cli ("inspect", path, NULL);
+  g_autoptr(Run) json = run_cli ("inspect", "--json", path, NULL);
+  g_autoptr(JsonNode) root = NULL;
+  JsonObject *object;
+
+  g_assert_cmpint (run->status, ==, 0);
+  g_assert_cmpstr (run->err, ==, "");
+  g_assert_nonnull (strstr (run->out, "Model description: "));
+  g_assert_nonnull (strstr (run->out, "Input: 64 × 64, 3 channels"));
+  g_assert_nonnull (strstr (run->out, "conv6 (conv2d)"));
+  g_assert_nonnull (strstr (run->out, "(None, 128, 8, 8)"));
+  g_assert_nonnull (strstr (run->out, "Total params: 1,335,841\n"));
+  g_assert_nonnull (strstr (run->out,
+                            "Multiply-adds per image: 155,582,592\n"));
+  g_assert_nonnull (strstr (run->out, "Problems: none"));
+
+  g_assert_cmpint (json->status, ==, 0);
+  root = parse_json (json->out);
+  object = json_node_get_object (root);
+  g_assert_cmpint (json_object_get_int_member (object, "parameters"), ==,
+                   1335841);
+  g_assert_cmpint (json_object_get_int_member (object, "multiply_adds"), ==,
+                   155582592);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (
+    object, "problems")), ==, 0);
 }
 
 static void
@@ -1274,6 +1382,10 @@ main (int    argc,
                    test_error_not_a_checkpoint);
   g_test_add_func ("/cli/errors/invalid-model-names-layer",
                    test_error_invalid_spec);
+  g_test_add_func ("/cli/errors/invalid-model-every-problem",
+                   test_invalid_model_every_problem);
+  g_test_add_func ("/cli/inspect/model-description",
+                   test_inspect_description);
 
   status = g_test_run ();
 

@@ -4,7 +4,9 @@
  * else the checkpoint records: preprocessing, classes and threshold,
  * optimizer and step, per-epoch history, the dataset it was trained on and
  * the notices the reader left.  --json prints the same as one document
- * for scripts.
+ * for scripts.  Given a model description instead (JSON, told apart from
+ * a checkpoint by its first bytes), the layer table with costs and every
+ * problem that cnv_model_spec_check () finds, in the engine's words.
  */
 #define G_LOG_DOMAIN "cnv-cli-inspect"
 
@@ -545,6 +547,217 @@ print_json (const char          *path,
   cnv_cli_print_json (root);
 }
 
+/* Model descriptions */
+
+/* A checkpoint starts with its 8-byte little-endian header length, whose
+ * high bytes are zero; a model description is JSON text starting with
+ * "{" (after any blank), with no NUL in its first bytes. */
+static gboolean
+looks_like_description (const char *path)
+{
+  g_autoptr(GFile) file = g_file_new_for_path (path);
+  g_autoptr(GFileInputStream) stream = NULL;
+  guint8 head[64];
+  gsize n = 0;
+  gsize i = 0;
+
+  stream = g_file_read (file, NULL, NULL);
+  if (stream == NULL
+      || !g_input_stream_read_all (G_INPUT_STREAM (stream), head,
+                                   sizeof head, &n, NULL, NULL))
+    return FALSE;
+
+  for (gsize k = 0; k < MIN (n, 8); k++)
+    if (head[k] == 0)
+      return FALSE;
+
+  while (i < n && g_ascii_isspace (head[i]))
+    i++;
+
+  return i < n && head[i] == '{';
+}
+
+/* "layer “conv1”: " for a problem of one layer, "" for the whole stack. */
+static char *
+problem_place (const CnvModelSpec    *spec,
+               const CnvModelProblem *problem)
+{
+  const char *id;
+
+  if (problem->layer < 0 || (guint) problem->layer >= spec->n_layers)
+    return g_strdup ("");
+
+  id = spec->layers[problem->layer].id;
+  if (id == NULL || *id == '\0')
+    return g_strdup_printf (_("layer %d: "), problem->layer + 1);
+
+  return g_strdup_printf (_("layer “%s”: "), id);
+}
+
+static void
+print_spec_layers (const CnvModelSpec  *spec,
+                   const CnvShape      *shapes,
+                   const CnvModelCosts *costs)
+{
+  g_autofree char *input_shape = NULL;
+  g_autofree char *total = cnv_cli_format_count (costs->parameters);
+  g_autofree char *macs = cnv_cli_format_count (costs->multiply_adds);
+  g_autofree char *weights = g_format_size (costs->weight_bytes);
+  g_autofree char *forward = g_format_size (costs->activation_bytes);
+  g_autofree char *training = g_format_size (costs->training_bytes);
+  CnvShape input = { spec->channels, spec->height, spec->width, FALSE };
+  const char *rule = "================================================"
+                     "====================";
+
+  input_shape = format_shape (&input);
+  printf ("%-30s %-22s %14s\n", _("Layer (type)"), _("Output shape"),
+          _("Param #"));
+  printf ("%s\n", rule);
+  printf ("%-30s %-22s %14s\n", _("input"), input_shape, "0");
+
+  for (guint i = 0; i < spec->n_layers; i++)
+    {
+      const CnvLayerSpec *layer = &spec->layers[i];
+      g_autofree char *name = g_strdup_printf (
+        "%s (%s)", layer->id, cnv_layer_kind_to_string (layer->kind));
+      g_autofree char *shape = shapes[i].channels > 0
+                               ? format_shape (&shapes[i]) : g_strdup ("?");
+      g_autofree char *params = cnv_cli_format_count (
+        costs->layers[i].parameters);
+
+      printf ("%-30s %-22s %14s\n", name, shape, params);
+    }
+
+  printf ("%s\n", rule);
+  printf (_("Total params: %s\n"), total);
+  printf (_("Multiply-adds per image: %s\n"), macs);
+  printf (_("Weights: %s\n"), weights);
+  printf (_("Activations at batch size %d: %s; training with Adam needs "
+            "about %s\n"), costs->batch_size, forward, training);
+}
+
+static void
+print_description_json (const char         *path,
+                        const CnvModelSpec *spec,
+                        const CnvShape     *shapes,
+                        const CnvModelCosts *costs,
+                        GPtrArray          *problems)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new_immutable ();
+  g_autoptr(JsonNode) root = NULL;
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "description");
+  json_builder_add_string_value (builder, path);
+  json_builder_set_member_name (builder, "model");
+  json_builder_add_value (builder, cnv_model_spec_to_json_node (spec));
+
+  json_builder_set_member_name (builder, "layers");
+  json_builder_begin_array (builder);
+  for (guint i = 0; i < spec->n_layers; i++)
+    {
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "id");
+      json_builder_add_string_value (builder, spec->layers[i].id);
+      json_builder_set_member_name (builder, "output_shape");
+      if (shapes[i].channels > 0)
+        add_shape (builder, &shapes[i]);
+      else
+        json_builder_add_null_value (builder);
+      json_builder_set_member_name (builder, "parameters");
+      json_builder_add_int_value (builder,
+                                  (gint64) costs->layers[i].parameters);
+      json_builder_set_member_name (builder, "multiply_adds");
+      json_builder_add_int_value (builder,
+                                  (gint64) costs->layers[i].multiply_adds);
+      json_builder_end_object (builder);
+    }
+  json_builder_end_array (builder);
+
+  json_builder_set_member_name (builder, "parameters");
+  json_builder_add_int_value (builder, (gint64) costs->parameters);
+  json_builder_set_member_name (builder, "multiply_adds");
+  json_builder_add_int_value (builder, (gint64) costs->multiply_adds);
+
+  json_builder_set_member_name (builder, "problems");
+  json_builder_begin_array (builder);
+  for (guint i = 0; i < problems->len; i++)
+    {
+      const CnvModelProblem *problem = g_ptr_array_index (problems, i);
+
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "layer");
+      if (problem->layer >= 0)
+        json_builder_add_string_value (builder,
+                                       spec->layers[problem->layer].id);
+      else
+        json_builder_add_null_value (builder);
+      json_builder_set_member_name (builder, "message");
+      json_builder_add_string_value (builder, problem->message);
+      json_builder_end_object (builder);
+    }
+  json_builder_end_array (builder);
+  json_builder_end_object (builder);
+
+  root = json_builder_get_root (builder);
+  cnv_cli_print_json (root);
+}
+
+/* The layer table of a model description and every problem that would
+ * stop `train --model` from using it.  Exit status 1 when there is one. */
+static int
+inspect_description (const char *path,
+                     gboolean    json)
+{
+  g_autoptr(CnvModelSpec) spec = NULL;
+  g_autoptr(GPtrArray) problems = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree CnvShape *shapes = NULL;
+  g_autofree char *text = NULL;
+  g_auto(CnvModelCosts) costs = { 0, };
+  gsize length = 0;
+
+  if (!g_file_get_contents (path, &text, &length, &error)
+      || (spec = cnv_model_spec_new_from_json (text, (gssize) length,
+                                               &error)) == NULL)
+    {
+      cnv_cli_print_error (path, error);
+      return CNV_CLI_EXIT_FAILURE;
+    }
+
+  shapes = g_new0 (CnvShape, MAX (spec->n_layers, 1));
+  cnv_model_spec_check (spec, shapes, &problems);
+  cnv_model_spec_get_costs (spec, 32, &costs);
+
+  if (json)
+    {
+      print_description_json (path, spec, shapes, &costs, problems);
+      return problems->len == 0 ? CNV_CLI_EXIT_OK : CNV_CLI_EXIT_FAILURE;
+    }
+
+  printf (_("Model description: %s\n"), path);
+  printf (g_dngettext (GETTEXT_PACKAGE, "Input: %d × %d, %d channel\n\n",
+                       "Input: %d × %d, %d channels\n\n", spec->channels),
+          spec->width, spec->height, spec->channels);
+  print_spec_layers (spec, shapes, &costs);
+
+  printf ("\n");
+  if (problems->len == 0)
+    printf ("%s\n", _("Problems: none; the stack can be trained."));
+  else
+    printf (g_dngettext (GETTEXT_PACKAGE, "Problems: %u\n", "Problems: %u\n",
+                         problems->len), problems->len);
+  for (guint i = 0; i < problems->len; i++)
+    {
+      const CnvModelProblem *problem = g_ptr_array_index (problems, i);
+      g_autofree char *place = problem_place (spec, problem);
+
+      printf ("  %s%s\n", place, problem->message);
+    }
+
+  return problems->len == 0 ? CNV_CLI_EXIT_OK : CNV_CLI_EXIT_FAILURE;
+}
+
 int
 cnv_cli_inspect (int    argc,
                  char **argv)
@@ -561,14 +774,18 @@ cnv_cli_inspect (int    argc,
   g_autoptr(GError) error = NULL;
   int status;
 
-  context = g_option_context_new (_("CHECKPOINT — describe a checkpoint"));
+  context = g_option_context_new (_("CHECKPOINT — describe a checkpoint "
+                                     "or a model description"));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   g_option_context_set_description (context,
     _("Prints the layers with their output shapes and parameter counts, "
       "the preprocessing, the classes and threshold, the optimizer and its "
       "step, the training history, the dataset it was trained on, and the "
       "notices from reading the file.  Shapes are NCHW as in PyTorch; "
-      "“None” is the batch dimension."));
+      "“None” is the batch dimension.  Given a model description (the "
+      "JSON that train --model takes), prints its layers, parameter and "
+      "multiply-add counts, and every problem that would stop training; "
+      "the exit status is 1 when there is one."));
 
   if (!cnv_cli_parse_options (context, "inspect", &argc, &argv))
     return CNV_CLI_EXIT_USAGE;
@@ -577,6 +794,9 @@ cnv_cli_inspect (int    argc,
                                     0);
   if (status != CNV_CLI_EXIT_OK)
     return status;
+
+  if (looks_like_description (argv[1]))
+    return inspect_description (argv[1], opts.json);
 
   classifier = cnv_checkpoint_load (argv[1], &error);
   if (classifier == NULL)

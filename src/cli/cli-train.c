@@ -200,11 +200,40 @@ check_output (const char  *output,
   return TRUE;
 }
 
+/* One line per problem of the stack, in the engine's words:
+ * "convolve-cli: FILE: layer “conv1”: Layer “conv1” has …". */
+static void
+print_problems (const char         *path,
+                const CnvModelSpec *spec,
+                GPtrArray          *problems)
+{
+  for (guint i = 0; i < problems->len; i++)
+    {
+      const CnvModelProblem *problem = g_ptr_array_index (problems, i);
+      g_autofree char *place = NULL;
+
+      if (problem->layer < 0 || (guint) problem->layer >= spec->n_layers)
+        place = g_strdup ("");
+      else if (spec->layers[problem->layer].id == NULL
+               || spec->layers[problem->layer].id[0] == '\0')
+        place = g_strdup_printf (_("layer %d: "), problem->layer + 1);
+      else
+        place = g_strdup_printf (_("layer “%s”: "),
+                                 spec->layers[problem->layer].id);
+
+      fprintf (stderr, "%s: %s: %s%s\n", CNV_CLI_NAME, path, place,
+               problem->message);
+    }
+}
+
+/* NULL with error set when the file cannot be read or parsed; NULL with
+ * error unset when the stack has problems, which are printed. */
 static CnvModelSpec *
 load_spec (const char  *path,
            GError     **error)
 {
   g_autoptr(CnvModelSpec) spec = NULL;
+  g_autoptr(GPtrArray) problems = NULL;
   g_autofree char *json = NULL;
   gsize length = 0;
 
@@ -215,8 +244,14 @@ load_spec (const char  *path,
   else
     spec = cnv_model_spec_new_from_json (json, length, error);
 
-  if (spec == NULL || !cnv_model_spec_validate (spec, NULL, error))
+  if (spec == NULL)
     return NULL;
+
+  if (!cnv_model_spec_check (spec, NULL, &problems))
+    {
+      print_problems (path != NULL ? path : "--model", spec, problems);
+      return NULL;
+    }
 
   return g_steal_pointer (&spec);
 }
@@ -466,7 +501,8 @@ run_training (TrainOptions *opts)
       spec = load_spec (opts->model, &error);
       if (spec == NULL)
         {
-          cnv_cli_print_error (opts->model, error);
+          if (error != NULL)
+            cnv_cli_print_error (opts->model, error);
           return CNV_CLI_EXIT_FAILURE;
         }
       cnv_preprocessing_init_default (&pp, spec->width, spec->height,

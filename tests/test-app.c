@@ -1284,8 +1284,12 @@ test_application_opens_each_file_in_a_window (void)
     }
 
   g_assert_true (seen[0] && seen[1]);
+  /* Installed or not, the icon the windows name can be found. */
   g_assert_cmpstr (gtk_window_get_default_icon_name (), ==,
                    "io.github.convolve.Convolve");
+  g_assert_true (gtk_icon_theme_has_icon (
+    gtk_icon_theme_get_for_display (gdk_display_get_default ()),
+    "io.github.convolve.Convolve"));
 
   for (GList *l = windows; l != NULL; l = l->next)
     destroy_and_check_finalized (l->data);

@@ -1300,6 +1300,89 @@ test_application_opens_each_file_in_a_window (void)
   g_assert_cmpint (g_rmdir (tmp), ==, 0);
 }
 
+typedef struct
+{
+  GtkApplication *app;
+  GPtrArray      *titles;
+  GPtrArray      *folders;
+} CommandLineRun;
+
+/* Once every window has opened its checkpoint, notes what each shows and
+ * closes it, which ends g_application_run (). */
+static gboolean
+close_when_idle_cb (gpointer user_data)
+{
+  CommandLineRun *run = user_data;
+  GList *windows = gtk_application_get_windows (run->app);
+
+  if (windows == NULL || !windows_idle (run->app))
+    return G_SOURCE_CONTINUE;
+
+  windows = g_list_copy (windows);
+  for (GList *l = windows; l != NULL; l = l->next)
+    {
+      const CnvDataset *dataset = cnv_window_get_dataset (l->data);
+      const char *folder = dataset != NULL ? dataset->folder : NULL;
+
+      g_ptr_array_add (run->titles,
+                       g_strdup (gtk_window_get_title (l->data)));
+      g_ptr_array_add (run->folders, g_strdup (folder));
+      gtk_window_destroy (l->data);
+    }
+  g_list_free (windows);
+
+  return G_SOURCE_REMOVE;
+}
+
+static int
+compare_strings (gconstpointer a,
+                 gconstpointer b)
+{
+  return g_strcmp0 (*(const char * const *) a, *(const char * const *) b);
+}
+
+/* `convolve --data DIR a.convolve b.convolve`: a window per checkpoint,
+ * each on the folder given (not the sample that opens by default). */
+static void
+test_application_command_line_opens_each_file (void)
+{
+  g_autoptr(CnvApplication) app = NULL;
+  g_autoptr(GPtrArray) titles = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) folders = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *tmp = g_dir_make_tmp ("cnv-cmdline-XXXXXX", NULL);
+  g_autofree char *first = g_build_filename (tmp, "a.convolve", NULL);
+  g_autofree char *second = g_build_filename (tmp, "b.convolve", NULL);
+  g_autofree char *folder = g_build_filename (g_getenv ("CNV_SOURCE_ROOT"),
+                                              "data", "sample-test", NULL);
+  char *argv[] = { "convolve", "--data", folder, first, second, NULL };
+  CommandLineRun run = { NULL, titles, folders };
+
+  g_assert_nonnull (tmp);
+  write_checkpoint (first, 3);
+  write_checkpoint (second, 4);
+
+  app = cnv_application_new ("io.github.convolve.Convolve.Test",
+                             G_APPLICATION_NON_UNIQUE
+                             | G_APPLICATION_HANDLES_COMMAND_LINE
+                             | G_APPLICATION_HANDLES_OPEN);
+  run.app = GTK_APPLICATION (app);
+  g_timeout_add (50, close_when_idle_cb, &run);
+
+  g_assert_cmpint (g_application_run (G_APPLICATION (app),
+                                      G_N_ELEMENTS (argv) - 1, argv), ==, 0);
+
+  g_assert_cmpuint (titles->len, ==, 2);
+  g_ptr_array_sort (titles, compare_strings);
+  g_assert_cmpstr (titles->pdata[0], ==, "a.convolve — Convolve");
+  g_assert_cmpstr (titles->pdata[1], ==, "b.convolve — Convolve");
+  for (guint i = 0; i < folders->len; i++)
+    g_assert_cmpstr (folders->pdata[i], ==, folder);
+
+  g_assert_cmpint (g_unlink (first), ==, 0);
+  g_assert_cmpint (g_unlink (second), ==, 0);
+  g_assert_cmpint (g_rmdir (tmp), ==, 0);
+}
+
 /* Under -Db_sanitize=address, leaks inside the system's fontconfig caches
  * are not ours to fix. */
 const char *__lsan_default_suppressions (void);
@@ -1333,6 +1416,8 @@ main (int   argc,
                    test_application_about_and_shortcuts);
   g_test_add_func ("/app/application/opens-each-file-in-a-window",
                    test_application_opens_each_file_in_a_window);
+  g_test_add_func ("/app/application/command-line-opens-each-file",
+                   test_application_command_line_opens_each_file);
   g_test_add_func ("/app/window/refuses-to-classify-without-model",
                    test_window_refuses_to_classify_without_model);
   g_test_add_func ("/app/window/stop-and-close-while-training",

@@ -583,6 +583,33 @@ test_memory_and_batch (void)
   g_assert_cmpuint (counts.is_valid, ==, 2);
 }
 
+/* The architecture of a checkpoint replaces the stack in one step. */
+static void
+test_replace_from_checkpoint (void)
+{
+  g_autofree char *path = g_test_build_filename (G_TEST_DIST, "checkpoints",
+                                                 "v1-small.convolve", NULL);
+  g_autoptr(CnvStackEditor) editor = cnv_stack_editor_new (NULL);
+  g_autoptr(CnvClassifier) classifier = NULL;
+  g_autoptr(GError) error = NULL;
+  const CnvModelSpec *stored;
+
+  classifier = cnv_checkpoint_load (path, &error);
+  g_assert_no_error (error);
+  stored = cnv_model_get_spec (classifier->model);
+
+  cnv_stack_editor_replace (editor, stored);
+  g_assert_true (cnv_model_spec_equal (cnv_stack_editor_get_spec (editor),
+                                       stored));
+  g_assert_true (cnv_stack_editor_get_is_valid (editor));
+  g_assert_cmpuint (cnv_stack_editor_get_costs (editor)->parameters, ==,
+                    cnv_model_count_parameters (classifier->model));
+  g_assert_cmpint (cnv_stack_editor_get_selection (editor), ==, 0);
+  g_assert_true (cnv_stack_editor_undo (editor));
+  assert_ids (editor, LENET_IDS);
+  g_assert_false (cnv_stack_editor_get_can_undo (editor));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -604,6 +631,8 @@ main (int   argc,
   g_test_add_func ("/engine/stack-editor/history-limit", test_history_limit);
   g_test_add_func ("/engine/stack-editor/replace-export-import",
                    test_replace_export_import);
+  g_test_add_func ("/engine/stack-editor/replace-from-checkpoint",
+                   test_replace_from_checkpoint);
   g_test_add_func ("/engine/stack-editor/memory-and-batch-size",
                    test_memory_and_batch);
 

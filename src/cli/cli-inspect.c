@@ -577,23 +577,6 @@ looks_like_description (const char *path)
   return i < n && head[i] == '{';
 }
 
-/* "layer “conv1”: " for a problem of one layer, "" for the whole stack. */
-static char *
-problem_place (const CnvModelSpec    *spec,
-               const CnvModelProblem *problem)
-{
-  const char *id;
-
-  if (problem->layer < 0 || (guint) problem->layer >= spec->n_layers)
-    return g_strdup ("");
-
-  id = spec->layers[problem->layer].id;
-  if (id == NULL || *id == '\0')
-    return g_strdup_printf (_("layer %d: "), problem->layer + 1);
-
-  return g_strdup_printf (_("layer “%s”: "), id);
-}
-
 static void
 print_spec_layers (const CnvModelSpec  *spec,
                    const CnvShape      *shapes,
@@ -750,9 +733,8 @@ inspect_description (const char *path,
   for (guint i = 0; i < problems->len; i++)
     {
       const CnvModelProblem *problem = g_ptr_array_index (problems, i);
-      g_autofree char *place = problem_place (spec, problem);
 
-      printf ("  %s%s\n", place, problem->message);
+      printf ("  %s\n", problem->message);
     }
 
   return problems->len == 0 ? CNV_CLI_EXIT_OK : CNV_CLI_EXIT_FAILURE;

@@ -200,32 +200,6 @@ check_output (const char  *output,
   return TRUE;
 }
 
-/* One line per problem of the stack, in the engine's words:
- * "convolve-cli: FILE: layer “conv1”: Layer “conv1” has …". */
-static void
-print_problems (const char         *path,
-                const CnvModelSpec *spec,
-                GPtrArray          *problems)
-{
-  for (guint i = 0; i < problems->len; i++)
-    {
-      const CnvModelProblem *problem = g_ptr_array_index (problems, i);
-      g_autofree char *place = NULL;
-
-      if (problem->layer < 0 || (guint) problem->layer >= spec->n_layers)
-        place = g_strdup ("");
-      else if (spec->layers[problem->layer].id == NULL
-               || spec->layers[problem->layer].id[0] == '\0')
-        place = g_strdup_printf (_("layer %d: "), problem->layer + 1);
-      else
-        place = g_strdup_printf (_("layer “%s”: "),
-                                 spec->layers[problem->layer].id);
-
-      fprintf (stderr, "%s: %s: %s%s\n", CNV_CLI_NAME, path, place,
-               problem->message);
-    }
-}
-
 /* NULL with error set when the file cannot be read or parsed; NULL with
  * error unset when the stack has problems, which are printed. */
 static CnvModelSpec *
@@ -249,7 +223,7 @@ load_spec (const char  *path,
 
   if (!cnv_model_spec_check (spec, NULL, &problems))
     {
-      print_problems (path != NULL ? path : "--model", spec, problems);
+      cnv_cli_print_model_problems (path != NULL ? path : "--model", problems);
       return NULL;
     }
 

@@ -44,6 +44,11 @@ gboolean cnv_cli_parse_options (GOptionContext *context,
  * is left out when the message already names it. */
 void     cnv_cli_print_error   (const char     *file,
                                 const GError   *error);
+/* Prints each CnvModelProblem of a model description on a line of its
+ * own, "convolve-cli: FILE: message"; the engine's message names the
+ * layer. */
+void     cnv_cli_print_model_problems (const char *file,
+                                       GPtrArray  *problems);
 /* Prints why path could not be loaded as a checkpoint, like
  * cnv_cli_print_error (), then a hint line when path is plainly not a
  * checkpoint (an image, a text file, a folder).  usage, when not NULL, is

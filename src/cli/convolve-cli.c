@@ -139,6 +139,18 @@ cnv_cli_print_error (const char   *file,
     fprintf (stderr, "%s: %s: %s\n", CNV_CLI_NAME, file, message);
 }
 
+void
+cnv_cli_print_model_problems (const char *file,
+                              GPtrArray  *problems)
+{
+  for (guint i = 0; i < problems->len; i++)
+    {
+      const CnvModelProblem *problem = g_ptr_array_index (problems, i);
+
+      fprintf (stderr, "%s: %s: %s\n", CNV_CLI_NAME, file, problem->message);
+    }
+}
+
 /* What a file that failed to load as a checkpoint plainly is instead,
  * from its name and its first bytes: an image, a text file, or NULL when
  * it does not look like anything else (a damaged checkpoint, say). */

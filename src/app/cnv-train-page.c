@@ -35,6 +35,8 @@ struct _CnvTrainPage
   GtkLabel       *batch_value;
   GtkLabel       *batch_caption;
   GtkLabel       *status_label;
+  GtkWidget      *invalid_box;
+  GtkLabel       *invalid_label;
   GtkLabel       *loss_value;
   GtkLabel       *accuracy_value;
   GtkProgressBar *progress_bar;
@@ -448,6 +450,31 @@ cnv_train_page_get_batch_text (CnvTrainPage *self)
   return gtk_label_get_label (self->batch_value);
 }
 
+void
+cnv_train_page_set_invalid_reason (CnvTrainPage *self,
+                                   const char   *reason)
+{
+  g_return_if_fail (CNV_IS_TRAIN_PAGE (self));
+
+  gtk_label_set_label (self->invalid_label, reason != NULL ? reason : "");
+  gtk_widget_set_visible (self->invalid_box, reason != NULL);
+}
+
+const char *
+cnv_train_page_get_invalid_reason (CnvTrainPage *self)
+{
+  if (!gtk_widget_get_visible (self->invalid_box))
+    return NULL;
+
+  return gtk_label_get_label (self->invalid_label);
+}
+
+GtkSpinButton *
+cnv_train_page_get_batch_spin (CnvTrainPage *self)
+{
+  return self->batch_spin;
+}
+
 const char *
 cnv_train_page_get_status_text (CnvTrainPage *self)
 {
@@ -484,6 +511,8 @@ cnv_train_page_class_init (CnvTrainPageClass *klass)
 #define BIND(name) \
   gtk_widget_class_bind_template_child (widget_class, CnvTrainPage, name)
   BIND (settings_list);
+  BIND (invalid_box);
+  BIND (invalid_label);
   BIND (stop_button);
   BIND (epochs_row);
   BIND (epochs_spin);

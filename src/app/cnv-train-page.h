@@ -56,6 +56,14 @@ void           cnv_train_page_end_run          (CnvTrainPage           *self,
                                                 const char             *text,
                                                 gboolean                complete);
 
+/* Why the layer stack cannot be trained, shown above the settings; NULL
+ * hides it. */
+void           cnv_train_page_set_invalid_reason (CnvTrainPage         *self,
+                                                  const char           *reason);
+const char    *cnv_train_page_get_invalid_reason (CnvTrainPage         *self);
+/* The batch size the editor's memory figures follow. */
+GtkSpinButton *cnv_train_page_get_batch_spin   (CnvTrainPage           *self);
+
 /* For tests/test-app.c */
 GtkSpinButton *cnv_train_page_get_epochs_spin  (CnvTrainPage           *self);
 GtkWidget     *cnv_train_page_get_stop_button  (CnvTrainPage           *self);

@@ -28,12 +28,16 @@
 #include "cnv-config.h"
 #include "cnv-classify-page.h"
 #include "cnv-data-page.h"
+#include "cnv-layer-editor.h"
 #include "cnv-train-page.h"
 #include "cnv-window.h"
 #include "cnv-window-private.h"
 
 /* Batch reports closer together than this are merged. */
 #define REPORT_INTERVAL_US (G_USEC_PER_SEC / 30)
+
+/* The stack on screen, as the editor holds it. */
+#define SPEC(self) (cnv_stack_editor_get_spec ((self)->editor))
 
 /* A loaded dataset shared by the window and a training thread. */
 typedef struct
@@ -97,9 +101,8 @@ struct _CnvWindow
   AdwViewSwitcherTitle *switcher_title;
   AdwViewStack         *view_stack;
   GtkWidget            *save_button;
-  AdwPreferencesGroup  *layers_group;
-  GtkListBox           *layer_list;
-  GtkLabel             *total_label;
+  CnvLayerEditor       *layer_editor;
+  AdwActionRow         *stale_row;
   GtkWidget            *trained_group;
   AdwActionRow         *classes_row;
   AdwActionRow         *epochs_row;
@@ -110,7 +113,7 @@ struct _CnvWindow
   CnvClassifyPage      *classify_page;
 
   /* owned */
-  CnvModelSpec         *spec;
+  CnvStackEditor       *editor;         /* the stack on screen */
   CnvClassifier        *classifier;     /* NULL until trained or opened */
   DatasetRef           *dataset;
   char                 *data_folder;
@@ -127,6 +130,7 @@ struct _CnvWindow
   AdwMessageDialog     *question;
 
   /* state */
+  CnvPreprocessing      loaded_pp;      /* of the folder last loaded */
   double                probability;
   guint                 run_counter;
   guint                 classify_counter;
@@ -317,31 +321,6 @@ train_thread_func (gpointer data)
 
 /* Small helpers */
 
-static void
-clear_list_box (GtkListBox *list)
-{
-  GtkWidget *child;
-
-  while ((child = gtk_widget_get_first_child (GTK_WIDGET (list))) != NULL)
-    gtk_list_box_remove (list, child);
-}
-
-static char *
-format_shape (const CnvShape *shape)
-{
-  if (shape->flat)
-    return g_strdup_printf ("%d", shape->channels);
-
-  return g_strdup_printf ("%d × %d × %d",
-                          shape->channels, shape->height, shape->width);
-}
-
-static char *
-format_count (guint64 n)
-{
-  return g_strdup_printf ("%'" G_GUINT64_FORMAT, n);
-}
-
 static char *
 display_name (const char *path)
 {
@@ -417,15 +396,17 @@ show_error (CnvWindow    *self,
   gtk_window_present (GTK_WINDOW (dialog));
 }
 
+static gboolean continues_classifier (CnvWindow *self);
+
 static void
 current_preprocessing (CnvWindow        *self,
                        CnvPreprocessing *pp)
 {
-  if (self->classifier != NULL)
+  if (continues_classifier (self))
     *pp = self->classifier->preprocessing;
   else
-    cnv_preprocessing_init_default (pp, self->spec->width, self->spec->height,
-                                    self->spec->channels);
+    cnv_preprocessing_init_default (pp, SPEC (self)->width, SPEC (self)->height,
+                                    SPEC (self)->channels);
 }
 
 /* TRUE when the classifier on screen holds training no file holds. */
@@ -441,7 +422,7 @@ continues_classifier (CnvWindow *self)
 {
   return self->classifier != NULL
          && cnv_model_spec_equal (cnv_model_get_spec (self->classifier->model),
-                                  self->spec);
+                                  SPEC (self));
 }
 
 static gint64
@@ -545,7 +526,8 @@ update_actions (CnvWindow *self)
   gtk_widget_action_set_enabled (widget, "win.train",
                                  !training && !self->loading
                                  && self->n_opening == 0
-                                 && self->dataset != NULL);
+                                 && self->dataset != NULL
+                                 && cnv_stack_editor_get_is_valid (self->editor));
   gtk_widget_action_set_enabled (widget, "win.stop",
                                  training && !self->run->control.stop);
   gtk_widget_action_set_enabled (widget, "win.save", can_save);
@@ -564,6 +546,8 @@ update_actions (CnvWindow *self)
     gtk_widget_remove_css_class (self->save_button, "suggested-action");
 
   cnv_train_page_set_training (self->train_page, training);
+  cnv_train_page_set_invalid_reason (self->train_page,
+                                     cnv_stack_editor_get_invalid_reason (self->editor));
 }
 
 static void
@@ -605,115 +589,96 @@ set_modified (CnvWindow *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MODIFIED]);
 }
 
-static char *
-describe_layer (const CnvLayerSpec *layer)
+/* Whether one layer of the edited stack differs from the trained one of
+ * the same id, or is new. */
+static gboolean
+layer_is_reinitialised (const CnvModelSpec *trained,
+                        const CnvModelSpec *edited,
+                        guint               index)
 {
-  const char *title = cnv_layer_kind_get_title (layer->kind);
+  const CnvLayerSpec *layer = &edited->layers[index];
+  CnvModelSpec a = { edited->width, edited->height, edited->channels, 1,
+                     (CnvLayerSpec *) layer };
 
-  switch (layer->kind)
-    {
-    case CNV_LAYER_CONV2D:
-      return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
-                                           "%s %d × %d, %d filter",
-                                           "%s %d × %d, %d filters",
-                                           layer->filters),
-                              title, layer->kernel[0], layer->kernel[1],
-                              layer->filters);
-    case CNV_LAYER_MAX_POOL:
-    case CNV_LAYER_AVG_POOL:
-      return g_strdup_printf ("%s %d × %d", title,
-                              layer->kernel[0], layer->kernel[1]);
-    case CNV_LAYER_DENSE:
-      return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
-                                           "%s, %d unit", "%s, %d units",
-                                           layer->units),
-                              title, layer->units);
-    case CNV_LAYER_DROPOUT:
-      return g_strdup_printf (_("%s, rate %g"), title, layer->rate);
-    case CNV_LAYER_GLOBAL_AVG_POOL:
-    case CNV_LAYER_BATCH_NORM:
-    case CNV_LAYER_FLATTEN:
-    case CNV_LAYER_RELU:
-    case CNV_LAYER_LEAKY_RELU:
-    case CNV_LAYER_SIGMOID:
-    case CNV_LAYER_TANH:
-    case CNV_N_LAYER_KINDS:
-    default:
-      return g_strdup (title);
-    }
+  for (guint i = 0; i < trained->n_layers; i++)
+    if (g_str_equal (trained->layers[i].id, layer->id))
+      {
+        CnvModelSpec b = { trained->width, trained->height, trained->channels,
+                           1, &trained->layers[i] };
+
+        /* The input shape matters too: a conv layer after a changed one
+         * sees other channels. */
+        return i != index || !cnv_model_spec_equal (&a, &b);
+      }
+
+  return TRUE;
 }
 
-static GtkWidget *
-new_layer_row (const CnvLayerSpec *layer,
-               const CnvShape     *output,
-               gsize               n_params)
-{
-  g_autofree char *title = describe_layer (layer);
-  g_autofree char *shape = format_shape (output);
-  g_autofree char *subtitle = NULL;
-  g_autofree char *count = format_count (n_params);
-  GtkWidget *row = adw_action_row_new ();
-  GtkWidget *label;
-
-  /* Translators: a layer's id and its output shape, "conv1 · 8 × 28 × 28". */
-  subtitle = g_strdup_printf (_("%s · %s"), layer->id, shape);
-  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
-  adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
-
-  label = gtk_label_new (n_params > 0 ? count : "—");
-  gtk_widget_add_css_class (label, "numeric");
-  if (n_params == 0)
-    gtk_widget_add_css_class (label, "dim-label");
-  gtk_widget_set_tooltip_text (label, _("Trainable parameters"));
-  adw_action_row_add_suffix (ADW_ACTION_ROW (row), label);
-
-  return row;
-}
-
+/* Says when the stack on screen is no longer the one the trained weights
+ * belong to, and which layers the next run initialises from scratch. */
 static void
-update_layer_list (CnvWindow *self)
+update_stale (CnvWindow *self)
 {
-  const CnvModelSpec *spec = self->spec;
-  g_autofree CnvShape *shapes = g_new0 (CnvShape, MAX (1, spec->n_layers));
-  g_autofree char *input_shape = NULL;
-  g_autofree char *description = NULL;
-  g_autofree char *total_text = NULL;
-  g_autoptr(GError) error = NULL;
-  CnvShape input = { spec->channels, spec->height, spec->width, FALSE };
-  guint64 total = 0;
+  const CnvModelSpec *edited = SPEC (self);
+  const CnvModelSpec *trained;
+  g_autoptr(GString) ids = NULL;
+  g_autofree char *subtitle = NULL;
 
-  clear_list_box (self->layer_list);
-
-  input_shape = format_shape (&input);
-  description = g_strdup_printf (spec->channels == 1
-                                 ? _("Input %s, greyscale")
-                                 : _("Input %s, colour"), input_shape);
-  adw_preferences_group_set_description (self->layers_group, description);
-
-  if (!cnv_model_spec_validate (spec, shapes, &error))
+  if (self->classifier == NULL || continues_classifier (self))
     {
-      GtkWidget *row = adw_action_row_new ();
-
-      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row),
-                                     _("This stack cannot run"));
-      adw_action_row_set_subtitle (ADW_ACTION_ROW (row), error->message);
-      gtk_list_box_append (self->layer_list, row);
-      gtk_label_set_label (self->total_label, "—");
+      gtk_widget_set_visible (GTK_WIDGET (self->stale_row), FALSE);
       return;
     }
 
-  for (guint i = 0; i < spec->n_layers; i++)
+  trained = cnv_model_get_spec (self->classifier->model);
+  ids = g_string_new (NULL);
+  for (guint i = 0; i < edited->n_layers; i++)
+    if (layer_is_reinitialised (trained, edited, i))
+      g_string_append_printf (ids, "%s%s", ids->len > 0 ? ", " : "",
+                              edited->layers[i].id);
+
+  if (ids->len > 0)
+    /* Translators: %s lists layer ids, "conv1, fc2". */
+    subtitle = g_strdup_printf (_("Changed or new: %s. The next training "
+                                  "starts from new weights in every layer."),
+                                ids->str);
+  else
+    subtitle = g_strdup (_("Layers were removed. The next training starts "
+                           "from new weights in every layer."));
+
+  adw_action_row_set_subtitle (self->stale_row, subtitle);
+  gtk_widget_set_visible (GTK_WIDGET (self->stale_row), TRUE);
+}
+
+static void update_trained_info (CnvWindow *self);
+
+static void
+stack_changed_cb (CnvWindow *self)
+{
+  CnvPreprocessing after;
+
+  if (self->disposed)
+    return;
+
+  update_stale (self);
+  update_trained_info (self);
+  update_actions (self);
+
+  /* A new input size or colour mode changes how the folder is read. */
+  if (self->data_folder != NULL && self->n_opening == 0)
     {
-      const CnvShape *in = i == 0 ? &input : &shapes[i - 1];
-      gsize n = cnv_layer_spec_count_parameters (&spec->layers[i], in);
-
-      total += n;
-      gtk_list_box_append (self->layer_list,
-                           new_layer_row (&spec->layers[i], &shapes[i], n));
+      current_preprocessing (self, &after);
+      if (!cnv_preprocessing_equal (&self->loaded_pp, &after))
+        cnv_window_load_folder (self, self->data_folder);
     }
+}
 
-  total_text = format_count (total);
-  gtk_label_set_label (self->total_label, total_text);
+static void
+batch_size_changed_cb (CnvWindow     *self,
+                       GtkSpinButton *spin)
+{
+  cnv_stack_editor_set_batch_size (self->editor,
+                                   gtk_spin_button_get_value_as_int (spin));
 }
 
 static void
@@ -841,6 +806,7 @@ cnv_window_load_folder (CnvWindow  *self,
 
   pp = g_new0 (CnvPreprocessing, 1);
   current_preprocessing (self, pp);
+  self->loaded_pp = *pp;
 
   task = g_task_new (self, self->load_cancellable, load_done_cb, NULL);
   g_task_set_source_tag (task, cnv_window_load_folder);
@@ -980,10 +946,12 @@ classifier_for_training (CnvWindow  *self,
   if (continues_classifier (self))
     return cnv_classifier_copy (self->classifier);
 
-  cnv_preprocessing_init_default (&pp, self->spec->width, self->spec->height,
-                                  self->spec->channels);
+  /* A changed stack starts over: fresh weights in every layer, never old
+   * ones mixed into a changed layer. */
+  cnv_preprocessing_init_default (&pp, SPEC (self)->width, SPEC (self)->height,
+                                  SPEC (self)->channels);
 
-  return cnv_classifier_new (self->spec, &pp,
+  return cnv_classifier_new (SPEC (self), &pp,
                              (const char * const *) dataset->class_names,
                              g_get_real_time (), error);
 }
@@ -999,7 +967,7 @@ train_action_cb (GtkWidget  *widget,
   TrainRun *run;
 
   if (self->train_thread != NULL || self->dataset == NULL
-      || self->n_opening > 0)
+      || self->n_opening > 0 || !cnv_stack_editor_get_is_valid (self->editor))
     return;
 
   classifier = classifier_for_training (self, &error);
@@ -1514,8 +1482,10 @@ open_done_cb (GObject      *source,
 
   g_clear_pointer (&self->classifier, cnv_classifier_free);
   self->classifier = g_steal_pointer (&classifier);
-  cnv_model_spec_free (self->spec);
-  self->spec = cnv_model_spec_copy (cnv_model_get_spec (self->classifier->model));
+  /* The checkpoint's architecture replaces the stack in one step that
+   * Undo takes back. */
+  cnv_stack_editor_replace (self->editor,
+                            cnv_model_get_spec (self->classifier->model));
   g_free (self->checkpoint_path);
   self->checkpoint_path = g_strdup (path);
   remember_file (self, self->classifier, TRUE);
@@ -1524,7 +1494,6 @@ open_done_cb (GObject      *source,
   set_modified (self, FALSE);
   cnv_train_page_show_settings (self->train_page, self->classifier);
   cnv_train_page_show_model (self->train_page, self->classifier);
-  update_layer_list (self);
   update_trained_info (self);
 
   /* The folder must be seen the way this model sees images. */
@@ -1898,7 +1867,7 @@ cnv_window_finalize (GObject *object)
 {
   CnvWindow *self = CNV_WINDOW (object);
 
-  g_clear_pointer (&self->spec, cnv_model_spec_free);
+  g_clear_object (&self->editor);
   g_clear_pointer (&self->classifier, cnv_classifier_free);
   g_clear_pointer (&self->dataset, dataset_ref_release);
   g_clear_pointer (&self->data_folder, g_free);
@@ -1979,6 +1948,7 @@ cnv_window_class_init (CnvWindowClass *klass)
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   g_type_ensure (CNV_TYPE_DATA_PAGE);
+  g_type_ensure (CNV_TYPE_LAYER_EDITOR);
   g_type_ensure (CNV_TYPE_TRAIN_PAGE);
   g_type_ensure (CNV_TYPE_CLASSIFY_PAGE);
 
@@ -1994,9 +1964,8 @@ cnv_window_class_init (CnvWindowClass *klass)
   BIND (switcher_title);
   BIND (view_stack);
   BIND (save_button);
-  BIND (layers_group);
-  BIND (layer_list);
-  BIND (total_label);
+  BIND (layer_editor);
+  BIND (stale_row);
   BIND (trained_group);
   BIND (classes_row);
   BIND (epochs_row);
@@ -2036,7 +2005,15 @@ cnv_window_init (CnvWindow *self)
 
   gtk_widget_init_template (GTK_WIDGET (self));
 
-  self->spec = cnv_model_spec_new_default ();
+  self->editor = cnv_stack_editor_new (NULL);
+  cnv_stack_editor_set_batch_size (self->editor,
+    gtk_spin_button_get_value_as_int (cnv_train_page_get_batch_spin (self->train_page)));
+  cnv_layer_editor_set_editor (self->layer_editor, self->editor);
+  g_signal_connect_swapped (self->editor, "changed",
+                            G_CALLBACK (stack_changed_cb), self);
+  g_signal_connect_swapped (cnv_train_page_get_batch_spin (self->train_page),
+                            "value-changed", G_CALLBACK (batch_size_changed_cb),
+                            self);
   self->probability = -1.0;
 
   target = gtk_drop_target_new (G_TYPE_INVALID, GDK_ACTION_COPY);
@@ -2046,7 +2023,7 @@ cnv_window_init (CnvWindow *self)
 
   adw_leaflet_set_visible_child (self->leaflet, self->content_pane);
 
-  update_layer_list (self);
+  update_stale (self);
   update_trained_info (self);
   update_title (self);
   cnv_data_page_show_dataset (self->data_page, NULL);
@@ -2143,10 +2120,7 @@ cnv_window_get_n_layer_rows (CnvWindow *self)
 {
   guint n = 0;
 
-  for (GtkWidget *child = gtk_widget_get_first_child (GTK_WIDGET (self->layer_list));
-       child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    n++;
+  n = cnv_layer_editor_get_n_rows (self->layer_editor);
 
   return n;
 }

@@ -1383,6 +1383,226 @@ test_application_command_line_opens_each_file (void)
   g_assert_cmpint (g_rmdir (tmp), ==, 0);
 }
 
+/* Presses keys on widget the way GTK would: finds the shortcut its class
+ * binds to them and runs its action on it.  Returns FALSE when no
+ * shortcut of the widget answers those keys. */
+static gboolean
+press_keys (GtkWidget  *widget,
+            const char *keys)
+{
+  g_autoptr(GtkShortcutTrigger) wanted = gtk_shortcut_trigger_parse_string (keys);
+  g_autoptr(GListModel) controllers = gtk_widget_observe_controllers (widget);
+
+  g_assert_nonnull (wanted);
+
+  for (guint i = 0; i < g_list_model_get_n_items (controllers); i++)
+    {
+      g_autoptr(GObject) controller = g_list_model_get_item (controllers, i);
+
+      if (!GTK_IS_SHORTCUT_CONTROLLER (controller))
+        continue;
+
+      for (guint j = 0; j < g_list_model_get_n_items (G_LIST_MODEL (controller)); j++)
+        {
+          g_autoptr(GtkShortcut) shortcut =
+            g_list_model_get_item (G_LIST_MODEL (controller), j);
+
+          if (gtk_shortcut_trigger_equal (gtk_shortcut_get_trigger (shortcut),
+                                          wanted))
+            return gtk_shortcut_action_activate (gtk_shortcut_get_action (shortcut),
+                                                 0, widget, NULL);
+        }
+    }
+
+  return FALSE;
+}
+
+static GtkWidget *
+find_action_button (GtkWidget  *widget,
+                    const char *action)
+{
+  if (GTK_IS_BUTTON (widget)
+      && g_strcmp0 (gtk_actionable_get_action_name (GTK_ACTIONABLE (widget)),
+                    action) == 0)
+    return widget;
+
+  for (GtkWidget *child = gtk_widget_get_first_child (widget);
+       child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_action_button (child, action);
+
+      if (found != NULL)
+        return found;
+    }
+
+  return NULL;
+}
+
+/* Whether the Train page's Train button can be pressed. */
+static gboolean
+train_button_sensitive (CnvWindow *window)
+{
+  GtkWidget *button =
+    find_action_button (GTK_WIDGET (cnv_window_get_train_page (window)),
+                        "win.train");
+
+  g_assert_nonnull (button);
+
+  return gtk_widget_is_sensitive (button);
+}
+
+static CnvLayerKind
+layer_kind (CnvStackEditor *editor,
+            guint           layer)
+{
+  return cnv_stack_editor_get_spec (editor)->layers[layer].kind;
+}
+
+/* From the Empty template to a trained model through the editor's own
+ * actions, panel and shortcuts, with an invalid stack on the way. */
+static void
+test_editor_builds_and_trains_a_stack (void)
+{
+  g_autoptr(CnvApplication) app = new_test_application ();
+  g_autofree char *folder = NULL;
+  const char *kinds[] = { "conv2d", "relu", "max-pool", "flatten", "dense" };
+  CnvWindow *window;
+  CnvLayerEditor *layer_editor;
+  CnvStackEditor *editor;
+  CnvTrainPage *train_page;
+  GtkWidget *widget;
+  const CnvModelSpec *spec;
+  int kernel;
+
+  folder = g_build_filename (g_getenv ("CNV_SOURCE_ROOT"), "data", "sample",
+                             NULL);
+  window = cnv_window_new (app, folder);
+  gtk_window_present (GTK_WINDOW (window));
+  g_assert_true (iterate_until (window_idle, window, 60));
+
+  layer_editor = cnv_window_get_layer_editor (window);
+  editor = cnv_window_get_stack_editor (window);
+  train_page = cnv_window_get_train_page (window);
+
+  /* The default stack is on screen, one row per layer, and trainable. */
+  g_assert_cmpuint (cnv_window_get_n_layer_rows (window), ==,
+                    cnv_stack_editor_get_n_layers (editor));
+  g_assert_null (cnv_train_page_get_invalid_reason (train_page));
+
+  /* Empty: no rows, Train disabled and the page says why. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (layer_editor),
+                                             "editor.new-from-template",
+                                             "s", "empty"));
+  g_assert_cmpuint (cnv_window_get_n_layer_rows (window), ==, 0);
+  g_assert_false (cnv_stack_editor_get_is_valid (editor));
+  g_assert_cmpstr (cnv_train_page_get_invalid_reason (train_page), ==,
+                   cnv_stack_editor_get_invalid_reason (editor));
+  g_assert_false (train_button_sensitive (window));
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.train", NULL);
+  g_assert_false (cnv_window_is_training (window));
+
+  /* Each new layer goes after the selected one, which it becomes. */
+  for (guint i = 0; i < G_N_ELEMENTS (kinds); i++)
+    g_assert_true (gtk_widget_activate_action (GTK_WIDGET (layer_editor),
+                                               "editor.add-layer", "s",
+                                               kinds[i]));
+  spec = cnv_stack_editor_get_spec (editor);
+  g_assert_cmpuint (spec->n_layers, ==, 5);
+  g_assert_cmpuint (cnv_window_get_n_layer_rows (window), ==, 5);
+  for (guint i = 0; i < G_N_ELEMENTS (kinds); i++)
+    g_assert_cmpstr (cnv_layer_kind_to_string (layer_kind (editor, i)), ==,
+                     kinds[i]);
+  g_assert_cmpint (cnv_stack_editor_get_selection (editor), ==, 4);
+
+  /* The dense layer's default is no binary head: the panel fixes it. */
+  widget = cnv_layer_editor_get_parameter_widget (layer_editor, "units");
+  g_assert_true (GTK_IS_SPIN_BUTTON (widget));
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (widget), 1);
+  spec = cnv_stack_editor_get_spec (editor);
+  g_assert_cmpint (spec->layers[4].units, ==, 1);
+  g_assert_true (cnv_stack_editor_get_is_valid (editor));
+  g_assert_null (cnv_train_page_get_invalid_reason (train_page));
+  g_assert_true (train_button_sensitive (window));
+  g_assert_null (cnv_layer_editor_get_row_problem (layer_editor, 0));
+  g_assert_cmpstr (cnv_layer_editor_get_total_text (layer_editor, "parameters"),
+                   !=, "0");
+
+  /* A kernel taller than the 28-pixel input: the row says so, Train is
+   * off and the Train page gives the same sentence. */
+  cnv_stack_editor_set_selection (editor, 0);
+  widget = cnv_layer_editor_get_parameter_widget (layer_editor, "padding");
+  g_assert_true (ADW_IS_COMBO_ROW (widget));
+  adw_combo_row_set_selected (ADW_COMBO_ROW (widget), 0);
+  g_assert_cmpint (cnv_stack_editor_get_spec (editor)->layers[0].padding, ==,
+                   CNV_PADDING_VALID);
+  kernel = cnv_stack_editor_get_spec (editor)->layers[0].kernel[0];
+  widget = cnv_layer_editor_get_parameter_widget (layer_editor, "kernel-h");
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (widget), 40);
+  g_assert_cmpint (cnv_stack_editor_get_spec (editor)->layers[0].kernel[0],
+                   ==, 40);
+  g_assert_false (cnv_stack_editor_get_is_valid (editor));
+  g_assert_nonnull (cnv_layer_editor_get_row_problem (layer_editor, 0));
+  g_assert_cmpstr (cnv_layer_editor_get_row_problem (layer_editor, 0), ==,
+                   cnv_stack_editor_get_layer_problem (editor, 0));
+  g_assert_cmpstr (cnv_train_page_get_invalid_reason (train_page), ==,
+                   cnv_stack_editor_get_invalid_reason (editor));
+  g_assert_false (train_button_sensitive (window));
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.train", NULL);
+  g_assert_false (cnv_window_is_training (window));
+  cnv_window_show_page (window, "train");
+  settle (0.3);
+  save_screenshot (GTK_WIDGET (window), "editor-invalid.png");
+
+  /* Ctrl+Z takes the kernel back. */
+  g_assert_true (press_keys (GTK_WIDGET (layer_editor), "<Control>z"));
+  g_assert_cmpint (cnv_stack_editor_get_spec (editor)->layers[0].kernel[0],
+                   ==, kernel);
+  g_assert_true (cnv_stack_editor_get_is_valid (editor));
+  g_assert_null (cnv_train_page_get_invalid_reason (train_page));
+  g_assert_null (cnv_layer_editor_get_row_problem (layer_editor, 0));
+
+  /* Alt+Down moves the selected row; Ctrl+Z moves it back. */
+  cnv_stack_editor_set_selection (editor, 1);
+  g_assert_true (press_keys (GTK_WIDGET (layer_editor), "<Alt>Down"));
+  g_assert_cmpint (layer_kind (editor, 1), ==, CNV_LAYER_MAX_POOL);
+  g_assert_cmpint (layer_kind (editor, 2), ==, CNV_LAYER_RELU);
+  g_assert_cmpint (cnv_stack_editor_get_selection (editor), ==, 2);
+  g_assert_true (press_keys (GTK_WIDGET (layer_editor), "<Control>z"));
+  g_assert_cmpint (layer_kind (editor, 1), ==, CNV_LAYER_RELU);
+  g_assert_cmpint (layer_kind (editor, 2), ==, CNV_LAYER_MAX_POOL);
+
+  /* One epoch on the sample with the stack built here. */
+  gtk_spin_button_set_value (epochs_spin (window), 1);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.train",
+                                             NULL));
+  g_assert_true (iterate_until (window_idle, window, 120));
+  g_assert_nonnull (cnv_window_get_classifier (window));
+  g_assert_cmpuint (cnv_window_get_classifier (window)->history->len, ==, 1);
+  g_assert_true (cnv_model_spec_equal (cnv_model_get_spec (cnv_window_get_classifier (window)->model),
+                                       cnv_stack_editor_get_spec (editor)));
+  g_assert_null (cnv_window_get_stale_text (window));
+  /* The history of edits outlives the run. */
+  g_assert_true (cnv_stack_editor_get_can_undo (editor));
+  cnv_stack_editor_set_selection (editor, 0);
+  settle (0.3);
+  save_screenshot (GTK_WIDGET (window), "editor-valid.png");
+
+  /* Editing the trained stack: the changed layer is named and the next
+   * run starts over. */
+  widget = cnv_layer_editor_get_parameter_widget (layer_editor, "filters");
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (widget), 4);
+  g_assert_nonnull (cnv_window_get_stale_text (window));
+  g_assert_nonnull (strstr (cnv_window_get_stale_text (window),
+                            cnv_stack_editor_get_spec (editor)->layers[0].id));
+  g_assert_cmpuint (cnv_train_page_get_epochs_trained (train_page), ==, 0);
+  g_assert_true (press_keys (GTK_WIDGET (layer_editor), "<Control>z"));
+  g_assert_null (cnv_window_get_stale_text (window));
+  g_assert_cmpuint (cnv_train_page_get_epochs_trained (train_page), ==, 1);
+
+  destroy_and_check_finalized (window);
+}
+
 /* Under -Db_sanitize=address, leaks inside the system's fontconfig caches
  * are not ours to fix. */
 const char *__lsan_default_suppressions (void);
@@ -1430,6 +1650,8 @@ main (int   argc,
                    test_window_lists_every_notice);
   g_test_add_func ("/app/window/drops-stale-prediction",
                    test_window_drops_stale_prediction);
+  g_test_add_func ("/app/editor/builds-and-trains-a-stack",
+                   test_editor_builds_and_trains_a_stack);
 
   return g_test_run ();
 }

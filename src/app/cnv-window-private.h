@@ -9,6 +9,7 @@
 #include "cnv.h"
 #include "cnv-classify-page.h"
 #include "cnv-data-page.h"
+#include "cnv-layer-editor.h"
 #include "cnv-train-page.h"
 #include "cnv-window.h"
 
@@ -34,6 +35,11 @@ AdwMessageDialog    *cnv_window_get_question        (CnvWindow  *self);
 /* The title of the toast on screen; NULL when none is. */
 const char          *cnv_window_get_toast_title     (CnvWindow  *self);
 guint                cnv_window_get_n_layer_rows    (CnvWindow  *self);
+CnvLayerEditor      *cnv_window_get_layer_editor    (CnvWindow  *self);
+CnvStackEditor      *cnv_window_get_stack_editor    (CnvWindow  *self);
+/* Which layers the next run re-initialises after an edit of a trained
+ * stack; NULL while the weights belong to the stack on screen. */
+const char          *cnv_window_get_stale_text      (CnvWindow  *self);
 /* What win.save-as does after its file chooser. */
 void                 cnv_window_save_to_path        (CnvWindow  *self,
                                                      const char *path);

@@ -2125,6 +2125,27 @@ cnv_window_get_n_layer_rows (CnvWindow *self)
   return n;
 }
 
+CnvLayerEditor *
+cnv_window_get_layer_editor (CnvWindow *self)
+{
+  return self->layer_editor;
+}
+
+CnvStackEditor *
+cnv_window_get_stack_editor (CnvWindow *self)
+{
+  return self->editor;
+}
+
+const char *
+cnv_window_get_stale_text (CnvWindow *self)
+{
+  if (!gtk_widget_get_visible (GTK_WIDGET (self->stale_row)))
+    return NULL;
+
+  return adw_action_row_get_subtitle (self->stale_row);
+}
+
 const char *
 cnv_window_get_predicted_class (CnvWindow *self)
 {

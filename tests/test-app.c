@@ -8,6 +8,7 @@
 #include "cnv-application.h"
 #include "cnv-window.h"
 #include "cnv-window-private.h"
+#include "cnv-stack-diagram.h"
 
 typedef gboolean (*Predicate) (gpointer data);
 
@@ -134,7 +135,7 @@ save_screenshot (GtkWidget  *widget,
   g_autofree char *folder = NULL;
   g_autofree char *path = NULL;
   GdkFrameClock *clock = gtk_widget_get_frame_clock (widget);
-  GskRenderer *renderer = gtk_native_get_renderer (GTK_NATIVE (widget));
+  GskRenderer *renderer = gtk_native_get_renderer (gtk_widget_get_native (widget));
   gboolean painted = FALSE;
   gulong handler;
   int width, height;
@@ -1452,6 +1453,34 @@ train_button_sensitive (CnvWindow *window)
   return gtk_widget_is_sensitive (button);
 }
 
+/* Drops layer `from` on row `to` through the row's own drop target. */
+static gboolean
+drop_row (CnvLayerEditor *layer_editor,
+          int             from,
+          int             to)
+{
+  GtkListBoxRow *row = gtk_list_box_get_row_at_index (cnv_layer_editor_get_list (layer_editor), to);
+  g_autoptr(GListModel) controllers = gtk_widget_observe_controllers (GTK_WIDGET (row));
+  g_auto(GValue) value = G_VALUE_INIT;
+
+  g_value_init (&value, G_TYPE_INT);
+  g_value_set_int (&value, from);
+
+  for (guint i = 0; i < g_list_model_get_n_items (controllers); i++)
+    {
+      g_autoptr(GObject) controller = g_list_model_get_item (controllers, i);
+      gboolean dropped = FALSE;
+
+      if (!GTK_IS_DROP_TARGET (controller))
+        continue;
+
+      g_signal_emit_by_name (controller, "drop", &value, 1.0, 1.0, &dropped);
+      return dropped;
+    }
+
+  return FALSE;
+}
+
 static CnvLayerKind
 layer_kind (CnvStackEditor *editor,
             guint           layer)
@@ -1572,6 +1601,13 @@ test_editor_builds_and_trains_a_stack (void)
   g_assert_cmpint (layer_kind (editor, 1), ==, CNV_LAYER_RELU);
   g_assert_cmpint (layer_kind (editor, 2), ==, CNV_LAYER_MAX_POOL);
 
+  /* Dragging the pooling row onto the first one moves it there. */
+  g_assert_true (drop_row (layer_editor, 2, 0));
+  g_assert_cmpint (layer_kind (editor, 0), ==, CNV_LAYER_MAX_POOL);
+  g_assert_cmpint (layer_kind (editor, 1), ==, CNV_LAYER_CONV2D);
+  g_assert_true (press_keys (GTK_WIDGET (layer_editor), "<Control>z"));
+  g_assert_cmpint (layer_kind (editor, 0), ==, CNV_LAYER_CONV2D);
+
   /* One epoch on the sample with the stack built here. */
   gtk_spin_button_set_value (epochs_spin (window), 1);
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.train",
@@ -1599,6 +1635,42 @@ test_editor_builds_and_trains_a_stack (void)
   g_assert_true (press_keys (GTK_WIDGET (layer_editor), "<Control>z"));
   g_assert_null (cnv_window_get_stale_text (window));
   g_assert_cmpuint (cnv_train_page_get_epochs_trained (train_page), ==, 1);
+
+  /* The whole editor, panel and diagram included. */
+  save_screenshot (GTK_WIDGET (layer_editor), "editor-pane.png");
+
+  /* The diagram as PNG (one block per layer and the input) and SVG. */
+  {
+    g_autofree char *tmp = g_dir_make_tmp ("cnv-diagram-XXXXXX", NULL);
+    g_autofree char *png = g_build_filename (tmp, "model.png", NULL);
+    g_autofree char *svg = g_build_filename (tmp, "model.svg", NULL);
+    g_autofree char *contents = NULL;
+    g_autoptr(GdkPixbuf) pixbuf = NULL;
+    g_autoptr(GError) error = NULL;
+    int height;
+
+    g_assert_true (cnv_stack_diagram_export (editor, png, &error));
+    g_assert_no_error (error);
+    pixbuf = gdk_pixbuf_new_from_file (png, &error);
+    g_assert_no_error (error);
+    g_assert_cmpint (gdk_pixbuf_get_height (pixbuf), ==,
+                     cnv_stack_diagram_get_height (editor));
+    /* One more layer, one more block. */
+    height = cnv_stack_diagram_get_height (editor);
+    gtk_widget_activate_action (GTK_WIDGET (layer_editor), "editor.add-layer",
+                                "s", "relu");
+    g_assert_cmpint (cnv_stack_diagram_get_height (editor), >, height);
+    g_assert_true (press_keys (GTK_WIDGET (layer_editor), "<Control>z"));
+    g_assert_cmpint (cnv_stack_diagram_get_height (editor), ==, height);
+
+    g_assert_true (cnv_stack_diagram_export (editor, svg, &error));
+    g_assert_true (g_file_get_contents (svg, &contents, NULL, &error));
+    g_assert_nonnull (strstr (contents, "<svg"));
+
+    g_assert_cmpint (g_unlink (png), ==, 0);
+    g_assert_cmpint (g_unlink (svg), ==, 0);
+    g_assert_cmpint (g_rmdir (tmp), ==, 0);
+  }
 
   destroy_and_check_finalized (window);
 }

@@ -16,6 +16,7 @@
 #include <glib/gi18n.h>
 
 #include "cnv-layer-editor.h"
+#include "cnv-stack-diagram.h"
 
 typedef enum
 {
@@ -77,6 +78,7 @@ struct _CnvLayerEditor
   GtkLabel            *weights_label;
   AdwActionRow        *activations_row;
   GtkLabel            *activations_label;
+  GtkDrawingArea      *diagram_area;
 
   /* owned */
   CnvStackEditor      *editor;
@@ -581,6 +583,68 @@ new_layer_row (const CnvLayerSpec *layer,
   return row;
 }
 
+/* Drag and drop: a row carries its index; dropping it on another row
+ * moves the layer there, one undoable step like Alt+Up/Down. */
+static GdkContentProvider *
+row_drag_prepare_cb (GtkDragSource *source,
+                     double         x,
+                     double         y,
+                     GtkWidget     *row)
+{
+  return gdk_content_provider_new_typed (G_TYPE_INT,
+                                         gtk_list_box_row_get_index (GTK_LIST_BOX_ROW (row)));
+}
+
+static void
+row_drag_begin_cb (GtkDragSource *source,
+                   GdkDrag       *drag,
+                   GtkWidget     *row)
+{
+  g_autoptr(GdkPaintable) icon = gtk_widget_paintable_new (row);
+
+  gtk_drag_source_set_icon (source, icon, 0, 0);
+}
+
+static gboolean
+row_drop_cb (GtkDropTarget  *target,
+             const GValue   *value,
+             double          x,
+             double          y,
+             GtkWidget      *row)
+{
+  CnvLayerEditor *self =
+    CNV_LAYER_EDITOR (gtk_widget_get_ancestor (row, CNV_TYPE_LAYER_EDITOR));
+  int from = g_value_get_int (value);
+  int to = gtk_list_box_row_get_index (GTK_LIST_BOX_ROW (row));
+  guint n;
+
+  if (self == NULL || self->editor == NULL)
+    return FALSE;
+
+  n = cnv_stack_editor_get_n_layers (self->editor);
+  if (from < 0 || to < 0 || (guint) from >= n || (guint) to >= n || from == to)
+    return FALSE;
+
+  cnv_stack_editor_move_layer (self->editor, (guint) from, (guint) to);
+
+  return TRUE;
+}
+
+static void
+add_drag_and_drop (GtkWidget *row)
+{
+  GtkDragSource *source = gtk_drag_source_new ();
+  GtkDropTarget *target = gtk_drop_target_new (G_TYPE_INT, GDK_ACTION_MOVE);
+
+  gtk_drag_source_set_actions (source, GDK_ACTION_MOVE);
+  g_signal_connect (source, "prepare", G_CALLBACK (row_drag_prepare_cb), row);
+  g_signal_connect (source, "drag-begin", G_CALLBACK (row_drag_begin_cb), row);
+  gtk_widget_add_controller (row, GTK_EVENT_CONTROLLER (source));
+
+  g_signal_connect (target, "drop", G_CALLBACK (row_drop_cb), row);
+  gtk_widget_add_controller (row, GTK_EVENT_CONTROLLER (target));
+}
+
 static void
 update_rows (CnvLayerEditor *self)
 {
@@ -602,11 +666,13 @@ update_rows (CnvLayerEditor *self)
       const char *problem = cnv_stack_editor_get_layer_problem (self->editor, i);
       gsize n = i < costs->n_layers ? costs->layers[i].parameters : 0;
 
+      GtkWidget *row = new_layer_row (&spec->layers[i],
+                                      cnv_stack_editor_get_shape (self->editor, i),
+                                      n, problem);
+
       g_ptr_array_add (self->problems, g_strdup (problem));
-      gtk_list_box_append (self->layer_list,
-                           new_layer_row (&spec->layers[i],
-                                          cnv_stack_editor_get_shape (self->editor, i),
-                                          n, problem));
+      add_drag_and_drop (row);
+      gtk_list_box_append (self->layer_list, row);
     }
 
   if (spec->n_layers == 0)
@@ -688,6 +754,7 @@ update_actions (CnvLayerEditor *self)
   gtk_widget_action_set_enabled (widget, "editor.new-from-template", has);
   gtk_widget_action_set_enabled (widget, "editor.import-json", has);
   gtk_widget_action_set_enabled (widget, "editor.export-json", has);
+  gtk_widget_action_set_enabled (widget, "editor.export-diagram", has);
 }
 
 static void
@@ -705,6 +772,9 @@ refresh (CnvLayerEditor *self)
   update_panel (self);
   update_totals (self);
   update_actions (self);
+  gtk_drawing_area_set_content_height (self->diagram_area,
+                                       cnv_stack_diagram_get_height (self->editor));
+  gtk_widget_queue_draw (GTK_WIDGET (self->diagram_area));
   self->updating = FALSE;
 }
 
@@ -920,6 +990,64 @@ json_action_cb (GtkWidget  *widget,
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (native));
 }
 
+static void
+draw_diagram_cb (GtkDrawingArea *area,
+                 cairo_t        *cr,
+                 int             width,
+                 int             height,
+                 gpointer        user_data)
+{
+  CnvLayerEditor *self = CNV_LAYER_EDITOR (user_data);
+
+  if (self->editor != NULL)
+    cnv_stack_diagram_draw (cr, self->editor, width,
+                            adw_style_manager_get_dark (adw_style_manager_get_default ()));
+}
+
+static void
+diagram_chosen_cb (GtkNativeDialog *native,
+                   int              response,
+                   CnvLayerEditor  *self)
+{
+  g_autoptr(GFile) file = NULL;
+  g_autofree char *path = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (native));
+      path = g_file_get_path (file);
+    }
+
+  gtk_native_dialog_destroy (native);
+  g_object_unref (native);
+
+  if (path != NULL && !cnv_stack_diagram_export (self->editor, path, &error))
+    show_file_error (self, _("Could Not Export the Diagram"), error);
+}
+
+static void
+export_diagram_action_cb (GtkWidget  *widget,
+                          const char *action_name,
+                          GVariant   *parameter)
+{
+  CnvLayerEditor *self = CNV_LAYER_EDITOR (widget);
+  gboolean svg = g_str_equal (g_variant_get_string (parameter, NULL), "svg");
+  GtkRoot *root = gtk_widget_get_root (widget);
+  GtkFileChooserNative *native;
+
+  native = gtk_file_chooser_native_new (_("Export the Diagram"),
+                                        GTK_IS_WINDOW (root)
+                                        ? GTK_WINDOW (root) : NULL,
+                                        GTK_FILE_CHOOSER_ACTION_SAVE,
+                                        _("_Export"), _("_Cancel"));
+  gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (native),
+                                     svg ? "model.svg" : "model.png");
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (native), TRUE);
+  g_signal_connect (native, "response", G_CALLBACK (diagram_chosen_cb), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (native));
+}
+
 /* GObject */
 
 static GMenuModel *
@@ -993,6 +1121,7 @@ cnv_layer_editor_class_init (CnvLayerEditorClass *klass)
   BIND (weights_label);
   BIND (activations_row);
   BIND (activations_label);
+  BIND (diagram_area);
 #undef BIND
 
   gtk_widget_class_install_action (widget_class, "editor.add-layer", "s",
@@ -1015,6 +1144,9 @@ cnv_layer_editor_class_init (CnvLayerEditorClass *klass)
                                    json_action_cb);
   gtk_widget_class_install_action (widget_class, "editor.export-json", NULL,
                                    json_action_cb);
+
+  gtk_widget_class_install_action (widget_class, "editor.export-diagram", "s",
+                                   export_diagram_action_cb);
 
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Delete, 0,
                                        "editor.remove", NULL);
@@ -1047,6 +1179,8 @@ cnv_layer_editor_init (CnvLayerEditor *self)
   self->panel_layer = -1;
 
   gtk_menu_button_set_menu_model (self->add_button, add_menu);
+  gtk_drawing_area_set_draw_func (self->diagram_area, draw_diagram_cb, self,
+                                  NULL);
 
   g_signal_connect (self->layer_list, "row-selected",
                     G_CALLBACK (row_selected_cb), self);

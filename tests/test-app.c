@@ -1632,6 +1632,19 @@ test_editor_builds_and_trains_a_stack (void)
   g_assert_nonnull (strstr (cnv_window_get_stale_text (window),
                             cnv_stack_editor_get_spec (editor)->layers[0].id));
   g_assert_cmpuint (cnv_train_page_get_epochs_trained (train_page), ==, 0);
+
+  /* Training the edited stack would replace the unsaved model: asked
+   * first, and Cancel keeps it. */
+  g_assert_true (cnv_window_get_modified (window));
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.train", NULL);
+  g_assert_false (cnv_window_is_training (window));
+  g_assert_nonnull (cnv_window_get_question (window));
+  adw_message_dialog_response (cnv_window_get_question (window), "cancel");
+  settle (0.2);
+  g_assert_null (cnv_window_get_question (window));
+  g_assert_false (cnv_window_is_training (window));
+  g_assert_cmpuint (cnv_window_get_classifier (window)->history->len, ==, 1);
+
   g_assert_true (press_keys (GTK_WIDGET (layer_editor), "<Control>z"));
   g_assert_null (cnv_window_get_stale_text (window));
   g_assert_cmpuint (cnv_train_page_get_epochs_trained (train_page), ==, 1);
@@ -1669,6 +1682,40 @@ test_editor_builds_and_trains_a_stack (void)
 
     g_assert_cmpint (g_unlink (png), ==, 0);
     g_assert_cmpint (g_unlink (svg), ==, 0);
+    g_assert_cmpint (g_rmdir (tmp), ==, 0);
+  }
+
+  /* Opening a checkpoint puts its architecture in the editor in one step
+   * that Undo takes back, leaving the opened weights stale. */
+  {
+    g_autofree char *tmp = g_dir_make_tmp ("cnv-editor-XXXXXX", NULL);
+    g_autofree char *path = g_build_filename (tmp, "built.convolve", NULL);
+    g_autoptr(CnvModelSpec) built = cnv_model_spec_copy (cnv_stack_editor_get_spec (editor));
+
+    cnv_window_save_to_path (window, path);
+    g_assert_true (iterate_until (window_idle, window, 30));
+    g_assert_false (cnv_window_get_modified (window));
+
+    g_assert_true (gtk_widget_activate_action (GTK_WIDGET (layer_editor),
+                                               "editor.new-from-template",
+                                               "s", "lenet"));
+    g_assert_false (cnv_model_spec_equal (cnv_stack_editor_get_spec (editor),
+                                          built));
+    g_assert_nonnull (cnv_window_get_stale_text (window));
+
+    cnv_window_open_checkpoint (window, path);
+    g_assert_true (iterate_until (window_idle, window, 30));
+    g_assert_true (cnv_model_spec_equal (cnv_stack_editor_get_spec (editor),
+                                         built));
+    g_assert_cmpuint (cnv_window_get_n_layer_rows (window), ==, built->n_layers);
+    g_assert_null (cnv_window_get_stale_text (window));
+
+    g_assert_true (press_keys (GTK_WIDGET (layer_editor), "<Control>z"));
+    g_assert_false (cnv_model_spec_equal (cnv_stack_editor_get_spec (editor),
+                                          built));
+    g_assert_nonnull (cnv_window_get_stale_text (window));
+
+    g_assert_cmpint (g_unlink (path), ==, 0);
     g_assert_cmpint (g_rmdir (tmp), ==, 0);
   }
 

@@ -87,6 +87,7 @@ typedef enum
   AFTER_SAVE_NOTHING,
   AFTER_SAVE_CLOSE,
   AFTER_SAVE_OPEN,
+  AFTER_SAVE_TRAIN,   /* train the edited stack from new weights */
 } AfterSave;
 
 struct _CnvWindow
@@ -148,6 +149,7 @@ struct _CnvWindow
   gboolean              loading;
   gboolean              modified;
   gboolean              close_confirmed;
+  gboolean              train_confirmed;
   gboolean              disposed;
 };
 
@@ -956,6 +958,10 @@ classifier_for_training (CnvWindow  *self,
                              g_get_real_time (), error);
 }
 
+static void ask_unsaved (CnvWindow  *self,
+                         AfterSave   after,
+                         const char *open_path);
+
 static void
 train_action_cb (GtkWidget  *widget,
                  const char *action_name,
@@ -969,6 +975,16 @@ train_action_cb (GtkWidget  *widget,
   if (self->train_thread != NULL || self->dataset == NULL
       || self->n_opening > 0 || !cnv_stack_editor_get_is_valid (self->editor))
     return;
+
+  /* A run on an edited stack replaces the trained model: never without
+   * asking while no file holds it. */
+  if (has_unsaved_model (self) && !continues_classifier (self)
+      && !self->train_confirmed)
+    {
+      if (self->question == NULL)
+        ask_unsaved (self, AFTER_SAVE_TRAIN, NULL);
+      return;
+    }
 
   classifier = classifier_for_training (self, &error);
   if (classifier == NULL)
@@ -1134,6 +1150,12 @@ continue_after_save (CnvWindow *self)
     close_when_idle (self);
   else if (after == AFTER_SAVE_OPEN && path != NULL)
     start_open (self, path);
+  else if (after == AFTER_SAVE_TRAIN)
+    {
+      self->train_confirmed = TRUE;
+      gtk_widget_activate_action (GTK_WIDGET (self), "win.train", NULL);
+      self->train_confirmed = FALSE;
+    }
 }
 
 static void
@@ -1358,6 +1380,15 @@ ask_unsaved (CnvWindow  *self,
                                 "screen. %s"), lost);
       ask (self, _("The Model on Screen Has Unsaved Changes"), body,
            _("_Discard and Open"), _("_Save First"),
+           G_CALLBACK (unsaved_response_cb));
+    }
+  else if (after == AFTER_SAVE_TRAIN)
+    {
+      body = g_strdup_printf (_("The layer stack was edited, so training "
+                                "starts over from new weights and replaces "
+                                "the trained model. %s"), lost);
+      ask (self, _("The Trained Model Has Unsaved Changes"), body,
+           _("_Discard and Train"), _("_Save First"),
            G_CALLBACK (unsaved_response_cb));
     }
   else

@@ -1,7 +1,7 @@
 /* cnv-window.c — the main window
  *
- * The left pane shows the layer stack with shapes and parameter counts
- * and what is known of the trained model; the right pane holds the Data,
+ * The left pane holds the layer stack editor (cnv-layer-editor.c, over
+ * the window's CnvStackEditor) and what is known of the trained model; the right pane holds the Data,
  * Train and Classify pages (cnv-data-page.c, cnv-train-page.c,
  * cnv-classify-page.c), which draw what the window hands them.  The
  * window owns the model, the dataset and the work in flight: folder

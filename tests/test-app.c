@@ -1615,8 +1615,9 @@ test_editor_builds_and_trains_a_stack (void)
   g_assert_true (iterate_until (window_idle, window, 120));
   g_assert_nonnull (cnv_window_get_classifier (window));
   g_assert_cmpuint (cnv_window_get_classifier (window)->history->len, ==, 1);
-  g_assert_true (cnv_model_spec_equal (cnv_model_get_spec (cnv_window_get_classifier (window)->model),
-                                       cnv_stack_editor_get_spec (editor)));
+  g_assert_true (cnv_model_spec_equal (
+    cnv_model_get_spec (cnv_window_get_classifier (window)->model),
+    cnv_stack_editor_get_spec (editor)));
   g_assert_null (cnv_window_get_stale_text (window));
   /* The history of edits outlives the run. */
   g_assert_true (cnv_stack_editor_get_can_undo (editor));

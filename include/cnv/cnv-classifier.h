@@ -149,8 +149,9 @@ gboolean       cnv_classifier_check (const CnvClassifier *classifier,
  *   error (CNV_TRAIN_ERROR_NOT_FINITE) names the epoch and the batch.
  * - images_per_second in the progress is the run's training images over
  *   the time spent in training steps (loading the batch, forward, backward,
- *   optimizer step), excluding validation and the progress callbacks.  A snapshot (cnv_classifier_copy) is safe from the progress
- *   callback, which runs in the training thread at a batch boundary. */
+ *   optimizer step), excluding validation and the progress callbacks.
+ *   A snapshot (cnv_classifier_copy) is safe from the progress callback,
+ *   which runs in the training thread at a batch boundary. */
 /* Trains config->epochs more epochs on dataset.  The dataset's classes
  * become the classifier's.  Returns FALSE with an error when the loss
  * stops being finite (the last finite weights are kept) or the settings

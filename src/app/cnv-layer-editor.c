@@ -45,19 +45,32 @@ typedef struct
 } ParamInfo;
 
 /* Titles are translated where they are shown. */
-static const ParamInfo filters_info = { PARAM_FILTERS, "filters", N_("Filters"), 1, 4096, 1, 0 };
-static const ParamInfo units_info = { PARAM_UNITS, "units", N_("Units"), 1, 4096, 1, 0 };
-static const ParamInfo kernel_h_info = { PARAM_KERNEL_H, "kernel-h", N_("Kernel Height"), 1, 64, 1, 0 };
-static const ParamInfo kernel_w_info = { PARAM_KERNEL_W, "kernel-w", N_("Kernel Width"), 1, 64, 1, 0 };
-static const ParamInfo size_h_info = { PARAM_KERNEL_H, "kernel-h", N_("Pool Height"), 1, 64, 1, 0 };
-static const ParamInfo size_w_info = { PARAM_KERNEL_W, "kernel-w", N_("Pool Width"), 1, 64, 1, 0 };
-static const ParamInfo stride_h_info = { PARAM_STRIDE_H, "stride-h", N_("Vertical Stride"), 1, 64, 1, 0 };
-static const ParamInfo stride_w_info = { PARAM_STRIDE_W, "stride-w", N_("Horizontal Stride"), 1, 64, 1, 0 };
-static const ParamInfo padding_info = { PARAM_PADDING, "padding", N_("Padding"), 0, 1, 1, 0 };
-static const ParamInfo rate_info = { PARAM_RATE, "rate", N_("Dropout Rate"), 0, 0.95, 0.05, 2 };
-static const ParamInfo slope_info = { PARAM_SLOPE, "slope", N_("Negative Slope"), 0, 1, 0.01, 3 };
-static const ParamInfo momentum_info = { PARAM_MOMENTUM, "momentum", N_("Momentum"), 0.001, 1, 0.01, 3 };
-static const ParamInfo epsilon_info = { PARAM_EPSILON, "epsilon", N_("Epsilon"), 1e-8, 0.1, 1e-5, 6 };
+static const ParamInfo filters_info =
+  { PARAM_FILTERS, "filters", N_("Filters"), 1, 4096, 1, 0 };
+static const ParamInfo units_info =
+  { PARAM_UNITS, "units", N_("Units"), 1, 4096, 1, 0 };
+static const ParamInfo kernel_h_info =
+  { PARAM_KERNEL_H, "kernel-h", N_("Kernel Height"), 1, 64, 1, 0 };
+static const ParamInfo kernel_w_info =
+  { PARAM_KERNEL_W, "kernel-w", N_("Kernel Width"), 1, 64, 1, 0 };
+static const ParamInfo size_h_info =
+  { PARAM_KERNEL_H, "kernel-h", N_("Pool Height"), 1, 64, 1, 0 };
+static const ParamInfo size_w_info =
+  { PARAM_KERNEL_W, "kernel-w", N_("Pool Width"), 1, 64, 1, 0 };
+static const ParamInfo stride_h_info =
+  { PARAM_STRIDE_H, "stride-h", N_("Vertical Stride"), 1, 64, 1, 0 };
+static const ParamInfo stride_w_info =
+  { PARAM_STRIDE_W, "stride-w", N_("Horizontal Stride"), 1, 64, 1, 0 };
+static const ParamInfo padding_info =
+  { PARAM_PADDING, "padding", N_("Padding"), 0, 1, 1, 0 };
+static const ParamInfo rate_info =
+  { PARAM_RATE, "rate", N_("Dropout Rate"), 0, 0.95, 0.05, 2 };
+static const ParamInfo slope_info =
+  { PARAM_SLOPE, "slope", N_("Negative Slope"), 0, 1, 0.01, 3 };
+static const ParamInfo momentum_info =
+  { PARAM_MOMENTUM, "momentum", N_("Momentum"), 0.001, 1, 0.01, 3 };
+static const ParamInfo epsilon_info =
+  { PARAM_EPSILON, "epsilon", N_("Epsilon"), 1e-8, 0.1, 1e-5, 6 };
 
 struct _CnvLayerEditor
 {

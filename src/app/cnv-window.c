@@ -1,12 +1,13 @@
 /* cnv-window.c — the main window
  *
  * The left pane holds the layer stack editor (cnv-layer-editor.c, over
- * the window's CnvStackEditor) and what is known of the trained model; the right pane holds the Data,
- * Train and Classify pages (cnv-data-page.c, cnv-train-page.c,
- * cnv-classify-page.c), which draw what the window hands them.  The
- * window owns the model, the dataset and the work in flight: folder
- * loads, saves, opens and predictions run in GTask threads on copies;
- * training runs in one GThread that owns its own classifier.
+ * the window's CnvStackEditor) and what is known of the trained model;
+ * the right pane holds the Data, Train and Classify pages
+ * (cnv-data-page.c, cnv-train-page.c, cnv-classify-page.c), which draw
+ * what the window hands them.  The window owns the model, the dataset
+ * and the work in flight: folder loads, saves, opens and predictions run
+ * in GTask threads on copies; training runs in one GThread that owns its
+ * own classifier.
  *
  * The one idea: nothing that runs off the main thread touches the window.
  * The training thread posts small immutable reports through g_idle_add;

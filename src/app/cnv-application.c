@@ -4,7 +4,9 @@
  * open as arguments), opens one window per checkpoint, or one window when
  * none is named, and owns the application-wide actions: About, Quit and
  * the keyboard accelerators of the window actions, so the shortcuts window
- * and the menus agree.  Files handed over by the file manager or another
+ * and the menus agree.  It also owns the settings: the thread count is
+ * applied whenever it changes, and a window opened without a folder
+ * opens the folder used last, or the start view when there is none.  Files handed over by the file manager or another
  * process through GApplication's open arrive the same way: one window each.
  */
 #define G_LOG_DOMAIN "cnv-application"
@@ -13,11 +15,16 @@
 
 #include "cnv-config.h"
 #include "cnv-application.h"
+#include "cnv-preferences-window.h"
+#include "cnv-settings.h"
 #include "cnv-window.h"
 
 struct _CnvApplication
 {
   AdwApplication parent_instance;
+
+  /* owned */
+  GSettings     *settings;    /* NULL when the schema is missing */
 };
 
 G_DEFINE_FINAL_TYPE (CnvApplication, cnv_application, ADW_TYPE_APPLICATION)
@@ -47,16 +54,42 @@ cnv_application_find_sample_folder (void)
   return NULL;
 }
 
+GSettings *
+cnv_application_get_settings (CnvApplication *self)
+{
+  g_return_val_if_fail (CNV_IS_APPLICATION (self), NULL);
+
+  return self->settings;
+}
+
+/* The most recent folder that still exists; NULL when none does. */
+static char *
+find_recent_folder (CnvApplication *self)
+{
+  g_auto(GStrv) folders = NULL;
+
+  if (self->settings == NULL)
+    return NULL;
+
+  folders = g_settings_get_strv (self->settings, "recent-folders");
+  for (guint i = 0; folders[i] != NULL; i++)
+    if (g_file_test (folders[i], G_FILE_TEST_IS_DIR))
+      return g_strdup (folders[i]);
+
+  return NULL;
+}
+
 static void
 open_window (CnvApplication *self,
              const char     *folder,
              const char     *checkpoint)
 {
-  g_autofree char *sample = NULL;
+  g_autofree char *recent = NULL;
   CnvWindow *window;
 
+  /* Without a folder the window shows the start view. */
   if (folder == NULL)
-    folder = sample = cnv_application_find_sample_folder ();
+    folder = recent = find_recent_folder (self);
 
   window = cnv_window_new (self, folder);
 
@@ -72,7 +105,7 @@ cnv_application_activate (GApplication *app)
   open_window (CNV_APPLICATION (app), NULL, NULL);
 }
 
-/* Opens each file in its own window on the sample folder.  Only local
+/* Opens each file in its own window on the folder used last.  Only local
  * files can be read; another kind is named in a warning and skipped. */
 static void
 cnv_application_open (GApplication  *app,
@@ -195,8 +228,27 @@ quit_action_cb (GSimpleAction *action,
   g_list_free_full (windows, g_object_unref);
 }
 
+static void
+preferences_action_cb (GSimpleAction *action,
+                       GVariant      *parameter,
+                       gpointer       user_data)
+{
+  CnvApplication *self = CNV_APPLICATION (user_data);
+  GtkWindow *parent;
+  GtkWindow *preferences;
+
+  if (self->settings == NULL)
+    return;
+
+  parent = gtk_application_get_active_window (GTK_APPLICATION (self));
+  preferences = GTK_WINDOW (cnv_preferences_window_new (self->settings));
+  gtk_window_set_transient_for (preferences, parent);
+  gtk_window_present (preferences);
+}
+
 static const GActionEntry app_actions[] = {
   { "about", about_action_cb },
+  { "preferences", preferences_action_cb },
   { "quit", quit_action_cb },
 };
 
@@ -224,12 +276,14 @@ add_source_icons (void)
 static void
 cnv_application_startup (GApplication *app)
 {
+  CnvApplication *self = CNV_APPLICATION (app);
   static const struct
   {
     const char *action;
     const char *accels[3];
   } accels[] = {
     { "app.quit", { "<Control>q", NULL } },
+    { "app.preferences", { "<Control>comma", NULL } },
     { "window.close", { "<Control>w", NULL } },
     { "win.open", { "<Control>o", NULL } },
     { "win.save", { "<Control>s", NULL } },
@@ -245,6 +299,14 @@ cnv_application_startup (GApplication *app)
   add_source_icons ();
   gtk_window_set_default_icon_name (CNV_APP_ID);
 
+  self->settings = cnv_settings_new ();
+  if (self->settings != NULL)
+    {
+      cnv_settings_apply_threads (self->settings);
+      g_signal_connect (self->settings, "changed::default-threads",
+                        G_CALLBACK (cnv_settings_apply_threads), NULL);
+    }
+
   g_action_map_add_action_entries (G_ACTION_MAP (app), app_actions,
                                    G_N_ELEMENTS (app_actions), app);
 
@@ -255,9 +317,22 @@ cnv_application_startup (GApplication *app)
 }
 
 static void
+cnv_application_finalize (GObject *object)
+{
+  CnvApplication *self = CNV_APPLICATION (object);
+
+  g_clear_object (&self->settings);
+
+  G_OBJECT_CLASS (cnv_application_parent_class)->finalize (object);
+}
+
+static void
 cnv_application_class_init (CnvApplicationClass *klass)
 {
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
   GApplicationClass *app_class = G_APPLICATION_CLASS (klass);
+
+  object_class->finalize = cnv_application_finalize;
 
   app_class->activate = cnv_application_activate;
   app_class->command_line = cnv_application_command_line;

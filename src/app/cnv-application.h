@@ -14,9 +14,11 @@ G_DECLARE_FINAL_TYPE (CnvApplication, cnv_application,
 CnvApplication *cnv_application_new (const char        *application_id,
                                      GApplicationFlags  flags);
 
-/* The folder a new window opens: the --data option when given, else the
- * installed sample, else the sample in the source tree; NULL when none
- * exists.  (transfer full) */
+/* The sample folder the start view offers: the installed one, else the
+ * one in the source tree; NULL when none exists.  (transfer full) */
 char           *cnv_application_find_sample_folder (void);
+/* The app's settings, made at startup; NULL before it, or when the
+ * schema cannot be found.  (transfer none) */
+GSettings      *cnv_application_get_settings       (CnvApplication *self);
 
 G_END_DECLS

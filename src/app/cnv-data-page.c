@@ -1,7 +1,8 @@
 /* cnv-data-page.c — the Data page
  *
- * Shows one of three states: no folder yet (a button that runs
- * win.choose-folder), a folder being read, or the folder with a row per
+ * Shows one of three states: no folder yet (the start view: what to do
+ * in three lines, the sample, win.choose-folder and the recent
+ * checkpoints), a folder being read, or the folder with a row per
  * class and an expander listing the files that were skipped and why.  The
  * page holds no dataset: the window hands it one to draw and keeps it.
  */
@@ -21,6 +22,9 @@ struct _CnvDataPage
   GtkSpinner     *loading_spinner;
   AdwActionRow   *folder_row;
   GtkListBox     *class_list;
+  AdwStatusPage  *start_page;
+  GtkWidget      *recent_group;
+  GtkListBox     *recent_list;
 
   /* borrowed from class_list */
   AdwActionRow   *class_rows[2];
@@ -162,6 +166,68 @@ cnv_data_page_show_dataset (CnvDataPage      *self,
   gtk_stack_set_visible_child_name (self->stack, "loaded");
 }
 
+void
+cnv_data_page_set_recent_checkpoints (CnvDataPage        *self,
+                                      const char * const *paths)
+{
+  guint n = 0;
+
+  g_return_if_fail (CNV_IS_DATA_PAGE (self));
+
+  clear_list_box (self->recent_list);
+
+  for (guint i = 0; paths != NULL && paths[i] != NULL; i++)
+    {
+      g_autofree char *name = NULL;
+      g_autofree char *folder = NULL;
+      GtkWidget *row;
+
+      if (!g_file_test (paths[i], G_FILE_TEST_IS_REGULAR))
+        continue;
+
+      name = g_filename_display_basename (paths[i]);
+      folder = g_path_get_dirname (paths[i]);
+      row = adw_action_row_new ();
+      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), name);
+      adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
+      adw_action_row_set_subtitle (ADW_ACTION_ROW (row), folder);
+      adw_action_row_set_icon_name (ADW_ACTION_ROW (row),
+                                    "document-open-recent-symbolic");
+      gtk_list_box_row_set_activatable (GTK_LIST_BOX_ROW (row), TRUE);
+      gtk_actionable_set_action_name (GTK_ACTIONABLE (row), "win.open-recent");
+      gtk_actionable_set_action_target_value (GTK_ACTIONABLE (row),
+                                              g_variant_new_string (paths[i]));
+      gtk_list_box_append (self->recent_list, row);
+      n++;
+    }
+
+  gtk_widget_set_visible (self->recent_group, n > 0);
+}
+
+guint
+cnv_data_page_get_n_recent_checkpoints (CnvDataPage *self)
+{
+  guint n = 0;
+
+  g_return_val_if_fail (CNV_IS_DATA_PAGE (self), 0);
+
+  for (GtkWidget *child = gtk_widget_get_first_child (GTK_WIDGET (self->recent_list));
+       child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    n++;
+
+  return n;
+}
+
+gboolean
+cnv_data_page_is_start_view (CnvDataPage *self)
+{
+  g_return_val_if_fail (CNV_IS_DATA_PAGE (self), FALSE);
+
+  return g_strcmp0 (gtk_stack_get_visible_child_name (self->stack),
+                    "empty") == 0;
+}
+
 AdwActionRow *
 cnv_data_page_get_class_row (CnvDataPage *self,
                              guint        index)
@@ -198,6 +264,12 @@ cnv_data_page_class_init (CnvDataPageClass *klass)
                                         folder_row);
   gtk_widget_class_bind_template_child (widget_class, CnvDataPage,
                                         class_list);
+  gtk_widget_class_bind_template_child (widget_class, CnvDataPage,
+                                        start_page);
+  gtk_widget_class_bind_template_child (widget_class, CnvDataPage,
+                                        recent_group);
+  gtk_widget_class_bind_template_child (widget_class, CnvDataPage,
+                                        recent_list);
 }
 
 static void

@@ -18,6 +18,13 @@ void            cnv_data_page_show_loading    (CnvDataPage      *self,
  * a folder when dataset is NULL.  Nothing of dataset is kept. */
 void            cnv_data_page_show_dataset    (CnvDataPage      *self,
                                                const CnvDataset *dataset);
+/* The start view lists the paths that still exist, each a row that
+ * runs win.open-recent. */
+void            cnv_data_page_set_recent_checkpoints   (CnvDataPage        *self,
+                                                        const char * const *paths);
+guint           cnv_data_page_get_n_recent_checkpoints (CnvDataPage        *self);
+/* TRUE while the start view (no folder) is on screen. */
+gboolean        cnv_data_page_is_start_view            (CnvDataPage        *self);
 /* The rows shown for the classes, in index order; NULL before a folder. */
 AdwActionRow   *cnv_data_page_get_class_row   (CnvDataPage      *self,
                                                guint             index);

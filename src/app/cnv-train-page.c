@@ -118,6 +118,21 @@ cnv_train_page_get_config (CnvTrainPage   *self,
 }
 
 void
+cnv_train_page_set_config (CnvTrainPage         *self,
+                           const CnvTrainConfig *config)
+{
+  g_return_if_fail (CNV_IS_TRAIN_PAGE (self));
+  g_return_if_fail (config != NULL);
+
+  gtk_spin_button_set_value (self->epochs_spin, config->epochs);
+  gtk_spin_button_set_value (self->batch_spin, config->batch_size);
+  gtk_spin_button_set_value (self->rate_spin, config->optimizer.learning_rate);
+  adw_combo_row_set_selected (self->optimizer_row,
+                              config->optimizer.kind == CNV_OPTIMIZER_SGD
+                              ? 1 : 0);
+}
+
+void
 cnv_train_page_show_settings (CnvTrainPage        *self,
                               const CnvClassifier *c)
 {

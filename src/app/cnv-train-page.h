@@ -15,6 +15,10 @@ G_DECLARE_FINAL_TYPE (CnvTrainPage, cnv_train_page, CNV, TRAIN_PAGE, AdwBin)
 /* The run the settings describe: epochs, batch size, optimizer. */
 void           cnv_train_page_get_config       (CnvTrainPage           *self,
                                                 CnvTrainConfig         *config);
+/* Puts config's epochs, batch size, optimizer and learning rate in the
+ * settings. */
+void           cnv_train_page_set_config       (CnvTrainPage           *self,
+                                                const CnvTrainConfig   *config);
 /* Puts the batch size and optimizer of c's last run in the settings. */
 void           cnv_train_page_show_settings    (CnvTrainPage           *self,
                                                 const CnvClassifier    *c);

@@ -17,6 +17,10 @@
  * so the main loop sees at most ~30 a second, each with every batch loss
  * since the last one.
  *
+ * The window remembers through the app's settings (cnv-settings.c): its
+ * size, the checkpoints and folders used lately (the Recent menu and the
+ * start view list them) and the training options last run with.
+ *
  * A trained model that no file holds is never dropped without asking:
  * closing the window, quitting and opening a checkpoint over it first ask
  * whether to save it.
@@ -30,6 +34,7 @@
 #include "cnv-classify-page.h"
 #include "cnv-data-page.h"
 #include "cnv-layer-editor.h"
+#include "cnv-settings.h"
 #include "cnv-train-page.h"
 #include "cnv-window.h"
 #include "cnv-window-private.h"
@@ -113,8 +118,11 @@ struct _CnvWindow
   CnvDataPage          *data_page;
   CnvTrainPage         *train_page;
   CnvClassifyPage      *classify_page;
+  GMenu                *recent_checkpoints_menu;
+  GMenu                *recent_folders_menu;
 
   /* owned */
+  GSettings            *settings;       /* the app's; NULL without schema */
   CnvStackEditor       *editor;         /* the stack on screen */
   CnvClassifier        *classifier;     /* NULL until trained or opened */
   DatasetRef           *dataset;
@@ -781,6 +789,8 @@ load_done_cb (GObject      *source,
     {
       g_clear_pointer (&self->dataset, dataset_ref_release);
       self->dataset = dataset_ref_new (dataset);
+      if (self->settings != NULL)
+        cnv_settings_add_recent (self->settings, "recent-folders", folder);
     }
 
   cnv_data_page_show_dataset (self->data_page,
@@ -963,6 +973,48 @@ static void ask_unsaved (CnvWindow  *self,
                          AfterSave   after,
                          const char *open_path);
 
+/* The options of the run just started become the next window's. */
+static void
+save_train_defaults (CnvWindow            *self,
+                     const CnvTrainConfig *config)
+{
+  if (self->settings == NULL)
+    return;
+
+  g_settings_delay (self->settings);
+  g_settings_set_int (self->settings, "epochs", config->epochs);
+  g_settings_set_int (self->settings, "batch-size", config->batch_size);
+  g_settings_set_double (self->settings, "learning-rate",
+                         config->optimizer.learning_rate);
+  g_settings_set_string (self->settings, "optimizer",
+                         config->optimizer.kind == CNV_OPTIMIZER_SGD
+                         ? "sgd" : "adam");
+  g_settings_apply (self->settings);
+}
+
+static void
+load_train_defaults (CnvWindow *self)
+{
+  CnvTrainConfig config;
+  g_autofree char *optimizer = NULL;
+  CnvOptimizerKind kind;
+
+  if (self->settings == NULL)
+    return;
+
+  optimizer = g_settings_get_string (self->settings, "optimizer");
+  kind = g_str_equal (optimizer, "sgd") ? CNV_OPTIMIZER_SGD
+                                        : CNV_OPTIMIZER_ADAM;
+
+  cnv_train_config_init_default (&config);
+  cnv_optimizer_config_init_default (&config.optimizer, kind);
+  config.epochs = g_settings_get_int (self->settings, "epochs");
+  config.batch_size = g_settings_get_int (self->settings, "batch-size");
+  config.optimizer.learning_rate = g_settings_get_double (self->settings,
+                                                          "learning-rate");
+  cnv_train_page_set_config (self->train_page, &config);
+}
+
 static void
 train_action_cb (GtkWidget  *widget,
                  const char *action_name,
@@ -1001,6 +1053,7 @@ train_action_cb (GtkWidget  *widget,
   run->pending = g_array_new (FALSE, FALSE, sizeof (double));
   run->continued = continues_classifier (self);
   cnv_train_page_get_config (self->train_page, &run->config);
+  save_train_defaults (self, &run->config);
 
   cnv_train_page_begin_run (self->train_page, classifier, run->config.epochs);
   run->classifier = g_steal_pointer (&classifier);
@@ -1210,6 +1263,8 @@ save_done_cb (GObject      *source,
       g_free (self->checkpoint_path);
       self->checkpoint_path = g_strdup (path);
       remember_file (self, g_task_get_task_data (G_TASK (result)), FALSE);
+      if (self->settings != NULL)
+        cnv_settings_add_recent (self->settings, "recent-checkpoints", path);
       set_modified (self, FALSE);
       update_title (self);
 
@@ -1411,10 +1466,52 @@ training_close_response_cb (CnvWindow  *self,
   close_when_idle (self);
 }
 
+/* The size of the last window closed is the next one's.  GTK keeps the
+ * default size up to date with the user's resizing, but not while the
+ * window is maximized, so that the size comes back on unmaximizing. */
+static void
+save_window_state (CnvWindow *self)
+{
+  int width;
+  int height;
+
+  if (self->settings == NULL)
+    return;
+
+  gtk_window_get_default_size (GTK_WINDOW (self), &width, &height);
+
+  g_settings_delay (self->settings);
+  if (width > 0 && height > 0)
+    {
+      g_settings_set_int (self->settings, "window-width", width);
+      g_settings_set_int (self->settings, "window-height", height);
+    }
+  g_settings_set_boolean (self->settings, "window-maximized",
+                          gtk_window_is_maximized (GTK_WINDOW (self)));
+  g_settings_apply (self->settings);
+}
+
+static void
+restore_window_state (CnvWindow *self)
+{
+  if (self->settings == NULL)
+    return;
+
+  gtk_window_set_default_size (GTK_WINDOW (self),
+                               g_settings_get_int (self->settings,
+                                                   "window-width"),
+                               g_settings_get_int (self->settings,
+                                                   "window-height"));
+  if (g_settings_get_boolean (self->settings, "window-maximized"))
+    gtk_window_maximize (GTK_WINDOW (self));
+}
+
 static gboolean
 cnv_window_close_request (GtkWindow *window)
 {
   CnvWindow *self = CNV_WINDOW (window);
+
+  save_window_state (self);
 
   if (self->close_confirmed)
     return GTK_WINDOW_CLASS (cnv_window_parent_class)->close_request (window);
@@ -1521,6 +1618,8 @@ open_done_cb (GObject      *source,
   g_free (self->checkpoint_path);
   self->checkpoint_path = g_strdup (path);
   remember_file (self, self->classifier, TRUE);
+  if (self->settings != NULL)
+    cnv_settings_add_recent (self->settings, "recent-checkpoints", path);
 
   self->modified = TRUE;
   set_modified (self, FALSE);
@@ -1645,6 +1744,90 @@ choose_folder_action_cb (GtkWidget  *widget,
   show_file_chooser (new_file_chooser (self, _("Choose Image Folder"),
                                        GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER,
                                        _("_Choose"), NULL, folder_chosen));
+}
+
+/* Recent files and the sample */
+
+static void
+open_recent_action_cb (GtkWidget  *widget,
+                       const char *action_name,
+                       GVariant   *parameter)
+{
+  cnv_window_open_checkpoint (CNV_WINDOW (widget),
+                              g_variant_get_string (parameter, NULL));
+}
+
+static void
+open_recent_folder_action_cb (GtkWidget  *widget,
+                              const char *action_name,
+                              GVariant   *parameter)
+{
+  folder_chosen (CNV_WINDOW (widget), g_variant_get_string (parameter, NULL));
+}
+
+static void
+open_sample_action_cb (GtkWidget  *widget,
+                       const char *action_name,
+                       GVariant   *parameter)
+{
+  CnvWindow *self = CNV_WINDOW (widget);
+  g_autofree char *sample = cnv_application_find_sample_folder ();
+
+  if (sample == NULL)
+    {
+      show_toast (self, _("The sample images are not installed"));
+      return;
+    }
+
+  folder_chosen (self, sample);
+}
+
+/* One item per path, named by the file's name, in a menu of at most
+ * CNV_RECENT_MAX; paths that are gone are left out. */
+static void
+fill_recent_menu (GMenu              *menu,
+                  const char * const *paths,
+                  const char         *action,
+                  GFileTest           test)
+{
+  g_menu_remove_all (menu);
+
+  for (guint i = 0; paths[i] != NULL; i++)
+    {
+      g_autoptr(GMenuItem) item = NULL;
+      g_autofree char *label = NULL;
+
+      if (!g_file_test (paths[i], test))
+        continue;
+
+      label = g_filename_display_basename (paths[i]);
+      item = g_menu_item_new (label, NULL);
+      g_menu_item_set_action_and_target_value (item, action,
+                                               g_variant_new_string (paths[i]));
+      g_menu_append_item (menu, item);
+    }
+}
+
+static void
+recent_changed_cb (CnvWindow *self)
+{
+  g_auto(GStrv) checkpoints = NULL;
+  g_auto(GStrv) folders = NULL;
+
+  if (self->disposed || self->settings == NULL)
+    return;
+
+  checkpoints = g_settings_get_strv (self->settings, "recent-checkpoints");
+  folders = g_settings_get_strv (self->settings, "recent-folders");
+
+  fill_recent_menu (self->recent_checkpoints_menu,
+                    (const char * const *) checkpoints, "win.open-recent",
+                    G_FILE_TEST_IS_REGULAR);
+  fill_recent_menu (self->recent_folders_menu,
+                    (const char * const *) folders, "win.open-recent-folder",
+                    G_FILE_TEST_IS_DIR);
+  cnv_data_page_set_recent_checkpoints (self->data_page,
+                                        (const char * const *) checkpoints);
 }
 
 /* Classifying */
@@ -1844,8 +2027,27 @@ static void
 cnv_window_constructed (GObject *object)
 {
   CnvWindow *self = CNV_WINDOW (object);
+  GSettings *settings = NULL;
+  GtkApplication *app;
 
   G_OBJECT_CLASS (cnv_window_parent_class)->constructed (object);
+
+  app = gtk_window_get_application (GTK_WINDOW (self));
+  if (CNV_IS_APPLICATION (app))
+    settings = cnv_application_get_settings (CNV_APPLICATION (app));
+  if (settings != NULL)
+    {
+      self->settings = g_object_ref (settings);
+      restore_window_state (self);
+      load_train_defaults (self);
+      g_signal_connect_object (settings, "changed::recent-checkpoints",
+                               G_CALLBACK (recent_changed_cb), self,
+                               G_CONNECT_SWAPPED);
+      g_signal_connect_object (settings, "changed::recent-folders",
+                               G_CALLBACK (recent_changed_cb), self,
+                               G_CONNECT_SWAPPED);
+      recent_changed_cb (self);
+    }
 
   if (self->data_folder != NULL)
     {
@@ -1900,6 +2102,7 @@ cnv_window_finalize (GObject *object)
   CnvWindow *self = CNV_WINDOW (object);
 
   g_clear_object (&self->editor);
+  g_clear_object (&self->settings);
   g_clear_pointer (&self->classifier, cnv_classifier_free);
   g_clear_pointer (&self->dataset, dataset_ref_release);
   g_clear_pointer (&self->data_folder, g_free);
@@ -2006,6 +2209,8 @@ cnv_window_class_init (CnvWindowClass *klass)
   BIND (data_page);
   BIND (train_page);
   BIND (classify_page);
+  BIND (recent_checkpoints_menu);
+  BIND (recent_folders_menu);
 #undef BIND
 
   gtk_widget_class_bind_template_callback (widget_class, back_clicked_cb);
@@ -2027,6 +2232,12 @@ cnv_window_class_init (CnvWindowClass *klass)
                                    classify_file_action_cb);
   gtk_widget_class_install_action (widget_class, "win.show-notices", NULL,
                                    show_notices_action_cb);
+  gtk_widget_class_install_action (widget_class, "win.open-recent", "s",
+                                   open_recent_action_cb);
+  gtk_widget_class_install_action (widget_class, "win.open-recent-folder",
+                                   "s", open_recent_folder_action_cb);
+  gtk_widget_class_install_action (widget_class, "win.open-sample", NULL,
+                                   open_sample_action_cb);
 }
 
 static void

@@ -6,6 +6,8 @@
 
 #include "cnv.h"
 #include "cnv-application.h"
+#include "cnv-preferences-window.h"
+#include "cnv-settings.h"
 #include "cnv-window.h"
 #include "cnv-window-private.h"
 #include "cnv-stack-diagram.h"
@@ -180,6 +182,21 @@ count_files (const char *folder)
   return n;
 }
 
+/* Every test starts from the schema's defaults: the memory backend lives
+ * as long as the process. */
+static void
+reset_settings (GSettings *settings)
+{
+  g_autoptr(GSettingsSchema) schema = NULL;
+  g_auto(GStrv) keys = NULL;
+
+  g_assert_nonnull (settings);
+  g_object_get (settings, "settings-schema", &schema, NULL);
+  keys = g_settings_schema_list_keys (schema);
+  for (guint i = 0; keys[i] != NULL; i++)
+    g_settings_reset (settings, keys[i]);
+}
+
 static CnvApplication *
 new_test_application (void)
 {
@@ -190,6 +207,7 @@ new_test_application (void)
                              G_APPLICATION_NON_UNIQUE);
   g_assert_true (g_application_register (G_APPLICATION (app), NULL, &error));
   g_assert_no_error (error);
+  reset_settings (cnv_application_get_settings (app));
 
   return app;
 }
@@ -1727,6 +1745,313 @@ test_editor_builds_and_trains_a_stack (void)
  * are not ours to fix. */
 const char *__lsan_default_suppressions (void);
 
+/* Preferences and state */
+
+static void
+test_settings_window_size_restored (void)
+{
+  g_autoptr(CnvApplication) app = new_test_application ();
+  GSettings *settings = cnv_application_get_settings (app);
+  gpointer weak;
+  CnvWindow *window;
+  int width = 0;
+  int height = 0;
+
+  /* A new window takes the stored size. */
+  g_settings_set_int (settings, "window-width", 800);
+  g_settings_set_int (settings, "window-height", 600);
+  window = cnv_window_new (app, NULL);
+  gtk_window_get_default_size (GTK_WINDOW (window), &width, &height);
+  g_assert_cmpint (width, ==, 800);
+  g_assert_cmpint (height, ==, 600);
+  destroy_and_check_finalized (window);
+
+  /* Closing stores the size the window had. */
+  window = cnv_window_new (app, NULL);
+  gtk_window_set_default_size (GTK_WINDOW (window), 930, 650);
+  gtk_window_present (GTK_WINDOW (window));
+  settle (0.3);
+  weak = window;
+  g_object_add_weak_pointer (G_OBJECT (window), &weak);
+  gtk_window_close (GTK_WINDOW (window));
+  g_assert_true (iterate_until (pointer_cleared, &weak, 10));
+  g_assert_cmpint (g_settings_get_int (settings, "window-width"), ==, 930);
+  g_assert_cmpint (g_settings_get_int (settings, "window-height"), ==, 650);
+  g_assert_false (g_settings_get_boolean (settings, "window-maximized"));
+
+  window = cnv_window_new (app, NULL);
+  gtk_window_get_default_size (GTK_WINDOW (window), &width, &height);
+  g_assert_cmpint (width, ==, 930);
+  g_assert_cmpint (height, ==, 650);
+  g_assert_false (gtk_window_is_maximized (GTK_WINDOW (window)));
+  destroy_and_check_finalized (window);
+}
+
+static gboolean
+has_dataset (gpointer data)
+{
+  return cnv_window_get_dataset (CNV_WINDOW (data)) != NULL
+         && !cnv_window_is_busy (CNV_WINDOW (data));
+}
+
+static void
+test_settings_recent_lists (void)
+{
+  g_autoptr(CnvApplication) app = new_test_application ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *tmp = NULL;
+  g_autofree char *checkpoint = NULL;
+  g_autofree char *copy = NULL;
+  g_autofree char *folder = sample_folder ();
+  g_auto(GStrv) recent = NULL;
+  GSettings *settings = cnv_application_get_settings (app);
+  CnvWindow *window;
+
+  /* Most recent first, no duplicates, at most ten. */
+  for (guint i = 0; i < 12; i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/nowhere/%u.convolve", i);
+
+      cnv_settings_add_recent (settings, "recent-checkpoints", path);
+    }
+  cnv_settings_add_recent (settings, "recent-checkpoints",
+                           "/nowhere/5.convolve");
+  recent = g_settings_get_strv (settings, "recent-checkpoints");
+  g_assert_cmpuint (g_strv_length (recent), ==, CNV_RECENT_MAX);
+  g_assert_cmpstr (recent[0], ==, "/nowhere/5.convolve");
+  g_assert_cmpstr (recent[1], ==, "/nowhere/11.convolve");
+  g_assert_cmpstr (recent[6], ==, "/nowhere/6.convolve");
+  g_assert_cmpstr (recent[7], ==, "/nowhere/4.convolve");
+  g_assert_cmpstr (recent[9], ==, "/nowhere/2.convolve");
+  g_clear_pointer (&recent, g_strfreev);
+  g_settings_reset (settings, "recent-checkpoints");
+
+  tmp = g_dir_make_tmp ("test-app-XXXXXX", &error);
+  g_assert_no_error (error);
+  checkpoint = g_build_filename (tmp, "recent.convolve", NULL);
+  copy = g_build_filename (tmp, "copy.convolve", NULL);
+  write_checkpoint (checkpoint, 5);
+
+  /* The start view lists only files that exist. */
+  window = cnv_window_new (app, NULL);
+  g_assert_true (cnv_data_page_is_start_view (cnv_window_get_data_page (window)));
+  g_assert_cmpuint (cnv_data_page_get_n_recent_checkpoints (
+                      cnv_window_get_data_page (window)), ==, 0);
+  cnv_settings_add_recent (settings, "recent-checkpoints", "/nowhere/gone");
+  g_assert_cmpuint (cnv_data_page_get_n_recent_checkpoints (
+                      cnv_window_get_data_page (window)), ==, 0);
+
+  /* Opening adds the file; loading a folder adds the folder. */
+  cnv_window_open_checkpoint (window, checkpoint);
+  g_assert_true (iterate_until (window_idle, window, 30));
+  recent = g_settings_get_strv (settings, "recent-checkpoints");
+  g_assert_cmpstr (recent[0], ==, checkpoint);
+  g_clear_pointer (&recent, g_strfreev);
+  g_assert_cmpuint (cnv_data_page_get_n_recent_checkpoints (
+                      cnv_window_get_data_page (window)), ==, 1);
+  cnv_window_show_page (window, "data");
+  gtk_window_present (GTK_WINDOW (window));
+  settle (0.3);
+  save_screenshot (GTK_WIDGET (window), "window-start-view.png");
+
+  /* Saving adds the new file in front. */
+  cnv_window_save_to_path (window, copy);
+  g_assert_true (iterate_until (window_idle, window, 30));
+  recent = g_settings_get_strv (settings, "recent-checkpoints");
+  g_assert_cmpstr (recent[0], ==, copy);
+  g_assert_cmpstr (recent[1], ==, checkpoint);
+  g_clear_pointer (&recent, g_strfreev);
+  g_assert_cmpuint (cnv_data_page_get_n_recent_checkpoints (
+                      cnv_window_get_data_page (window)), ==, 2);
+
+  /* The Recent menu opens a folder it lists. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window),
+                                             "win.open-recent-folder", "s",
+                                             folder));
+  g_assert_true (iterate_until (has_dataset, window, 30));
+  recent = g_settings_get_strv (settings, "recent-folders");
+  g_assert_cmpstr (recent[0], ==, folder);
+  g_assert_false (cnv_data_page_is_start_view (cnv_window_get_data_page (window)));
+
+  destroy_and_check_finalized (window);
+  g_assert_cmpint (g_unlink (checkpoint), ==, 0);
+  g_assert_cmpint (g_unlink (copy), ==, 0);
+  g_assert_cmpint (g_rmdir (tmp), ==, 0);
+}
+
+static CnvPreferencesWindow *
+find_preferences_window (void)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr(GObject) window = g_list_model_get_item (toplevels, i);
+
+      if (CNV_IS_PREFERENCES_WINDOW (window))
+        return CNV_PREFERENCES_WINDOW (window);
+    }
+
+  return NULL;
+}
+
+static void
+test_settings_preferences (void)
+{
+  g_autoptr(CnvApplication) app = new_test_application ();
+  GSettings *settings = cnv_application_get_settings (app);
+  g_autofree char *optimizer = NULL;
+  CnvPreferencesWindow *preferences;
+  CnvTrainConfig config;
+  CnvWindow *window;
+  gpointer weak;
+
+  window = cnv_window_new (app, NULL);
+  gtk_window_present (GTK_WINDOW (window));
+  g_action_group_activate_action (G_ACTION_GROUP (app), "preferences", NULL);
+  preferences = find_preferences_window ();
+  g_assert_nonnull (preferences);
+  g_assert_true (gtk_window_get_transient_for (GTK_WINDOW (preferences))
+                 == GTK_WINDOW (window));
+
+  /* The thread count applies at once; 0 means every core. */
+  gtk_spin_button_set_value (cnv_preferences_window_get_threads_spin (preferences), 3);
+  g_assert_cmpint (g_settings_get_int (settings, "default-threads"), ==, 3);
+  g_assert_cmpint (cnv_get_threads (), ==, 3);
+  gtk_spin_button_set_value (cnv_preferences_window_get_threads_spin (preferences), 0);
+  g_assert_cmpint (cnv_get_threads (), ==, (int) g_get_num_processors ());
+
+  /* Training defaults go to the next window's Train page. */
+  gtk_spin_button_set_value (cnv_preferences_window_get_epochs_spin (preferences), 7);
+  adw_combo_row_set_selected (cnv_preferences_window_get_optimizer_row (preferences), 1);
+  optimizer = g_settings_get_string (settings, "optimizer");
+  g_assert_cmpstr (optimizer, ==, "sgd");
+  settle (0.3);
+  save_screenshot (GTK_WIDGET (preferences), "preferences.png");
+
+  weak = preferences;
+  g_object_add_weak_pointer (G_OBJECT (preferences), &weak);
+  gtk_window_destroy (GTK_WINDOW (preferences));
+  g_assert_true (iterate_until (pointer_cleared, &weak, 10));
+  destroy_and_check_finalized (window);
+
+  window = cnv_window_new (app, NULL);
+  cnv_train_page_get_config (cnv_window_get_train_page (window), &config);
+  g_assert_cmpuint (config.epochs, ==, 7);
+  g_assert_true (config.optimizer.kind == CNV_OPTIMIZER_SGD);
+  destroy_and_check_finalized (window);
+}
+
+/* Training stores the options it ran with for the next window. */
+static void
+test_settings_train_saves_defaults (void)
+{
+  g_autoptr(CnvApplication) app = new_test_application ();
+  GSettings *settings = cnv_application_get_settings (app);
+  CnvTrainConfig config;
+  CnvWindow *window;
+
+  window = new_trained_window (app, 1);
+  g_assert_cmpint (g_settings_get_int (settings, "epochs"), ==, 1);
+  cnv_train_page_get_config (cnv_window_get_train_page (window), &config);
+  g_assert_cmpint (g_settings_get_int (settings, "batch-size"), ==,
+                   (int) config.batch_size);
+  destroy_and_check_finalized (window);
+
+  window = cnv_window_new (app, NULL);
+  g_assert_cmpint (gtk_spin_button_get_value_as_int (epochs_spin (window)),
+                   ==, 1);
+  destroy_and_check_finalized (window);
+}
+
+typedef struct
+{
+  GtkApplication *app;
+  guint           step;
+  gboolean        start_view;
+  gboolean        sample_button;
+  char           *folder;
+} StartRun;
+
+/* Notes whether the window opened on the start view, presses "Open the
+ * Sample", notes the folder it loads and closes the window. */
+static gboolean
+start_view_cb (gpointer user_data)
+{
+  StartRun *run = user_data;
+  GList *windows = gtk_application_get_windows (run->app);
+  CnvWindow *window;
+  CnvDataPage *page;
+
+  if (windows == NULL || !CNV_IS_WINDOW (windows->data))
+    return G_SOURCE_CONTINUE;
+
+  window = windows->data;
+  page = cnv_window_get_data_page (window);
+  if (run->step == 0)
+    {
+      if (cnv_window_is_busy (window))
+        return G_SOURCE_CONTINUE;
+
+      run->start_view = cnv_data_page_is_start_view (page);
+      if (run->start_view)
+        {
+          save_screenshot (GTK_WIDGET (window), "window-first-run.png");
+          run->sample_button = gtk_widget_activate_action (GTK_WIDGET (window),
+                                                           "win.open-sample",
+                                                           NULL);
+        }
+      run->step = 1;
+      return G_SOURCE_CONTINUE;
+    }
+
+  if (!has_dataset (window))
+    return G_SOURCE_CONTINUE;
+
+  run->folder = g_strdup (cnv_window_get_dataset (window)->folder);
+  gtk_window_destroy (GTK_WINDOW (window));
+
+  return G_SOURCE_REMOVE;
+}
+
+static void
+run_without_arguments (StartRun *run)
+{
+  g_autoptr(CnvApplication) app = NULL;
+  char *argv[] = { "convolve", NULL };
+
+  app = cnv_application_new ("io.github.convolve.Convolve.Test",
+                             G_APPLICATION_NON_UNIQUE
+                             | G_APPLICATION_HANDLES_COMMAND_LINE);
+  run->app = GTK_APPLICATION (app);
+  g_timeout_add (50, start_view_cb, run);
+  g_assert_cmpint (g_application_run (G_APPLICATION (app), 1, argv), ==, 0);
+}
+
+static void
+test_application_start_view (void)
+{
+  g_autoptr(GSettings) settings = cnv_settings_new ();
+  g_autofree char *sample = cnv_application_find_sample_folder ();
+  StartRun first = { 0 };
+  StartRun second = { 0 };
+
+  /* No folder and nothing recent: the start view, whose sample button
+   * loads the sample. */
+  reset_settings (settings);
+  run_without_arguments (&first);
+  g_assert_true (first.start_view);
+  g_assert_true (first.sample_button);
+  g_assert_cmpstr (first.folder, ==, sample);
+  /* The next run opens the sample again, as the folder used last. */
+  run_without_arguments (&second);
+  g_assert_false (second.start_view);
+  g_assert_cmpstr (second.folder, ==, sample);
+
+  g_free (first.folder);
+  g_free (second.folder);
+}
+
 const char *
 __lsan_default_suppressions (void)
 {
@@ -1772,6 +2097,17 @@ main (int   argc,
                    test_window_drops_stale_prediction);
   g_test_add_func ("/app/editor/builds-and-trains-a-stack",
                    test_editor_builds_and_trains_a_stack);
+
+  g_test_add_func ("/app/settings/window-size-restored",
+                   test_settings_window_size_restored);
+  g_test_add_func ("/app/settings/recent-lists",
+                   test_settings_recent_lists);
+  g_test_add_func ("/app/settings/preferences",
+                   test_settings_preferences);
+  g_test_add_func ("/app/settings/train-saves-defaults",
+                   test_settings_train_saves_defaults);
+  g_test_add_func ("/app/application/start-view-and-sample",
+                   test_application_start_view);
 
   return g_test_run ();
 }

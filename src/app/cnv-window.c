@@ -2027,27 +2027,8 @@ static void
 cnv_window_constructed (GObject *object)
 {
   CnvWindow *self = CNV_WINDOW (object);
-  GSettings *settings = NULL;
-  GtkApplication *app;
 
   G_OBJECT_CLASS (cnv_window_parent_class)->constructed (object);
-
-  app = gtk_window_get_application (GTK_WINDOW (self));
-  if (CNV_IS_APPLICATION (app))
-    settings = cnv_application_get_settings (CNV_APPLICATION (app));
-  if (settings != NULL)
-    {
-      self->settings = g_object_ref (settings);
-      restore_window_state (self);
-      load_train_defaults (self);
-      g_signal_connect_object (settings, "changed::recent-checkpoints",
-                               G_CALLBACK (recent_changed_cb), self,
-                               G_CONNECT_SWAPPED);
-      g_signal_connect_object (settings, "changed::recent-folders",
-                               G_CALLBACK (recent_changed_cb), self,
-                               G_CONNECT_SWAPPED);
-      recent_changed_cb (self);
-    }
 
   if (self->data_folder != NULL)
     {
@@ -2273,14 +2254,41 @@ cnv_window_init (CnvWindow *self)
   update_actions (self);
 }
 
+/* The application is set after constructed () has run, so the settings
+ * come in here. */
+static void
+attach_settings (CnvWindow *self,
+                 GSettings *settings)
+{
+  self->settings = g_object_ref (settings);
+  restore_window_state (self);
+  load_train_defaults (self);
+  g_signal_connect_object (settings, "changed::recent-checkpoints",
+                           G_CALLBACK (recent_changed_cb), self,
+                           G_CONNECT_SWAPPED);
+  g_signal_connect_object (settings, "changed::recent-folders",
+                           G_CALLBACK (recent_changed_cb), self,
+                           G_CONNECT_SWAPPED);
+  recent_changed_cb (self);
+}
+
 CnvWindow *
 cnv_window_new (CnvApplication *application,
                 const char     *data_folder)
 {
-  return g_object_new (CNV_TYPE_WINDOW,
+  CnvWindow *self;
+  GSettings *settings;
+
+  self = g_object_new (CNV_TYPE_WINDOW,
                        "application", application,
                        "data-folder", data_folder,
                        NULL);
+
+  settings = cnv_application_get_settings (application);
+  if (settings != NULL)
+    attach_settings (self, settings);
+
+  return self;
 }
 
 /* For tests/test-app.c */

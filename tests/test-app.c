@@ -769,6 +769,11 @@ test_application_about_and_shortcuts (void)
                    ==, CNV_VERSION);
   g_assert_cmpint (adw_about_window_get_license_type (ADW_ABOUT_WINDOW (about)),
                    ==, GTK_LICENSE_GPL_3_0);
+  g_assert_cmpstr (adw_about_window_get_website (ADW_ABOUT_WINDOW (about)),
+                   ==, "https://github.com/convolve/convolve");
+  g_assert_cmpstr (adw_about_window_get_issue_url (ADW_ABOUT_WINDOW (about)),
+                   ==, "https://github.com/convolve/convolve/issues");
+  g_assert_nonnull (adw_about_window_get_artists (ADW_ABOUT_WINDOW (about)));
   gtk_window_destroy (about);
 
   destroy_and_check_finalized (window);

@@ -182,6 +182,15 @@ about_action_cb (GSimpleAction *action,
 {
   GtkApplication *app = GTK_APPLICATION (user_data);
   const char *developers[] = { _("The Convolve authors"), NULL };
+  const char *artists[] = { _("The Convolve authors (app icon)"), NULL };
+  static const char *libraries[] = {
+    "GTK https://gtk.org",
+    "libadwaita https://gitlab.gnome.org/GNOME/libadwaita",
+    "GLib, GIO and gdk-pixbuf https://gitlab.gnome.org/GNOME",
+    "json-glib https://gitlab.gnome.org/GNOME/json-glib",
+    "OpenBLAS https://www.openblas.net",
+    NULL
+  };
   AdwAboutWindow *about;
 
   about = ADW_ABOUT_WINDOW (adw_about_window_new ());
@@ -192,6 +201,11 @@ about_action_cb (GSimpleAction *action,
   adw_about_window_set_version (about, CNV_VERSION);
   adw_about_window_set_developer_name (about, _("The Convolve authors"));
   adw_about_window_set_developers (about, developers);
+  adw_about_window_set_designers (about, developers);
+  adw_about_window_set_artists (about, artists);
+  adw_about_window_set_website (about, "https://github.com/convolve/convolve");
+  adw_about_window_set_issue_url (about,
+                                  "https://github.com/convolve/convolve/issues");
   adw_about_window_set_comments (about,
                                  _("Build, train, save and reopen binary "
                                    "image classifiers without writing code."));
@@ -203,7 +217,13 @@ about_action_cb (GSimpleAction *action,
                                        (const char *[]) {
                                          _("Fashion-MNIST sample images "
                                            "© Zalando SE, MIT licence"),
+                                         _("Han Xiao, Kashif Rasul and "
+                                           "Roland Vollgraf, Fashion-MNIST "
+                                           "(2017) https://github.com/"
+                                           "zalandoresearch/fashion-mnist"),
                                          NULL });
+  adw_about_window_add_acknowledgement_section (about, _("Built with"),
+                                                libraries);
   adw_about_window_set_translator_credits (about, _("translator-credits"));
 
   gtk_window_present (GTK_WINDOW (about));

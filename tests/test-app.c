@@ -1868,6 +1868,10 @@ test_settings_recent_lists (void)
   g_clear_pointer (&recent, g_strfreev);
   g_assert_cmpuint (cnv_data_page_get_n_recent_checkpoints (
                       cnv_window_get_data_page (window)), ==, 2);
+  g_assert_cmpint (g_menu_model_get_n_items (
+                     cnv_window_get_recent_menu (window, FALSE)), ==, 2);
+  g_assert_cmpint (g_menu_model_get_n_items (
+                     cnv_window_get_recent_menu (window, TRUE)), ==, 0);
 
   /* The Recent menu opens a folder it lists. */
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window),
@@ -1876,6 +1880,8 @@ test_settings_recent_lists (void)
   g_assert_true (iterate_until (has_dataset, window, 30));
   recent = g_settings_get_strv (settings, "recent-folders");
   g_assert_cmpstr (recent[0], ==, folder);
+  g_assert_cmpint (g_menu_model_get_n_items (
+                     cnv_window_get_recent_menu (window, TRUE)), ==, 1);
   g_assert_false (cnv_data_page_is_start_view (cnv_window_get_data_page (window)));
 
   destroy_and_check_finalized (window);

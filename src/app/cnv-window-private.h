@@ -51,6 +51,9 @@ void                 cnv_window_classify_path       (CnvWindow  *self,
 const char          *cnv_window_get_predicted_class (CnvWindow  *self);
 double               cnv_window_get_probability     (CnvWindow  *self);
 const char          *cnv_window_get_classified_path (CnvWindow  *self);
+/* The sections of the primary menu's Recent submenu. */
+GMenuModel          *cnv_window_get_recent_menu     (CnvWindow  *self,
+                                                     gboolean    folders);
 /* The page "data", "train" or "classify" on screen, and selecting one. */
 const char          *cnv_window_get_visible_page    (CnvWindow  *self);
 void                 cnv_window_show_page           (CnvWindow  *self,

@@ -2300,6 +2300,14 @@ cnv_window_is_busy (CnvWindow *self)
          || self->n_classifying > 0 || self->train_thread != NULL;
 }
 
+GMenuModel *
+cnv_window_get_recent_menu (CnvWindow *self,
+                            gboolean   folders)
+{
+  return G_MENU_MODEL (folders ? self->recent_folders_menu
+                               : self->recent_checkpoints_menu);
+}
+
 gboolean
 cnv_window_is_training (CnvWindow *self)
 {

@@ -4,10 +4,12 @@
  * open as arguments), opens one window per checkpoint, or one window when
  * none is named, and owns the application-wide actions: About, Quit and
  * the keyboard accelerators of the window actions, so the shortcuts window
- * and the menus agree.  It also owns the settings: the thread count is
- * applied whenever it changes, and a window opened without a folder
- * opens the folder used last, or the start view when there is none.  Files handed over by the file manager or another
+ * and the menus agree.  Files handed over by the file manager or another
  * process through GApplication's open arrive the same way: one window each.
+ *
+ * It also owns the settings: the thread count is applied whenever it
+ * changes, and a window opened without a folder opens the folder used
+ * last, or the start view when there is none.
  */
 #define G_LOG_DOMAIN "cnv-application"
 

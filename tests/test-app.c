@@ -747,6 +747,26 @@ test_window_open_error_names_file (void)
 
 /* The About window carries the version and the licences; the shortcuts
  * window comes from the resources. */
+/* Adds the action-name of every GtkShortcutsShortcut under widget. */
+static void
+collect_shortcut_actions (GtkWidget *widget,
+                          GHashTable *actions)
+{
+  if (GTK_IS_SHORTCUTS_SHORTCUT (widget))
+    {
+      char *name = NULL;
+
+      g_object_get (widget, "action-name", &name, NULL);
+      if (name != NULL)
+        g_hash_table_add (actions, name);
+    }
+
+  for (GtkWidget *child = gtk_widget_get_first_child (widget);
+       child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    collect_shortcut_actions (child, actions);
+}
+
 static void
 test_application_about_and_shortcuts (void)
 {
@@ -760,6 +780,29 @@ test_application_about_and_shortcuts (void)
 
   help = gtk_application_window_get_help_overlay (GTK_APPLICATION_WINDOW (window));
   g_assert_nonnull (help);
+
+  /* Every accelerator the application sets is listed there. */
+  {
+    g_autoptr(GHashTable) listed = g_hash_table_new_full (g_str_hash,
+                                                         g_str_equal,
+                                                         g_free, NULL);
+    g_auto(GStrv) actions = NULL;
+    g_auto(GStrv) accels = NULL;
+
+    collect_shortcut_actions (GTK_WIDGET (help), listed);
+    actions = gtk_application_list_action_descriptions (GTK_APPLICATION (app));
+    g_assert_cmpuint (g_strv_length (actions), >=, 10);
+    for (guint i = 0; actions[i] != NULL; i++)
+      {
+        if (!g_hash_table_contains (listed, actions[i]))
+          g_test_message ("not in the shortcuts window: %s", actions[i]);
+        g_assert_true (g_hash_table_contains (listed, actions[i]));
+      }
+
+    accels = gtk_application_get_accels_for_action (GTK_APPLICATION (app),
+                                                    "app.preferences");
+    g_assert_cmpstr (accels[0], ==, "<Control>comma");
+  }
   g_assert_true (g_action_group_has_action (G_ACTION_GROUP (app), "about"));
 
   g_action_group_activate_action (G_ACTION_GROUP (app), "about", NULL);

@@ -710,9 +710,11 @@ test_error_corrupt_checkpoint (void)
 }
 
 /* --data one level too high: "nested" holds two datasets, "sample" and
- * "sample-test", each with class folders.  The loader's reason comes
- * first, then a hint naming the folder that was probably meant; a class
- * folder that is simply empty gets no hint. */
+ * "sample-test", each with class folders, and "icons", which sorts first
+ * and holds folders but is no dataset (like data/icons beside the
+ * sample).  The loader's reason comes first, then a hint naming the
+ * folder that was probably meant; a class folder that is simply empty
+ * gets no hint. */
 static void
 test_error_nested_dataset (void)
 {
@@ -728,18 +730,22 @@ test_error_nested_dataset (void)
   g_autoptr(Run) run = NULL;
   g_autoptr(Run) evaluate = NULL;
   g_autoptr(Run) plain = NULL;
+  g_autofree char *icons = g_build_filename (nested, "icons", "hicolor",
+                                             "scalable", NULL);
   g_auto(GStrv) lines = NULL;
 
   make_dataset (sample, 2);
   make_dataset (sample_test, 2);
+  g_assert_cmpint (g_mkdir_with_parents (icons, 0755), ==, 0);
 
   run = run_cli ("train", "--data", nested, "--output", out, NULL);
   g_assert_cmpint (run->status, ==, 1);
   lines = g_strsplit (run->err, "\n", -1);
   g_assert_cmpuint (g_strv_length (lines), ==, 3);
   g_assert_nonnull (strstr (lines[0], "nested"));
-  hint = g_strdup_printf ("convolve-cli: hint: “%s” holds folders, not "
-                          "images: did you mean --data %s?", sample, sample);
+  hint = g_strdup_printf ("convolve-cli: hint: “%s” holds two class "
+                          "folders of images: did you mean --data %s?",
+                          sample, sample);
   g_assert_cmpstr (lines[1], ==, hint);
   g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
 

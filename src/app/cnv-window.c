@@ -813,9 +813,15 @@ cnv_window_load_folder (CnvWindow  *self,
   g_clear_object (&self->load_cancellable);
   self->load_cancellable = g_cancellable_new ();
 
-  g_free (self->data_folder);
-  self->data_folder = g_strdup (folder);
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_DATA_FOLDER]);
+  /* folder may be self->data_folder itself: a reload with another
+   * preprocessing. */
+  if (g_strcmp0 (folder, self->data_folder) != 0)
+    {
+      g_free (self->data_folder);
+      self->data_folder = g_strdup (folder);
+      g_object_notify_by_pspec (G_OBJECT (self),
+                                properties[PROP_DATA_FOLDER]);
+    }
 
   pp = g_new0 (CnvPreprocessing, 1);
   current_preprocessing (self, pp);
@@ -840,14 +846,16 @@ training_finished (CnvWindow   *self,
                    TrainReport *report)
 {
   guint total = report->classifier->history->len;
+  gboolean adopted;
 
   g_thread_join (g_steal_pointer (&self->train_thread));
   g_clear_pointer (&self->run, train_run_release);
 
   /* Even a failed or stopped run keeps the weights of its last complete
    * step, so the window adopts them when at least one step was taken. */
-  if (report->classifier->optimizer != NULL
-      && cnv_optimizer_get_step (report->classifier->optimizer) > 0)
+  adopted = report->classifier->optimizer != NULL
+            && cnv_optimizer_get_step (report->classifier->optimizer) > 0;
+  if (adopted)
     {
       g_clear_pointer (&self->classifier, cnv_classifier_free);
       self->classifier = g_steal_pointer (&report->classifier);
@@ -860,6 +868,18 @@ training_finished (CnvWindow   *self,
   if (report->error != NULL)
     {
       cnv_train_page_end_run (self->train_page, _("Failed"), FALSE);
+      /* The engine says what went wrong; only the window knows what it
+       * kept. */
+      if (adopted)
+        {
+          g_autofree char *message = g_strdup (report->error->message);
+
+          g_clear_error (&report->error);
+          g_set_error (&report->error, CNV_TRAIN_ERROR,
+                       CNV_TRAIN_ERROR_NOT_FINITE, "%s %s", message,
+                       _("The weights of the last complete step are kept "
+                         "and can be saved."));
+        }
       show_error (self, _("Training Failed"), NULL, report->error);
     }
   else if (report->stopped)

@@ -519,7 +519,10 @@ run_training (TrainOptions *opts)
 
   if (!trained)
     {
+      g_autofree char *output = g_filename_display_name (opts->output);
+
       /* The output is left alone: the weights are not worth keeping. */
+      g_prefix_error (&error, _("Nothing was written to “%s”: "), output);
       cnv_cli_print_error (opts->data, error);
       return CNV_CLI_EXIT_FAILURE;
     }

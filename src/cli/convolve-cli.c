@@ -236,39 +236,60 @@ cnv_cli_print_checkpoint_error (const char   *path,
     fprintf (stderr, _("%s: hint: %s\n"), CNV_CLI_NAME, what);
 }
 
-/* TRUE when folder holds subfolders and no image file: a folder of class
- * folders, one level above what a dataset needs. */
+/* TRUE when folder holds at least one file whose name says it is an
+ * image. */
 static gboolean
-holds_folders_not_images (const char *folder)
+holds_images (const char *folder)
 {
   g_autoptr(GDir) dir = g_dir_open (folder, 0, NULL);
   const char *name;
-  guint n_folders = 0;
 
   if (dir == NULL)
     return FALSE;
 
   while ((name = g_dir_read_name (dir)) != NULL)
     {
-      g_autofree char *path = NULL;
       g_autofree char *type = NULL;
 
       if (name[0] == '.')
         continue;
 
-      path = g_build_filename (folder, name, NULL);
-      if (g_file_test (path, G_FILE_TEST_IS_DIR))
-        {
-          n_folders++;
-          continue;
-        }
-
       type = g_content_type_guess (name, NULL, 0, NULL);
       if (g_str_has_prefix (type, "image/"))
-        return FALSE;
+        return TRUE;
     }
 
-  return n_folders > 0;
+  return FALSE;
+}
+
+/* TRUE when folder looks like a dataset: exactly two subfolders, each
+ * holding images, and no image beside them. */
+static gboolean
+looks_like_dataset (const char *folder)
+{
+  g_autoptr(GDir) dir = g_dir_open (folder, 0, NULL);
+  const char *name;
+  guint n_classes = 0;
+
+  if (dir == NULL || holds_images (folder))
+    return FALSE;
+
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *path = NULL;
+
+      if (name[0] == '.')
+        continue;
+
+      path = g_build_filename (folder, name, NULL);
+      if (!g_file_test (path, G_FILE_TEST_IS_DIR))
+        continue;
+      if (!holds_images (path))
+        return FALSE;
+      n_classes++;
+    }
+
+  return n_classes == 2;
 }
 
 /* g_ptr_array_sort () passes pointers to the elements. */
@@ -279,8 +300,8 @@ compare_names (gconstpointer a,
   return g_strcmp0 (*(const char * const *) a, *(const char * const *) b);
 }
 
-/* The first subfolder of folder, in sorted order, that holds class
- * folders rather than images, or NULL. */
+/* The first subfolder of folder, in sorted order, that looks like a
+ * dataset, or NULL. */
 static char *
 find_nested_dataset (const char *folder)
 {
@@ -302,7 +323,7 @@ find_nested_dataset (const char *folder)
                                                 g_ptr_array_index (names, i),
                                                 NULL);
 
-      if (holds_folders_not_images (path))
+      if (looks_like_dataset (path))
         return g_steal_pointer (&path);
     }
 
@@ -333,8 +354,9 @@ cnv_cli_print_dataset_error (const char   *folder,
 
   /* TRANSLATORS: the first and last %s are a path, the second the start
    * of a command line such as "--data ". */
-  fprintf (stderr, _("%s: hint: “%s” holds folders, not images: did you "
-                     "mean %s%s?\n"), CNV_CLI_NAME, nested, usage, nested);
+  fprintf (stderr, _("%s: hint: “%s” holds two class folders of images: "
+                     "did you mean %s%s?\n"), CNV_CLI_NAME, nested, usage,
+           nested);
 }
 
 int

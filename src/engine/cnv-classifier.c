@@ -646,15 +646,13 @@ set_not_finite_error (GError **error,
   if (in_loss)
     g_set_error (error, CNV_TRAIN_ERROR, CNV_TRAIN_ERROR_NOT_FINITE,
                  _("The training loss stopped being a finite number in "
-                   "epoch %u, batch %u, so the weights from before the "
-                   "last step were kept; try a lower learning rate or "
+                   "epoch %u, batch %u; try a lower learning rate or "
                    "check that the images are scaled to small values."),
                  epoch, batch);
   else
     g_set_error (error, CNV_TRAIN_ERROR, CNV_TRAIN_ERROR_NOT_FINITE,
                  _("The weights stopped being finite numbers in epoch %u, "
-                   "batch %u, so the weights from before that step were "
-                   "kept; try a lower learning rate or check that the "
+                   "batch %u; try a lower learning rate or check that the "
                    "images are scaled to small values."),
                  epoch, batch);
 }

@@ -908,6 +908,58 @@ test_invalid_model_every_problem (void)
     json_node_get_object (root), "problems")), ==, 3);
 }
 
+/* A stack whose every layer fits but whose training batch does not fit
+ * this machine: 1024×1024 colour images through a 32-filter convolution
+ * and a relu keep about 26 GB of activations per batch of 64, twice that
+ * with their gradients.  train --model refuses it before reading a single
+ * image, and inspect says the same sentence the editor shows. */
+static void
+test_model_too_large_for_memory (void)
+{
+  g_autofree char *path = g_build_filename (tmp_dir, "huge.json", NULL);
+  g_autofree char *out = g_build_filename (tmp_dir, "huge.convolve", NULL);
+  g_autoptr(CnvModelSpec) spec = NULL;
+  g_autoptr(GPtrArray) problems = NULL;
+  g_autoptr(Run) train = NULL;
+  g_autoptr(Run) inspect = NULL;
+  g_autofree char *expected = NULL;
+  const CnvModelProblem *problem;
+  const char *json =
+    "{\"input\": {\"width\": 1024, \"height\": 1024, \"channels\": 3},"
+    " \"layers\": [{\"id\": \"c\", \"type\": \"conv2d\", \"filters\": 32,"
+    " \"kernel\": 3, \"padding\": \"same\"}, {\"id\": \"r\", \"type\": "
+    "\"relu\"}, {\"id\": \"f\", \"type\": \"flatten\"}, {\"id\": \"out\","
+    " \"type\": \"dense\", \"units\": 1}]}";
+
+  g_assert_true (g_file_set_contents (path, json, -1, NULL));
+  spec = cnv_model_spec_new_from_json (json, -1, NULL);
+  g_assert_nonnull (spec);
+  g_assert_true (cnv_model_spec_check (spec, NULL, &problems));
+  if (cnv_model_spec_check_memory (spec, 64, 0, problems))
+    {
+      g_test_skip ("this machine has the memory to train the stack");
+      return;
+    }
+  problem = g_ptr_array_index (problems, 0);
+  g_assert_cmpint (problem->kind, ==, CNV_MODEL_PROBLEM_MEMORY);
+  g_assert_nonnull (strstr (problem->message, "batches of 64"));
+
+  train = run_cli ("train", "--data", data_dir, "--model", path, "--output",
+                   out, NULL);
+  g_assert_cmpint (train->status, ==, 1);
+  expected = g_strdup_printf ("convolve-cli: %s: %s\n", path,
+                              problem->message);
+  g_assert_cmpstr (train->err, ==, expected);
+  g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
+
+  inspect = run_cli ("inspect", path, NULL);
+  g_assert_cmpint (inspect->status, ==, 1);
+  g_assert_nonnull (strstr (inspect->out, "Problems: 1\n"));
+  g_clear_pointer (&expected, g_free);
+  expected = g_strdup_printf ("  %s\n", problem->message);
+  g_assert_nonnull (strstr (inspect->out, expected));
+}
+
 /* bench/small-vgg.json is a description: inspect prints its table and
  * costs and exits 0. */
 static void
@@ -1349,6 +1401,8 @@ main (int    argc,
   report_path = g_build_filename (tmp_dir, "report.csv", NULL);
   make_dataset (data_dir, 2);
 
+  g_test_add_func ("/cli/model/too-large-for-memory",
+                   test_model_too_large_for_memory);
   g_test_add_func ("/cli/help-and-usage", test_help);
   g_test_add_func ("/cli/train/two-epochs", test_train);
   g_test_add_func ("/cli/inspect/text", test_inspect_text);

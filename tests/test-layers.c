@@ -382,6 +382,10 @@ static const ConvCase conv_cases[] = {
   { 4, 3, 3, 1, 1, 1, 1, FALSE,
     "{\"id\": \"conv\", \"type\": \"conv2d\", \"filters\": 5, "
     "\"kernel\": 1}" },
+  /* "same" pads a kernel larger than its input. */
+  { 3, 3, 2, 5, 5, 1, 1, TRUE,
+    "{\"id\": \"conv\", \"type\": \"conv2d\", \"filters\": 2, "
+    "\"kernel\": 5, \"padding\": \"same\"}" },
   /* 1×1 with stride 2 goes through im2col again. */
   { 5, 4, 2, 1, 1, 2, 2, TRUE,
     "{\"id\": \"conv\", \"type\": \"conv2d\", \"filters\": 2, "
@@ -470,6 +474,13 @@ static const PoolCase pool_cases[] = {
   { FALSE, 2, 2, 1, 1, TRUE,
     "{\"id\": \"pool\", \"type\": \"avg-pool\", \"size\": 2, \"stride\": 1, "
     "\"padding\": \"same\"}" },
+  /* Windows taller than the 6-row input, padded by "same". */
+  { TRUE, 8, 3, 1, 1, TRUE,
+    "{\"id\": \"pool\", \"type\": \"max-pool\", \"size\": [8, 3], "
+    "\"stride\": 1, \"padding\": \"same\"}" },
+  { FALSE, 8, 3, 3, 2, TRUE,
+    "{\"id\": \"pool\", \"type\": \"avg-pool\", \"size\": [8, 3], "
+    "\"stride\": [3, 2], \"padding\": \"same\"}" },
 };
 
 static void
@@ -898,6 +909,63 @@ test_activations (void)
     }
 }
 
+/* Softmax over the channels at every position of feature maps, and over
+ * the features of a flat input (after flatten and a dense layer). */
+static void
+test_softmax (void)
+{
+  const char *tails[] = { "", "{\"id\": \"f0\", \"type\": \"flatten\"}, "
+                              "{\"id\": \"fc\", \"type\": \"dense\", "
+                              "\"units\": 5}, " };
+
+  for (gsize k = 0; k < G_N_ELEMENTS (tails); k++)
+    {
+      gboolean flat = k == 1;
+      g_autofree char *layers = g_strdup_printf (
+        "%s{\"id\": \"sm\", \"type\": \"softmax\"}", tails[k]);
+      /* 5×3 with 3 channels: 15 positions of 3 values each. */
+      g_autoptr(CnvModel) model = layer_model_new (5, 3, 3, layers, "");
+      g_autoptr(CnvTensor) input = input_new (model, 2);
+      guint sm = flat ? 2 : 0;
+      const CnvTensor *in;
+      const CnvTensor *out;
+      int channels, plane;
+      CnvRng rng;
+
+      cnv_rng_init (&rng, 90 + k);
+      fill_params (model, &rng);
+      fill_uniform (input, &rng, -3.0f, 3.0f);
+
+      cnv_model_forward (model, input, FALSE, NULL);
+      in = flat ? cnv_model_get_activation (model, 1) : input;
+      out = cnv_model_get_activation (model, sm);
+      channels = flat ? 5 : 3;
+      plane = flat ? 1 : 15;
+      g_assert_cmpuint (out->size, ==, (gsize) 2 * channels * plane);
+
+      for (int n = 0; n < 2; n++)
+        for (int p = 0; p < plane; p++)
+          {
+            double sum = 0.0;
+            double total = 0.0;
+
+            for (int c = 0; c < channels; c++)
+              sum += exp (in->data[(n * channels + c) * plane + p]);
+            for (int c = 0; c < channels; c++)
+              {
+                gsize i = (gsize) (n * channels + c) * plane + p;
+
+                g_assert_cmpfloat_with_epsilon (out->data[i],
+                                                exp (in->data[i]) / sum, 1e-6);
+                total += out->data[i];
+              }
+            g_assert_cmpfloat_with_epsilon (total, 1.0, 1e-6);
+          }
+
+      check_gradients (model, input, TRUE, 1e-2);
+    }
+}
+
 /* Every kind chained in one model, so that each backward pass also sees
  * the shapes and modes the others hand it. */
 static void
@@ -1114,7 +1182,7 @@ test_torch_reference (gconstpointer data)
 static const char *torch_cases[] = {
   "conv-same-stride2", "conv-valid-rect", "conv-same-even-kernel", "max-pool",
   "avg-pool", "global-avg-pool", "batch-norm-train", "batch-norm-eval",
-  "activations", "lenet",
+  "activations", "softmax", "lenet",
 };
 
 int
@@ -1148,6 +1216,8 @@ main (int   argc,
                    test_flatten_and_dense_forward);
   g_test_add_func ("/engine/activations/forward-and-backward",
                    test_activations);
+  g_test_add_func ("/engine/softmax/matches-naive-loop-and-differences",
+                   test_softmax);
   g_test_add_func ("/engine/model/every-kind-chained-matches-differences",
                    test_every_kind_chained);
 

@@ -77,6 +77,43 @@ assert_invalid (const char *layers,
 #define HEAD "{\"id\": \"flat\", \"type\": \"flatten\"}, " \
              "{\"id\": \"out\", \"type\": \"dense\", \"units\": 1}"
 
+static const CnvModelProblem *
+problem_at (GPtrArray *problems,
+            guint      index)
+{
+  g_assert_cmpuint (index, <, problems->len);
+
+  return g_ptr_array_index (problems, index);
+}
+
+static void
+assert_problem (GPtrArray           *problems,
+                guint                index,
+                int                  layer,
+                CnvModelProblemKind  kind,
+                const char          *fragment)
+{
+  const CnvModelProblem *problem = problem_at (problems, index);
+
+  g_assert_cmpint (problem->layer, ==, layer);
+  g_assert_cmpint (problem->kind, ==, kind);
+  if (strstr (problem->message, fragment) == NULL)
+    g_error ("“%s” not in “%s”", fragment, problem->message);
+}
+
+static void
+assert_shape (const CnvShape *shape,
+              int             channels,
+              int             height,
+              int             width,
+              gboolean        flat)
+{
+  g_assert_cmpint (shape->channels, ==, channels);
+  g_assert_cmpint (shape->height, ==, height);
+  g_assert_cmpint (shape->width, ==, width);
+  g_assert_cmpint (shape->flat, ==, flat);
+}
+
 /* Default model */
 
 static void
@@ -437,6 +474,115 @@ test_validation_errors (void)
   assert_invalid ("{\"id\": \"twin\", \"type\": \"relu\"}, "
                   "{\"id\": \"twin\", \"type\": \"tanh\"}, " HEAD,
                   CNV_MODEL_ERROR_INVALID, "“twin”", "rename", NULL);
+  /* A layer whose output or weights pass Convolve's caps: 2^26 values
+   * per image, the patch matrix of a convolution included (1024·10·10
+   * rows of 28·28 = 80,281,600), and 2^28 weights (a dense of 1024 units
+   * on 512·28·28 features). */
+  assert_invalid ("{\"id\": \"c\", \"type\": \"conv2d\", "
+                  "\"filters\": 1024, \"kernel\": 1}, "
+                  "{\"id\": \"wide\", \"type\": \"conv2d\", "
+                  "\"filters\": 2, \"kernel\": 10, \"padding\": "
+                  "\"same\"}, " HEAD,
+                  CNV_MODEL_ERROR_SHAPE, "“wide”", "too large for Convolve",
+                  NULL);
+  assert_invalid ("{\"id\": \"c\", \"type\": \"conv2d\", \"filters\": 512,"
+                  " \"kernel\": 1}, {\"id\": \"f\", \"type\": \"flatten\"}, "
+                  "{\"id\": \"huge\", \"type\": \"dense\", \"units\": 1024}, "
+                  "{\"id\": \"out\", \"type\": \"dense\", \"units\": 1}",
+                  CNV_MODEL_ERROR_SHAPE, "“huge”", "too large for Convolve",
+                  NULL);
+}
+
+/* Problems that only a stack built in memory can have (a file is
+ * refused while it is read): sizes out of range and too many layers. */
+static void
+test_validation_ranges (void)
+{
+  g_autoptr(CnvModelSpec) spec = cnv_model_spec_new_default ();
+  g_autoptr(CnvModelSpec) long_stack = g_new0 (CnvModelSpec, 1);
+  g_autoptr(GPtrArray) problems = NULL;
+  g_autoptr(GPtrArray) too_many = NULL;
+
+  spec->layers[0].kernel[1] = 1025;   /* conv1 */
+  spec->layers[2].stride[0] = 0;      /* pool1 */
+  spec->layers[7].units = 65537;      /* fc1 */
+  g_assert_false (cnv_model_spec_check (spec, NULL, &problems));
+  g_assert_cmpuint (problems->len, ==, 3);
+  assert_problem (problems, 0, 0, CNV_MODEL_PROBLEM_PARAMETER,
+                  "Layer “conv1” has a kernel or stride outside 1 to 1024.");
+  assert_problem (problems, 1, 2, CNV_MODEL_PROBLEM_PARAMETER,
+                  "Layer “pool1” has a window or stride outside 1 to 1024.");
+  assert_problem (problems, 2, 7, CNV_MODEL_PROBLEM_PARAMETER,
+                  "Layer “fc1” must have 1 to 65536 units.");
+
+  long_stack->width = long_stack->height = 28;
+  long_stack->channels = 1;
+  long_stack->n_layers = 1025;
+  long_stack->layers = g_new0 (CnvLayerSpec, 1025);
+  for (guint i = 0; i < long_stack->n_layers; i++)
+    {
+      cnv_layer_spec_init_defaults (&long_stack->layers[i], CNV_LAYER_RELU);
+      long_stack->layers[i].id = g_strdup_printf ("r%u", i);
+    }
+  g_assert_false (cnv_model_spec_check (long_stack, NULL, &too_many));
+  g_assert_cmpuint (too_many->len, ==, 1);
+  assert_problem (too_many, 0, -1, CNV_MODEL_PROBLEM_TOO_MANY_LAYERS,
+                  "The model has 1025 layers; at most 1024 are supported.");
+}
+
+/* Every kind's output shape, computed by hand for a 10×12×3 input (height
+ * 10, width 12). */
+static void
+test_shapes_every_kind (void)
+{
+  g_autoptr(CnvModelSpec) spec = parse (
+    "{\"input\": {\"width\": 12, \"height\": 10, \"channels\": 3},"
+    " \"layers\": ["
+    /* valid 3×5 stride [2, 3]: (10−3)/2+1 = 4, (12−5)/3+1 = 3 */
+    "{\"id\": \"c\", \"type\": \"conv2d\", \"filters\": 7,"
+    " \"kernel\": [3, 5], \"stride\": [2, 3]},"
+    "{\"id\": \"lr\", \"type\": \"leaky-relu\", \"slope\": 0.1},"
+    "{\"id\": \"sg\", \"type\": \"sigmoid\"},"
+    "{\"id\": \"th\", \"type\": \"tanh\"},"
+    "{\"id\": \"sm\", \"type\": \"softmax\"},"
+    "{\"id\": \"dr\", \"type\": \"dropout\", \"rate\": 0.3},"
+    /* avg-pool 2 same: ceil (4/2) = 2, ceil (3/2) = 2 */
+    "{\"id\": \"ap\", \"type\": \"avg-pool\", \"size\": 2,"
+    " \"padding\": \"same\"},"
+    /* a 5×5 kernel on 2×2 with same padding stays 2×2 */
+    "{\"id\": \"big\", \"type\": \"conv2d\", \"filters\": 4,"
+    " \"kernel\": 5, \"padding\": \"same\"},"
+    "{\"id\": \"bn\", \"type\": \"batch-norm\"},"
+    "{\"id\": \"r\", \"type\": \"relu\"},"
+    /* max-pool [2, 1] valid: 1×2 */
+    "{\"id\": \"mp\", \"type\": \"max-pool\", \"size\": [2, 1]},"
+    "{\"id\": \"gap\", \"type\": \"global-avg-pool\"},"
+    "{\"id\": \"f\", \"type\": \"flatten\"},"
+    "{\"id\": \"d\", \"type\": \"dense\", \"units\": 6},"
+    "{\"id\": \"out\", \"type\": \"dense\", \"units\": 1}]}");
+  static const int expected[15][4] = {
+    { 7, 4, 3, 0 }, { 7, 4, 3, 0 }, { 7, 4, 3, 0 }, { 7, 4, 3, 0 },
+    { 7, 4, 3, 0 }, { 7, 4, 3, 0 }, { 7, 2, 2, 0 }, { 4, 2, 2, 0 },
+    { 4, 2, 2, 0 }, { 4, 2, 2, 0 }, { 4, 1, 2, 0 }, { 4, 1, 1, 0 },
+    { 4, 1, 1, 1 }, { 6, 1, 1, 1 }, { 1, 1, 1, 1 },
+  };
+  /* Parameters: c 7·3·3·5 + 7 = 322; big 4·7·25 + 4 = 704; bn 2·4 = 8;
+   * d 6·4 + 6 = 30; out 6 + 1 = 7. */
+  static const gsize parameters[15] = { 322, 0, 0, 0, 0, 0, 0, 704, 8, 0,
+                                        0, 0, 0, 30, 7 };
+  CnvShape shapes[15];
+  CnvShape in = { 3, 10, 12, FALSE };
+
+  g_assert_true (cnv_model_spec_validate (spec, shapes, NULL));
+  for (guint i = 0; i < 15; i++)
+    {
+      assert_shape (&shapes[i], expected[i][0], expected[i][1],
+                    expected[i][2], expected[i][3]);
+      g_assert_cmpuint (cnv_layer_spec_count_parameters (&spec->layers[i],
+                                                         &in), ==,
+                        parameters[i]);
+      in = shapes[i];
+    }
 }
 
 static void
@@ -503,7 +649,10 @@ test_kind_names (void)
   {
     CnvLayerKind kind;
 
-    g_assert_false (cnv_layer_kind_from_string ("softmax", &kind));
+    g_assert_true (cnv_layer_kind_from_string ("softmax", &kind));
+    g_assert_cmpint (kind, ==, CNV_LAYER_SOFTMAX);
+    g_assert_false (cnv_layer_kind_from_string ("swish", &kind));
+    g_assert_false (cnv_layer_kind_from_string ("Conv2d", &kind));
   }
 }
 
@@ -890,43 +1039,6 @@ test_threads (void)
 
 /* Validation as a list */
 
-static const CnvModelProblem *
-problem_at (GPtrArray *problems,
-            guint      index)
-{
-  g_assert_cmpuint (index, <, problems->len);
-
-  return g_ptr_array_index (problems, index);
-}
-
-static void
-assert_problem (GPtrArray           *problems,
-                guint                index,
-                int                  layer,
-                CnvModelProblemKind  kind,
-                const char          *fragment)
-{
-  const CnvModelProblem *problem = problem_at (problems, index);
-
-  g_assert_cmpint (problem->layer, ==, layer);
-  g_assert_cmpint (problem->kind, ==, kind);
-  if (strstr (problem->message, fragment) == NULL)
-    g_error ("“%s” not in “%s”", fragment, problem->message);
-}
-
-static void
-assert_shape (const CnvShape *shape,
-              int             channels,
-              int             height,
-              int             width,
-              gboolean        flat)
-{
-  g_assert_cmpint (shape->channels, ==, channels);
-  g_assert_cmpint (shape->height, ==, height);
-  g_assert_cmpint (shape->width, ==, width);
-  g_assert_cmpint (shape->flat, ==, flat);
-}
-
 /* Four problems in one stack are all reported, in stack order, and the
  * layers between them still get shapes. */
 static void
@@ -1035,11 +1147,45 @@ test_check_valid_and_softmax (void)
   g_assert_cmpuint (problems->len, ==, 0);
   g_assert_true (cnv_model_spec_check (spec, NULL, NULL));
 
-  /* Softmax stays a parse error, with the reason it cannot work. */
-  assert_parse_error ("{" INPUT_28 ", \"layers\": [" HEAD ", {\"id\": \"sm\","
-                      " \"type\": \"softmax\"}]}",
-                      CNV_MODEL_ERROR_UNKNOWN_TYPE, "“sm”", "softmax",
-                      "always gives 1", "sigmoid", NULL);
+  /* Softmax over the single logit, once, on its own row, with the reason
+   * it cannot work; the head check does not blame the row a second
+   * time. */
+  {
+    g_autoptr(CnvModelSpec) after_head = parse (
+      "{" INPUT_28 ", \"layers\": [" HEAD ", {\"id\": \"sm\","
+      " \"type\": \"softmax\"}]}");
+    g_autoptr(GPtrArray) found = NULL;
+
+    g_assert_false (cnv_model_spec_check (after_head, NULL, &found));
+    g_assert_cmpuint (found->len, ==, 1);
+    assert_problem (found, 0, 2, CNV_MODEL_PROBLEM_SOFTMAX_ONE,
+                    "always gives 1");
+    g_assert_nonnull (strstr (problem_at (found, 0)->message, "sigmoid"));
+  }
+  assert_invalid (HEAD ", {\"id\": \"sm\", \"type\": \"softmax\"}",
+                  CNV_MODEL_ERROR_HEAD, "“sm”", "single value", NULL);
+  /* Over one channel of feature maps, inside the stack. */
+  assert_invalid ("{\"id\": \"c\", \"type\": \"conv2d\", \"filters\": 1},"
+                  "{\"id\": \"sm\", \"type\": \"softmax\"}, " HEAD,
+                  CNV_MODEL_ERROR_HEAD, "“sm”", "single channel", NULL);
+  /* Over several channels it is a layer like any other; over the 2
+   * logits of a two-unit head, the head is what is wrong. */
+  {
+    g_autoptr(CnvModelSpec) fine = parse (
+      "{" INPUT_28 ", \"layers\": [{\"id\": \"c\", \"type\": \"conv2d\","
+      " \"filters\": 3}, {\"id\": \"sm\", \"type\": \"softmax\"}, "
+      HEAD "]}");
+    CnvShape shapes[4];
+
+    g_assert_true (cnv_model_spec_check (fine, shapes, NULL));
+    assert_shape (&shapes[1], 3, 26, 26, FALSE);
+    g_assert_cmpuint (cnv_layer_spec_count_parameters (&fine->layers[1],
+                                                       &shapes[0]), ==, 0);
+  }
+  assert_invalid ("{\"id\": \"f\", \"type\": \"flatten\"}, "
+                  "{\"id\": \"two\", \"type\": \"dense\", \"units\": 2}, "
+                  "{\"id\": \"sm\", \"type\": \"softmax\"}",
+                  CNV_MODEL_ERROR_HEAD, "“sm”", "dense layer of 1 unit", NULL);
 }
 
 /* Costs */
@@ -1221,6 +1367,10 @@ main (int   argc,
                    test_check_lists_every_problem);
   g_test_add_func ("/engine/model-spec/check-windows-ids-input-head",
                    test_check_windows_and_stack);
+  g_test_add_func ("/engine/model-spec/validation-ranges",
+                   test_validation_ranges);
+  g_test_add_func ("/engine/model-spec/shapes-of-every-kind",
+                   test_shapes_every_kind);
   g_test_add_func ("/engine/model-spec/check-valid-and-softmax",
                    test_check_valid_and_softmax);
   g_test_add_func ("/engine/model-spec/costs-lenet", test_costs_lenet);

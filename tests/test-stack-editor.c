@@ -543,7 +543,7 @@ test_replace_export_import (void)
   before = cnv_stack_editor_export_json (editor);
   g_assert_false (cnv_stack_editor_import_json (
     editor, "{\"input\": {\"width\": 28, \"height\": 28, \"channels\": 1},"
-    " \"layers\": [{\"id\": \"s\", \"type\": \"softmax\"}]}", -1, &error));
+    " \"layers\": [{\"id\": \"s\", \"type\": \"swish\"}]}", -1, &error));
   g_assert_error (error, CNV_MODEL_ERROR, CNV_MODEL_ERROR_UNKNOWN_TYPE);
   {
     g_autofree char *after = cnv_stack_editor_export_json (editor);
@@ -559,6 +559,23 @@ test_replace_export_import (void)
 
     cnv_stack_editor_replace (editor, same);
     g_assert_cmpuint (counts.changed, ==, changed);
+  }
+
+  /* ... but it ends the line of edits that Redo would follow: after an
+   * undo, opening a checkpoint whose stack is the one on screen leaves
+   * nothing to redo. */
+  {
+    g_autoptr(CnvModelSpec) undone = NULL;
+
+    cnv_stack_editor_insert_layer (editor, 5, CNV_LAYER_SIGMOID);
+    g_assert_true (cnv_stack_editor_undo (editor));
+    g_assert_true (cnv_stack_editor_get_can_redo (editor));
+    undone = cnv_model_spec_copy (cnv_stack_editor_get_spec (editor));
+    cnv_stack_editor_replace (editor, undone);
+    g_assert_false (cnv_stack_editor_get_can_redo (editor));
+    g_assert_false (cnv_stack_editor_redo (editor));
+    g_assert_true (cnv_model_spec_equal (cnv_stack_editor_get_spec (editor),
+                                         undone));
   }
 }
 

@@ -42,6 +42,8 @@ typedef enum
   CNV_LAYER_LEAKY_RELU,
   CNV_LAYER_SIGMOID,
   CNV_LAYER_TANH,
+  CNV_LAYER_SOFTMAX,        /* over the channels (dim 1), like PyTorch's
+                             * nn.Softmax (dim=1) */
   CNV_N_LAYER_KINDS
 } CnvLayerKind;
 
@@ -147,6 +149,7 @@ typedef enum
   CNV_MODEL_PROBLEM_LAYER_TOO_LARGE,  /* one layer beyond Convolve's caps */
   CNV_MODEL_PROBLEM_HEAD,             /* not a dense layer of 1 unit last */
   CNV_MODEL_PROBLEM_SIGMOID_HEAD,     /* sigmoid after the logit */
+  CNV_MODEL_PROBLEM_SOFTMAX_ONE,      /* softmax over one value: always 1 */
   CNV_MODEL_PROBLEM_MEMORY,           /* training needs more memory */
 } CnvModelProblemKind;
 

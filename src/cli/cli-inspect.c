@@ -708,9 +708,13 @@ inspect_description (const char *path,
       return CNV_CLI_EXIT_FAILURE;
     }
 
+  /* The problems the editor shows, memory at the default batch size of
+   * a training run included. */
   shapes = g_new0 (CnvShape, MAX (spec->n_layers, 1));
-  cnv_model_spec_check (spec, shapes, &problems);
-  cnv_model_spec_get_costs (spec, 32, &costs);
+  if (cnv_model_spec_check (spec, shapes, &problems))
+    cnv_model_spec_check_memory (spec, CNV_CLI_DEFAULT_BATCH_SIZE, 0,
+                                 problems);
+  cnv_model_spec_get_costs (spec, CNV_CLI_DEFAULT_BATCH_SIZE, &costs);
 
   if (json)
     {

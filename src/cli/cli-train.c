@@ -23,7 +23,6 @@
 #include "cli.h"
 
 #define DEFAULT_EPOCHS      10
-#define DEFAULT_BATCH_SIZE  64
 #define DEFAULT_LR          0.001
 #define DEFAULT_VAL_SPLIT   0.2
 
@@ -201,9 +200,11 @@ check_output (const char  *output,
 }
 
 /* NULL with error set when the file cannot be read or parsed; NULL with
- * error unset when the stack has problems, which are printed. */
+ * error unset when the stack has problems, which are printed: the same
+ * problems, in the same words, as the editor shows at that batch size. */
 static CnvModelSpec *
 load_spec (const char  *path,
+           int          batch_size,
            GError     **error)
 {
   g_autoptr(CnvModelSpec) spec = NULL;
@@ -221,7 +222,8 @@ load_spec (const char  *path,
   if (spec == NULL)
     return NULL;
 
-  if (!cnv_model_spec_check (spec, NULL, &problems))
+  if (!cnv_model_spec_check (spec, NULL, &problems)
+      || !cnv_model_spec_check_memory (spec, batch_size, 0, problems))
     {
       cnv_cli_print_model_problems (path != NULL ? path : "--model", problems);
       return NULL;
@@ -325,7 +327,7 @@ make_config (const TrainOptions  *opts,
   else if (resumed != NULL && resumed->batch_size > 0)
     config->batch_size = resumed->batch_size;
   else
-    config->batch_size = DEFAULT_BATCH_SIZE;
+    config->batch_size = CNV_CLI_DEFAULT_BATCH_SIZE;
 
   if (!isnan (opts->val_split))
     config->val_split = opts->val_split;
@@ -472,7 +474,9 @@ run_training (TrainOptions *opts)
   else
     {
       input_file = opts->model;
-      spec = load_spec (opts->model, &error);
+      spec = load_spec (opts->model,
+                        opts->batch_size > 0 ? opts->batch_size
+                                             : CNV_CLI_DEFAULT_BATCH_SIZE, &error);
       if (spec == NULL)
         {
           if (error != NULL)

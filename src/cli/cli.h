@@ -25,6 +25,10 @@ typedef enum
 
 #define CNV_CLI_NAME "convolve-cli"
 
+/* The batch size of `train` without --batch-size, the app's default too;
+ * `inspect` counts a description's memory at it. */
+#define CNV_CLI_DEFAULT_BATCH_SIZE 64
+
 int      cnv_cli_train    (int    argc,
                            char **argv);
 int      cnv_cli_evaluate (int    argc,

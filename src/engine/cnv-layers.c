@@ -157,6 +157,7 @@ cnv_layer_prepare (CnvLayer *layer,
     case CNV_LAYER_LEAKY_RELU:
     case CNV_LAYER_SIGMOID:
     case CNV_LAYER_TANH:
+    case CNV_LAYER_SOFTMAX:
     case CNV_N_LAYER_KINDS:
     default:
       break;
@@ -1375,6 +1376,7 @@ activation_forward (CnvLayerKind     kind,
     case CNV_LAYER_DROPOUT:
     case CNV_LAYER_FLATTEN:
     case CNV_LAYER_DENSE:
+    case CNV_LAYER_SOFTMAX:
     case CNV_N_LAYER_KINDS:
     default:
       g_assert_not_reached ();
@@ -1413,10 +1415,68 @@ activation_backward (CnvLayerKind     kind,
     case CNV_LAYER_DROPOUT:
     case CNV_LAYER_FLATTEN:
     case CNV_LAYER_DENSE:
+    case CNV_LAYER_SOFTMAX:
     case CNV_N_LAYER_KINDS:
     default:
       g_assert_not_reached ();
     }
+}
+
+/* Softmax over the channels of every sample and position: out[n, :, p] =
+ * exp (in[n, :, p] − max) / Σ exp (in[n, :, p] − max).  A flat sample is
+ * one position of `channels` features. */
+static void
+softmax_forward (const CnvLayer  *layer,
+                 const CnvTensor *in,
+                 CnvTensor       *out)
+{
+  int channels = layer->in.channels;
+  gsize plane = (gsize) layer->in.height * (gsize) layer->in.width;
+
+  for (int n = 0; n < in->shape[0]; n++)
+    for (gsize p = 0; p < plane; p++)
+      {
+        const float *x = in->data + (gsize) n * channels * plane + p;
+        float *y = out->data + (gsize) n * channels * plane + p;
+        float max = x[0];
+        float sum = 0.0f;
+
+        for (int c = 1; c < channels; c++)
+          max = MAX (max, x[c * plane]);
+        for (int c = 0; c < channels; c++)
+          {
+            y[c * plane] = expf (x[c * plane] - max);
+            sum += y[c * plane];
+          }
+        for (int c = 0; c < channels; c++)
+          y[c * plane] /= sum;
+      }
+}
+
+/* d in[c] = out[c] · (d out[c] − Σ_k d out[k] · out[k]) at each position. */
+static void
+softmax_backward (const CnvLayer  *layer,
+                  const CnvTensor *out,
+                  const CnvTensor *out_grad,
+                  CnvTensor       *in_grad)
+{
+  int channels = layer->in.channels;
+  gsize plane = (gsize) layer->in.height * (gsize) layer->in.width;
+
+  for (int n = 0; n < out->shape[0]; n++)
+    for (gsize p = 0; p < plane; p++)
+      {
+        gsize base = (gsize) n * channels * plane + p;
+        const float *y = out->data + base;
+        const float *dy = out_grad->data + base;
+        float *dx = in_grad->data + base;
+        float dot = 0.0f;
+
+        for (int c = 0; c < channels; c++)
+          dot += dy[c * plane] * y[c * plane];
+        for (int c = 0; c < channels; c++)
+          dx[c * plane] = y[c * plane] * (dy[c * plane] - dot);
+      }
 }
 
 /* Dispatch */
@@ -1465,6 +1525,9 @@ cnv_layer_forward (CnvLayer        *layer,
     case CNV_LAYER_TANH:
       activation_forward (kind, layer->spec->slope, in, out);
       break;
+    case CNV_LAYER_SOFTMAX:
+      softmax_forward (layer, in, out);
+      break;
     case CNV_N_LAYER_KINDS:
     default:
       g_assert_not_reached ();
@@ -1500,6 +1563,7 @@ cnv_layer_backward (CnvLayer        *layer,
     case CNV_LAYER_LEAKY_RELU:
     case CNV_LAYER_SIGMOID:
     case CNV_LAYER_TANH:
+    case CNV_LAYER_SOFTMAX:
     case CNV_N_LAYER_KINDS:
     default:
       break;
@@ -1537,6 +1601,9 @@ cnv_layer_backward (CnvLayer        *layer,
     case CNV_LAYER_TANH:
       activation_backward (kind, layer->spec->slope, in, out, out_grad,
                            in_grad);
+      break;
+    case CNV_LAYER_SOFTMAX:
+      softmax_backward (layer, out, out_grad, in_grad);
       break;
     case CNV_LAYER_CONV2D:
     case CNV_LAYER_BATCH_NORM:

@@ -52,6 +52,7 @@ static const KindInfo kind_info[CNV_N_LAYER_KINDS] = {
   [CNV_LAYER_LEAKY_RELU]      = { "leaky-relu",      N_("Leaky ReLU") },
   [CNV_LAYER_SIGMOID]         = { "sigmoid",         N_("Sigmoid") },
   [CNV_LAYER_TANH]            = { "tanh",            N_("Tanh") },
+  [CNV_LAYER_SOFTMAX]         = { "softmax",         N_("Softmax") },
 };
 
 const char *
@@ -116,6 +117,7 @@ kind_has_field (CnvLayerKind  kind,
     case CNV_LAYER_RELU:
     case CNV_LAYER_SIGMOID:
     case CNV_LAYER_TANH:
+    case CNV_LAYER_SOFTMAX:
     case CNV_N_LAYER_KINDS:
     default:
       return FALSE;
@@ -461,16 +463,6 @@ read_layer (JsonNode      *node,
                    _("Layer “%s” has no “type”."), id);
       return FALSE;
     }
-  if (g_str_equal (type, "softmax"))
-    {
-      g_set_error (error, CNV_MODEL_ERROR, CNV_MODEL_ERROR_UNKNOWN_TYPE,
-                   _("Layer “%s” has type “softmax”, which Convolve does "
-                     "not implement: over the single logit of a binary "
-                     "classifier it always gives 1; remove it, the loss and "
-                     "the prediction apply a sigmoid to the logit "
-                     "themselves."), id);
-      return FALSE;
-    }
   if (!cnv_layer_kind_from_string (type, &kind))
     {
       g_set_error (error, CNV_MODEL_ERROR, CNV_MODEL_ERROR_UNKNOWN_TYPE,
@@ -744,6 +736,7 @@ add_layer_json (JsonBuilder        *builder,
     case CNV_LAYER_RELU:
     case CNV_LAYER_SIGMOID:
     case CNV_LAYER_TANH:
+    case CNV_LAYER_SOFTMAX:
     case CNV_N_LAYER_KINDS:
     default:
       break;
@@ -832,6 +825,7 @@ layer_spec_equal (const CnvLayerSpec *a,
     case CNV_LAYER_RELU:
     case CNV_LAYER_SIGMOID:
     case CNV_LAYER_TANH:
+    case CNV_LAYER_SOFTMAX:
     case CNV_N_LAYER_KINDS:
     default:
       return TRUE;
@@ -879,6 +873,7 @@ cnv_model_problem_kind_to_error (CnvModelProblemKind kind)
     case CNV_MODEL_PROBLEM_EMPTY:
     case CNV_MODEL_PROBLEM_HEAD:
     case CNV_MODEL_PROBLEM_SIGMOID_HEAD:
+    case CNV_MODEL_PROBLEM_SOFTMAX_ONE:
       return CNV_MODEL_ERROR_HEAD;
     case CNV_MODEL_PROBLEM_INPUT:
     case CNV_MODEL_PROBLEM_TOO_MANY_LAYERS:
@@ -933,9 +928,9 @@ set_unknown (CnvShape *shape)
 /* One side of a sliding window.  "same" pads so that the output is
  * ceil (in / stride), like TensorFlow and PyTorch's padding="same"; when
  * the padding is odd the extra row or column goes to the bottom or right.
- * "valid" pads nothing: floor ((in - k) / stride) + 1.  A window larger
- * than its input gets the "same" size here: the best-effort size of a
- * broken layer, which its problem reports, chosen so that the layers
+ * "valid" pads nothing: floor ((in - k) / stride) + 1.  A "valid" window
+ * larger than its input gets the "same" size here: the best-effort size
+ * of a broken layer, which its problem reports, chosen so that the layers
  * after it do not report the same fault again. */
 static int
 window_output (int        in,
@@ -996,7 +991,9 @@ infer_window (const CnvModelSpec *spec,
   if (!shape_known (in))
     return;
 
-  if (layer->kernel[0] > in->height || layer->kernel[1] > in->width)
+  /* "same" pads every window to a real cell, whatever its size. */
+  if (layer->padding == CNV_PADDING_VALID
+      && (layer->kernel[0] > in->height || layer->kernel[1] > in->width))
     {
       if (in->height < spec->height || in->width < spec->width)
         add_problem (problems, (int) index, CNV_MODEL_PROBLEM_COLLAPSE,
@@ -1115,6 +1112,21 @@ infer_shape (const CnvModelSpec *spec,
     case CNV_LAYER_TANH:
       break;
 
+    case CNV_LAYER_SOFTMAX:
+      if (shape_known (in) && in->channels == 1)
+        add_problem (problems, (int) index, CNV_MODEL_PROBLEM_SOFTMAX_ONE,
+                     in->flat
+                     ? _("Layer “%s” (softmax) normalises a single value, "
+                         "which always gives 1, so every image would get "
+                         "the same answer; remove it: the loss and the "
+                         "prediction apply a sigmoid to the logit "
+                         "themselves.")
+                     : _("Layer “%s” (softmax) normalises over a single "
+                         "channel, which always gives 1; remove it or put "
+                         "it after a layer with more channels."),
+                     layer->id);
+      break;
+
     case CNV_N_LAYER_KINDS:
     default:
       add_problem (problems, (int) index, CNV_MODEL_PROBLEM_PARAMETER,
@@ -1176,6 +1188,17 @@ check_head (const CnvModelSpec *spec,
 
   index = (int) spec->n_layers - 1;
   last = &spec->layers[index];
+
+  /* A softmax over the logit has said why already. */
+  for (guint i = 0; i < problems->len; i++)
+    {
+      const CnvModelProblem *problem = g_ptr_array_index (problems, i);
+
+      if (problem->layer == index
+          && problem->kind == CNV_MODEL_PROBLEM_SOFTMAX_ONE)
+        return;
+    }
+
   if (last->kind == CNV_LAYER_SIGMOID)
     add_problem (problems, index, CNV_MODEL_PROBLEM_SIGMOID_HEAD,
                  _("Layer “%s” (sigmoid) comes after the output; remove "
@@ -1337,6 +1360,7 @@ cnv_layer_spec_count_parameters (const CnvLayerSpec *layer,
     case CNV_LAYER_LEAKY_RELU:
     case CNV_LAYER_SIGMOID:
     case CNV_LAYER_TANH:
+    case CNV_LAYER_SOFTMAX:
     case CNV_N_LAYER_KINDS:
     default:
       return 0;

@@ -124,6 +124,7 @@ count_tensors (const CnvModelSpec *spec)
       case CNV_LAYER_LEAKY_RELU:
       case CNV_LAYER_SIGMOID:
       case CNV_LAYER_TANH:
+      case CNV_LAYER_SOFTMAX:
       case CNV_N_LAYER_KINDS:
       default:
         break;
@@ -181,6 +182,7 @@ create_params (CnvModel *model,
     case CNV_LAYER_LEAKY_RELU:
     case CNV_LAYER_SIGMOID:
     case CNV_LAYER_TANH:
+    case CNV_LAYER_SOFTMAX:
     case CNV_N_LAYER_KINDS:
     default:
       break;

@@ -494,6 +494,7 @@ kind_prefix (CnvLayerKind kind)
     [CNV_LAYER_LEAKY_RELU]      = "lrelu",
     [CNV_LAYER_SIGMOID]         = "sigmoid",
     [CNV_LAYER_TANH]            = "tanh",
+    [CNV_LAYER_SOFTMAX]         = "softmax",
   };
 
   return prefixes[kind];
@@ -768,6 +769,16 @@ cnv_stack_editor_replace (CnvStackEditor     *self,
 {
   g_return_if_fail (CNV_IS_STACK_EDITOR (self));
   g_return_if_fail (spec != NULL);
+
+  /* A replacement starts a new line of edits even when it leaves the
+   * stack as it was: redoing a step of the old line on top of another
+   * model's stack would surprise. */
+  if (cnv_model_spec_equal (spec, self->spec)
+      && cnv_stack_editor_get_can_redo (self))
+    {
+      g_queue_clear_full (&self->redo, snapshot_free);
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CAN_REDO]);
+    }
 
   commit (self, cnv_model_spec_copy (spec), spec->n_layers > 0 ? 0 : -1);
 }

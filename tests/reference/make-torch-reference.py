@@ -101,6 +101,8 @@ class Layer(nn.Module):
             self.op = nn.Sigmoid()
         elif kind == "tanh":
             self.op = nn.Tanh()
+        elif kind == "softmax":
+            self.op = nn.Softmax(dim=1)
         else:
             raise ValueError(kind)
         self.out_shape = (c, h, w, flat)
@@ -318,6 +320,18 @@ def main():
                     {"id": "out", "type": "dense", "units": 1}),
               3, True, {"conv.bias": (0.5, 0.0), "fc.bias": (0.5, 0.0),
                         "fc2.bias": (0.5, 0.0)}, input_scale=2.0)
+    make_case("softmax",
+              "softmax over the channels of feature maps and over features",
+              model(5, 4, 2,
+                    {"id": "conv", "type": "conv2d", "filters": 3,
+                     "kernel": [3, 3], "stride": [1, 1], "padding": "same"},
+                    {"id": "sm2", "type": "softmax"},
+                    {"id": "flat", "type": "flatten"},
+                    {"id": "fc", "type": "dense", "units": 4},
+                    {"id": "sm1", "type": "softmax"},
+                    {"id": "out", "type": "dense", "units": 1}),
+              3, True, {"conv.bias": (0.5, 0.0), "fc.bias": (0.5, 0.0)},
+              input_scale=2.0)
 
     lenet = model(28, 28, 1,
                   {"id": "conv1", "type": "conv2d", "filters": 8,

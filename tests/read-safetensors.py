@@ -3,7 +3,10 @@
 
 Used by test-checkpoint to show that a .convolve file opens outside
 Convolve.  Output: "checksum ok|MISMATCH", then per tensor, in name order,
-"<name> <dtype> <shape> <values…>" with values as exact Python reprs.
+"<name> <dtype> <shape> <values…>" with values as exact Python reprs, then
+"metadata <key> <value as JSON>" per metadata key, in key order; a value
+that is itself a JSON document (the model, the classes, …) is parsed, so
+the line proves that Python reads it too.
 """
 import hashlib, json, struct, sys
 import numpy as np
@@ -24,3 +27,11 @@ for name in sorted(header):
     values = " ".join(repr(float(v)) for v in array.ravel())
     print(name, info["dtype"], json.dumps(list(array.shape)).replace(" ", ""),
           values)
+for key in sorted(meta):
+    value = meta[key]
+    try:
+        value = json.loads(value)
+    except ValueError:
+        pass
+    print("metadata", key, json.dumps(value, sort_keys=True,
+                                      separators=(",", ":")))

@@ -303,30 +303,24 @@ find_python_with_numpy (void)
   return NULL;
 }
 
-static void
-test_numpy_reader (void)
+/* Runs tests/read-safetensors.py on path; NULL (the test skipped) without
+ * a python3 that has numpy. */
+static char *
+read_with_numpy (const char *path)
 {
-  g_autoptr(TestTmpDir) tmp = test_tmp_dir_new ("test-checkpoint-XXXXXX");
-  g_autofree char *path = test_tmp_path (tmp, "numpy.safetensors");
   g_autofree char *python = find_python_with_numpy ();
   g_autofree char *script = NULL;
-  g_autofree char *out = NULL;
   g_autofree char *err = NULL;
-  g_autoptr(CnvSafetensors) st = make_sample ();
   g_autoptr(GError) error = NULL;
-  g_auto(GStrv) lines = NULL;
   const char *argv[4] = { NULL, NULL, NULL, NULL };
+  char *out = NULL;
   int status = -1;
-  guint n_tensor_lines = 0;
 
   if (python == NULL)
     {
       g_test_skip ("python3 with numpy is not installed");
-      return;
+      return NULL;
     }
-
-  cnv_safetensors_write (st, path, &error);
-  g_assert_no_error (error);
 
   script = g_test_build_filename (G_TEST_DIST, "read-safetensors.py", NULL);
   argv[0] = python;
@@ -338,6 +332,26 @@ test_numpy_reader (void)
   g_test_message ("reader stderr: %s", err);
   g_assert_true (g_spawn_check_wait_status (status, NULL));
 
+  return out;
+}
+
+static void
+test_numpy_reader (void)
+{
+  g_autoptr(TestTmpDir) tmp = test_tmp_dir_new ("test-checkpoint-XXXXXX");
+  g_autofree char *path = test_tmp_path (tmp, "numpy.safetensors");
+  g_autofree char *out = NULL;
+  g_autoptr(CnvSafetensors) st = make_sample ();
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) lines = NULL;
+  guint n_tensor_lines = 0;
+
+  cnv_safetensors_write (st, path, &error);
+  g_assert_no_error (error);
+  out = read_with_numpy (path);
+  if (out == NULL)
+    return;
+
   lines = g_strsplit (out, "\n", -1);
   g_assert_cmpstr (lines[0], ==, "checksum ok");
 
@@ -345,6 +359,9 @@ test_numpy_reader (void)
    * wrote, bit for bit once parsed back to float. */
   for (guint i = 1; lines[i] != NULL && *lines[i] != '\0'; i++)
     {
+      if (g_str_has_prefix (lines[i], "metadata "))
+        continue;
+
       g_auto(GStrv) fields = g_strsplit (lines[i], " ", -1);
       CnvNamedTensor *named = cnv_safetensors_find (st, fields[0]);
       g_autofree char *shape = cnv_tensor_shape_string (named->tensor);
@@ -366,6 +383,90 @@ test_numpy_reader (void)
       n_tensor_lines++;
     }
   g_assert_cmpuint (n_tensor_lines, ==, 3);
+}
+
+static CnvClassifier *make_classifier (void);
+
+/* A whole checkpoint, as the app and the CLI write it: Python sees every
+ * weight and optimizer slot bit for bit, and reads every metadata
+ * document as JSON with the values Convolve put there. */
+static void
+test_numpy_reader_checkpoint (void)
+{
+  g_autoptr(TestTmpDir) tmp = test_tmp_dir_new ("test-checkpoint-XXXXXX");
+  g_autofree char *path = test_tmp_path (tmp, "model.convolve");
+  g_autoptr(CnvClassifier) c = make_classifier ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out = NULL;
+  g_auto(GStrv) lines = NULL;
+  guint n_tensors = 0;
+  guint n_slots = 0;
+  guint n_metadata = 0;
+
+  g_assert_true (cnv_checkpoint_save (c, path, &error));
+  g_assert_no_error (error);
+  out = read_with_numpy (path);
+  if (out == NULL)
+    return;
+
+  lines = g_strsplit (out, "\n", -1);
+  g_assert_cmpstr (lines[0], ==, "checksum ok");
+  for (guint i = 1; lines[i] != NULL && *lines[i] != '\0'; i++)
+    {
+      g_auto(GStrv) fields = g_strsplit (lines[i], " ", 3);
+      const CnvTensor *expected = NULL;
+
+      if (g_str_equal (fields[0], "metadata"))
+        {
+          n_metadata++;
+          if (g_str_equal (fields[1], "format"))
+            g_assert_cmpstr (fields[2], ==, "\"convolve-checkpoint\"");
+          else if (g_str_equal (fields[1], "classes"))
+            g_assert_cmpstr (fields[2], ==, "{\"names\":[\"\\u732b\",\"chien\"],"
+                             "\"positive\":1,\"threshold\":0.37}");
+          else if (g_str_equal (fields[1], "model"))
+            g_assert_nonnull (strstr (fields[2], "\"input\":{\"channels\":1,"
+                                                 "\"height\":8,\"width\":8}"));
+          continue;
+        }
+
+      if (g_str_has_prefix (fields[0], "optimizer."))
+        {
+          CnvOptimizerSlot *slot = cnv_optimizer_find_slot (c->optimizer,
+                                                            fields[0]);
+
+          g_assert_nonnull (slot);
+          expected = slot->value;
+          n_slots++;
+        }
+      else
+        {
+          CnvParam *param = cnv_model_find_param (c->model, fields[0]);
+
+          g_assert_nonnull (param);
+          expected = param->value;
+          n_tensors++;
+        }
+
+      g_assert_cmpstr (fields[1], ==, "F32");
+      {
+        g_auto(GStrv) values = g_strsplit (fields[2], " ", -1);
+
+        g_assert_cmpuint (g_strv_length (values), ==, 1 + expected->size);
+        for (gsize k = 0; k < expected->size; k++)
+          {
+            float value = (float) g_ascii_strtod (values[1 + k], NULL);
+
+            g_assert_cmpmem (&value, 4, &expected->data[k], 4);
+          }
+      }
+    }
+
+  g_assert_cmpuint (n_tensors, ==, cnv_model_get_n_params (c->model));
+  g_assert_cmpuint (n_slots, ==, cnv_optimizer_get_n_slots (c->optimizer));
+  /* format, format_version, writer, model, preprocessing, classes,
+   * training, dataset, checksum */
+  g_assert_cmpuint (n_metadata, ==, 9);
 }
 
 static void
@@ -731,6 +832,26 @@ test_overlap (void)
   assert_read_fails (path, CNV_CHECKPOINT_ERROR_OFFSETS,
                      "inside tensor “a”");
   assert_read_fails (path, CNV_CHECKPOINT_ERROR_OFFSETS, where);
+}
+
+/* An end before its beginning is refused as such, not as a size that
+ * wrapped around. */
+static void
+test_reversed_offsets (void)
+{
+  g_autoptr(TestTmpDir) tmp = test_tmp_dir_new ("test-checkpoint-XXXXXX");
+  g_autofree char *path = test_tmp_path (tmp, "reversed.safetensors");
+  guint8 data[8] = { 0 };
+  const char *header = "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],"
+                       "\"data_offsets\":[0,4]},"
+                       "\"b\":{\"dtype\":\"F32\",\"shape\":[1],"
+                       "\"data_offsets\":[8,4]}}";
+
+  write_header_and_data (path, header, data, 8);
+  assert_read_fails (path, CNV_CHECKPOINT_ERROR_OFFSETS, "Tensor “b” in “");
+  assert_read_fails (path, CNV_CHECKPOINT_ERROR_OFFSETS,
+                     "reversed.safetensors” ends at byte 4 of the data, before "
+                     "it begins at byte 8.");
 }
 
 static void
@@ -2126,6 +2247,8 @@ main (int   argc,
                    test_layout);
   g_test_add_func ("/checkpoint/safetensors/opens-with-numpy-reader",
                    test_numpy_reader);
+  g_test_add_func ("/checkpoint/save/opens-with-numpy-reader",
+                   test_numpy_reader_checkpoint);
   g_test_add_func ("/checkpoint/safetensors/short-file", test_short_file);
   g_test_add_func ("/checkpoint/safetensors/missing-file", test_missing_file);
   g_test_add_func ("/checkpoint/safetensors/truncated", test_truncated);
@@ -2153,6 +2276,8 @@ main (int   argc,
                    test_beyond_file);
   g_test_add_func ("/checkpoint/safetensors/overlapping-tensors",
                    test_overlap);
+  g_test_add_func ("/checkpoint/safetensors/reversed-offsets",
+                   test_reversed_offsets);
   g_test_add_func ("/checkpoint/safetensors/gap-between-tensors", test_gap);
   g_test_add_func ("/checkpoint/safetensors/trailing-bytes", test_trailing);
   g_test_add_func ("/checkpoint/safetensors/checksum-mismatch",

@@ -405,6 +405,28 @@ test_inspect_json (void)
   history = json_object_get_array_member (member_object (object, "training"),
                                           "history");
   g_assert_cmpuint (json_array_get_length (history), ==, 2);
+
+  /* Every validation metric of every epoch, as the checkpoint holds it. */
+  {
+    g_autoptr(GError) error = NULL;
+    g_autoptr(CnvClassifier) stored = cnv_checkpoint_load (model_path,
+                                                           &error);
+
+    g_assert_no_error (error);
+    for (guint e = 0; e < 2; e++)
+      {
+        JsonObject *epoch = json_array_get_object_element (history, e);
+        const CnvMetrics *v = &g_array_index (stored->history,
+                                              CnvEpochRecord, e).validation;
+
+        g_assert_cmpfloat (json_object_get_double_member (
+          epoch, "validation_precision"), ==, v->precision);
+        g_assert_cmpfloat (json_object_get_double_member (
+          epoch, "validation_recall"), ==, v->recall);
+        g_assert_cmpfloat (json_object_get_double_member (
+          epoch, "validation_f1"), ==, v->f1);
+      }
+  }
 }
 
 /* Every row: a known path, class a or b agreeing with the probability

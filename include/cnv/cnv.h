@@ -12,4 +12,5 @@
 #include "cnv-checkpoint.h"
 #include "cnv-json.h"
 #include "cnv-stack-editor.h"
+#include "cnv-i18n.h"
 #include "cnv-version.h"

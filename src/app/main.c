@@ -1,8 +1,7 @@
 /* main.c — starts Convolve: gettext, then the application */
 #define G_LOG_DOMAIN "convolve"
 
-#include <locale.h>
-#include <glib/gi18n.h>
+#include "cnv.h"
 
 #include "cnv-config.h"
 #include "cnv-application.h"
@@ -13,10 +12,7 @@ main (int   argc,
 {
   g_autoptr(CnvApplication) app = NULL;
 
-  setlocale (LC_ALL, "");
-  bindtextdomain (GETTEXT_PACKAGE, CNV_LOCALEDIR);
-  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
-  textdomain (GETTEXT_PACKAGE);
+  cnv_i18n_init ();
 
   app = cnv_application_new (CNV_APP_ID,
                              G_APPLICATION_HANDLES_COMMAND_LINE

@@ -236,24 +236,26 @@ print_history (const CnvClassifier *classifier)
     }
 
   printf ("\n%s\n", _("Training history:"));
-  printf ("  %5s %8s %10s %8s %8s %8s %8s %8s %8s\n", "epoch", "step", "lr",
-          "loss", "acc", "val_loss", "val_acc", "val_auc", "seconds");
+  printf ("  %5s %8s %10s %8s %8s %8s %8s %8s %8s %8s %8s %8s\n", "epoch",
+          "step", "lr", "loss", "acc", "val_loss", "val_acc", "val_prec",
+          "val_rec", "val_f1", "val_auc", "seconds");
 
   for (guint i = 0; i < classifier->history->len; i++)
     {
       const CnvEpochRecord *r = &g_array_index (classifier->history,
                                                 CnvEpochRecord, i);
+      const CnvMetrics *v = &r->validation;
       g_autofree char *lr = cnv_cli_format_double (r->learning_rate, "%g");
 
-      if (r->validation.n > 0)
+      if (v->n > 0)
         printf ("  %5u %8" G_GINT64_FORMAT " %10s %8.4f %8.4f %8.4f %8.4f "
-                "%8.4f %8.1f\n", r->epoch, r->step, lr, r->train_loss,
-                r->train_accuracy, r->validation.loss,
-                r->validation.accuracy, r->validation.auc, r->seconds);
+                "%8.4f %8.4f %8.4f %8.4f %8.1f\n", r->epoch, r->step, lr,
+                r->train_loss, r->train_accuracy, v->loss, v->accuracy,
+                v->precision, v->recall, v->f1, v->auc, r->seconds);
       else
         printf ("  %5u %8" G_GINT64_FORMAT " %10s %8.4f %8.4f %8s %8s %8s "
-                "%8.1f\n", r->epoch, r->step, lr, r->train_loss,
-                r->train_accuracy, "-", "-", "-", r->seconds);
+                "%8s %8s %8s %8.1f\n", r->epoch, r->step, lr, r->train_loss,
+                r->train_accuracy, "-", "-", "-", "-", "-", "-", r->seconds);
     }
 }
 
@@ -415,6 +417,12 @@ add_history (JsonBuilder         *builder,
                                       r->validation.loss);
           cnv_cli_builder_add_double (builder, "validation_accuracy",
                                       r->validation.accuracy);
+          cnv_cli_builder_add_double (builder, "validation_precision",
+                                      r->validation.precision);
+          cnv_cli_builder_add_double (builder, "validation_recall",
+                                      r->validation.recall);
+          cnv_cli_builder_add_double (builder, "validation_f1",
+                                      r->validation.f1);
           cnv_cli_builder_add_double (builder, "validation_auc",
                                       r->validation.auc);
         }

@@ -10,6 +10,7 @@
 #include "cnv-metrics.h"
 #include "cnv-classifier.h"
 #include "cnv-checkpoint.h"
+#include "cnv-diff.h"
 #include "cnv-json.h"
 #include "cnv-stack-editor.h"
 #include "cnv-i18n.h"

@@ -22,6 +22,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "cnv-checkpoint.h"
+#include "cnv-checkpoint-private.h"
 #include "cnv-json.h"
 #include "cnv-version.h"
 
@@ -1017,35 +1018,26 @@ parse_documents (const char  *display,
   return TRUE;
 }
 
-/* A classifier with the model and preprocessing the documents describe;
- * its classes, training record and tensors are filled in later. */
+/* What every reader of a checkpoint needs before the model is built: the
+ * preprocessing, classes, training record and dataset summary, in a
+ * classifier without a model. */
 static CnvClassifier *
-build_classifier (const char       *display,
-                  const Documents  *docs,
-                  GError          **error)
+read_info (const char      *display,
+           const Documents *docs,
+           TrainingState   *training,
+           GError         **error)
 {
-  g_autoptr(CnvModelSpec) spec = NULL;
+  g_autoptr(CnvClassifier) info = g_new0 (CnvClassifier, 1);
   g_autoptr(GError) local_error = NULL;
-  const char *placeholder_names[] = { "0", "1", NULL };
-  CnvClassifier *classifier;
-  CnvPreprocessing pp;
+  Doc doc = { display, "classes", error };
 
-  spec = cnv_model_spec_new_from_json_node (docs->model, &local_error);
-  if (spec == NULL)
-    {
-      int code = g_error_matches (local_error, CNV_MODEL_ERROR,
-                                  CNV_MODEL_ERROR_UNKNOWN_TYPE)
-                 ? CNV_CHECKPOINT_ERROR_MODEL
-                 : CNV_CHECKPOINT_ERROR_METADATA;
+  info->positive_class = 1;
+  info->threshold = 0.5;
+  info->history = g_array_new (FALSE, TRUE, sizeof (CnvEpochRecord));
+  info->notices = g_ptr_array_new_with_free_func (g_free);
 
-      g_set_error (error, CNV_CHECKPOINT_ERROR, code,
-                   _("The model described in “%s” cannot be used: %s"),
-                   display, local_error->message);
-      return NULL;
-    }
-
-  if (!cnv_preprocessing_from_json_node (docs->preprocessing, &pp,
-                                         &local_error))
+  if (!cnv_preprocessing_from_json_node (docs->preprocessing,
+                                         &info->preprocessing, &local_error))
     {
       g_set_error (error, CNV_CHECKPOINT_ERROR, CNV_CHECKPOINT_ERROR_METADATA,
                    _("The “preprocessing” metadata of “%s” is invalid: %s"),
@@ -1053,34 +1045,16 @@ build_classifier (const char       *display,
       return NULL;
     }
 
-  /* The class names and the parameters are replaced by the caller; the
-   * constructor only needs something to start from. */
-  classifier = cnv_classifier_new (spec, &pp, placeholder_names, 0,
-                                   &local_error);
-  if (classifier == NULL)
-    g_set_error (error, CNV_CHECKPOINT_ERROR, CNV_CHECKPOINT_ERROR_MODEL,
-                 _("The model described in “%s” cannot be built: %s"),
-                 display, local_error->message);
-
-  return classifier;
-}
-
-static gboolean
-read_records (const char      *display,
-              const Documents *docs,
-              CnvClassifier   *classifier,
-              TrainingState   *training,
-              GError         **error)
-{
-  Doc doc = { display, "classes", error };
-
-  if (!read_classes (&doc, docs->classes, classifier))
-    return FALSE;
+  if (!read_classes (&doc, docs->classes, info))
+    return NULL;
   doc.key = "training";
-  if (!read_training (&doc, docs->training, classifier, training))
-    return FALSE;
+  if (!read_training (&doc, docs->training, info, training))
+    return NULL;
   doc.key = "dataset";
-  return read_dataset (&doc, docs->dataset, classifier);
+  if (!read_dataset (&doc, docs->dataset, info))
+    return NULL;
+
+  return g_steal_pointer (&info);
 }
 
 static void
@@ -1100,39 +1074,145 @@ add_dtype_notices (const CnvSafetensors *st,
     }
 }
 
-CnvClassifier *
-cnv_checkpoint_load (const char  *path,
-                     GError     **error)
+CnvCheckpointContents *
+cnv_checkpoint_read_contents (const char  *path,
+                              GError     **error)
 {
-  g_autoptr(CnvSafetensors) st = NULL;
-  g_autoptr(CnvClassifier) classifier = NULL;
-  g_autoptr(GHashTable) used = NULL;
+  g_autoptr(CnvCheckpointContents) contents = NULL;
   g_auto(Documents) docs = { NULL };
-  g_autofree char *display = NULL;
   TrainingState training = { FALSE };
 
   g_return_val_if_fail (path != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  display = g_filename_display_name (path);
-  st = cnv_safetensors_read (path, error);
-  if (st == NULL)
+  contents = g_new0 (CnvCheckpointContents, 1);
+  contents->display = g_filename_display_name (path);
+  contents->st = cnv_safetensors_read (path, error);
+  if (contents->st == NULL)
     return NULL;
-  if (!check_format (display, st->metadata, error)
-      || !parse_documents (display, st->metadata, &docs, error))
+  if (!check_format (contents->display, contents->st->metadata, error)
+      || !parse_documents (contents->display, contents->st->metadata, &docs,
+                           error))
     return NULL;
 
-  classifier = build_classifier (display, &docs, error);
-  if (classifier == NULL
-      || !read_records (display, &docs, classifier, &training, error))
+  contents->info = read_info (contents->display, &docs, &training, error);
+  if (contents->info == NULL)
     return NULL;
+
+  contents->model = g_steal_pointer (&docs.model);
+  contents->has_optimizer = training.has_optimizer;
+  contents->optimizer = training.optimizer;
+  contents->step = training.step;
+  add_dtype_notices (contents->st, contents->info);
+
+  return g_steal_pointer (&contents);
+}
+
+void
+cnv_checkpoint_contents_free (CnvCheckpointContents *contents)
+{
+  if (contents == NULL)
+    return;
+
+  g_clear_pointer (&contents->st, cnv_safetensors_free);
+  g_clear_pointer (&contents->model, json_node_unref);
+  g_clear_pointer (&contents->info, cnv_classifier_free);
+  g_free (contents->display);
+  g_free (contents);
+}
+
+/* Moves what info read into the classifier built from the model. */
+static void
+take_info (CnvClassifier *classifier,
+           CnvClassifier *info)
+{
+  for (guint i = 0; i < 2; i++)
+    {
+      g_free (classifier->class_names[i]);
+      classifier->class_names[i] = g_steal_pointer (&info->class_names[i]);
+    }
+  classifier->positive_class = info->positive_class;
+  classifier->threshold = info->threshold;
+  classifier->seed = info->seed;
+  classifier->batch_size = info->batch_size;
+  classifier->val_split = info->val_split;
+  g_clear_pointer (&classifier->history, g_array_unref);
+  classifier->history = g_steal_pointer (&info->history);
+  classifier->dataset_folder = g_steal_pointer (&info->dataset_folder);
+  classifier->dataset_counts[0] = info->dataset_counts[0];
+  classifier->dataset_counts[1] = info->dataset_counts[1];
+  classifier->dataset_skipped = info->dataset_skipped;
+  classifier->dataset_fingerprint =
+    g_steal_pointer (&info->dataset_fingerprint);
+  g_clear_pointer (&classifier->notices, g_ptr_array_unref);
+  classifier->notices = g_steal_pointer (&info->notices);
+}
+
+CnvClassifier *
+cnv_checkpoint_contents_to_classifier (CnvCheckpointContents  *contents,
+                                       GError                **error)
+{
+  g_autoptr(CnvModelSpec) spec = NULL;
+  g_autoptr(CnvClassifier) classifier = NULL;
+  g_autoptr(GHashTable) used = NULL;
+  g_autoptr(GError) local_error = NULL;
+  const char *display = contents->display;
+  TrainingState training = { contents->has_optimizer, contents->optimizer,
+                             contents->step };
+
+  g_return_val_if_fail (contents != NULL && contents->info != NULL, NULL);
+
+  spec = cnv_model_spec_new_from_json_node (contents->model, &local_error);
+  if (spec == NULL)
+    {
+      int code = g_error_matches (local_error, CNV_MODEL_ERROR,
+                                  CNV_MODEL_ERROR_UNKNOWN_TYPE)
+                 ? CNV_CHECKPOINT_ERROR_MODEL
+                 : CNV_CHECKPOINT_ERROR_METADATA;
+
+      g_set_error (error, CNV_CHECKPOINT_ERROR, code,
+                   _("The model described in “%s” cannot be used: %s"),
+                   display, local_error->message);
+      return NULL;
+    }
+
+  /* The parameters are replaced by the file's; the seed only needs to
+   * give them a start. */
+  classifier = cnv_classifier_new (spec, &contents->info->preprocessing,
+                                   (const char * const *)
+                                   contents->info->class_names, 0,
+                                   &local_error);
+  if (classifier == NULL)
+    {
+      g_set_error (error, CNV_CHECKPOINT_ERROR, CNV_CHECKPOINT_ERROR_MODEL,
+                   _("The model described in “%s” cannot be built: %s"),
+                   display, local_error->message);
+      return NULL;
+    }
+  take_info (classifier, contents->info);
+  g_clear_pointer (&contents->info, cnv_classifier_free);
 
   used = g_hash_table_new (g_str_hash, g_str_equal);
-  if (!load_tensors (display, st, classifier, &training, used, error)
-      || !check_unexpected (display, st, used, error))
+  if (!load_tensors (display, contents->st, classifier, &training, used,
+                     error)
+      || !check_unexpected (display, contents->st, used, error))
     return NULL;
 
-  add_dtype_notices (st, classifier);
-
   return g_steal_pointer (&classifier);
+}
+
+CnvClassifier *
+cnv_checkpoint_load (const char  *path,
+                     GError     **error)
+{
+  g_autoptr(CnvCheckpointContents) contents = NULL;
+
+  g_return_val_if_fail (path != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  contents = cnv_checkpoint_read_contents (path, error);
+  if (contents == NULL)
+    return NULL;
+
+  return cnv_checkpoint_contents_to_classifier (contents, error);
 }

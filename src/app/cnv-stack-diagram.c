@@ -15,6 +15,7 @@
 #include <glib/gi18n.h>
 #include <pango/pangocairo.h>
 
+#include "cnv-format.h"
 #include "cnv-stack-diagram.h"
 
 #define BLOCK_HEIGHT 34.0
@@ -42,22 +43,11 @@ family_colour (int kind)
     case CNV_LAYER_RELU:
     case CNV_LAYER_LEAKY_RELU:
     case CNV_LAYER_SIGMOID:
-    case CNV_LAYER_TANH: return (Colour) { 0.90, 0.65, 0.04 };
+    case CNV_LAYER_TANH:
+    case CNV_LAYER_SOFTMAX: return (Colour) { 0.90, 0.65, 0.04 };
     case CNV_LAYER_FLATTEN:
     default: return (Colour) { 0.47, 0.47, 0.47 };
     }
-}
-
-static char *
-format_shape (const CnvShape *shape)
-{
-  if (shape->channels == 0)
-    return g_strdup ("?");
-  if (shape->flat)
-    return g_strdup_printf ("%d", shape->channels);
-
-  return g_strdup_printf ("%d × %d × %d",
-                          shape->channels, shape->height, shape->width);
 }
 
 static double
@@ -132,18 +122,26 @@ cnv_stack_diagram_draw (cairo_t        *cr,
 {
   const CnvModelSpec *spec = cnv_stack_editor_get_spec (editor);
   CnvShape input = { spec->channels, spec->height, spec->width, FALSE };
+  /* A layer with a problem of its own has no shape to show; the
+   * engine's best effort would be a number the stack cannot produce. */
+  CnvShape unknown = { 0, 0, 0, FALSE };
   double largest = shape_elements (&input);
   double usable = width - 2 * MARGIN;
   double y = MARGIN;
 
   for (guint i = 0; i < spec->n_layers; i++)
-    largest = MAX (largest, shape_elements (cnv_stack_editor_get_shape (editor, i)));
+    if (cnv_stack_editor_get_layer_problem (editor, i) == NULL)
+      largest = MAX (largest,
+                     shape_elements (cnv_stack_editor_get_shape (editor, i)));
 
   for (guint i = 0; i <= spec->n_layers; i++)
     {
+      gboolean problem = i > 0
+                         && cnv_stack_editor_get_layer_problem (editor, i - 1) != NULL;
       const CnvShape *shape = i == 0 ? &input
+                              : problem ? &unknown
                               : cnv_stack_editor_get_shape (editor, i - 1);
-      g_autofree char *shape_text = format_shape (shape);
+      g_autofree char *shape_text = cnv_format_shape (shape);
       g_autofree char *text = NULL;
       /* log scale: one element → 40 %, the largest → the whole width */
       double fraction = 0.4 + 0.6 * log1p (shape_elements (shape))
@@ -151,7 +149,6 @@ cnv_stack_diagram_draw (cairo_t        *cr,
       double w = usable * CLAMP (fraction, 0.4, 1.0);
       double x = (width - w) / 2;
       Colour colour;
-      gboolean problem = FALSE;
 
       if (i == 0)
         {
@@ -167,7 +164,6 @@ cnv_stack_diagram_draw (cairo_t        *cr,
                                   cnv_layer_kind_get_title (layer->kind),
                                   shape_text);
           colour = family_colour (layer->kind);
-          problem = cnv_stack_editor_get_layer_problem (editor, i - 1) != NULL;
         }
 
       if (i > 0)

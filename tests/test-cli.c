@@ -982,6 +982,72 @@ test_model_too_large_for_memory (void)
   g_assert_nonnull (strstr (inspect->out, expected));
 }
 
+/* diff: a checkpoint against itself, against its own architecture with
+ * one kernel changed (as a model description) and against a file that is
+ * not there: exit 0, 1 and 2, the rows marked like a diff, colour only
+ * when asked for, since stdout is not a terminal here. */
+static void
+test_diff (void)
+{
+  g_autofree char *changed = g_build_filename (tmp_dir, "diff-k3.json", NULL);
+  g_autofree char *missing = g_build_filename (tmp_dir, "none.convolve", NULL);
+  g_autoptr(CnvModelSpec) spec = cnv_model_spec_new_default ();
+  g_autofree char *json = NULL;
+  g_autoptr(Run) same = NULL;
+  g_autoptr(Run) differ = NULL;
+  g_autoptr(Run) colored = NULL;
+  g_autoptr(Run) as_json = NULL;
+  g_autoptr(Run) absent = NULL;
+  g_autoptr(Run) bad_option = NULL;
+  g_autoptr(JsonNode) root = NULL;
+  JsonObject *object;
+
+  ensure_trained ();
+  spec->layers[0].kernel[0] = spec->layers[0].kernel[1] = 3;
+  json = cnv_model_spec_to_json (spec, TRUE);
+  g_assert_true (g_file_set_contents (changed, json, -1, NULL));
+
+  same = run_cli ("diff", model_path, model_path, NULL);
+  g_assert_cmpint (same->status, ==, 0);
+  g_assert_nonnull (strstr (same->out, "\nNo differences\n"));
+
+  differ = run_cli ("diff", changed, model_path, NULL);
+  g_assert_cmpint (differ->status, ==, 1);
+  g_assert_cmpstr (differ->err, ==, "");
+  g_assert_true (g_str_has_prefix (differ->out, "--- diff-k3.json\n+++ "));
+  g_assert_nonnull (strstr (differ->out,
+                            "1 layer differs, 7 of 8 tensors loadable\n"));
+  g_assert_nonnull (strstr (differ->out, "\n~ conv1 (conv2d) "));
+  g_assert_nonnull (strstr (differ->out,
+                            "\n    Kernel or window: 3×3 → 5×5\n"));
+  g_assert_nonnull (strstr (differ->out, "\n~ conv1.weight "));
+  g_assert_null (strchr (differ->out, '\033'));
+
+  colored = run_cli ("diff", "--color=always", changed, model_path, NULL);
+  g_assert_cmpint (colored->status, ==, 1);
+  g_assert_nonnull (strstr (colored->out, "\033[33m~ conv1 (conv2d)"));
+
+  as_json = run_cli ("diff", "--json", changed, model_path, NULL);
+  g_assert_cmpint (as_json->status, ==, 1);
+  root = parse_json (as_json->out);
+  object = json_node_get_object (root);
+  g_assert_false (json_object_get_boolean_member (object, "equal"));
+  g_assert_cmpstr (json_object_get_string_member (
+    json_array_get_object_element (json_object_get_array_member (object,
+                                                                 "layers"),
+                                   0), "status"), ==, "changed");
+
+  absent = run_cli ("diff", missing, model_path, NULL);
+  g_assert_cmpint (absent->status, ==, 2);
+  g_assert_cmpstr (absent->err, ==, "convolve-cli: Could not open "
+                                    "“none.convolve”: No such file or "
+                                    "directory.\n");
+
+  bad_option = run_cli ("diff", "--color=sometimes", model_path, model_path,
+                        NULL);
+  g_assert_cmpint (bad_option->status, ==, 2);
+}
+
 /* bench/small-vgg.json is a description: inspect prints its table and
  * costs and exits 0. */
 static void
@@ -1423,6 +1489,7 @@ main (int    argc,
   report_path = g_build_filename (tmp_dir, "report.csv", NULL);
   make_dataset (data_dir, 2);
 
+  g_test_add_func ("/cli/diff/exit-status-and-rows", test_diff);
   g_test_add_func ("/cli/model/too-large-for-memory",
                    test_model_too_large_for_memory);
   g_test_add_func ("/cli/help-and-usage", test_help);

@@ -39,6 +39,8 @@ static const Command commands[] = {
   { "predict", cnv_cli_predict, N_("Classify images with a checkpoint") },
   { "inspect", cnv_cli_inspect,
     N_("Describe a checkpoint: layers, preprocessing, classes, history") },
+  { "diff", cnv_cli_diff,
+    N_("Show what differs between two checkpoints or model descriptions") },
 };
 
 static void
@@ -66,6 +68,9 @@ print_help (FILE *stream)
   fprintf (stream, "  2    %s\n", _("a usage error: unknown or missing options"));
   fprintf (stream, "  3    %s\n",
            _("predict: some images could not be classified (the others were)"));
+  fprintf (stream, "       %s\n",
+           _("diff: 0 when the files do not differ, 1 when they do, 2 when\n"
+             "       one cannot be read"));
   fprintf (stream, "  130  %s\n",
            _("train: stopped with Ctrl+C; the output was saved"));
   fprintf (stream, "\n%s\n",

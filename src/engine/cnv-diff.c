@@ -14,8 +14,12 @@
  */
 #define G_LOG_DOMAIN "cnv-diff"
 
+#include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
+
+#include <glib/gstdio.h>
 
 #include <glib/gi18n-lib.h>
 
@@ -772,29 +776,27 @@ cnv_model_record_load (const char  *path,
                        GError     **error)
 {
   g_autofree char *display = NULL;
-  g_autoptr(GFile) file = NULL;
-  g_autoptr(GFileInputStream) stream = NULL;
-  g_autoptr(GError) local_error = NULL;
   char head[16] = { 0 };
   gsize n_read = 0;
   gsize i = 0;
+  FILE *file;
 
   g_return_val_if_fail (path != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   display = g_filename_display_basename (path);
-  file = g_file_new_for_path (path);
-  stream = g_file_read (file, NULL, &local_error);
-  if (stream == NULL
-      || !g_input_stream_read_all (G_INPUT_STREAM (stream), head,
-                                   sizeof head, &n_read, NULL, &local_error))
+  file = g_fopen (path, "rb");
+  if (file == NULL)
     {
+      int saved_errno = errno;
+
       g_set_error (error, CNV_CHECKPOINT_ERROR, CNV_CHECKPOINT_ERROR_IO,
                    _("Could not open “%s”: %s."), display,
-                   local_error->message);
+                   g_strerror (saved_errno));
       return NULL;
     }
-  g_clear_object (&stream);
+  n_read = fread (head, 1, sizeof head, file);
+  fclose (file);
 
   /* A model description is JSON text: it starts with "{" after blanks.
    * A safetensors file starts with its header's length in 8 bytes. */
@@ -1725,6 +1727,8 @@ cnv_diff_get_summary (const CnvDiff *diff)
                    "preprocessing differs in %u fields", n_pp), n_pp));
   if (diff->classes->len > 0)
     g_ptr_array_add (parts, g_strdup (_("the classes differ")));
+  if (diff->training->len > 0)
+    g_ptr_array_add (parts, g_strdup (_("the training settings differ")));
   if (diff->a->has_weights || diff->b->has_weights)
     g_ptr_array_add (parts, g_strdup_printf (
       g_dngettext (GETTEXT_PACKAGE, "%u of %u tensor loadable",

@@ -402,6 +402,22 @@ press (Fixture    *fixture,
   xdotool (fixture, arguments);
 }
 
+/* "mousemove" arguments that put the pointer at (x, y) of widget. */
+static char *
+pointer_at (Fixture   *fixture,
+            GtkWidget *widget,
+            double     x,
+            double     y)
+{
+  graphene_point_t point;
+
+  g_assert_true (gtk_widget_compute_point (widget, GTK_WIDGET (fixture->window),
+                                           &GRAPHENE_POINT_INIT (x, y), &point));
+
+  return g_strdup_printf ("mousemove --window WINDOW %d %d", (int) point.x,
+                          (int) point.y);
+}
+
 /* Tests */
 
 static void
@@ -430,6 +446,7 @@ test_keyboard_only (void)
 {
   Fixture fixture = { 0 };
   g_autoptr(CnvModelSpec) start = NULL;
+  g_autofree char *move = NULL;
   GtkWidget *widget;
   GtkSpinButton *spin;
   guint n;
@@ -444,11 +461,16 @@ test_keyboard_only (void)
   n = start->n_layers;
   g_assert_cmpuint (n, >=, 4);
 
-  /* A click focuses the row it selects; the selection only moves it, so
-   * the row keeps the focus.  Down moves both on. */
-  gtk_widget_grab_focus (row_widget (&fixture, 0));
-  cnv_stack_editor_set_selection (fixture.editor, 0);
-  g_assert_true (focus_widget (&fixture) == row_widget (&fixture, 0));
+  /* A click selects the row and gives it the focus: the row is updated
+   * in place, not rebuilt, so it keeps the focus.  Down moves both on. */
+  cnv_stack_editor_set_selection (fixture.editor, -1);
+  widget = row_widget (&fixture, 0);
+  move = pointer_at (&fixture, widget, 120, 20);
+  xdotool (&fixture, move);
+  xdotool (&fixture, "click 1");
+  g_assert_cmpint (cnv_stack_editor_get_selection (fixture.editor), ==, 0);
+  g_assert_true (row_widget (&fixture, 0) == widget);
+  g_assert_true (focus_widget (&fixture) == widget);
   press (&fixture, "Down");
   g_assert_cmpint (cnv_stack_editor_get_selection (fixture.editor), ==, 1);
   g_assert_true (focus_widget (&fixture) == row_widget (&fixture, 1));
@@ -1115,21 +1137,6 @@ row_drag_source (GtkWidget *row)
     }
 
   return NULL;
-}
-
-static char *
-pointer_at (Fixture   *fixture,
-            GtkWidget *widget,
-            double     x,
-            double     y)
-{
-  graphene_point_t point;
-
-  g_assert_true (gtk_widget_compute_point (widget, GTK_WIDGET (fixture->window),
-                                           &GRAPHENE_POINT_INIT (x, y), &point));
-
-  return g_strdup_printf ("mousemove --window WINDOW %d %d", (int) point.x,
-                          (int) point.y);
 }
 
 /* A real drag with the mouse: the icon under the pointer is a picture

@@ -577,6 +577,22 @@ test_keyboard_only (void)
   g_assert_true (widget == GTK_WIDGET (spin)
                  || gtk_widget_is_ancestor (widget, GTK_WIDGET (spin)));
 
+  /* Alt+Down from inside the panel moves the layer and leaves the focus
+   * in the same spin button. */
+  {
+    guint conv = find_layer (&fixture, CNV_LAYER_CONV2D);
+    g_autofree char *id = g_strdup (layer_spec (&fixture, conv)->id);
+
+    press (&fixture, "alt+Down");
+    g_assert_cmpstr (layer_spec (&fixture, conv + 1)->id, ==, id);
+    g_assert_true (cnv_layer_editor_get_parameter_widget (fixture.layer_editor,
+                                                          "filters")
+                   == GTK_WIDGET (spin));
+    widget = focus_widget (&fixture);
+    g_assert_true (widget == GTK_WIDGET (spin)
+                   || gtk_widget_is_ancestor (widget, GTK_WIDGET (spin)));
+  }
+
   /* The shortcut leaves the window with the editor. */
   fixture_close (&fixture);
 }

@@ -131,6 +131,7 @@ struct _CnvLayerEditor
 
   /* state */
   int                  panel_layer;   /* the layer the panel shows, or -1 */
+  char                *panel_id;      /* its id then */
   CnvLayerKind         panel_kind;
   gboolean             updating;
   gboolean             focus_selection; /* after Add and Duplicate */
@@ -601,9 +602,10 @@ update_panel_values (CnvLayerEditor     *self,
     gtk_editable_set_text (GTK_EDITABLE (id_row), layer->id);
 }
 
-/* Rebuilds the panel when another layer is selected; otherwise brings
- * its values up to date, so that a control being used is not replaced
- * under the pointer or the keyboard focus. */
+/* Rebuilds the panel when another layer is selected; otherwise (an edit,
+ * a rename, the same layer moved by Alt+Up/Down from inside the panel)
+ * brings its values up to date, so that a control being used is not
+ * replaced under the pointer or the keyboard focus. */
 static void
 update_panel (CnvLayerEditor *self)
 {
@@ -623,7 +625,9 @@ update_panel (CnvLayerEditor *self)
   adw_preferences_group_set_title (self->panel_group,
                                    cnv_layer_kind_get_title (layer->kind));
 
-  if (self->panel_layer != selection)
+  if (self->panel_layer < 0
+      || (self->panel_layer != selection
+          && g_strcmp0 (self->panel_id, layer->id) != 0))
     rebuild_panel (self, layer);
   else if (self->panel_kind != layer->kind)
     {
@@ -638,6 +642,8 @@ update_panel (CnvLayerEditor *self)
 
   self->panel_layer = selection;
   self->panel_kind = layer->kind;
+  g_free (self->panel_id);
+  self->panel_id = g_strdup (layer->id);
 }
 
 /* The layer rows */
@@ -1588,6 +1594,7 @@ cnv_layer_editor_finalize (GObject *object)
   CnvLayerEditor *self = CNV_LAYER_EDITOR (object);
 
   g_clear_pointer (&self->panel_widgets, g_hash_table_unref);
+  g_clear_pointer (&self->panel_id, g_free);
 
   G_OBJECT_CLASS (cnv_layer_editor_parent_class)->finalize (object);
 }

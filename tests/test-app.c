@@ -328,6 +328,21 @@ close_and_check_finalized (CnvWindow  *window,
   g_assert_true (iterate_until (pointer_cleared, &weak, 30));
 }
 
+/* Closes a window that has nothing unsaved and waits until it is gone. */
+static void
+close_and_check_finalized_now (CnvWindow *window)
+{
+  gpointer weak = window;
+
+  g_object_add_weak_pointer (G_OBJECT (window), &weak);
+  gtk_window_close (GTK_WINDOW (window));
+  /* Closing may finalize the window at once. */
+  if (weak != NULL && cnv_window_get_question (window) != NULL)
+    g_error ("unexpected question: %s", adw_message_dialog_get_heading (
+      cnv_window_get_question (window)));
+  g_assert_true (iterate_until (pointer_cleared, &weak, 30));
+}
+
 static void
 assert_class_rows (CnvWindow  *window,
                    const char *folder)
@@ -2160,6 +2175,192 @@ __lsan_default_suppressions (void)
   return "leak:libfontconfig.so\n";
 }
 
+/* A new input size or colour mode while a folder is loaded reads the
+ * folder again the way the new stack sees it: no error, and the images in
+ * memory have the new size and channel count. */
+static gboolean
+dataset_is_size (gpointer data)
+{
+  CnvWindow *window = data;
+  const CnvDataset *dataset = cnv_window_get_dataset (window);
+
+  return !cnv_window_is_busy (window) && dataset != NULL
+         && dataset->width == 32 && dataset->channels == 3;
+}
+
+static void
+test_window_input_change_reloads_folder (void)
+{
+  g_autoptr(CnvApplication) app = new_test_application ();
+  g_autofree char *folder = sample_folder ();
+  CnvStackEditor *editor;
+  CnvWindow *window;
+
+  window = cnv_window_new (app, folder);
+  gtk_window_present (GTK_WINDOW (window));
+  g_assert_true (iterate_until (window_idle, window, 60));
+  g_assert_cmpint (cnv_window_get_dataset (window)->width, ==, 28);
+
+  editor = cnv_window_get_stack_editor (window);
+  cnv_stack_editor_set_input (editor, 32, 32, 3);
+  g_assert_true (iterate_until (dataset_is_size, window, 60));
+  g_assert_null (cnv_window_get_question (window));
+  g_assert_cmpstr (cnv_window_get_dataset (window)->folder, ==, folder);
+  g_assert_cmpint (cnv_window_get_dataset (window)->height, ==, 32);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.train",
+                                             NULL));
+  g_assert_true (iterate_until (window_idle, window, 120));
+  g_assert_nonnull (cnv_window_get_classifier (window));
+  g_assert_cmpint (cnv_model_get_spec (
+    cnv_window_get_classifier (window)->model)->channels, ==, 3);
+
+  gtk_window_close (GTK_WINDOW (window));
+  g_assert_true (iterate_until (question_asked, window, 5));
+  close_and_check_finalized (window, "Save Changes to “Untitled Model”?",
+                             "discard");
+}
+
+/* Without a folder, Train is disabled and the Train page says what it
+ * waits for; once the stack is broken, the stack's problem comes first. */
+static void
+test_window_train_needs_a_folder (void)
+{
+  g_autoptr(CnvApplication) app = new_test_application ();
+  CnvTrainPage *page;
+  CnvWindow *window;
+
+  window = cnv_window_new (app, NULL);
+  gtk_window_present (GTK_WINDOW (window));
+  g_assert_true (iterate_until (window_idle, window, 30));
+  page = cnv_window_get_train_page (window);
+
+  g_assert_false (train_button_sensitive (window));
+  g_assert_cmpstr (cnv_train_page_get_invalid_reason (page), ==,
+                   "Choose an image folder with one subfolder per class on "
+                   "the Data page to train.");
+
+  cnv_stack_editor_insert_layer (cnv_window_get_stack_editor (window), 10,
+                                 CNV_LAYER_RELU);
+  g_assert_nonnull (strstr (cnv_train_page_get_invalid_reason (page),
+                            "must end with a dense layer of 1 unit"));
+  g_assert_true (cnv_stack_editor_undo (cnv_window_get_stack_editor (window)));
+
+  close_and_check_finalized_now (window);
+}
+
+/* Edits of a stack that no file holds show in the title and are not lost
+ * without a question; opening, saving or undoing back to the stack a file
+ * holds clears the mark. */
+static void
+test_window_close_asks_about_edited_stack (void)
+{
+  g_autoptr(CnvApplication) app = new_test_application ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *tmp = NULL;
+  g_autofree char *path = NULL;
+  CnvStackEditor *editor;
+  CnvWindow *window;
+
+  tmp = g_dir_make_tmp ("test-app-XXXXXX", &error);
+  g_assert_no_error (error);
+  path = g_build_filename (tmp, "kept.convolve", NULL);
+
+  /* A trained model saved, then its stack edited: the checkpoint holds
+   * the trained stack, not the edited one. */
+  window = new_trained_window (app, 1);
+  cnv_window_save_to_path (window, path);
+  g_assert_true (iterate_until (window_idle, window, 30));
+  g_assert_false (cnv_window_get_modified (window));
+  g_assert_cmpstr (cnv_window_get_model_title (window), ==, "kept.convolve");
+
+  editor = cnv_window_get_stack_editor (window);
+  cnv_stack_editor_insert_layer (editor, 1, CNV_LAYER_BATCH_NORM);
+  g_assert_cmpstr (cnv_window_get_model_title (window), ==, "kept.convolve •");
+  g_assert_true (cnv_stack_editor_undo (editor));
+  g_assert_cmpstr (cnv_window_get_model_title (window), ==, "kept.convolve");
+  g_assert_true (cnv_stack_editor_redo (editor));
+
+  gtk_window_close (GTK_WINDOW (window));
+  g_assert_true (iterate_until (question_asked, window, 5));
+  g_assert_false (adw_message_dialog_has_response (
+    cnv_window_get_question (window), "save"));
+  answer_question (window, "Close Without Keeping the Edited Layer Stack?",
+                   "cancel");
+  g_assert_true (gtk_widget_get_visible (GTK_WIDGET (window)));
+  g_assert_cmpuint (cnv_stack_editor_get_n_layers (editor), ==, 11);
+
+  /* Exported as a model description, the edited stack is in a file. */
+  {
+    g_autofree char *json = g_build_filename (tmp, "edited.json", NULL);
+    g_autoptr(GError) export_error = NULL;
+
+    g_assert_true (cnv_layer_editor_export_path (
+      cnv_window_get_layer_editor (window), json, &export_error));
+    g_assert_no_error (export_error);
+    g_assert_cmpstr (cnv_window_get_model_title (window), ==,
+                     "kept.convolve");
+    cnv_stack_editor_insert_layer (editor, 2, CNV_LAYER_DROPOUT);
+    g_assert_cmpstr (cnv_window_get_model_title (window), ==,
+                     "kept.convolve •");
+    g_assert_true (cnv_stack_editor_undo (editor));
+    g_assert_cmpstr (cnv_window_get_model_title (window), ==,
+                     "kept.convolve");
+    g_assert_cmpint (g_unlink (json), ==, 0);
+  }
+
+  /* The same stack opened again from its file is held by it. */
+  cnv_window_open_checkpoint (window, path);
+  g_assert_true (iterate_until (window_idle, window, 30));
+  g_assert_cmpuint (cnv_stack_editor_get_n_layers (editor), ==, 10);
+  g_assert_cmpstr (cnv_window_get_model_title (window), ==, "kept.convolve");
+  cnv_stack_editor_remove_layer (editor, 1);
+  gtk_window_close (GTK_WINDOW (window));
+  g_assert_true (iterate_until (question_asked, window, 5));
+  close_and_check_finalized (window,
+                             "Close Without Keeping the Edited Layer Stack?",
+                             "discard");
+
+  g_assert_cmpint (g_unlink (path), ==, 0);
+  g_assert_cmpint (g_rmdir (tmp), ==, 0);
+}
+
+/* win.save (Ctrl+S) on a model with a file writes that file again, with
+ * no chooser; the reopened checkpoint has the new epoch. */
+static void
+test_window_save_action_rewrites_file (void)
+{
+  g_autoptr(CnvApplication) app = new_test_application ();
+  g_autoptr(CnvClassifier) saved = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *tmp = NULL;
+  g_autofree char *path = NULL;
+  CnvWindow *window;
+
+  tmp = g_dir_make_tmp ("test-app-XXXXXX", &error);
+  g_assert_no_error (error);
+  path = g_build_filename (tmp, "again.convolve", NULL);
+
+  window = new_trained_window (app, 1);
+  cnv_window_save_to_path (window, path);
+  g_assert_true (iterate_until (window_idle, window, 30));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.train",
+                                             NULL));
+  g_assert_true (iterate_until (window_idle, window, 120));
+  g_assert_true (cnv_window_get_modified (window));
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.save",
+                                             NULL));
+  g_assert_true (iterate_until (window_idle, window, 30));
+  g_assert_false (cnv_window_get_modified (window));
+  saved = cnv_checkpoint_load (path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (saved->history->len, ==, 2);
+
+  close_and_check_finalized_now (window);
+  g_assert_cmpint (g_unlink (path), ==, 0);
+  g_assert_cmpint (g_rmdir (tmp), ==, 0);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -2208,6 +2409,14 @@ main (int   argc,
                    test_settings_preferences);
   g_test_add_func ("/app/settings/train-saves-defaults",
                    test_settings_train_saves_defaults);
+  g_test_add_func ("/app/window/input-change-reloads-folder",
+                   test_window_input_change_reloads_folder);
+  g_test_add_func ("/app/window/train-needs-a-folder",
+                   test_window_train_needs_a_folder);
+  g_test_add_func ("/app/window/close-asks-about-edited-stack",
+                   test_window_close_asks_about_edited_stack);
+  g_test_add_func ("/app/window/save-action-rewrites-file",
+                   test_window_save_action_rewrites_file);
   g_test_add_func ("/app/application/start-view-and-sample",
                    test_application_start_view);
 

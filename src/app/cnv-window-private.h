@@ -32,6 +32,9 @@ GtkWidget           *cnv_window_get_save_button     (CnvWindow  *self);
  * Answer it with adw_message_dialog_response (): "cancel", "discard" or
  * "save". */
 AdwMessageDialog    *cnv_window_get_question        (CnvWindow  *self);
+/* The title above the layer stack: the file's name, with " •" while
+ * something on screen is not in any file. */
+const char          *cnv_window_get_model_title     (CnvWindow  *self);
 /* The title of the toast on screen; NULL when none is. */
 const char          *cnv_window_get_toast_title     (CnvWindow  *self);
 guint                cnv_window_get_n_layer_rows    (CnvWindow  *self);

@@ -124,6 +124,9 @@ struct _CnvWindow
   /* owned */
   GSettings            *settings;       /* the app's; NULL without schema */
   CnvStackEditor       *editor;         /* the stack on screen */
+  CnvModelSpec         *kept_spec;      /* the stack as a file last held
+                                         * it (opened, saved, exported) or
+                                         * as the window first showed it */
   CnvClassifier        *classifier;     /* NULL until trained or opened */
   DatasetRef           *dataset;
   char                 *data_folder;
@@ -436,6 +439,23 @@ continues_classifier (CnvWindow *self)
                                   SPEC (self));
 }
 
+/* TRUE when the stack on screen was edited into one that no file holds
+ * and that no trained model on screen will save: closing loses it. */
+static gboolean
+has_unsaved_stack (CnvWindow *self)
+{
+  return !continues_classifier (self)
+         && !cnv_model_spec_equal (SPEC (self), self->kept_spec);
+}
+
+static void
+keep_stack (CnvWindow          *self,
+            const CnvModelSpec *spec)
+{
+  g_clear_pointer (&self->kept_spec, cnv_model_spec_free);
+  self->kept_spec = cnv_model_spec_copy (spec);
+}
+
 static gint64
 classifier_step (const CnvClassifier *c)
 {
@@ -526,6 +546,22 @@ describe_unsaved (CnvWindow *self)
 
 /* What the window shows */
 
+/* Why Train is disabled, for the Train page: the stack's first problem,
+ * or the folder it still needs; NULL when nothing stands in the way. */
+static const char *
+train_blocker (CnvWindow *self)
+{
+  const char *invalid = cnv_stack_editor_get_invalid_reason (self->editor);
+
+  if (invalid != NULL)
+    return invalid;
+  if (self->dataset == NULL && !self->loading)
+    return _("Choose an image folder with one subfolder per class on the "
+             "Data page to train.");
+
+  return NULL;
+}
+
 static void
 update_actions (CnvWindow *self)
 {
@@ -557,8 +593,7 @@ update_actions (CnvWindow *self)
     gtk_widget_remove_css_class (self->save_button, "suggested-action");
 
   cnv_train_page_set_training (self->train_page, training);
-  cnv_train_page_set_invalid_reason (self->train_page,
-                                     cnv_stack_editor_get_invalid_reason (self->editor));
+  cnv_train_page_set_invalid_reason (self->train_page, train_blocker (self));
 }
 
 static void
@@ -567,16 +602,17 @@ update_title (CnvWindow *self)
   g_autofree char *name = display_name (self->checkpoint_path);
   g_autofree char *title = NULL;
   g_autofree char *window_title = NULL;
+  gboolean unsaved = self->modified || has_unsaved_stack (self);
 
   /* The marker says there are changes that no file holds yet. */
-  if (self->modified)
+  if (unsaved)
     title = g_strdup_printf ("%s •", name);
   else
     title = g_strdup (name);
 
   adw_window_title_set_title (self->model_title, title);
   adw_window_title_set_subtitle (self->model_title,
-                                 self->modified ? _("Unsaved changes") : NULL);
+                                 unsaved ? _("Unsaved changes") : NULL);
 
   /* Shown in place of the view switcher when the window is narrow. */
   adw_view_switcher_title_set_title (self->switcher_title, title);
@@ -674,6 +710,7 @@ stack_changed_cb (CnvWindow *self)
   update_stale (self);
   update_trained_info (self);
   update_actions (self);
+  update_title (self);
 
   /* A new input size or colour mode changes how the folder is read. */
   if (self->data_folder != NULL && self->n_opening == 0)
@@ -682,6 +719,15 @@ stack_changed_cb (CnvWindow *self)
       if (!cnv_preprocessing_equal (&self->loaded_pp, &after))
         cnv_window_load_folder (self, self->data_folder);
     }
+}
+
+/* A model description now holds the stack on screen. */
+static void
+stack_exported_cb (CnvWindow  *self,
+                   const char *path)
+{
+  keep_stack (self, SPEC (self));
+  update_title (self);
 }
 
 static void
@@ -1283,6 +1329,8 @@ save_done_cb (GObject      *source,
       g_free (self->checkpoint_path);
       self->checkpoint_path = g_strdup (path);
       remember_file (self, g_task_get_task_data (G_TASK (result)), FALSE);
+      keep_stack (self, cnv_model_get_spec (
+        ((CnvClassifier *) g_task_get_task_data (G_TASK (result)))->model));
       if (self->settings != NULL)
         cnv_settings_add_recent (self->settings, "recent-checkpoints", path);
       set_modified (self, FALSE);
@@ -1476,7 +1524,7 @@ ask_unsaved (CnvWindow  *self,
 }
 
 static void
-training_close_response_cb (CnvWindow  *self,
+close_anyway_response_cb (CnvWindow  *self,
                             const char *response)
 {
   if (!g_str_equal (response, "discard"))
@@ -1548,13 +1596,24 @@ cnv_window_close_request (GtkWindow *window)
            _("The run in progress and the weights it has learned so far "
              "are lost."),
            _("_Stop and Close"), NULL,
-           G_CALLBACK (training_close_response_cb));
+           G_CALLBACK (close_anyway_response_cb));
       return TRUE;
     }
 
   if (has_unsaved_model (self))
     {
       ask_unsaved (self, AFTER_SAVE_CLOSE, NULL);
+      return TRUE;
+    }
+
+  if (has_unsaved_stack (self))
+    {
+      ask (self, _("Close Without Keeping the Edited Layer Stack?"),
+           _("The layer stack on screen was edited and no file holds it: a "
+             "checkpoint saves the stack of the trained model only. To keep "
+             "it, export it from the ⋮ menu as a model description."),
+           _("_Close Anyway"), NULL,
+           G_CALLBACK (close_anyway_response_cb));
       return TRUE;
     }
 
@@ -1635,6 +1694,7 @@ open_done_cb (GObject      *source,
    * Undo takes back. */
   cnv_stack_editor_replace (self->editor,
                             cnv_model_get_spec (self->classifier->model));
+  keep_stack (self, SPEC (self));
   g_free (self->checkpoint_path);
   self->checkpoint_path = g_strdup (path);
   remember_file (self, self->classifier, TRUE);
@@ -2103,6 +2163,7 @@ cnv_window_finalize (GObject *object)
   CnvWindow *self = CNV_WINDOW (object);
 
   g_clear_object (&self->editor);
+  g_clear_pointer (&self->kept_spec, cnv_model_spec_free);
   g_clear_object (&self->settings);
   g_clear_pointer (&self->classifier, cnv_classifier_free);
   g_clear_pointer (&self->dataset, dataset_ref_release);
@@ -2250,11 +2311,14 @@ cnv_window_init (CnvWindow *self)
   gtk_widget_init_template (GTK_WIDGET (self));
 
   self->editor = cnv_stack_editor_new (NULL);
+  self->kept_spec = cnv_model_spec_copy (SPEC (self));
   cnv_stack_editor_set_batch_size (self->editor,
     gtk_spin_button_get_value_as_int (cnv_train_page_get_batch_spin (self->train_page)));
   cnv_layer_editor_set_editor (self->layer_editor, self->editor);
   g_signal_connect_swapped (self->editor, "changed",
                             G_CALLBACK (stack_changed_cb), self);
+  g_signal_connect_swapped (self->layer_editor, "stack-exported",
+                            G_CALLBACK (stack_exported_cb), self);
   g_signal_connect_swapped (cnv_train_page_get_batch_spin (self->train_page),
                             "value-changed", G_CALLBACK (batch_size_changed_cb),
                             self);
@@ -2380,6 +2444,12 @@ GtkWidget *
 cnv_window_get_save_button (CnvWindow *self)
 {
   return self->save_button;
+}
+
+const char *
+cnv_window_get_model_title (CnvWindow *self)
+{
+  return adw_window_title_get_title (self->model_title);
 }
 
 const char *

@@ -952,6 +952,7 @@ test_import_architecture (void)
   g_autofree char *tmp = g_dir_make_tmp ("cnv-editor-XXXXXX", NULL);
   g_autofree char *path = g_build_filename (tmp, "vgg.convolve", NULL);
   g_autofree char *bad = g_build_filename (tmp, "broken.convolve", NULL);
+  g_autofree char *other = g_build_filename (tmp, "other.json", NULL);
   g_autoptr(CnvModelSpec) vgg = cnv_model_spec_new_template (CNV_TEMPLATE_SMALL_VGG);
   g_autoptr(CnvModelSpec) before = NULL;
   g_autoptr(CnvClassifier) classifier = NULL;
@@ -1006,8 +1007,40 @@ test_import_architecture (void)
   save_screenshot (GTK_WIDGET (dialog), "editor-import-error.png");
   gtk_window_destroy (GTK_WINDOW (dialog));
 
+  /* A layer type Convolve does not implement has no spec to edit: the
+   * error names the layer, the file and the type. */
+  {
+    g_autofree char *json = NULL;
+    g_autofree char *unknown = NULL;
+    g_autoptr(GRegex) flatten = g_regex_new ("\"type\"\\s*:\\s*\"flatten\"",
+                                             0, 0, NULL);
+
+    g_assert_true (cnv_layer_editor_export_path (fixture.layer_editor, other,
+                                                 &error));
+    g_assert_true (g_file_get_contents (other, &json, NULL, &error));
+    unknown = g_regex_replace_literal (flatten, json, -1, 0,
+                                       "\"type\": \"deformable-conv\"", 0, NULL);
+    g_assert_cmpstr (unknown, !=, json);
+    g_assert_true (g_file_set_contents (other, unknown, -1, &error));
+
+    g_clear_object (&result);
+    cnv_layer_editor_import_architecture_async (fixture.layer_editor, other,
+                                                NULL, import_done_cb, &result);
+    g_assert_true (iterate_until (result_ready, &result, 30));
+    g_assert_false (cnv_layer_editor_import_architecture_finish (fixture.layer_editor,
+                                                                 result, &error));
+    g_assert_error (error, CNV_MODEL_ERROR, CNV_MODEL_ERROR_UNKNOWN_TYPE);
+    g_assert_nonnull (strstr (error->message, "“flatten”"));
+    g_assert_nonnull (strstr (error->message, "“other.json”"));
+    g_assert_nonnull (strstr (error->message, "“deformable-conv”"));
+    g_clear_error (&error);
+    g_assert_true (cnv_model_spec_equal (cnv_stack_editor_get_spec (fixture.editor),
+                                         before));
+  }
+
   g_assert_cmpint (g_unlink (path), ==, 0);
   g_assert_cmpint (g_unlink (bad), ==, 0);
+  g_assert_cmpint (g_unlink (other), ==, 0);
   g_assert_cmpint (g_rmdir (tmp), ==, 0);
   fixture_close (&fixture);
 }

@@ -46,6 +46,7 @@ test_grey_png_exact (void)
   g_assert_cmpint (image->channels, ==, 1);
   g_assert_false (image->had_alpha);
   g_assert_false (image->was_color);
+  g_assert_false (image->was_grey);
   g_assert_false (image->was_rotated);
   for (int i = 0; i < 28 * 28; i++)
     g_assert_cmpuint (image->pixels[i], ==, rows[i]);
@@ -69,6 +70,7 @@ test_rgb_png_exact (void)
   rgb = load_bytes (png, &pp, &error);
   g_assert_no_error (error);
   g_assert_cmpint (rgb->channels, ==, 3);
+  g_assert_false (rgb->was_grey);
   g_assert_cmpmem (rgb->pixels, 6 * 8 * 3, rows, sizeof rows);
 
   /* The same file on a grey model: BT.601 luma, rounded. */
@@ -148,6 +150,9 @@ test_grey_alpha (void)
   pp.background[1] = 100;
   pp.background[2] = 255;
   rgb = load_bytes (png, &pp, &error);
+  g_assert_no_error (error);
+  /* A grey image on a colour model says so, whatever the background. */
+  g_assert_true (rgb->was_grey);
   g_assert_no_error (error);
   for (int i = 0; i < 4; i++)
     for (int c = 0; c < 3; c++)

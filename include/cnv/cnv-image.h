@@ -82,6 +82,7 @@ typedef struct
   int     original_height;
   gboolean had_alpha;
   gboolean was_color;    /* converted from colour to grey */
+  gboolean was_grey;     /* grey, its value copied into R, G and B */
   gboolean was_rotated;  /* an EXIF orientation was applied */
 } CnvImage;
 

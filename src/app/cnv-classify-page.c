@@ -12,6 +12,8 @@
  */
 #define G_LOG_DOMAIN "cnv-classify-page"
 
+#include <math.h>
+
 #include <glib/gi18n.h>
 
 #include "cnv-classify-page.h"
@@ -150,6 +152,10 @@ show_notes (CnvClassifyPage        *self,
   if (image->was_color)
     add_note (self, "applications-graphics-symbolic",
               _("Converted from colour to greyscale"));
+  if (image->was_grey)
+    add_note (self, "applications-graphics-symbolic",
+              _("A greyscale image: its grey value fills the red, green and "
+                "blue channels"));
   if (image->had_alpha)
     {
       g_autofree char *text = NULL;
@@ -164,9 +170,20 @@ show_notes (CnvClassifyPage        *self,
     {
       g_autofree char *text = NULL;
 
-      text = g_strdup_printf (_("Resized from %d × %d to %d × %d"),
-                              image->original_width, image->original_height,
-                              image->width, image->height);
+      double before = (double) image->original_width
+                      / image->original_height;
+      double after = (double) image->width / image->height;
+
+      if (pp->resize_mode == CNV_RESIZE_STRETCH
+          && fabs (before - after) > 0.01 * after)
+        text = g_strdup_printf (_("Stretched from %d × %d to %d × %d: the "
+                                  "aspect ratio changed"),
+                                image->original_width, image->original_height,
+                                image->width, image->height);
+      else
+        text = g_strdup_printf (_("Resized from %d × %d to %d × %d"),
+                                image->original_width, image->original_height,
+                                image->width, image->height);
       add_note (self, "view-fullscreen-symbolic", text);
     }
 

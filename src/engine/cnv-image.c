@@ -1003,6 +1003,8 @@ cnv_image_load_data (const guint8           *data,
 
   if (image->channels == 1)
     image->was_color = has_color (rgb);
+  else
+    image->was_grey = !has_color (oriented);
   to_channels (sized, image);
 
   return g_steal_pointer (&image);

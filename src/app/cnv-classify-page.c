@@ -17,6 +17,7 @@
 #include <glib/gi18n.h>
 
 #include "cnv-classify-page.h"
+#include "cnv-texture.h"
 
 /* Both pictures are drawn at least this many pixels wide. */
 #define PREVIEW_SIZE 192
@@ -43,15 +44,6 @@ struct _CnvClassifyPage
 
 G_DEFINE_FINAL_TYPE (CnvClassifyPage, cnv_classify_page, ADW_TYPE_BIN)
 
-/* The whole factor that brings the larger side to at least
- * PREVIEW_SIZE; 1 when it is already there. */
-static int
-upscale_factor (int width,
-                int height)
-{
-  return MAX (1, PREVIEW_SIZE / MAX (1, MAX (width, height)));
-}
-
 GdkTexture *
 cnv_classify_page_load_thumbnail (const char *path)
 {
@@ -66,6 +58,11 @@ cnv_classify_page_load_thumbnail (const char *path)
    * ones at their own size (at_scale would stretch them smoothly). */
   if (gdk_pixbuf_get_file_info (path, &width, &height) == NULL)
     return NULL;
+  /* gdk-pixbuf decodes the whole image before it scales it: no thumbnail
+   * for an image the engine would refuse to decode. */
+  if (width > CNV_IMAGE_MAX_SIDE || height > CNV_IMAGE_MAX_SIDE
+      || (gint64) width * height > CNV_IMAGE_MAX_PIXELS)
+    return NULL;
   if (width > 2 * PREVIEW_SIZE || height > 2 * PREVIEW_SIZE)
     pixbuf = gdk_pixbuf_new_from_file_at_scale (path, 2 * PREVIEW_SIZE,
                                                 2 * PREVIEW_SIZE, TRUE, NULL);
@@ -78,8 +75,9 @@ cnv_classify_page_load_thumbnail (const char *path)
   shown = rotated != NULL ? rotated : pixbuf;
 
   /* Drawn more than twice its size, linear filtering would blur it. */
-  factor = upscale_factor (gdk_pixbuf_get_width (shown),
-                           gdk_pixbuf_get_height (shown));
+  factor = cnv_texture_upscale_factor (gdk_pixbuf_get_width (shown),
+                                       gdk_pixbuf_get_height (shown),
+                                       PREVIEW_SIZE);
   if (factor > 2)
     {
       scaled = gdk_pixbuf_scale_simple (shown,
@@ -91,36 +89,6 @@ cnv_classify_page_load_thumbnail (const char *path)
     }
 
   return gdk_texture_new_for_pixbuf (shown);
-}
-
-/* The network's input scaled up by a whole factor with nearest neighbour,
- * so each input value is a visible square. */
-static GdkTexture *
-texture_from_image (const CnvImage *image)
-{
-  int factor = upscale_factor (image->width, image->height);
-  int width = image->width * factor;
-  int height = image->height * factor;
-  gsize stride = (gsize) width * 3;
-  g_autoptr(GBytes) bytes = NULL;
-  guint8 *rgb = g_malloc ((gsize) height * stride);
-
-  for (int y = 0; y < height; y++)
-    for (int x = 0; x < width; x++)
-      {
-        const guint8 *src = image->pixels
-                            + ((gsize) (y / factor) * image->width + x / factor)
-                              * image->channels;
-        guint8 *dst = rgb + (gsize) y * stride + (gsize) x * 3;
-
-        for (int c = 0; c < 3; c++)
-          dst[c] = src[image->channels == 3 ? c : 0];
-      }
-
-  bytes = g_bytes_new_take (rgb, (gsize) height * stride);
-
-  return gdk_memory_texture_new (width, height, GDK_MEMORY_R8G8B8, bytes,
-                                 stride);
 }
 
 static void
@@ -270,7 +238,7 @@ cnv_classify_page_show_prediction (CnvClassifyPage     *self,
   gtk_level_bar_set_value (self->probability_bar, shown);
   gtk_label_set_label (self->detail_label, detail);
 
-  input = texture_from_image (image);
+  input = cnv_texture_new_for_image (image, PREVIEW_SIZE);
   gtk_picture_set_paintable (self->original_picture,
                              GDK_PAINTABLE (thumbnail));
   gtk_picture_set_paintable (self->input_picture, GDK_PAINTABLE (input));

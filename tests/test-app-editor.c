@@ -597,6 +597,19 @@ test_keyboard_only (void)
   fixture_close (&fixture);
 }
 
+/* The heading of the Add Layer menu's first section. */
+static char *
+menu_heading (GtkWidget *add_button)
+{
+  GMenuModel *menu = gtk_menu_button_get_menu_model (GTK_MENU_BUTTON (add_button));
+  char *label = NULL;
+
+  g_assert_true (g_menu_model_get_item_attribute (menu, 0, G_MENU_ATTRIBUTE_LABEL,
+                                                  "s", &label));
+
+  return label;
+}
+
 /* After Add Layer the new row has the focus; an "Insert at the Top"
  * entry puts a layer above the first. */
 static void
@@ -605,6 +618,7 @@ test_add_focuses_and_inserts_at_top (void)
   Fixture fixture = { 0 };
   GtkWidget *add_button;
   g_autofree char *after = NULL;
+  char *heading;
   guint n;
 
   fixture_open (&fixture);
@@ -616,9 +630,17 @@ test_add_focuses_and_inserts_at_top (void)
   cnv_stack_editor_set_selection (fixture.editor, 1);
   after = g_strdup_printf ("Add a layer after “%s”", layer_spec (&fixture, 1)->id);
   g_assert_cmpstr (gtk_widget_get_tooltip_text (add_button), ==, after);
+  g_free (after);
+  after = g_strdup_printf ("After “%s”", layer_spec (&fixture, 1)->id);
+  heading = menu_heading (add_button);
+  g_assert_cmpstr (heading, ==, after);
+  g_free (heading);
   cnv_stack_editor_set_selection (fixture.editor, -1);
   g_assert_cmpstr (gtk_widget_get_tooltip_text (add_button), ==,
                    "Add a layer at the end of the stack (nothing is selected)");
+  heading = menu_heading (add_button);
+  g_assert_cmpstr (heading, ==, "At the End");
+  g_free (heading);
 
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (fixture.layer_editor),
                                              "editor.add-layer", "s", "dropout"));
@@ -1284,6 +1306,19 @@ test_screenshots (void)
   dismiss_toasts (fixture.window);
   settle (0.3);
   save_screenshot (GTK_WIDGET (fixture.layer_editor), "editor-valid.png");
+
+  /* The Add Layer menu: every kind, and the same at the top. */
+  {
+    GtkWidget *add_button = find_menu_button (GTK_WIDGET (fixture.layer_editor));
+    GtkPopover *popover = gtk_menu_button_get_popover (GTK_MENU_BUTTON (add_button));
+
+    gtk_menu_button_popup (GTK_MENU_BUTTON (add_button));
+    settle (0.5);
+    g_assert_true (gtk_widget_get_mapped (GTK_WIDGET (popover)));
+    save_screenshot (GTK_WIDGET (popover), "editor-add-menu.png");
+    gtk_menu_button_popdown (GTK_MENU_BUTTON (add_button));
+    settle (0.2);
+  }
 
   g_assert_true (cnv_stack_diagram_export (fixture.editor, diagram, &error));
   g_assert_no_error (error);

@@ -120,6 +120,9 @@ struct _CnvLayerEditor
 
   /* owned */
   CnvStackEditor      *editor;
+  GMenu               *add_menu;        /* the Add Layer menu */
+  GMenu               *add_after;       /* its first section */
+  char                *add_label;       /* that section's heading */
   /* name → panel widget (borrowed from panel_list) */
   GHashTable          *panel_widgets;
 
@@ -149,6 +152,8 @@ enum
 static guint signals[N_SIGNALS];
 
 static void refresh         (CnvLayerEditor *self);
+static void update_add_menu (CnvLayerEditor *self,
+                             const char     *heading);
 static void show_file_error (CnvLayerEditor *self,
                              const char     *heading,
                              const GError   *error);
@@ -895,6 +900,7 @@ update_actions (CnvLayerEditor *self)
   int selection = has ? cnv_stack_editor_get_selection (self->editor) : -1;
   gboolean selected = selection >= 0 && selection < n;
   g_autofree char *tooltip = NULL;
+  g_autofree char *heading = NULL;
 
   gtk_widget_action_set_enabled (widget, "editor.add-layer", has);
   gtk_widget_action_set_enabled (widget, "editor.add-layer-at-top", has);
@@ -915,12 +921,21 @@ update_actions (CnvLayerEditor *self)
   gtk_widget_action_set_enabled (widget, "editor.export-diagram", has);
 
   if (selected)
-    tooltip = g_strdup_printf (_("Add a layer after “%s”"),
-                               cnv_stack_editor_get_spec (self->editor)->layers[selection].id);
+    {
+      const char *id = cnv_stack_editor_get_spec (self->editor)->layers[selection].id;
+
+      tooltip = g_strdup_printf (_("Add a layer after “%s”"), id);
+      /* Translators: the heading of the Add Layer menu's kinds. */
+      heading = g_strdup_printf (_("After “%s”"), id);
+    }
   else
-    tooltip = g_strdup (_("Add a layer at the end of the stack (nothing is "
-                          "selected)"));
+    {
+      tooltip = g_strdup (_("Add a layer at the end of the stack (nothing is "
+                            "selected)"));
+      heading = g_strdup (_("At the End"));
+    }
   gtk_widget_set_tooltip_text (GTK_WIDGET (self->add_button), tooltip);
+  update_add_menu (self, heading);
 }
 
 static void
@@ -1556,13 +1571,14 @@ export_diagram_action_cb (GtkWidget  *widget,
 
 /* GObject */
 
-/* Every layer kind the engine has, after the selected layer; and the
- * same again at the very top of the stack. */
-static GMenuModel *
-new_add_menu (void)
+/* Every layer kind the engine has, after the selected layer (the
+ * section's heading says which: update_add_menu ()); and the same again
+ * at the very top of the stack. */
+static void
+init_add_menu (CnvLayerEditor *self)
 {
   GMenu *menu = g_menu_new ();
-  g_autoptr(GMenu) after = g_menu_new ();
+  GMenu *after = g_menu_new ();
   g_autoptr(GMenu) top = g_menu_new ();
   g_autoptr(GMenu) top_section = g_menu_new ();
 
@@ -1585,7 +1601,23 @@ new_add_menu (void)
                          G_MENU_MODEL (top));
   g_menu_append_section (menu, NULL, G_MENU_MODEL (top_section));
 
-  return G_MENU_MODEL (menu);
+  self->add_menu = menu;
+  self->add_after = after;
+  gtk_menu_button_set_menu_model (self->add_button, G_MENU_MODEL (menu));
+}
+
+static void
+update_add_menu (CnvLayerEditor *self,
+                 const char     *heading)
+{
+  if (g_strcmp0 (self->add_label, heading) == 0)
+    return;
+
+  g_free (self->add_label);
+  self->add_label = g_strdup (heading);
+  g_menu_remove (self->add_menu, 0);
+  g_menu_prepend_section (self->add_menu, heading,
+                          G_MENU_MODEL (self->add_after));
 }
 
 static void
@@ -1639,6 +1671,9 @@ cnv_layer_editor_finalize (GObject *object)
 
   g_clear_pointer (&self->panel_widgets, g_hash_table_unref);
   g_clear_pointer (&self->panel_id, g_free);
+  g_clear_pointer (&self->add_label, g_free);
+  g_clear_object (&self->add_after);
+  g_clear_object (&self->add_menu);
 
   G_OBJECT_CLASS (cnv_layer_editor_parent_class)->finalize (object);
 }
@@ -1732,7 +1767,6 @@ cnv_layer_editor_class_init (CnvLayerEditorClass *klass)
 static void
 cnv_layer_editor_init (CnvLayerEditor *self)
 {
-  g_autoptr(GMenuModel) add_menu = new_add_menu ();
   GtkEventController *scroll;
 
   gtk_widget_init_template (GTK_WIDGET (self));
@@ -1740,7 +1774,7 @@ cnv_layer_editor_init (CnvLayerEditor *self)
   self->panel_widgets = g_hash_table_new (g_str_hash, g_str_equal);
   self->panel_layer = -1;
 
-  gtk_menu_button_set_menu_model (self->add_button, add_menu);
+  init_add_menu (self);
   gtk_drawing_area_set_draw_func (self->diagram_area, draw_diagram_cb, self,
                                   NULL);
 

@@ -33,9 +33,10 @@ gboolean        cnv_layer_editor_export_path  (CnvLayerEditor *self,
                                                const char     *path,
                                                GError        **error);
 
-/* Reads the checkpoint at path in a thread and replaces the stack with
- * its architecture, one undoable step; the weights are not loaded into
- * the window.  A later import makes an earlier one finish with
+/* Reads the checkpoint at path in a thread, leniently (a head that
+ * cannot train or missing tensors are no obstacle), and replaces the
+ * stack with its architecture, one undoable step; the weights are not
+ * loaded into the window.  A later import makes an earlier one finish with
  * G_IO_ERROR_CANCELLED and change nothing. */
 void            cnv_layer_editor_import_architecture_async  (CnvLayerEditor      *self,
                                                              const char          *path,

@@ -447,6 +447,7 @@ test_keyboard_only (void)
   Fixture fixture = { 0 };
   g_autoptr(CnvModelSpec) start = NULL;
   g_autofree char *move = NULL;
+  GtkWidget *list;
   GtkWidget *widget;
   GtkSpinButton *spin;
   guint n;
@@ -457,6 +458,7 @@ test_keyboard_only (void)
     return;
 
   fixture_open (&fixture);
+  list = GTK_WIDGET (cnv_layer_editor_get_list (fixture.layer_editor));
   start = cnv_model_spec_copy (cnv_stack_editor_get_spec (fixture.editor));
   n = start->n_layers;
   g_assert_cmpuint (n, >=, 4);
@@ -508,14 +510,12 @@ test_keyboard_only (void)
   press (&fixture, "Tab");
   widget = focus_widget (&fixture);
   g_assert_nonnull (widget);
-  g_assert_false (gtk_widget_is_ancestor (widget,
-                                          GTK_WIDGET (cnv_layer_editor_get_list (fixture.layer_editor))));
+  g_assert_false (gtk_widget_is_ancestor (widget, list));
   g_assert_true (gtk_widget_is_ancestor (widget, GTK_WIDGET (fixture.layer_editor)));
   gtk_widget_grab_focus (row_widget (&fixture, 1));
   press (&fixture, "shift+Tab");
   widget = focus_widget (&fixture);
-  g_assert_false (gtk_widget_is_ancestor (widget,
-                                          GTK_WIDGET (cnv_layer_editor_get_list (fixture.layer_editor))));
+  g_assert_false (gtk_widget_is_ancestor (widget, list));
   g_assert_true (GTK_IS_BUTTON (widget) || GTK_IS_MENU_BUTTON (gtk_widget_get_parent (widget)));
 
   /* Delete outside the list removes nothing, even on a button of the
@@ -1138,6 +1138,7 @@ test_wheel_over_spin_scrolls (void)
   GtkAdjustment *adjustment;
   graphene_point_t point;
   double before;
+  double middle;
   int filters;
 
   if (!have_xdotool ())
@@ -1161,8 +1162,9 @@ test_wheel_over_spin_scrolls (void)
   gtk_adjustment_set_value (adjustment, gtk_adjustment_get_value (adjustment)
                                         + point.y - 100);
   settle (0.3);
+  middle = gtk_widget_get_height (spin) / 2.0;
   g_assert_true (gtk_widget_compute_point (spin, GTK_WIDGET (fixture.window),
-                                           &GRAPHENE_POINT_INIT (10, gtk_widget_get_height (spin) / 2.0),
+                                           &GRAPHENE_POINT_INIT (10, middle),
                                            &point));
   filters = gtk_spin_button_get_value_as_int (GTK_SPIN_BUTTON (spin));
   before = gtk_adjustment_get_value (adjustment);
@@ -1181,7 +1183,7 @@ test_wheel_over_spin_scrolls (void)
    * back over the spin, which the scroll moved). */
   gtk_widget_grab_focus (spin);
   g_assert_true (gtk_widget_compute_point (spin, GTK_WIDGET (fixture.window),
-                                           &GRAPHENE_POINT_INIT (10, gtk_widget_get_height (spin) / 2.0),
+                                           &GRAPHENE_POINT_INIT (10, middle),
                                            &point));
   g_free (move);
   move = g_strdup_printf ("mousemove --window WINDOW %d %d", (int) point.x,

@@ -229,6 +229,12 @@ not_training (gpointer data)
 }
 
 static gboolean
+open_dialog_shown (gpointer data)
+{
+  return cnv_window_get_open_dialog (CNV_WINDOW (data)) != NULL;
+}
+
+static gboolean
 question_asked (gpointer data)
 {
   return cnv_window_get_question (CNV_WINDOW (data)) != NULL;
@@ -588,7 +594,7 @@ test_window_train_save_open_classify (void)
   g_assert_true (has_row_titled (GTK_WIDGET (window),
                                  "Converted from colour to greyscale"));
   g_assert_true (has_row_titled (GTK_WIDGET (window),
-                                 "Resized from 40 × 30 to 28 × 28"));
+                                 "Stretched from 40 × 30 to 28 × 28: the aspect ratio changed"));
   g_assert_true (has_row_titled (GTK_WIDGET (window),
                                  "Transparency flattened on #ffffff"));
   g_assert_null (cnv_classify_page_get_verdict
@@ -1833,7 +1839,13 @@ test_editor_builds_and_trains_a_stack (void)
                                           built));
     g_assert_nonnull (cnv_window_get_stale_text (window));
 
+    /* The LeNet on screen differs from the file's stack: the diff comes
+     * first, and only "Open As It Is" replaces the stack. */
     cnv_window_open_checkpoint (window, path);
+    g_assert_true (iterate_until (open_dialog_shown, window, 30));
+    g_assert_false (cnv_model_spec_equal (cnv_stack_editor_get_spec (editor),
+                                          built));
+    cnv_open_dialog_respond (cnv_window_get_open_dialog (window), "open");
     g_assert_true (iterate_until (window_idle, window, 30));
     g_assert_true (cnv_model_spec_equal (cnv_stack_editor_get_spec (editor),
                                          built));
@@ -2308,8 +2320,14 @@ test_window_close_asks_about_edited_stack (void)
     g_assert_cmpint (g_unlink (json), ==, 0);
   }
 
-  /* The same stack opened again from its file is held by it. */
+  /* The same stack opened again from its file is held by it; the edited
+   * stack differs from the file's, so the window shows the diff first. */
   cnv_window_open_checkpoint (window, path);
+  g_assert_true (iterate_until (open_dialog_shown, window, 30));
+  g_assert_cmpstr (cnv_diff_view_get_summary (cnv_open_dialog_get_diff_view (
+    cnv_window_get_open_dialog (window))), ==,
+    "1 layer differs, 8 of 12 tensors loadable");
+  cnv_open_dialog_respond (cnv_window_get_open_dialog (window), "open");
   g_assert_true (iterate_until (window_idle, window, 30));
   g_assert_cmpuint (cnv_stack_editor_get_n_layers (editor), ==, 10);
   g_assert_cmpstr (cnv_window_get_model_title (window), ==, "kept.convolve");

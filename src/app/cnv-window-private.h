@@ -8,8 +8,10 @@
 
 #include "cnv.h"
 #include "cnv-classify-page.h"
+#include "cnv-compare-window.h"
 #include "cnv-data-page.h"
 #include "cnv-layer-editor.h"
+#include "cnv-open-dialog.h"
 #include "cnv-train-page.h"
 #include "cnv-window.h"
 
@@ -32,6 +34,17 @@ GtkWidget           *cnv_window_get_save_button     (CnvWindow  *self);
  * Answer it with adw_message_dialog_response (): "cancel", "discard" or
  * "save". */
 AdwMessageDialog    *cnv_window_get_question        (CnvWindow  *self);
+/* What opening a checkpoint would change, while the window asks; NULL
+ * when it does not.  Answer with cnv_open_dialog_respond (). */
+CnvOpenDialog       *cnv_window_get_open_dialog     (CnvWindow  *self);
+/* The report after "Load Matching Weights"; NULL when none is open. */
+AdwMessageDialog    *cnv_window_get_load_report     (CnvWindow  *self);
+/* What win.compare does after its file chooser, and the window it opened
+ * last (NULL once closed). */
+void                 cnv_window_compare_checkpoints (CnvWindow  *self,
+                                                     const char *a,
+                                                     const char *b);
+CnvCompareWindow    *cnv_window_get_compare_window  (CnvWindow  *self);
 /* The title above the layer stack: the file's name, with " •" while
  * something on screen is not in any file. */
 const char          *cnv_window_get_model_title     (CnvWindow  *self);

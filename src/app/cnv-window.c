@@ -32,8 +32,10 @@
 
 #include "cnv-config.h"
 #include "cnv-classify-page.h"
+#include "cnv-compare-window.h"
 #include "cnv-data-page.h"
 #include "cnv-layer-editor.h"
+#include "cnv-open-dialog.h"
 #include "cnv-settings.h"
 #include "cnv-train-page.h"
 #include "cnv-window.h"
@@ -141,6 +143,9 @@ struct _CnvWindow
   /* borrowed, weak */
   AdwToast             *toast;
   AdwMessageDialog     *question;
+  CnvOpenDialog        *open_dialog;    /* what opening would change */
+  AdwMessageDialog     *load_report;    /* what a partial load loaded */
+  CnvCompareWindow     *compare_window; /* the last one opened */
 
   /* state */
   CnvPreprocessing      loaded_pp;      /* of the folder last loaded */
@@ -787,6 +792,23 @@ update_trained_info (CnvWindow *self)
 
 /* Loading a folder */
 
+/* A folder is read the way the model on screen reads images and, when
+ * that model is trained and the folder has its classes, with the model's
+ * class order rather than the sorted one: a checkpoint's "Dogs" stays
+ * its positive class whatever the folders sort to. */
+typedef struct
+{
+  CnvPreprocessing  pp;
+  char            **class_names;   /* NULL: the sorted folder names */
+} LoadJob;
+
+static void
+load_job_free (LoadJob *job)
+{
+  g_strfreev (job->class_names);
+  g_free (job);
+}
+
 static void
 load_thread (GTask        *task,
              gpointer      source_object,
@@ -794,12 +816,13 @@ load_thread (GTask        *task,
              GCancellable *cancellable)
 {
   const char *folder = g_object_get_data (G_OBJECT (task), "folder");
-  CnvPreprocessing *pp = task_data;
+  LoadJob *job = task_data;
   GError *error = NULL;
   CnvDataset *dataset;
 
-  dataset = cnv_dataset_load (folder, pp, NULL, cancellable, NULL, NULL,
-                              &error);
+  dataset = cnv_dataset_load (folder, &job->pp,
+                              (const char * const *) job->class_names,
+                              cancellable, NULL, NULL, &error);
   if (dataset == NULL)
     g_task_return_error (task, error);
   else
@@ -849,7 +872,7 @@ cnv_window_load_folder (CnvWindow  *self,
                         const char *folder)
 {
   g_autoptr(GTask) task = NULL;
-  CnvPreprocessing *pp;
+  LoadJob *job;
 
   g_return_if_fail (CNV_IS_WINDOW (self));
   g_return_if_fail (folder != NULL);
@@ -869,13 +892,30 @@ cnv_window_load_folder (CnvWindow  *self,
                                 properties[PROP_DATA_FOLDER]);
     }
 
-  pp = g_new0 (CnvPreprocessing, 1);
-  current_preprocessing (self, pp);
-  self->loaded_pp = *pp;
+  job = g_new0 (LoadJob, 1);
+  current_preprocessing (self, &job->pp);
+  self->loaded_pp = job->pp;
+  if (continues_classifier (self))
+    {
+      g_autofree char *first = g_build_filename (folder,
+                                                 self->classifier->class_names[0],
+                                                 NULL);
+      g_autofree char *second = g_build_filename (folder,
+                                                  self->classifier->class_names[1],
+                                                  NULL);
+
+      if (g_file_test (first, G_FILE_TEST_IS_DIR)
+          && g_file_test (second, G_FILE_TEST_IS_DIR))
+        {
+          job->class_names = g_new0 (char *, 3);
+          job->class_names[0] = g_strdup (self->classifier->class_names[0]);
+          job->class_names[1] = g_strdup (self->classifier->class_names[1]);
+        }
+    }
 
   task = g_task_new (self, self->load_cancellable, load_done_cb, NULL);
   g_task_set_source_tag (task, cnv_window_load_folder);
-  g_task_set_task_data (task, pp, g_free);
+  g_task_set_task_data (task, job, (GDestroyNotify) load_job_free);
   g_object_set_data_full (G_OBJECT (task), "folder", g_strdup (folder),
                           g_free);
   g_task_run_in_thread (task, load_thread);
@@ -1622,6 +1662,25 @@ cnv_window_close_request (GtkWindow *window)
 
 /* Opening */
 
+/* What the open thread read: the file as a record, which any valid
+ * checkpoint gives, and the classifier, which only one Convolve can run
+ * gives. */
+typedef struct
+{
+  CnvModelRecord *record;
+  CnvClassifier  *classifier;
+} Opened;
+
+static void
+opened_free (Opened *opened)
+{
+  g_clear_pointer (&opened->record, cnv_model_record_free);
+  g_clear_pointer (&opened->classifier, cnv_classifier_free);
+  g_free (opened);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Opened, opened_free)
+
 static void
 open_thread (GTask        *task,
              gpointer      source_object,
@@ -1629,15 +1688,33 @@ open_thread (GTask        *task,
              GCancellable *cancellable)
 {
   const char *path = task_data;
-  GError *error = NULL;
-  CnvClassifier *classifier;
+  g_autoptr(Opened) opened = g_new0 (Opened, 1);
+  g_autoptr(GError) error = NULL;
+  GError *strict_error = NULL;
 
-  classifier = cnv_checkpoint_load (path, &error);
-  if (classifier == NULL)
-    g_task_return_error (task, error);
+  opened->classifier = cnv_checkpoint_load (path, &strict_error);
+  if (opened->classifier == NULL)
+    {
+      /* A file that is no checkpoint at all fails both ways: say what
+       * the strict reader said. */
+      opened->record = cnv_model_record_load (path, &error);
+      if (opened->record == NULL || !opened->record->has_weights)
+        {
+          g_task_return_error (task, strict_error);
+          return;
+        }
+      g_clear_error (&strict_error);
+    }
   else
-    g_task_return_pointer (task, classifier,
-                           (GDestroyNotify) cnv_classifier_free);
+    {
+      g_autofree char *label = g_filename_display_basename (path);
+
+      opened->record = cnv_model_record_new_from_classifier (opened->classifier,
+                                                             label);
+    }
+
+  g_task_return_pointer (task, g_steal_pointer (&opened),
+                         (GDestroyNotify) opened_free);
 }
 
 static void
@@ -1662,34 +1739,20 @@ show_opened_toast (CnvWindow  *self,
   show_toast_with_button (self, message, _("Details"), "win.show-notices");
 }
 
+/* Adopts a classifier read from path: the stack, the preprocessing and
+ * the trained model on screen become the file's. */
 static void
-open_done_cb (GObject      *source,
-              GAsyncResult *result,
-              gpointer      user_data)
+finish_open (CnvWindow     *self,
+             CnvClassifier *classifier,
+             const char    *path)
 {
-  CnvWindow *self = CNV_WINDOW (source);
-  const char *path = g_task_get_task_data (G_TASK (result));
   g_autofree char *name = g_filename_display_basename (path);
-  g_autoptr(CnvClassifier) classifier = NULL;
-  g_autoptr(GError) error = NULL;
   CnvPreprocessing before;
-
-  classifier = g_task_propagate_pointer (G_TASK (result), &error);
-  self->n_opening--;
-  if (self->disposed)
-    return;
-
-  if (classifier == NULL)
-    {
-      show_error (self, _("Could Not Open Checkpoint"), path, error);
-      update_actions (self);
-      return;
-    }
 
   current_preprocessing (self, &before);
 
   g_clear_pointer (&self->classifier, cnv_classifier_free);
-  self->classifier = g_steal_pointer (&classifier);
+  self->classifier = classifier;
   /* The checkpoint's architecture replaces the stack in one step that
    * Undo takes back. */
   cnv_stack_editor_replace (self->editor,
@@ -1707,12 +1770,263 @@ open_done_cb (GObject      *source,
   cnv_train_page_show_model (self->train_page, self->classifier);
   update_trained_info (self);
 
-  /* The folder must be seen the way this model sees images. */
+  /* The folder must be seen the way this model sees images, with its
+   * classes in its order. */
   if (self->data_folder != NULL
-      && !cnv_preprocessing_equal (&before, &self->classifier->preprocessing))
+      && (!cnv_preprocessing_equal (&before, &self->classifier->preprocessing)
+          || self->dataset == NULL
+          || g_strcmp0 (self->dataset->dataset->class_names[1],
+                        self->classifier->class_names[1]) != 0
+          || g_strcmp0 (self->dataset->dataset->class_names[0],
+                        self->classifier->class_names[0]) != 0))
     cnv_window_load_folder (self, self->data_folder);
 
   show_opened_toast (self, name);
+  update_actions (self);
+}
+
+/* The stack on screen as a record: the trained model when the stack is
+ * its, the bare stack with the preprocessing it would train with
+ * otherwise. */
+static CnvModelRecord *
+screen_record (CnvWindow *self)
+{
+  const char *label = _("On screen");
+  CnvPreprocessing pp;
+
+  if (continues_classifier (self))
+    return cnv_model_record_new_from_classifier (self->classifier, label);
+
+  current_preprocessing (self, &pp);
+
+  return cnv_model_record_new_from_spec (SPEC (self), &pp,
+                                         self->dataset != NULL
+                                         ? (const char * const *)
+                                           self->dataset->dataset->class_names
+                                         : NULL, label);
+}
+
+/* Whether opening would replace something the user sees differently,
+ * or the file cannot be opened as it is: then the diff comes first. */
+static gboolean
+needs_review (const CnvDiff        *diff,
+              const CnvModelRecord *file)
+{
+  return !file->runnable || diff->n_layers_differ > 0 || diff->input->len > 0
+         || diff->preprocessing->len > 0 || diff->classes->len > 0;
+}
+
+/* A classifier of the stack on screen with every tensor of file that
+ * fits, and a report of what was loaded and what starts fresh. */
+static void
+load_matching (CnvWindow            *self,
+               const CnvModelRecord *file,
+               const char * const   *mapping)
+{
+  g_autoptr(CnvClassifier) classifier = NULL;
+  g_autoptr(GPtrArray) loaded = NULL;
+  g_autoptr(GPtrArray) skipped = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GString) details = g_string_new (NULL);
+  g_autofree char *heading = NULL;
+  g_autofree char *body = NULL;
+  const char * const *names = NULL;
+  guint64 seed = file->seed != 0 ? file->seed : 1;
+  CnvPreprocessing pp;
+  GtkWidget *label;
+  GtkWidget *scroller;
+
+  current_preprocessing (self, &pp);
+  if (self->dataset != NULL)
+    names = (const char * const *) self->dataset->dataset->class_names;
+  else if (file->has_classes)
+    names = (const char * const *) file->class_names;
+
+  classifier = cnv_classifier_new (SPEC (self), &pp, names, seed, &error);
+  if (classifier == NULL
+      || !cnv_classifier_load_matching (classifier, file, mapping, seed,
+                                        &loaded, &skipped, &error))
+    {
+      show_error (self, _("Could Not Load the Matching Weights"), NULL, error);
+      return;
+    }
+
+  g_clear_pointer (&self->classifier, cnv_classifier_free);
+  self->classifier = g_steal_pointer (&classifier);
+  /* A new model, which no file holds yet. */
+  g_clear_pointer (&self->checkpoint_path, g_free);
+  self->file_is_ancestor = FALSE;
+  self->modified = FALSE;
+  set_modified (self, TRUE);
+  keep_stack (self, SPEC (self));
+  cnv_train_page_show_model (self->train_page, self->classifier);
+  update_trained_info (self);
+  update_stale (self);
+  update_actions (self);
+
+  heading = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                          "Loaded %u of %u Tensor",
+                                          "Loaded %u of %u Tensors",
+                                          loaded->len + skipped->len),
+                             loaded->len, loaded->len + skipped->len);
+  body = g_strdup_printf (_("The stack on screen now holds the weights of "
+                            "“%s” wherever they fit; the other layers start "
+                            "from new weights. Nothing was written to any "
+                            "file."), file->label);
+  g_string_append_printf (details, "%s\n", _("Loaded:"));
+  for (guint i = 0; i < loaded->len; i++)
+    g_string_append_printf (details, "  %s\n",
+                            (const char *) g_ptr_array_index (loaded, i));
+  g_string_append_printf (details, "\n%s\n", _("Started from new weights:"));
+  for (guint i = 0; i < skipped->len; i++)
+    g_string_append_printf (details, "  %s\n",
+                            (const char *) g_ptr_array_index (skipped, i));
+  if (skipped->len == 0)
+    g_string_append_printf (details, "  %s\n", _("none"));
+
+  g_message ("%s: %s", heading, details->str);
+  label = gtk_label_new (details->str);
+  gtk_label_set_xalign (GTK_LABEL (label), 0.0);
+  gtk_label_set_selectable (GTK_LABEL (label), TRUE);
+  gtk_label_set_wrap (GTK_LABEL (label), TRUE);
+  scroller = gtk_scrolled_window_new ();
+  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scroller), label);
+  gtk_scrolled_window_set_max_content_height (GTK_SCROLLED_WINDOW (scroller),
+                                              260);
+  gtk_scrolled_window_set_propagate_natural_height (
+    GTK_SCROLLED_WINDOW (scroller), TRUE);
+
+  if (self->load_report != NULL)
+    gtk_window_destroy (GTK_WINDOW (self->load_report));
+  self->load_report = ADW_MESSAGE_DIALOG (
+    adw_message_dialog_new (GTK_WINDOW (self), heading, body));
+  adw_message_dialog_set_extra_child (self->load_report, scroller);
+  adw_message_dialog_add_response (self->load_report, "close", _("_Close"));
+  g_object_add_weak_pointer (G_OBJECT (self->load_report),
+                             (gpointer *) &self->load_report);
+  gtk_window_present (GTK_WINDOW (self->load_report));
+}
+
+static void
+open_dialog_response_cb (CnvOpenDialog *dialog,
+                         const char    *response,
+                         CnvWindow     *self)
+{
+  Opened *opened = g_object_get_data (G_OBJECT (dialog), "opened");
+  const char *path = g_object_get_data (G_OBJECT (dialog), "path");
+  const CnvModelRecord *file =
+    cnv_diff_view_get_diff (cnv_open_dialog_get_diff_view (dialog))->b;
+
+  if (self->disposed)
+    return;
+
+  if (g_str_equal (response, "open") && opened->classifier != NULL)
+    finish_open (self, g_steal_pointer (&opened->classifier), path);
+  else if (g_str_equal (response, "load-matching"))
+    {
+      g_auto(GStrv) mapping = cnv_diff_view_get_accepted_mapping (
+        cnv_open_dialog_get_diff_view (dialog));
+
+      load_matching (self, file, (const char * const *) mapping);
+    }
+  else
+    show_toast (self, _("Nothing was opened; the stack on screen is as it "
+                        "was"));
+}
+
+/* g_ptr_array_sort () passes pointers to the elements. */
+static int
+compare_names (gconstpointer a,
+               gconstpointer b)
+{
+  return g_strcmp0 (*(const char * const *) a, *(const char * const *) b);
+}
+
+/* The names of the class folders of folder, sorted, for what the
+ * checkpoint's classes mean for them. */
+static char **
+list_class_folders (const char *folder)
+{
+  g_autoptr(GDir) dir = g_dir_open (folder, 0, NULL);
+  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  const char *name;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (folder, name, NULL);
+
+      if (name[0] != '.' && g_file_test (path, G_FILE_TEST_IS_DIR))
+        g_ptr_array_add (names, g_strdup (name));
+    }
+  g_ptr_array_sort (names, compare_names);
+  g_ptr_array_add (names, NULL);
+
+  return (char **) g_ptr_array_free (g_steal_pointer (&names), FALSE);
+}
+
+static void
+open_done_cb (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  CnvWindow *self = CNV_WINDOW (source);
+  const char *path = g_task_get_task_data (G_TASK (result));
+  g_autoptr(Opened) opened = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CnvModelRecord) screen = NULL;
+  g_autoptr(CnvDiff) diff = NULL;
+  const CnvModelRecord *file;
+  CnvOpenDialog *dialog;
+
+  opened = g_task_propagate_pointer (G_TASK (result), &error);
+  self->n_opening--;
+  if (self->disposed)
+    return;
+
+  if (opened == NULL)
+    {
+      show_error (self, _("Could Not Open Checkpoint"), path, error);
+      update_actions (self);
+      return;
+    }
+
+  screen = screen_record (self);
+  diff = cnv_diff_new (screen, opened->record);
+  if (!needs_review (diff, opened->record))
+    {
+      finish_open (self, g_steal_pointer (&opened->classifier), path);
+      return;
+    }
+  g_clear_pointer (&diff, cnv_diff_free);
+
+  /* Nothing is replaced before the user has seen what would change.  The
+   * dialog owns both records; the file's stays readable from its diff
+   * until the dialog is gone, after its response. */
+  file = opened->record;
+  dialog = cnv_open_dialog_new (GTK_WINDOW (self), g_steal_pointer (&screen),
+                                g_steal_pointer (&opened->record),
+                                self->dataset != NULL
+                                && self->dataset->dataset->n_images > 0
+                                ? self->dataset->dataset->paths[0] : NULL);
+  if (self->data_folder != NULL && file->has_classes)
+    {
+      g_auto(GStrv) folders = list_class_folders (self->data_folder);
+      g_autofree char *explained = cnv_diff_explain_class_mapping (
+        file, (const char * const *) folders);
+
+      if (explained != NULL)
+        cnv_open_dialog_set_classes_explanation (dialog, explained);
+    }
+  g_object_set_data_full (G_OBJECT (dialog), "opened",
+                          g_steal_pointer (&opened),
+                          (GDestroyNotify) opened_free);
+  g_object_set_data_full (G_OBJECT (dialog), "path", g_strdup (path),
+                          g_free);
+  g_signal_connect_object (dialog, "response",
+                           G_CALLBACK (open_dialog_response_cb), self, 0);
+  self->open_dialog = dialog;
+  g_object_add_weak_pointer (G_OBJECT (dialog), (gpointer *) &self->open_dialog);
+  gtk_window_present (GTK_WINDOW (dialog));
   update_actions (self);
 }
 
@@ -1769,6 +2083,143 @@ open_action_cb (GtkWidget  *widget,
                                        GTK_FILE_CHOOSER_ACTION_OPEN,
                                        _("_Open"), filter,
                                        cnv_window_open_checkpoint));
+}
+
+/* Comparing two checkpoints */
+
+static void
+compare_thread (GTask        *task,
+                gpointer      source_object,
+                gpointer      task_data,
+                GCancellable *cancellable)
+{
+  char **paths = task_data;
+  g_autoptr(GPtrArray) records = g_ptr_array_new_with_free_func (
+    (GDestroyNotify) cnv_model_record_free);
+
+  for (guint i = 0; i < 2; i++)
+    {
+      GError *error = NULL;
+      CnvModelRecord *record = cnv_model_record_load (paths[i], &error);
+
+      if (record == NULL)
+        {
+          g_task_return_error (task, error);
+          return;
+        }
+      g_ptr_array_add (records, record);
+    }
+
+  g_task_return_pointer (task, g_steal_pointer (&records),
+                         (GDestroyNotify) g_ptr_array_unref);
+}
+
+static void
+compare_done_cb (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  CnvWindow *self = CNV_WINDOW (source);
+  g_autoptr(GPtrArray) records = NULL;
+  g_autoptr(GError) error = NULL;
+  CnvCompareWindow *window;
+
+  records = g_task_propagate_pointer (G_TASK (result), &error);
+  self->n_opening--;
+  if (self->disposed)
+    return;
+  update_actions (self);
+
+  if (records == NULL)
+    {
+      show_error (self, _("Could Not Compare the Checkpoints"), NULL, error);
+      return;
+    }
+
+  g_ptr_array_set_free_func (records, NULL);
+  window = cnv_compare_window_new (gtk_window_get_application (
+                                     GTK_WINDOW (self)),
+                                   g_ptr_array_index (records, 0),
+                                   g_ptr_array_index (records, 1));
+  if (self->compare_window != NULL)
+    g_object_remove_weak_pointer (G_OBJECT (self->compare_window),
+                                  (gpointer *) &self->compare_window);
+  self->compare_window = window;
+  g_object_add_weak_pointer (G_OBJECT (window),
+                             (gpointer *) &self->compare_window);
+  gtk_window_present (GTK_WINDOW (window));
+}
+
+void
+cnv_window_compare_checkpoints (CnvWindow  *self,
+                                const char *a,
+                                const char *b)
+{
+  g_autoptr(GTask) task = NULL;
+  char **paths;
+
+  g_return_if_fail (CNV_IS_WINDOW (self));
+  g_return_if_fail (a != NULL && b != NULL);
+
+  paths = g_new0 (char *, 3);
+  paths[0] = g_strdup (a);
+  paths[1] = g_strdup (b);
+  task = g_task_new (self, NULL, compare_done_cb, NULL);
+  g_task_set_source_tag (task, cnv_window_compare_checkpoints);
+  g_task_set_task_data (task, paths, (GDestroyNotify) g_strfreev);
+  g_task_run_in_thread (task, compare_thread);
+
+  self->n_opening++;
+  update_actions (self);
+}
+
+static void
+compare_chosen_cb (GtkNativeDialog *native,
+                   int              response,
+                   CnvWindow       *self)
+{
+  g_autoptr(GListModel) files = NULL;
+
+  if (response == GTK_RESPONSE_ACCEPT)
+    files = gtk_file_chooser_get_files (GTK_FILE_CHOOSER (native));
+
+  if (files != NULL && g_list_model_get_n_items (files) == 2)
+    {
+      g_autoptr(GFile) a = g_list_model_get_item (files, 0);
+      g_autoptr(GFile) b = g_list_model_get_item (files, 1);
+      g_autofree char *a_path = g_file_get_path (a);
+      g_autofree char *b_path = g_file_get_path (b);
+
+      if (a_path != NULL && b_path != NULL)
+        cnv_window_compare_checkpoints (self, a_path, b_path);
+    }
+  else if (files != NULL)
+    show_toast (self, _("Choose exactly two checkpoints to compare (hold "
+                        "Ctrl to pick the second)"));
+
+  g_object_unref (native);
+}
+
+static void
+compare_action_cb (GtkWidget  *widget,
+                   const char *action_name,
+                   GVariant   *parameter)
+{
+  CnvWindow *self = CNV_WINDOW (widget);
+  g_autoptr(GtkFileFilter) filter = new_checkpoint_filter ();
+  GtkFileChooserNative *native;
+
+  gtk_file_filter_add_pattern (filter, "*.json");
+  gtk_file_filter_set_name (filter, _("Checkpoints and model descriptions"));
+  native = gtk_file_chooser_native_new (_("Compare Two Checkpoints"),
+                                        GTK_WINDOW (self),
+                                        GTK_FILE_CHOOSER_ACTION_OPEN,
+                                        _("_Compare"), _("_Cancel"));
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (native), TRUE);
+  gtk_file_chooser_set_select_multiple (GTK_FILE_CHOOSER (native), TRUE);
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (native), filter);
+  g_signal_connect (native, "response", G_CALLBACK (compare_chosen_cb), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (native));
 }
 
 /* Lists everything the checkpoint reader converted or could not
@@ -2145,6 +2596,23 @@ cnv_window_dispose (GObject *object)
                                   (gpointer *) &self->toast);
   self->toast = NULL;
 
+  if (self->open_dialog != NULL)
+    {
+      g_object_remove_weak_pointer (G_OBJECT (self->open_dialog),
+                                    (gpointer *) &self->open_dialog);
+      gtk_window_destroy (GTK_WINDOW (g_steal_pointer (&self->open_dialog)));
+    }
+  if (self->load_report != NULL)
+    {
+      g_object_remove_weak_pointer (G_OBJECT (self->load_report),
+                                    (gpointer *) &self->load_report);
+      gtk_window_destroy (GTK_WINDOW (g_steal_pointer (&self->load_report)));
+    }
+  if (self->compare_window != NULL)
+    g_object_remove_weak_pointer (G_OBJECT (self->compare_window),
+                                  (gpointer *) &self->compare_window);
+  self->compare_window = NULL;
+
   if (self->question != NULL)
     {
       g_object_remove_weak_pointer (G_OBJECT (self->question),
@@ -2278,6 +2746,8 @@ cnv_window_class_init (CnvWindowClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, back_clicked_cb);
   gtk_widget_class_bind_template_callback (widget_class, forward_clicked_cb);
 
+  gtk_widget_class_install_action (widget_class, "win.compare", NULL,
+                                   compare_action_cb);
   gtk_widget_class_install_action (widget_class, "win.open", NULL,
                                    open_action_cb);
   gtk_widget_class_install_action (widget_class, "win.save", NULL,
@@ -2444,6 +2914,24 @@ GtkWidget *
 cnv_window_get_save_button (CnvWindow *self)
 {
   return self->save_button;
+}
+
+CnvOpenDialog *
+cnv_window_get_open_dialog (CnvWindow *self)
+{
+  return self->open_dialog;
+}
+
+AdwMessageDialog *
+cnv_window_get_load_report (CnvWindow *self)
+{
+  return self->load_report;
+}
+
+CnvCompareWindow *
+cnv_window_get_compare_window (CnvWindow *self)
+{
+  return self->compare_window;
 }
 
 const char *

@@ -2379,6 +2379,367 @@ test_window_save_action_rewrites_file (void)
   g_assert_cmpint (g_rmdir (tmp), ==, 0);
 }
 
+/* Issue 4: opening over a different stack, comparing two checkpoints */
+
+/* A checkpoint of the default stack with conv1 at 3×3 (C01), weights
+ * from seed, saved to path; when train is TRUE it is first trained for
+ * epochs on the sample so that it has an optimizer and a history. */
+static CnvClassifier *
+write_kernel3_checkpoint (const char *path,
+                          guint64     seed,
+                          guint       epochs)
+{
+  g_autoptr(CnvModelSpec) spec = cnv_model_spec_new_default ();
+  g_autoptr(GError) error = NULL;
+  const char *names[] = { "ankle-boot", "sneaker", NULL };
+  CnvPreprocessing pp;
+  CnvClassifier *c;
+
+  spec->layers[0].kernel[0] = spec->layers[0].kernel[1] = 3;
+  cnv_preprocessing_init_default (&pp, 28, 28, 1);
+  c = cnv_classifier_new (spec, &pp, names, seed, &error);
+  g_assert_no_error (error);
+
+  if (epochs > 0)
+    {
+      g_autofree char *folder = sample_folder ();
+      g_autoptr(CnvDataset) dataset = NULL;
+      CnvTrainConfig config;
+
+      dataset = cnv_dataset_load (folder, &pp, NULL, NULL, NULL, NULL,
+                                  &error);
+      g_assert_no_error (error);
+      cnv_train_config_init_default (&config);
+      config.epochs = epochs;
+      config.seed = seed;
+      g_assert_true (cnv_classifier_train (c, dataset, &config, NULL, NULL,
+                                           NULL, &error));
+    }
+
+  g_assert_true (cnv_checkpoint_save (c, path, &error));
+  g_assert_no_error (error);
+
+  return c;
+}
+
+static void
+assert_same_values (const CnvClassifier *a,
+                    const CnvClassifier *b,
+                    const char          *name,
+                    gboolean             same)
+{
+  const CnvParam *pa = cnv_model_find_param (a->model, name);
+  const CnvParam *pb = cnv_model_find_param (b->model, name);
+
+  g_assert_nonnull (pa);
+  g_assert_nonnull (pb);
+  g_assert_cmpuint (pa->value->size, ==, pb->value->size);
+  if (same)
+    g_assert_cmpmem (pa->value->data, pa->value->size * 4, pb->value->data,
+                     pb->value->size * 4);
+  else
+    g_assert_true (memcmp (pa->value->data, pb->value->data,
+                           pa->value->size * 4) != 0);
+}
+
+static CnvOpenDialog *
+open_and_wait_for_diff (CnvWindow  *window,
+                        const char *path)
+{
+  cnv_window_open_checkpoint (window, path);
+  g_assert_true (iterate_until (open_dialog_shown, window, 30));
+  g_assert_true (iterate_until (window_idle, window, 30));
+
+  return cnv_window_get_open_dialog (window);
+}
+
+/* The three answers in turn, over the default stack with conv1 at 5×5
+ * and a file whose conv1 is 3×3. */
+static void
+test_window_open_shows_diff (void)
+{
+  g_autoptr(CnvApplication) app = new_test_application ();
+  g_autoptr(CnvClassifier) stored = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *tmp = g_dir_make_tmp ("test-app-XXXXXX", &error);
+  g_autofree char *path = g_build_filename (tmp, "kernel3.convolve", NULL);
+  g_autofree char *folder = sample_folder ();
+  g_autofree char *statuses = NULL;
+  g_autoptr(GBytes) before = NULL;
+  CnvStackEditor *editor;
+  CnvOpenDialog *dialog;
+  CnvWindow *window;
+
+  g_assert_no_error (error);
+  stored = write_kernel3_checkpoint (path, 21, 0);
+  {
+    g_autofree char *bytes = NULL;
+    gsize length = 0;
+
+    g_assert_true (g_file_get_contents (path, &bytes, &length, NULL));
+    before = g_bytes_new (bytes, length);
+  }
+
+  window = cnv_window_new (app, folder);
+  gtk_window_set_default_size (GTK_WINDOW (window), 1200, 860);
+  gtk_window_present (GTK_WINDOW (window));
+  g_assert_true (iterate_until (window_idle, window, 60));
+  editor = cnv_window_get_stack_editor (window);
+
+  /* Cancel: nothing on screen changes. */
+  dialog = open_and_wait_for_diff (window, path);
+  g_assert_cmpstr (cnv_diff_view_get_summary (cnv_open_dialog_get_diff_view (
+    dialog)), ==, "1 layer differs, 7 of 8 tensors loadable");
+  statuses = cnv_diff_view_get_row_statuses (cnv_open_dialog_get_diff_view (
+    dialog));
+  g_assert_cmpstr (statuses, ==, "changed same same same same same same "
+                                 "same same same");
+  g_assert_true (cnv_open_dialog_can_open (dialog));
+  g_assert_true (cnv_open_dialog_can_load_matching (dialog));
+  settle (0.3);
+  save_screenshot (GTK_WIDGET (dialog), "diff-open.png");
+  cnv_open_dialog_respond (dialog, "cancel");
+  g_assert_null (cnv_window_get_open_dialog (window));
+  g_assert_cmpint (cnv_stack_editor_get_spec (editor)->layers[0].kernel[0],
+                   ==, 5);
+  g_assert_null (cnv_window_get_classifier (window));
+  g_assert_cmpstr (cnv_window_get_toast_title (window), ==,
+                   "Nothing was opened; the stack on screen is as it was");
+
+  /* Load only the matching weights: the stack stays, fc1 comes from the
+   * file, conv1 starts fresh, and the report says so. */
+  dialog = open_and_wait_for_diff (window, path);
+  cnv_open_dialog_respond (dialog, "load-matching");
+  g_assert_nonnull (cnv_window_get_load_report (window));
+  g_assert_cmpstr (adw_message_dialog_get_heading (
+    cnv_window_get_load_report (window)), ==, "Loaded 7 of 8 Tensors");
+  settle (0.3);
+  save_screenshot (GTK_WIDGET (cnv_window_get_load_report (window)),
+                   "diff-load-report.png");
+  adw_message_dialog_response (cnv_window_get_load_report (window), "close");
+  g_assert_cmpint (cnv_stack_editor_get_spec (editor)->layers[0].kernel[0],
+                   ==, 5);
+  assert_same_values (cnv_window_get_classifier (window), stored,
+                      "fc1.weight", TRUE);
+  assert_same_values (cnv_window_get_classifier (window), stored,
+                      "conv2.weight", TRUE);
+  g_assert_cmpuint (cnv_model_find_param (
+    cnv_window_get_classifier (window)->model, "conv1.weight")->value->size,
+    ==, 8 * 25);
+  g_assert_true (cnv_window_get_modified (window));
+  g_assert_null (cnv_window_get_checkpoint_path (window));
+
+  /* Open as it is, after saying what happens to the loaded model. */
+  cnv_window_open_checkpoint (window, path);
+  g_assert_true (iterate_until (question_asked, window, 5));
+  answer_question (window, "The Model on Screen Has Unsaved Changes",
+                   "discard");
+  g_assert_true (iterate_until (open_dialog_shown, window, 30));
+  cnv_open_dialog_respond (cnv_window_get_open_dialog (window), "open");
+  g_assert_true (iterate_until (window_idle, window, 60));
+  g_assert_cmpint (cnv_stack_editor_get_spec (editor)->layers[0].kernel[0],
+                   ==, 3);
+  assert_same_values (cnv_window_get_classifier (window), stored,
+                      "conv1.weight", TRUE);
+  g_assert_cmpstr (cnv_window_get_checkpoint_path (window), ==, path);
+  g_assert_false (cnv_window_get_modified (window));
+
+  /* The file on disk was only read. */
+  {
+    g_autofree char *bytes = NULL;
+    gsize length = 0;
+    g_autoptr(GBytes) after = NULL;
+
+    g_assert_true (g_file_get_contents (path, &bytes, &length, NULL));
+    after = g_bytes_new (bytes, length);
+    g_assert_true (g_bytes_equal (before, after));
+  }
+
+  close_and_check_finalized_now (window);
+  g_assert_cmpint (g_unlink (path), ==, 0);
+  g_assert_cmpint (g_rmdir (tmp), ==, 0);
+}
+
+static gboolean
+sees_ready (gpointer data)
+{
+  CnvOpenDialog *dialog = cnv_window_get_open_dialog (CNV_WINDOW (data));
+
+  return dialog != NULL
+         && cnv_diff_view_get_sees_ready (cnv_open_dialog_get_diff_view (dialog));
+}
+
+/* A stack on screen at 32 × 32 colour against a file at 28 × 28 grey:
+ * the preprocessing rows and one sample image run through both. */
+static void
+test_window_open_shows_what_the_network_sees (void)
+{
+  g_autoptr(CnvApplication) app = new_test_application ();
+  g_autoptr(CnvClassifier) stored = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *tmp = g_dir_make_tmp ("test-app-XXXXXX", &error);
+  g_autofree char *path = g_build_filename (tmp, "grey28.convolve", NULL);
+  g_autofree char *folder = sample_folder ();
+  CnvOpenDialog *dialog;
+  CnvWindow *window;
+
+  stored = write_kernel3_checkpoint (path, 22, 0);
+  window = cnv_window_new (app, folder);
+  gtk_window_set_default_size (GTK_WINDOW (window), 1200, 860);
+  gtk_window_present (GTK_WINDOW (window));
+  g_assert_true (iterate_until (window_idle, window, 60));
+  cnv_stack_editor_set_input (cnv_window_get_stack_editor (window), 32, 32, 3);
+  g_assert_true (iterate_until (dataset_is_size, window, 60));
+
+  dialog = open_and_wait_for_diff (window, path);
+  g_assert_true (iterate_until (sees_ready, window, 30));
+  g_assert_cmpstr (cnv_diff_view_get_summary (cnv_open_dialog_get_diff_view (
+    dialog)), ==, "The input size differs, 1 layer differs, preprocessing "
+                  "differs in 3 fields, 6 of 8 tensors loadable");
+  settle (0.3);
+  save_screenshot (GTK_WIDGET (dialog), "diff-what-the-network-sees.png");
+  cnv_open_dialog_respond (dialog, "cancel");
+  g_assert_cmpint (cnv_stack_editor_get_spec (
+    cnv_window_get_stack_editor (window))->channels, ==, 3);
+
+  gtk_window_close (GTK_WINDOW (window));
+  g_assert_true (iterate_until (question_asked, window, 5));
+  close_and_check_finalized (window,
+                             "Close Without Keeping the Edited Layer Stack?",
+                             "discard");
+  g_assert_cmpint (g_unlink (path), ==, 0);
+  g_assert_cmpint (g_rmdir (tmp), ==, 0);
+}
+
+/* C03: a checkpoint with a layer type Convolve does not implement opens
+ * for viewing only: the diff shows it and why; the matching weights can
+ * still be loaded. */
+static void
+test_window_open_unknown_layer (void)
+{
+  g_autoptr(CnvApplication) app = new_test_application ();
+  g_autoptr(CnvClassifier) stored = NULL;
+  g_autoptr(CnvSafetensors) st = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *tmp = g_dir_make_tmp ("test-app-XXXXXX", &error);
+  g_autofree char *path = g_build_filename (tmp, "mish.convolve", NULL);
+  g_autofree char *folder = sample_folder ();
+  g_autoptr(CnvModelSpec) spec = cnv_model_spec_new_default ();
+  g_autofree char *model = NULL;
+  g_autofree char *statuses = NULL;
+  CnvOpenDialog *dialog;
+  CnvWindow *window;
+
+  stored = write_kernel3_checkpoint (path, 23, 0);
+  st = cnv_safetensors_read (path, &error);
+  g_assert_no_error (error);
+  spec->layers[0].kernel[0] = spec->layers[0].kernel[1] = 3;
+  model = cnv_model_spec_to_json (spec, FALSE);
+  {
+    g_autoptr(GString) odd = g_string_new (model);
+
+    g_string_replace (odd, "{\"id\":\"relu2\",\"type\":\"relu\"}",
+                      "{\"id\":\"relu2\",\"type\":\"mish\",\"beta\":1}", 1);
+    g_hash_table_insert (st->metadata, g_strdup ("model"),
+                         g_string_free (g_steal_pointer (&odd), FALSE));
+  }
+  g_assert_true (cnv_safetensors_write (st, path, &error));
+
+  window = cnv_window_new (app, folder);
+  gtk_window_set_default_size (GTK_WINDOW (window), 1200, 860);
+  gtk_window_present (GTK_WINDOW (window));
+  g_assert_true (iterate_until (window_idle, window, 60));
+
+  dialog = open_and_wait_for_diff (window, path);
+  g_assert_false (cnv_open_dialog_can_open (dialog));
+  g_assert_true (cnv_open_dialog_can_load_matching (dialog));
+  statuses = cnv_diff_view_get_row_statuses (cnv_open_dialog_get_diff_view (
+    dialog));
+  g_assert_cmpstr (statuses, ==, "changed same same same changed same same "
+                                 "same same same");
+  settle (0.3);
+  save_screenshot (GTK_WIDGET (dialog), "diff-unknown-layer.png");
+  cnv_open_dialog_respond (dialog, "load-matching");
+  g_assert_nonnull (cnv_window_get_load_report (window));
+  adw_message_dialog_response (cnv_window_get_load_report (window), "close");
+  assert_same_values (cnv_window_get_classifier (window), stored,
+                      "conv2.weight", TRUE);
+
+  gtk_window_close (GTK_WINDOW (window));
+  g_assert_true (iterate_until (question_asked, window, 5));
+  close_and_check_finalized (window, "Save Changes to “Untitled Model”?",
+                             "discard");
+  g_assert_cmpint (g_unlink (path), ==, 0);
+  g_assert_cmpint (g_rmdir (tmp), ==, 0);
+}
+
+static gboolean
+compare_shown (gpointer data)
+{
+  return cnv_window_get_compare_window (CNV_WINDOW (data)) != NULL;
+}
+
+/* Two trained checkpoints side by side: the summary, the weight change
+ * of each layer and both histories on one chart. */
+static void
+test_window_compare_checkpoints (void)
+{
+  g_autoptr(CnvApplication) app = new_test_application ();
+  g_autoptr(CnvClassifier) first = NULL;
+  g_autoptr(CnvClassifier) second = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *tmp = g_dir_make_tmp ("test-app-XXXXXX", &error);
+  g_autofree char *a = g_build_filename (tmp, "two-epochs.convolve", NULL);
+  g_autofree char *b = g_build_filename (tmp, "three-epochs.convolve", NULL);
+  CnvCompareWindow *compare;
+  CnvWindow *window;
+  gpointer weak;
+
+  first = write_kernel3_checkpoint (a, 5, 2);
+  second = write_kernel3_checkpoint (b, 5, 3);
+
+  window = cnv_window_new (app, NULL);
+  gtk_window_present (GTK_WINDOW (window));
+  g_assert_true (iterate_until (window_idle, window, 30));
+  cnv_window_compare_checkpoints (window, a, b);
+  g_assert_true (iterate_until (compare_shown, window, 30));
+  compare = cnv_window_get_compare_window (window);
+  weak = compare;
+  g_object_add_weak_pointer (G_OBJECT (compare), &weak);
+  gtk_window_set_default_size (GTK_WINDOW (compare), 1100, 900);
+  gtk_window_present (GTK_WINDOW (compare));
+  settle (0.5);
+
+  g_assert_cmpstr (cnv_diff_view_get_summary (
+    cnv_compare_window_get_diff_view (compare)), ==,
+    "The training settings differ, 8 of 8 tensors loadable");
+  g_assert_cmpstr (gtk_window_get_title (GTK_WINDOW (compare)), ==,
+                   "Compare two-epochs.convolve ↔ three-epochs.convolve");
+  save_screenshot (GTK_WIDGET (compare), "compare.png");
+
+  gtk_window_destroy (GTK_WINDOW (compare));
+  g_assert_true (iterate_until (pointer_cleared, &weak, 10));
+  g_assert_null (cnv_window_get_compare_window (window));
+
+  /* A file that is not a checkpoint names itself. */
+  {
+    g_autofree char *text = g_build_filename (tmp, "notes.txt", NULL);
+
+    g_assert_true (g_file_set_contents (text, "not a model", -1, NULL));
+    expected_warning = "*notes.txt*";
+    cnv_window_compare_checkpoints (window, a, text);
+    g_assert_true (iterate_until (window_idle, window, 30));
+    expected_warning = NULL;
+    g_assert_null (cnv_window_get_compare_window (window));
+    g_assert_cmpint (g_unlink (text), ==, 0);
+  }
+
+  destroy_and_check_finalized (window);
+  g_assert_cmpint (g_unlink (a), ==, 0);
+  g_assert_cmpint (g_unlink (b), ==, 0);
+  g_assert_cmpint (g_rmdir (tmp), ==, 0);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -2435,6 +2796,14 @@ main (int   argc,
                    test_window_close_asks_about_edited_stack);
   g_test_add_func ("/app/window/save-action-rewrites-file",
                    test_window_save_action_rewrites_file);
+  g_test_add_func ("/app/open/diff-then-cancel-load-or-open",
+                   test_window_open_shows_diff);
+  g_test_add_func ("/app/open/what-the-network-sees",
+                   test_window_open_shows_what_the_network_sees);
+  g_test_add_func ("/app/open/unknown-layer-views-and-loads-matching",
+                   test_window_open_unknown_layer);
+  g_test_add_func ("/app/compare/two-checkpoints",
+                   test_window_compare_checkpoints);
   g_test_add_func ("/app/application/start-view-and-sample",
                    test_application_start_view);
 

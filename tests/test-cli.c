@@ -1019,7 +1019,7 @@ test_diff (void)
                             "1 layer differs, 7 of 8 tensors loadable\n"));
   g_assert_nonnull (strstr (differ->out, "\n~ conv1 (conv2d) "));
   g_assert_nonnull (strstr (differ->out,
-                            "\n    Kernel or window: 3×3 → 5×5\n"));
+                            "\n    Kernel: 3×3 → 5×5\n"));
   g_assert_nonnull (strstr (differ->out, "\n~ conv1.weight "));
   g_assert_null (strchr (differ->out, '\033'));
 

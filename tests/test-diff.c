@@ -697,7 +697,7 @@ test_load_matching (void)
                    fc1->value->size * 4);
   g_assert_nonnull (strstr (g_ptr_array_index (skipped, 2),
                             "conv2.weight: the stack needs [16, 8, 3, 3], "
-                            "“conv2.weight” has [16, 8, 5, 5]"));
+                            "the file’s “conv2.weight” is [16, 8, 5, 5]."));
   c1 = cnv_model_find_param (target->model, "c1.weight");
   g_assert_true (memcmp (c1->value->data,
                          cnv_model_find_param (source->model,

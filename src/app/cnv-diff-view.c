@@ -111,6 +111,7 @@ add_field_row (GtkListBox         *list,
     field->b_value != NULL ? field->b_value : "—");
   GtkWidget *suffix = new_label (values, highlight ? "warning" : NULL);
 
+  gtk_label_set_wrap (GTK_LABEL (suffix), FALSE);
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), field->title);
   adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
   gtk_label_set_selectable (GTK_LABEL (suffix), TRUE);
@@ -424,7 +425,9 @@ fill_notices (CnvDiffView *self)
     {
       const CnvModelRecord *record = sides[s];
 
-      if (!record->runnable)
+      /* The engine's reason when the file cannot run, unless the
+       * record's own notices already say why in kinder words. */
+      if (!record->runnable && record->notices->len == 0)
         {
           add_text_row (self->notices_list, "dialog-warning-symbolic",
                         record->label, record->run_problem);
@@ -659,8 +662,22 @@ cnv_diff_view_set_diff (CnvDiffView    *self,
     add_field_row (self->preprocessing_list,
                    g_ptr_array_index (diff->input, i), TRUE);
   for (guint i = 0; i < diff->preprocessing->len; i++)
-    add_field_row (self->preprocessing_list,
-                   g_ptr_array_index (diff->preprocessing, i), TRUE);
+    {
+      const CnvDiffField *field = g_ptr_array_index (diff->preprocessing, i);
+      gboolean shown = FALSE;
+
+      /* The input's width and height are the preprocessing's too. */
+      for (guint k = 0; k < diff->input->len; k++)
+        {
+          const CnvDiffField *input = g_ptr_array_index (diff->input, k);
+
+          shown = shown || (g_str_equal (input->field, field->field)
+                            && g_strcmp0 (input->a_value, field->a_value) == 0
+                            && g_strcmp0 (input->b_value, field->b_value) == 0);
+        }
+      if (!shown)
+        add_field_row (self->preprocessing_list, field, TRUE);
+    }
   gtk_widget_set_visible (self->preprocessing_box,
                           diff->input->len + diff->preprocessing->len > 0);
 
@@ -673,6 +690,18 @@ cnv_diff_view_set_diff (CnvDiffView    *self,
   gtk_widget_set_visible (self->curves_box,
                           compare && (a->history->len > 0
                                       || b->history->len > 0));
+
+  /* Comparing two runs is first about how they trained; opening is first
+   * about what the network will be given and how it is built. */
+  if (compare)
+    {
+      GtkBox *box = GTK_BOX (gtk_widget_get_parent (self->curves_box));
+
+      gtk_box_reorder_child_after (box, self->training_box,
+                                   GTK_WIDGET (self->classes_label));
+      gtk_box_reorder_child_after (box, self->curves_box,
+                                   GTK_WIDGET (self->classes_label));
+    }
   if (compare)
     cnv_history_chart_set_histories (self->history_chart, a->history,
                                      a->label, b->history, b->label);
@@ -732,12 +761,14 @@ cnv_diff_view_get_summary (CnvDiffView *self)
 char *
 cnv_diff_view_get_row_statuses (CnvDiffView *self)
 {
-  g_autoptr(GPtrArray) copy = g_ptr_array_copy (self->row_statuses, NULL,
-                                                NULL);
+  GString *joined = g_string_new (NULL);
 
-  g_ptr_array_add (copy, NULL);
+  for (guint i = 0; i < self->row_statuses->len; i++)
+    g_string_append_printf (joined, "%s%s", i > 0 ? " " : "",
+                            (const char *) g_ptr_array_index (
+                              self->row_statuses, i));
 
-  return g_strjoinv (" ", (char **) copy->pdata);
+  return g_string_free (joined, FALSE);
 }
 
 gboolean
@@ -766,7 +797,6 @@ cnv_diff_view_dispose (GObject *object)
 
   g_cancellable_cancel (self->sees_cancellable);
   g_clear_object (&self->sees_cancellable);
-  gtk_widget_dispose_template (GTK_WIDGET (self), CNV_TYPE_DIFF_VIEW);
 
   G_OBJECT_CLASS (cnv_diff_view_parent_class)->dispose (object);
 }

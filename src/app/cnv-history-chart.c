@@ -85,10 +85,13 @@ extent (CnvHistoryChart *self,
     *max_loss = 1.0;
 }
 
+/* The first file's lines are drawn wider and first, so that where the
+ * second run retraces the first (a run continued from it) both show. */
 static void
 draw_line (cairo_t        *cr,
            const GArray   *h,
            gboolean        validation,
+           double          width_of_line,
            const GdkRGBA  *color,
            double          x0,
            double          y0,
@@ -101,7 +104,7 @@ draw_line (cairo_t        *cr,
   gboolean drawing = FALSE;
 
   cairo_save (cr);
-  cairo_set_line_width (cr, 2.0);
+  cairo_set_line_width (cr, width_of_line);
   if (validation)
     cairo_set_dash (cr, dash, G_N_ELEMENTS (dash), 0.0);
   set_color (cr, color, 1.0);
@@ -137,7 +140,7 @@ draw_line (cairo_t        *cr,
         continue;
       cairo_arc (cr, x0 + width * r->epoch / max_epoch,
                  y0 + height * (1.0 - MIN (value, max_loss) / max_loss),
-                 validation ? 2.5 : 3.0, 0, 2 * G_PI);
+                 width_of_line / 2 + (validation ? 0.5 : 1.0), 0, 2 * G_PI);
       cairo_fill (cr);
     }
   cairo_restore (cr);
@@ -262,7 +265,8 @@ cnv_history_chart_snapshot (GtkWidget   *widget,
   for (guint s = 0; s < 2; s++)
     if (self->histories[s] != NULL)
       for (int v = 0; v < 2; v++)
-        draw_line (cr, self->histories[s], v, &side_colors[s], MARGIN_LEFT,
+        draw_line (cr, self->histories[s], v, s == 0 ? 5.0 : 2.0,
+                   &side_colors[s], MARGIN_LEFT,
                    MARGIN_TOP + 18, plot_w, plot_h, max_epoch, max_loss);
 
   cairo_destroy (cr);

@@ -1873,16 +1873,19 @@ load_matching (CnvWindow            *self,
                             "“%s” wherever they fit; the other layers start "
                             "from new weights. Nothing was written to any "
                             "file."), file->label);
-  g_string_append_printf (details, "%s\n", _("Loaded:"));
+  /* What starts fresh first: that is what the user has to know. */
+  if (skipped->len > 0)
+    {
+      g_string_append_printf (details, "%s\n", _("Started from new weights:"));
+      for (guint i = 0; i < skipped->len; i++)
+        g_string_append_printf (details, "• %s\n",
+                                (const char *) g_ptr_array_index (skipped, i));
+      g_string_append_c (details, '\n');
+    }
+  g_string_append_printf (details, "%s\n", _("Loaded from the file:"));
   for (guint i = 0; i < loaded->len; i++)
-    g_string_append_printf (details, "  %s\n",
+    g_string_append_printf (details, "• %s\n",
                             (const char *) g_ptr_array_index (loaded, i));
-  g_string_append_printf (details, "\n%s\n", _("Started from new weights:"));
-  for (guint i = 0; i < skipped->len; i++)
-    g_string_append_printf (details, "  %s\n",
-                            (const char *) g_ptr_array_index (skipped, i));
-  if (skipped->len == 0)
-    g_string_append_printf (details, "  %s\n", _("none"));
 
   g_message ("%s: %s", heading, details->str);
   label = gtk_label_new (details->str);
@@ -1892,7 +1895,7 @@ load_matching (CnvWindow            *self,
   scroller = gtk_scrolled_window_new ();
   gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scroller), label);
   gtk_scrolled_window_set_max_content_height (GTK_SCROLLED_WINDOW (scroller),
-                                              260);
+                                              320);
   gtk_scrolled_window_set_propagate_natural_height (
     GTK_SCROLLED_WINDOW (scroller), TRUE);
 

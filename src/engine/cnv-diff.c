@@ -853,11 +853,20 @@ format_scale (float scale)
   return format_number (scale);
 }
 
+/* "0.5" when every channel has that value (so that one grey channel and
+ * three colour ones compare equal when they agree), "0.48, 0.46, 0.41"
+ * otherwise. */
 static char *
 format_channels (const float *values,
                  int          channels)
 {
   GString *text = g_string_new (NULL);
+  gboolean uniform = TRUE;
+
+  for (int c = 1; c < channels; c++)
+    uniform = uniform && values[c] == values[0];
+  if (uniform)
+    channels = 1;
 
   for (int c = 0; c < channels; c++)
     {
@@ -968,7 +977,7 @@ layer_field_value (const CnvLayerSpec *spec,
 
 static const FieldInfo layer_fields[] = {
   { "filters",  N_("Filters") },
-  { "kernel",   N_("Kernel or window") },
+  { "kernel",   N_("Kernel") },
   { "stride",   N_("Stride") },
   { "padding",  N_("Padding") },
   { "units",    N_("Units") },
@@ -1008,7 +1017,10 @@ compare_layers (const CnvRecordLayer *a,
     {
       for (guint i = 0; i < G_N_ELEMENTS (layer_fields); i++)
         add_field (fields, layer_fields[i].field,
-                   _(layer_fields[i].title),
+                   /* A pool's kernel is its window. */
+                   g_str_equal (layer_fields[i].field, "kernel")
+                   && a->spec.kind != CNV_LAYER_CONV2D
+                   ? _("Window") : _(layer_fields[i].title),
                    layer_field_value (&a->spec, layer_fields[i].field),
                    layer_field_value (&b->spec, layer_fields[i].field));
       return fields;
@@ -2104,8 +2116,7 @@ cnv_classifier_load_matching (CnvClassifier        *target,
       if (stored == NULL || stored->value == NULL)
         {
           g_ptr_array_add (skipped_list, g_strdup_printf (
-            _("%s: “%s” has no tensor “%s”; it starts from new weights."),
-            param->name, source->label, name));
+            _("%s: the file has no “%s”."), param->name, name));
           continue;
         }
       if (stored->value->size != param->value->size
@@ -2116,8 +2127,8 @@ cnv_classifier_load_matching (CnvClassifier        *target,
           g_autofree char *found = cnv_tensor_shape_string (stored->value);
 
           g_ptr_array_add (skipped_list, g_strdup_printf (
-            _("%s: the stack needs %s, “%s” has %s; it starts from new "
-              "weights."), param->name, wanted, name, found));
+            _("%s: the stack needs %s, the file’s “%s” is %s."),
+            param->name, wanted, name, found));
           continue;
         }
 

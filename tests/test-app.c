@@ -2379,6 +2379,86 @@ test_window_save_action_rewrites_file (void)
   g_assert_cmpint (g_rmdir (tmp), ==, 0);
 }
 
+/* C16 in the window: saving while training writes a snapshot and the run
+ * goes on; a save that fails names the file, offers to save elsewhere,
+ * and the run goes on too. */
+static gboolean
+saved_file_exists (gpointer data)
+{
+  CnvWindow *window = CNV_WINDOW (data);
+  const char *path = g_object_get_data (G_OBJECT (window), "test-path");
+
+  return g_file_test (path, G_FILE_TEST_EXISTS)
+         && cnv_window_get_checkpoint_path (window) != NULL;
+}
+
+static gboolean
+save_failed (gpointer data)
+{
+  return cnv_window_get_save_error (CNV_WINDOW (data)) != NULL;
+}
+
+static void
+test_window_save_while_training (void)
+{
+  g_autoptr(CnvApplication) app = new_test_application ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *tmp = g_dir_make_tmp ("test-app-XXXXXX", &error);
+  g_autofree char *path = g_build_filename (tmp, "during.convolve", NULL);
+  g_autofree char *folder = sample_folder ();
+  g_autofree char *nowhere = g_build_filename (tmp, "no-such-folder",
+                                               "x.convolve", NULL);
+  g_autoptr(CnvClassifier) snapshot = NULL;
+  AdwMessageDialog *failure;
+  CnvWindow *window;
+
+  window = cnv_window_new (app, folder);
+  gtk_window_present (GTK_WINDOW (window));
+  g_assert_true (iterate_until (window_idle, window, 60));
+  gtk_spin_button_set_value (epochs_spin (window), 500);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.train",
+                                             NULL));
+  g_assert_true (cnv_window_is_training (window));
+
+  g_object_set_data_full (G_OBJECT (window), "test-path", g_strdup (path),
+                          g_free);
+  cnv_window_save_to_path (window, path);
+  g_assert_true (iterate_until (saved_file_exists, window, 60));
+  g_assert_true (cnv_window_is_training (window));
+  g_assert_cmpstr (cnv_window_get_checkpoint_path (window), ==, path);
+  snapshot = cnv_checkpoint_load (path, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (snapshot->optimizer);
+  g_assert_cmpint (cnv_optimizer_get_step (snapshot->optimizer), >, 0);
+
+  expected_warning = "Could Not Save Checkpoint*x.convolve*";
+  n_expected_warnings = 0;
+  cnv_window_save_to_path (window, nowhere);
+  g_assert_true (iterate_until (save_failed, window, 60));
+  expected_warning = NULL;
+  g_assert_cmpuint (n_expected_warnings, ==, 1);
+  failure = cnv_window_get_save_error (window);
+  g_assert_cmpstr (adw_message_dialog_get_heading (failure), ==,
+                   "Could Not Save Checkpoint");
+  g_assert_nonnull (strstr (adw_message_dialog_get_body (failure),
+                            "x.convolve”; any earlier file of that name is "
+                            "unchanged: the folder does not exist."));
+  g_assert_true (adw_message_dialog_has_response (failure, "save-as"));
+  settle (0.2);
+  save_screenshot (GTK_WIDGET (failure), "save-failed.png");
+  g_assert_true (cnv_window_is_training (window));
+  g_assert_false (g_file_test (nowhere, G_FILE_TEST_EXISTS));
+  adw_message_dialog_response (failure, "close");
+  /* The good file is still the snapshot. */
+  g_assert_cmpstr (cnv_window_get_checkpoint_path (window), ==, path);
+
+  gtk_window_close (GTK_WINDOW (window));
+  g_assert_true (iterate_until (question_asked, window, 5));
+  close_and_check_finalized (window, "Stop Training and Close?", "discard");
+  g_assert_cmpint (g_unlink (path), ==, 0);
+  g_assert_cmpint (g_rmdir (tmp), ==, 0);
+}
+
 /* Issue 4: opening over a different stack, comparing two checkpoints */
 
 /* A checkpoint of the default stack with conv1 at 3×3 (C01), weights
@@ -2796,6 +2876,8 @@ main (int   argc,
                    test_window_close_asks_about_edited_stack);
   g_test_add_func ("/app/window/save-action-rewrites-file",
                    test_window_save_action_rewrites_file);
+  g_test_add_func ("/app/window/save-while-training-and-save-elsewhere",
+                   test_window_save_while_training);
   g_test_add_func ("/app/open/diff-then-cancel-load-or-open",
                    test_window_open_shows_diff);
   g_test_add_func ("/app/open/what-the-network-sees",

@@ -952,6 +952,9 @@ test_c13_disk_full_while_saving (void)
 
   g_assert_false (ok);
   g_assert_nonnull (strstr (error->message, "c13.convolve"));
+  g_assert_nonnull (strstr (error->message, "any earlier file of that name "
+                                            "is unchanged: the file grew "
+                                            "beyond"));
   after = read_bytes (path);
   g_assert_true (g_bytes_equal (before, after));
   reopened = load (path);

@@ -37,6 +37,9 @@ AdwMessageDialog    *cnv_window_get_question        (CnvWindow  *self);
 /* What opening a checkpoint would change, while the window asks; NULL
  * when it does not.  Answer with cnv_open_dialog_respond (). */
 CnvOpenDialog       *cnv_window_get_open_dialog     (CnvWindow  *self);
+/* The dialog after a failed save, with its offer to save elsewhere;
+ * NULL when none is open. */
+AdwMessageDialog    *cnv_window_get_save_error      (CnvWindow  *self);
 /* The report after "Load Matching Weights"; NULL when none is open. */
 AdwMessageDialog    *cnv_window_get_load_report     (CnvWindow  *self);
 /* What win.compare does after its file chooser, and the window it opened

@@ -59,6 +59,7 @@ typedef struct
   GWeakRef         window;
   guint            id;
   CnvTrainControl  control;
+  gint             snapshot_wanted; /* atomic: copy at the next batch */
   CnvTrainConfig   config;
   CnvClassifier   *classifier;   /* the thread's until it reports DONE */
   gboolean         continued;    /* classifier is a copy of the window's */
@@ -73,6 +74,7 @@ typedef enum
 {
   REPORT_BATCHES,
   REPORT_EPOCH,
+  REPORT_SNAPSHOT,   /* a copy of the weights, for a save */
   REPORT_DONE,
 } ReportKind;
 
@@ -84,7 +86,7 @@ typedef struct
   CnvTrainProgress progress;     /* record is NULL; see below */
   CnvEpochRecord   record;       /* REPORT_EPOCH */
   GArray          *losses;       /* REPORT_BATCHES: position, loss pairs */
-  CnvClassifier   *classifier;   /* REPORT_DONE */
+  CnvClassifier   *classifier;   /* REPORT_DONE, REPORT_SNAPSHOT */
   GError          *error;        /* REPORT_DONE */
   gboolean         stopped;      /* REPORT_DONE */
 } TrainReport;
@@ -134,6 +136,8 @@ struct _CnvWindow
   char                 *data_folder;
   char                 *checkpoint_path;
   char                 *pending_open;   /* AFTER_SAVE_OPEN's file */
+  char                 *snapshot_path;  /* a save waiting for the run's
+                                         * next batch */
   GCancellable         *load_cancellable;
   GThread              *train_thread;
   TrainRun             *run;
@@ -145,12 +149,15 @@ struct _CnvWindow
   AdwMessageDialog     *question;
   CnvOpenDialog        *open_dialog;    /* what opening would change */
   AdwMessageDialog     *load_report;    /* what a partial load loaded */
+  AdwMessageDialog     *save_error;     /* a save failed: save elsewhere? */
   CnvCompareWindow     *compare_window; /* the last one opened */
 
   /* state */
   CnvPreprocessing      loaded_pp;      /* of the folder last loaded */
   double                probability;
   guint                 run_counter;
+  guint                 snapshot_run;   /* the run a file holds a snapshot
+                                         * of, when it does */
   guint                 classify_counter;
   /* The checkpoint_path file as last saved or opened, and whether the
    * model on screen is that model trained further (not one started over
@@ -297,6 +304,15 @@ train_progress_cb (const CnvTrainProgress *progress,
       point[1] = progress->batch_loss;
       g_array_append_vals (run->pending, point, 2);
       run->latest = *progress;
+
+      /* A save asked for while training: the weights of this step, copied
+       * at a batch boundary where they are whole. */
+      if (g_atomic_int_compare_and_exchange (&run->snapshot_wanted, 1, 0))
+        {
+          report = train_report_new (run, REPORT_SNAPSHOT);
+          report->classifier = cnv_classifier_copy (run->classifier);
+          post_report (report);
+        }
 
       if (now - run->last_report_us >= REPORT_INTERVAL_US
           || progress->batch == progress->n_batches)
@@ -572,7 +588,8 @@ update_actions (CnvWindow *self)
 {
   GtkWidget *widget = GTK_WIDGET (self);
   gboolean training = self->train_thread != NULL;
-  gboolean can_save = self->classifier != NULL && !training
+  /* While training, a save writes the run's weights of its next batch. */
+  gboolean can_save = (self->classifier != NULL || training)
                       && self->n_saving == 0;
 
   gtk_widget_action_set_enabled (widget, "win.train",
@@ -945,7 +962,10 @@ training_finished (CnvWindow   *self,
     {
       g_clear_pointer (&self->classifier, cnv_classifier_free);
       self->classifier = g_steal_pointer (&report->classifier);
-      if (!report->run->continued)
+      /* A fresh run replaces what the file holds, unless the file holds
+       * a snapshot of this very run. */
+      if (!report->run->continued
+          && self->snapshot_run != report->run->id)
         self->file_is_ancestor = FALSE;
       set_modified (self, TRUE);
       update_trained_info (self);
@@ -1020,6 +1040,9 @@ training_finished (CnvWindow   *self,
   update_actions (self);
 }
 
+static void save_snapshot (CnvWindow   *self,
+                           TrainReport *report);
+
 static gboolean
 report_dispatch_cb (gpointer data)
 {
@@ -1041,6 +1064,10 @@ report_dispatch_cb (gpointer data)
 
     case REPORT_EPOCH:
       cnv_train_page_add_epoch (self->train_page, &report->record);
+      break;
+
+    case REPORT_SNAPSHOT:
+      save_snapshot (self, report);
       break;
 
     case REPORT_DONE:
@@ -1341,6 +1368,10 @@ save_thread (GTask        *task,
     g_task_return_error (task, error);
 }
 
+static void show_save_error (CnvWindow    *self,
+                             const char   *path,
+                             const GError *error);
+
 static void
 save_done_cb (GObject      *source,
               GAsyncResult *result,
@@ -1358,25 +1389,41 @@ save_done_cb (GObject      *source,
   if (!g_task_propagate_boolean (G_TASK (result), &error))
     {
       cancel_after_save (self);
-      show_error (self, _("Could Not Save Checkpoint"), path, error);
+      show_save_error (self, path, error);
       update_actions (self);
       return;
     }
   else
     {
+      const CnvClassifier *saved = g_task_get_task_data (G_TASK (result));
       g_autofree char *message = NULL;
 
       g_free (self->checkpoint_path);
       self->checkpoint_path = g_strdup (path);
-      remember_file (self, g_task_get_task_data (G_TASK (result)), FALSE);
-      keep_stack (self, cnv_model_get_spec (
-        ((CnvClassifier *) g_task_get_task_data (G_TASK (result)))->model));
+      remember_file (self, saved, FALSE);
+      keep_stack (self, cnv_model_get_spec (saved->model));
       if (self->settings != NULL)
         cnv_settings_add_recent (self->settings, "recent-checkpoints", path);
-      set_modified (self, FALSE);
-      update_title (self);
 
-      message = g_strdup_printf (_("Saved “%s”"), name);
+      if (g_object_get_data (G_OBJECT (result), "snapshot") != NULL)
+        {
+          /* The run goes on past what the file holds. */
+          self->file_is_ancestor = TRUE;
+          self->snapshot_run = self->run_counter;
+          message = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                                  "Saved “%s” after %u "
+                                                  "epoch; training goes on",
+                                                  "Saved “%s” after %u "
+                                                  "epochs; training goes on",
+                                                  saved->history->len),
+                                     name, saved->history->len);
+        }
+      else
+        {
+          set_modified (self, FALSE);
+          message = g_strdup_printf (_("Saved “%s”"), name);
+        }
+      update_title (self);
       show_toast (self, message);
     }
 
@@ -1384,30 +1431,115 @@ save_done_cb (GObject      *source,
   continue_after_save (self);
 }
 
+/* Writes classifier (taken) to path in a thread; snapshot says it was
+ * copied from a run that goes on. */
+static void
+start_save (CnvWindow     *self,
+            CnvClassifier *classifier,
+            const char    *path,
+            gboolean       snapshot)
+{
+  g_autoptr(GTask) task = NULL;
+
+  task = g_task_new (self, NULL, save_done_cb, NULL);
+  g_task_set_source_tag (task, cnv_window_save_to_path);
+  g_task_set_task_data (task, classifier,
+                        (GDestroyNotify) cnv_classifier_free);
+  g_object_set_data_full (G_OBJECT (task), "path", g_strdup (path), g_free);
+  g_object_set_data (G_OBJECT (task), "snapshot", GINT_TO_POINTER (snapshot));
+  g_task_run_in_thread (task, save_thread);
+
+  self->n_saving++;
+  update_actions (self);
+}
+
 void
 cnv_window_save_to_path (CnvWindow  *self,
                          const char *path)
 {
-  g_autoptr(GTask) task = NULL;
-
   g_return_if_fail (CNV_IS_WINDOW (self));
 
-  if (path == NULL || self->classifier == NULL)
+  if (path == NULL || (self->classifier == NULL && self->run == NULL))
     {
       cancel_after_save (self);
       return;
     }
 
-  /* The thread writes a copy, so the window may keep changing. */
-  task = g_task_new (self, NULL, save_done_cb, NULL);
-  g_task_set_source_tag (task, cnv_window_save_to_path);
-  g_task_set_task_data (task, cnv_classifier_copy (self->classifier),
-                        (GDestroyNotify) cnv_classifier_free);
-  g_object_set_data_full (G_OBJECT (task), "path", g_strdup (path), g_free);
-  g_task_run_in_thread (task, save_thread);
+  /* While training, the weights to save are the run's: the thread copies
+   * them at its next batch boundary and training goes on. */
+  if (self->run != NULL)
+    {
+      g_free (self->snapshot_path);
+      self->snapshot_path = g_strdup (path);
+      g_atomic_int_set (&self->run->snapshot_wanted, 1);
+      self->n_saving++;
+      update_actions (self);
+      return;
+    }
 
-  self->n_saving++;
-  update_actions (self);
+  /* The thread writes a copy, so the window may keep changing. */
+  start_save (self, cnv_classifier_copy (self->classifier), path, FALSE);
+}
+
+static void
+save_snapshot (CnvWindow   *self,
+               TrainReport *report)
+{
+  g_autofree char *path = g_steal_pointer (&self->snapshot_path);
+
+  /* The request counted as a save in flight until its copy came. */
+  self->n_saving--;
+  if (path == NULL)
+    return;
+
+  start_save (self, g_steal_pointer (&report->classifier), path, TRUE);
+}
+
+static void save_as_action_cb (GtkWidget  *widget,
+                               const char *action_name,
+                               GVariant   *parameter);
+
+static void
+save_error_response_cb (CnvWindow  *self,
+                        const char *response)
+{
+  if (g_str_equal (response, "save-as"))
+    save_as_action_cb (GTK_WIDGET (self), "win.save-as", NULL);
+}
+
+/* A failed save names the file and the reason, and offers another place:
+ * the model on screen is still there, and still unsaved. */
+static void
+show_save_error (CnvWindow    *self,
+                 const char   *path,
+                 const GError *error)
+{
+  g_autofree char *name = g_filename_display_basename (path);
+  g_autofree char *body = NULL;
+  AdwMessageDialog *dialog;
+
+  if (strstr (error->message, name) == NULL)
+    body = g_strdup_printf (_("“%s”: %s"), name, error->message);
+  else
+    body = g_strdup (error->message);
+  g_warning ("Could Not Save Checkpoint %s", body);
+
+  dialog = ADW_MESSAGE_DIALOG (adw_message_dialog_new (
+    GTK_WINDOW (self), _("Could Not Save Checkpoint"), body));
+  adw_message_dialog_add_response (dialog, "close", _("_Close"));
+  adw_message_dialog_add_response (dialog, "save-as", _("Save _Elsewhere…"));
+  adw_message_dialog_set_response_appearance (dialog, "save-as",
+                                              ADW_RESPONSE_SUGGESTED);
+  adw_message_dialog_set_default_response (dialog, "save-as");
+  adw_message_dialog_set_close_response (dialog, "close");
+  g_signal_connect_object (dialog, "response",
+                           G_CALLBACK (save_error_response_cb), self,
+                           G_CONNECT_SWAPPED);
+  if (self->save_error != NULL)
+    gtk_window_destroy (GTK_WINDOW (self->save_error));
+  self->save_error = dialog;
+  g_object_add_weak_pointer (G_OBJECT (dialog), (gpointer *) &self->save_error);
+  gtk_window_present (GTK_WINDOW (dialog));
 }
 
 static void
@@ -2611,6 +2743,12 @@ cnv_window_dispose (GObject *object)
                                     (gpointer *) &self->load_report);
       gtk_window_destroy (GTK_WINDOW (g_steal_pointer (&self->load_report)));
     }
+  if (self->save_error != NULL)
+    {
+      g_object_remove_weak_pointer (G_OBJECT (self->save_error),
+                                    (gpointer *) &self->save_error);
+      gtk_window_destroy (GTK_WINDOW (g_steal_pointer (&self->save_error)));
+    }
   if (self->compare_window != NULL)
     g_object_remove_weak_pointer (G_OBJECT (self->compare_window),
                                   (gpointer *) &self->compare_window);
@@ -2640,6 +2778,7 @@ cnv_window_finalize (GObject *object)
   g_clear_pointer (&self->dataset, dataset_ref_release);
   g_clear_pointer (&self->data_folder, g_free);
   g_clear_pointer (&self->checkpoint_path, g_free);
+  g_clear_pointer (&self->snapshot_path, g_free);
   g_clear_pointer (&self->pending_open, g_free);
   g_clear_pointer (&self->predicted_class, g_free);
   g_clear_pointer (&self->classified_path, g_free);
@@ -2923,6 +3062,12 @@ CnvOpenDialog *
 cnv_window_get_open_dialog (CnvWindow *self)
 {
   return self->open_dialog;
+}
+
+AdwMessageDialog *
+cnv_window_get_save_error (CnvWindow *self)
+{
+  return self->save_error;
 }
 
 AdwMessageDialog *

@@ -1127,6 +1127,40 @@ put_f32_le (const CnvTensor *t,
     }
 }
 
+/* Why a save failed, in the user's words; GLib's own message names the
+ * temporary file, which the user never asked for. */
+static const char *
+save_failure_reason (const GError *error)
+{
+  if (error->domain == G_FILE_ERROR)
+    switch (error->code)
+      {
+      case G_FILE_ERROR_NOENT:
+        return _("the folder does not exist");
+      case G_FILE_ERROR_ACCES:
+      case G_FILE_ERROR_PERM:
+      case G_FILE_ERROR_ROFS:
+        return _("Convolve may not write in that folder");
+      case G_FILE_ERROR_NOSPC:
+        return _("the disk is full");
+      case G_FILE_ERROR_FAILED:
+        break;
+      case G_FILE_ERROR_NOTDIR:
+        return _("part of the path is a file, not a folder");
+      case G_FILE_ERROR_ISDIR:
+        return _("a folder of that name is in the way");
+      default:
+        break;
+      }
+
+  /* EFBIG has no GFileError of its own. */
+  if (strstr (error->message, g_strerror (EFBIG)) != NULL)
+    return _("the file grew beyond what this disk or this process may "
+             "write");
+
+  return error->message;
+}
+
 gboolean
 cnv_safetensors_write (const CnvSafetensors *st,
                        const char           *path,
@@ -1200,8 +1234,8 @@ cnv_safetensors_write (const CnvSafetensors *st,
     {
       g_set_error (error, CNV_CHECKPOINT_ERROR, CNV_CHECKPOINT_ERROR_IO,
                    _("Could not save “%s”; any earlier file of that name is "
-                     "unchanged: %s"),
-                   display, local_error->message);
+                     "unchanged: %s."),
+                   display, save_failure_reason (local_error));
       return FALSE;
     }
 

@@ -2257,6 +2257,14 @@ test_window_train_needs_a_folder (void)
                             "must end with a dense layer of 1 unit"));
   g_assert_true (cnv_stack_editor_undo (cnv_window_get_stack_editor (window)));
 
+  /* A description may ask for 4 channels; images have 1 or 3.  No
+   * critical (the tests make criticals fatal), and Train says why. */
+  cnv_stack_editor_set_input (cnv_window_get_stack_editor (window), 28, 28, 4);
+  g_assert_cmpstr (cnv_train_page_get_invalid_reason (page), ==,
+                   "Images have 1 channel (greyscale) or 3 (colour); set the "
+                   "input’s colour mode to one of them to train on images.");
+  g_assert_true (cnv_stack_editor_undo (cnv_window_get_stack_editor (window)));
+
   close_and_check_finalized_now (window);
 }
 

@@ -440,8 +440,10 @@ current_preprocessing (CnvWindow        *self,
   if (continues_classifier (self))
     *pp = self->classifier->preprocessing;
   else
+    /* Images have 1 or 3 channels; a description asking for others is
+     * read as colour until it is fixed (see train_blocker ()). */
     cnv_preprocessing_init_default (pp, SPEC (self)->width, SPEC (self)->height,
-                                    SPEC (self)->channels);
+                                    SPEC (self)->channels == 1 ? 1 : 3);
 }
 
 /* TRUE when the classifier on screen holds training no file holds. */
@@ -576,6 +578,9 @@ train_blocker (CnvWindow *self)
 
   if (invalid != NULL)
     return invalid;
+  if (SPEC (self)->channels != 1 && SPEC (self)->channels != 3)
+    return _("Images have 1 channel (greyscale) or 3 (colour); set the "
+             "input’s colour mode to one of them to train on images.");
   if (self->dataset == NULL && !self->loading)
     return _("Choose an image folder with one subfolder per class on the "
              "Data page to train.");
@@ -596,7 +601,7 @@ update_actions (CnvWindow *self)
                                  !training && !self->loading
                                  && self->n_opening == 0
                                  && self->dataset != NULL
-                                 && cnv_stack_editor_get_is_valid (self->editor));
+                                 && train_blocker (self) == NULL);
   gtk_widget_action_set_enabled (widget, "win.stop",
                                  training && !self->run->control.stop);
   gtk_widget_action_set_enabled (widget, "win.save", can_save);
@@ -1094,8 +1099,7 @@ classifier_for_training (CnvWindow  *self,
 
   /* A changed stack starts over: fresh weights in every layer, never old
    * ones mixed into a changed layer. */
-  cnv_preprocessing_init_default (&pp, SPEC (self)->width, SPEC (self)->height,
-                                  SPEC (self)->channels);
+  current_preprocessing (self, &pp);
 
   return cnv_classifier_new (SPEC (self), &pp,
                              (const char * const *) dataset->class_names,

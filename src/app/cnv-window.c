@@ -663,39 +663,96 @@ set_modified (CnvWindow *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MODIFIED]);
 }
 
-/* Whether one layer of the edited stack differs from the trained one of
- * the same id, or is new. */
+/* Whether a layer's trained weights no longer fit it, by shape. */
 static gboolean
-layer_is_reinitialised (const CnvModelSpec *trained,
-                        const CnvModelSpec *edited,
-                        guint               index)
+weights_misfit (const CnvDiff *diff,
+                const char    *id)
 {
-  const CnvLayerSpec *layer = &edited->layers[index];
-  CnvModelSpec a = { edited->width, edited->height, edited->channels, 1,
-                     (CnvLayerSpec *) layer };
+  g_autofree char *prefix = g_strdup_printf ("%s.", id);
 
-  for (guint i = 0; i < trained->n_layers; i++)
-    if (g_str_equal (trained->layers[i].id, layer->id))
-      {
-        CnvModelSpec b = { trained->width, trained->height, trained->channels,
-                           1, &trained->layers[i] };
+  for (guint i = 0; i < diff->tensors->len; i++)
+    {
+      const CnvDiffTensorRow *row = g_ptr_array_index (diff->tensors, i);
 
-        /* The input shape matters too: a conv layer after a changed one
-         * sees other channels. */
-        return i != index || !cnv_model_spec_equal (&a, &b);
-      }
+      if (g_str_has_prefix (row->name, prefix)
+          && row->status == CNV_TENSOR_SHAPE_MISMATCH)
+        return TRUE;
+    }
 
-  return TRUE;
+  return FALSE;
+}
+
+/* One phrase per layer the edit touched, in the order of the edited
+ * stack: "conv1 (kernel 5×5 → 3×3)", "bn1 (new)", "fc1 (its input
+ * changed)"; removed layers at the end. */
+static char *
+describe_edits (const CnvModelSpec *trained,
+                const CnvModelSpec *edited)
+{
+  g_autoptr(CnvModelRecord) a = cnv_model_record_new_from_spec (trained, NULL,
+                                                                NULL, NULL);
+  g_autoptr(CnvModelRecord) b = cnv_model_record_new_from_spec (edited, NULL,
+                                                                NULL, NULL);
+  g_autoptr(CnvDiff) diff = cnv_diff_new (a, b);
+  g_autoptr(GPtrArray) phrases = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) removed = g_ptr_array_new_with_free_func (g_free);
+
+  if (diff->input->len > 0)
+    g_ptr_array_add (phrases, g_strdup (_("the input size")));
+
+  for (guint i = 0; i < diff->layers->len; i++)
+    {
+      const CnvDiffLayerRow *row = g_ptr_array_index (diff->layers, i);
+
+      switch (row->status)
+        {
+        case CNV_DIFF_ADDED:
+          g_ptr_array_add (phrases, g_strdup_printf (_("%s (new)"),
+                                                     row->b->id));
+          break;
+        case CNV_DIFF_REMOVED:
+          g_ptr_array_add (removed, g_strdup_printf (_("%s (removed)"),
+                                                     row->a->id));
+          break;
+        case CNV_DIFF_MOVED:
+          g_ptr_array_add (phrases, g_strdup_printf (_("%s (moved)"),
+                                                     row->b->id));
+          break;
+        case CNV_DIFF_CHANGED:
+          {
+            /* The first field that is not the id, which says more. */
+            const CnvDiffField *field = g_ptr_array_index (row->fields,
+                                                           row->fields->len
+                                                           > 1 ? 1 : 0);
+
+            /* Translators: "conv1 (Kernel 5×5 → 3×3)". */
+            g_ptr_array_add (phrases, g_strdup_printf (
+              _("%s (%s %s → %s)"), row->b->id, field->title,
+              field->a_value != NULL ? field->a_value : "—",
+              field->b_value != NULL ? field->b_value : "—"));
+          }
+          break;
+        case CNV_DIFF_SAME:
+        default:
+          if (weights_misfit (diff, row->b->id))
+            g_ptr_array_add (phrases, g_strdup_printf (
+              _("%s (its input changed)"), row->b->id));
+          break;
+        }
+    }
+
+  g_ptr_array_extend_and_steal (phrases, g_steal_pointer (&removed));
+  g_ptr_array_add (phrases, NULL);
+
+  return g_strjoinv (", ", (char **) phrases->pdata);
 }
 
 /* Says when the stack on screen is no longer the one the trained weights
- * belong to, and which layers the next run initialises from scratch. */
+ * belong to, what changed, and that the next run starts afresh. */
 static void
 update_stale (CnvWindow *self)
 {
-  const CnvModelSpec *edited = SPEC (self);
-  const CnvModelSpec *trained;
-  g_autoptr(GString) ids = NULL;
+  g_autofree char *edits = NULL;
   g_autofree char *subtitle = NULL;
 
   if (self->classifier == NULL || continues_classifier (self))
@@ -704,21 +761,13 @@ update_stale (CnvWindow *self)
       return;
     }
 
-  trained = cnv_model_get_spec (self->classifier->model);
-  ids = g_string_new (NULL);
-  for (guint i = 0; i < edited->n_layers; i++)
-    if (layer_is_reinitialised (trained, edited, i))
-      g_string_append_printf (ids, "%s%s", ids->len > 0 ? ", " : "",
-                              edited->layers[i].id);
-
-  if (ids->len > 0)
-    /* Translators: %s lists layer ids, "conv1, fc2". */
-    subtitle = g_strdup_printf (_("Changed or new: %s. The next training "
-                                  "starts from new weights in every layer."),
-                                ids->str);
-  else
-    subtitle = g_strdup (_("Layers were removed. The next training starts "
-                           "from new weights in every layer."));
+  edits = describe_edits (cnv_model_get_spec (self->classifier->model),
+                          SPEC (self));
+  /* Translators: %s lists what changed, "conv1 (Kernel 5×5 → 3×3), bn1
+   * (new)". */
+  subtitle = g_strdup_printf (_("Edited since training: %s. The next "
+                                "training starts from new weights in every "
+                                "layer."), edits);
 
   adw_action_row_set_subtitle (self->stale_row, subtitle);
   gtk_widget_set_visible (GTK_WIDGET (self->stale_row), TRUE);

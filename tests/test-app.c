@@ -2469,6 +2469,83 @@ test_window_save_while_training (void)
   g_assert_cmpint (g_rmdir (tmp), ==, 0);
 }
 
+/* A run that fails (weights so large that the loss overflows at the
+ * first batch) leaves the editor's undo history as it was, and the
+ * window says what happened. */
+static gboolean
+error_dialog_shown (gpointer data)
+{
+  return n_expected_warnings > 0;
+}
+
+static void
+test_window_history_survives_failed_run (void)
+{
+  g_autoptr(CnvApplication) app = new_test_application ();
+  g_autoptr(CnvModelSpec) spec = cnv_model_spec_new_default ();
+  g_autoptr(CnvClassifier) wild = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *tmp = g_dir_make_tmp ("test-app-XXXXXX", &error);
+  g_autofree char *path = g_build_filename (tmp, "wild.convolve", NULL);
+  g_autofree char *folder = sample_folder ();
+  const char *names[] = { "ankle-boot", "sneaker", NULL };
+  const char *huge[] = { "fc1.weight", "out.weight" };
+  CnvStackEditor *editor;
+  CnvLayerSpec conv;
+  CnvPreprocessing pp;
+  CnvWindow *window;
+
+  cnv_preprocessing_init_default (&pp, 28, 28, 1);
+  wild = cnv_classifier_new (spec, &pp, names, 8, &error);
+  g_assert_no_error (error);
+  for (guint k = 0; k < G_N_ELEMENTS (huge); k++)
+    {
+      CnvParam *param = cnv_model_find_param (wild->model, huge[k]);
+
+      for (gsize i = 0; i < param->value->size; i++)
+        param->value->data[i] = 1e19f;
+    }
+  g_assert_true (cnv_checkpoint_save (wild, path, &error));
+
+  window = cnv_window_new (app, folder);
+  gtk_window_present (GTK_WINDOW (window));
+  g_assert_true (iterate_until (window_idle, window, 60));
+  cnv_window_open_checkpoint (window, path);
+  g_assert_true (iterate_until (window_idle, window, 30));
+  g_assert_nonnull (cnv_window_get_classifier (window));
+
+  /* Two edits that cancel out: the stack is the trained one again, with
+   * two steps to undo. */
+  editor = cnv_window_get_stack_editor (window);
+  conv = cnv_stack_editor_get_spec (editor)->layers[0];
+  conv.id = NULL;
+  conv.filters = 4;
+  g_assert_true (cnv_stack_editor_set_layer (editor, 0, &conv, NULL));
+  conv.filters = 8;
+  g_assert_true (cnv_stack_editor_set_layer (editor, 0, &conv, NULL));
+
+  expected_warning = "Training Failed*stopped being*finite*";
+  n_expected_warnings = 0;
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.train",
+                                             NULL));
+  g_assert_true (iterate_until (not_training, window, 60));
+  g_assert_true (iterate_until (error_dialog_shown, window, 10));
+  expected_warning = NULL;
+  g_assert_cmpuint (n_expected_warnings, ==, 1);
+
+  g_assert_true (cnv_stack_editor_get_can_undo (editor));
+  g_assert_true (cnv_stack_editor_undo (editor));
+  g_assert_cmpint (cnv_stack_editor_get_spec (editor)->layers[0].filters, ==,
+                   4);
+  g_assert_true (cnv_stack_editor_redo (editor));
+  g_assert_cmpint (cnv_stack_editor_get_spec (editor)->layers[0].filters, ==,
+                   8);
+
+  destroy_and_check_finalized (window);
+  g_assert_cmpint (g_unlink (path), ==, 0);
+  g_assert_cmpint (g_rmdir (tmp), ==, 0);
+}
+
 /* Issue 4: opening over a different stack, comparing two checkpoints */
 
 /* A checkpoint of the default stack with conv1 at 3×3 (C01), weights
@@ -2888,6 +2965,8 @@ main (int   argc,
                    test_window_save_action_rewrites_file);
   g_test_add_func ("/app/window/save-while-training-and-save-elsewhere",
                    test_window_save_while_training);
+  g_test_add_func ("/app/editor/history-survives-a-failed-run",
+                   test_window_history_survives_failed_run);
   g_test_add_func ("/app/open/diff-then-cancel-load-or-open",
                    test_window_open_shows_diff);
   g_test_add_func ("/app/open/what-the-network-sees",

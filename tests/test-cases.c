@@ -515,7 +515,6 @@ test_c05_scaling (void)
   g_assert_cmpfloat (highest, >, 0.9f);
   g_assert_cmpfloat (highest, <=, 1.0f);
 
-  pp.scale = 1.0f;
   screen = cnv_model_record_new_from_classifier (c, "On screen");
   opened->preprocessing.scale = 1.0f;
   save (opened, path);
@@ -576,7 +575,6 @@ test_c07_exif_orientation (void)
   g_autoptr(TestTmpDir) tmp = test_tmp_dir_new ("test-cases-XXXXXX");
   g_autofree char *folder = test_tmp_path (tmp, "data");
   g_autofree char *rotated = g_build_filename (folder, "b", "rot.jpg", NULL);
-  g_autofree char *json = small_json (3, FALSE);
   g_autoptr(GdkPixbuf) stored = NULL;
   g_autoptr(GBytes) jpeg = NULL;
   g_autoptr(CnvDataset) dataset = NULL;
@@ -604,11 +602,10 @@ test_c07_exif_orientation (void)
       trained = cnv_dataset_get_pixels (dataset, i);
   g_assert_nonnull (trained);
 
-  g_autofree char *spec = g_strdup_printf (
-    "{\"input\": {\"width\": 8, \"height\": 16, \"channels\": 3}, "
-    "\"layers\": [{\"id\": \"f\", \"type\": \"flatten\"}, "
-    "{\"id\": \"out\", \"type\": \"dense\", \"units\": 1}]}");
-  c = classifier_new (spec, &pp, NULL, 7);
+  c = classifier_new ("{\"input\": {\"width\": 8, \"height\": 16, "
+                      "\"channels\": 3}, \"layers\": [{\"id\": \"f\", "
+                      "\"type\": \"flatten\"}, {\"id\": \"out\", \"type\": "
+                      "\"dense\", \"units\": 1}]}", &pp, NULL, 7);
   g_assert_true (cnv_classifier_predict_file (c, rotated, &p, &predicted,
                                               &error));
   g_assert_no_error (error);
@@ -625,7 +622,6 @@ test_c07_exif_orientation (void)
   g_assert_cmpstr (((CnvDiffField *) g_ptr_array_index (diff->preprocessing,
                                                         0))->field, ==,
                    "apply_exif");
-  (void) json;
 }
 
 /* ---- image files ------------------------------------------------------ */
@@ -783,7 +779,10 @@ test_c10_one_bad_file (void)
                             "truncated"));
   g_assert_nonnull (strstr (g_hash_table_lookup (reasons, "empty.jpg"),
                             "empty"));
-  g_assert_nonnull (g_hash_table_lookup (reasons, "notes.jpg"));
+  g_test_message ("notes.jpg: %s",
+                  (char *) g_hash_table_lookup (reasons, "notes.jpg"));
+  g_assert_nonnull (strstr (g_hash_table_lookup (reasons, "notes.jpg"),
+                            "not an image"));
   g_hash_table_foreach (reasons, (GHFunc) (void (*) (void)) g_free, NULL);
 }
 
@@ -988,7 +987,7 @@ test_c14_lengths_and_offsets (void)
       12, CNV_CHECKPOINT_ERROR_OFFSETS, "overlap" },
     { 0, "{\"t\":{\"dtype\":\"F32\",\"shape\":[4294967296,4294967296,16],"
          "\"data_offsets\":[0,16]}}",
-      16, CNV_CHECKPOINT_ERROR_SHAPE, "t" },
+      16, CNV_CHECKPOINT_ERROR_SHAPE, "of tensor “t” in" },
   };
 
   for (guint k = 0; k < G_N_ELEMENTS (cases); k++)
@@ -1084,14 +1083,11 @@ test_c16_file_busy (void)
   g_assert_nonnull (strstr (error->message, "c16.convolve"));
   g_assert_false (g_file_test (target, G_FILE_TEST_EXISTS));
 
-  /* The first instance opened the file; a second one saves over it. */
+  /* A second instance saves over the file the first has opened: the
+   * rename replaces it whole, and the file then opens as the second's. */
   save (first, path);
   reopened = load (path);
   save (second, path);
-  g_assert_cmpmem (cnv_model_find_param (reopened->model,
-                                         "out.weight")->value->data, 4 * 256,
-                   cnv_model_find_param (first->model,
-                                         "out.weight")->value->data, 4 * 256);
   g_clear_pointer (&reopened, cnv_classifier_free);
   reopened = load (path);
   g_assert_cmpmem (cnv_model_find_param (reopened->model,
@@ -1130,7 +1126,7 @@ test_c17_fixed_width (void)
     g_assert_null (cnv_checkpoint_load (path, &error));
     g_assert_error (error, CNV_CHECKPOINT_ERROR,
                     CNV_CHECKPOINT_ERROR_TRAILING);
-    g_assert_nonnull (strstr (error->message, "3"));
+    g_assert_nonnull (strstr (error->message, "has 3 extra bytes"));
     g_clear_error (&error);
   }
 
@@ -1261,7 +1257,8 @@ test_c20_nothing_executed (void)
   g_clear_pointer (&opened, cnv_classifier_free);
   opened = cnv_checkpoint_load (path, &error);
   g_assert_null (opened);
-  g_assert_nonnull (strstr (error->message, "id"));
+  g_assert_error (error, CNV_CHECKPOINT_ERROR, CNV_CHECKPOINT_ERROR_METADATA);
+  g_assert_nonnull (strstr (error->message, "no valid “id”"));
 }
 
 int

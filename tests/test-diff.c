@@ -491,8 +491,8 @@ test_unknown_layer (void)
   odd = g_ptr_array_index (record->layers, 1);
   g_assert_false (odd->known);
   g_assert_cmpstr (odd->type, ==, "mish");
-  g_assert_cmpint (json_object_get_double_member (odd->params, "beta"), ==,
-                   1.5);
+  g_assert_cmpfloat (json_object_get_double_member (odd->params, "beta"), ==,
+                     1.5);
   g_assert_cmpint (odd->output.channels, ==, 0);
   /* conv1 before it still has its shape and count. */
   g_assert_cmpint (((CnvRecordLayer *) g_ptr_array_index (record->layers,

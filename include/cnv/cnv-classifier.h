@@ -16,11 +16,13 @@
 
 #include <gio/gio.h>
 
+#include "cnv-augment.h"
 #include "cnv-dataset.h"
 #include "cnv-image.h"
 #include "cnv-metrics.h"
 #include "cnv-model.h"
 #include "cnv-optimizer.h"
+#include "cnv-schedule.h"
 
 G_BEGIN_DECLS
 
@@ -38,6 +40,20 @@ typedef enum
 } CnvTrainError;
 
 GQuark cnv_train_error_quark (void);
+
+/* How the two classes weigh in the loss. */
+typedef enum
+{
+  CNV_CLASS_WEIGHTS_NONE,       /* every image counts the same */
+  CNV_CLASS_WEIGHTS_BALANCED,   /* class c weighs n / (2 n_c) over the
+                                 * training images: both classes count as
+                                 * much in all, as scikit-learn's
+                                 * class_weight="balanced" */
+} CnvClassWeights;
+
+const char *cnv_class_weights_to_string   (CnvClassWeights  weights);
+gboolean    cnv_class_weights_from_string (const char      *name,
+                                           CnvClassWeights *weights);
 
 typedef struct
 {
@@ -62,6 +78,15 @@ typedef struct
   guint              batch_size;      /* of the last run */
   double             val_split;       /* of the last run */
   GArray            *history;         /* CnvEpochRecord */
+  /* The settings of the last run, for resuming it as it was. */
+  CnvSchedule        schedule;        /* total_epochs resolved */
+  CnvAugmentation    augmentation;
+  CnvClassWeights    class_weights;
+  guint              patience;        /* 0: no early stopping */
+  gboolean           keep_best;
+  /* The epoch whose weights the model holds when keep_best restored
+   * them, 0 otherwise. */
+  guint              best_epoch;
   /* Summary of the dataset of the last run. */
   char              *dataset_folder;
   guint              dataset_counts[2];
@@ -80,6 +105,16 @@ typedef struct
   guint64            seed;         /* used when the classifier has none */
   double             val_split;    /* default 0.2 */
   int                threads;      /* 0: leave cnv_get_threads () as is */
+  CnvSchedule        schedule;     /* default constant */
+  CnvAugmentation    augmentation; /* default none */
+  CnvClassWeights    class_weights;
+  /* Early stopping: the run ends when the validation loss has not fallen
+   * below its best by more than min_delta for patience epochs; 0: off. */
+  guint              patience;
+  double             min_delta;
+  /* At the end of the run, go back to the weights (and optimizer state)
+   * of the epoch with the lowest validation loss. */
+  gboolean           keep_best;
 } CnvTrainConfig;
 
 typedef enum
@@ -99,6 +134,7 @@ typedef struct
   double               batch_loss;
   double               running_loss;     /* mean over the epoch so far */
   double               running_accuracy;
+  double               learning_rate;    /* of the last step */
   double               elapsed;          /* seconds since the run began */
   double               images_per_second; /* per second of training */
   const CnvEpochRecord *record;          /* EPOCH only */
@@ -109,10 +145,18 @@ typedef void (*CnvTrainProgressFunc) (const CnvTrainProgress *progress,
                                       gpointer                user_data);
 
 /* Set stop to 1 (g_atomic_int_set) from any thread: the run ends at the
- * next batch boundary keeping the weights of the last complete step. */
+ * next batch boundary keeping the weights of the last complete step.  Set
+ * pause to 1 and the run waits at the next batch boundary until it is 0
+ * again (or stop is set).  The run fills in the outputs. */
 typedef struct
 {
-  gint stop;
+  gint     stop;
+  gint     pause;
+  /* outputs */
+  gboolean stopped_early;   /* patience ran out */
+  guint    best_epoch;      /* the lowest validation loss of this run; 0
+                             * without validation */
+  gboolean restored_best;   /* keep_best went back to best_epoch */
 } CnvTrainControl;
 
 void           cnv_train_config_init_default (CnvTrainConfig *config);

@@ -79,6 +79,10 @@ void        cnv_dataset_split  (const CnvDataset       *dataset,
                                 guint64                 seed,
                                 GArray                **train,
                                 GArray                **validation);
+/* The names of the subfolders of folder (not hidden ones), in the byte
+ * order the loader sorts classes by: what a folder's classes would be.
+ * NULL-terminated; an empty list when the folder cannot be read. */
+char      **cnv_dataset_list_class_folders (const char *folder);
 /* The image files of a folder for prediction, walked recursively and
  * sorted (byte order, each folder's entries before going deeper); files
  * are kept by extension, in any case: png jpg jpeg gif bmp tif tiff webp

@@ -197,6 +197,10 @@ char     *cnv_diff_get_summary  (const CnvDiff        *diff);
 /* The whole diff as JSON for `convolve-cli diff --json`. */
 JsonNode *cnv_diff_to_json_node (const CnvDiff        *diff);
 
+/* "[8, 1, 5, 5]" */
+char       *cnv_record_tensor_shape_string   (const CnvRecordTensor *tensor);
+/* "3×3 → 5×5", with "—" for a side without the field. */
+char       *cnv_diff_field_format_change     (const CnvDiffField *field);
 /* "8 × 28 × 28", "64" for a flat output, "?" when unknown. */
 char       *cnv_shape_to_display_string      (const CnvShape *shape);
 const char *cnv_diff_status_to_string        (CnvDiffStatus   status);

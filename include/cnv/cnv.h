@@ -5,6 +5,8 @@
 #include "cnv-rng.h"
 #include "cnv-model.h"
 #include "cnv-optimizer.h"
+#include "cnv-schedule.h"
+#include "cnv-augment.h"
 #include "cnv-image.h"
 #include "cnv-dataset.h"
 #include "cnv-metrics.h"

@@ -54,6 +54,7 @@ struct _CnvDiffView
   GPtrArray       *mapping_checks;   /* GtkCheckButton*, one per mapping */
   GPtrArray       *row_statuses;     /* char*, one per layer row */
   GCancellable    *sees_cancellable;
+  char            *classes_override; /* replaces the diff's explanation */
 
   /* state */
   gboolean         sees_ready;
@@ -106,9 +107,7 @@ add_field_row (GtkListBox         *list,
                gboolean            highlight)
 {
   GtkWidget *row = adw_action_row_new ();
-  g_autofree char *values = g_strdup_printf (
-    "%s → %s", field->a_value != NULL ? field->a_value : "—",
-    field->b_value != NULL ? field->b_value : "—");
+  g_autofree char *values = cnv_diff_field_format_change (field);
   GtkWidget *suffix = new_label (values, highlight ? "warning" : NULL);
 
   gtk_label_set_wrap (GTK_LABEL (suffix), FALSE);
@@ -275,15 +274,17 @@ fill_layers (CnvDiffView *self,
   for (guint i = 0; i < diff->layers->len; i++)
     {
       const CnvDiffLayerRow *row = g_ptr_array_index (diff->layers, i);
-      g_autofree char *change = compare ? weight_change (diff, row) : NULL;
+      g_autofree char *moved_weights = compare ? weight_change (diff, row)
+                                               : NULL;
 
       gtk_grid_attach (grid, new_status_cell (row->status), 0, y, 1, 1);
       gtk_grid_attach (grid, new_layer_cell (row->a, row->output_differs), 1,
                        y, 1, 1);
       gtk_grid_attach (grid, new_layer_cell (row->b, row->output_differs), 2,
                        y, 1, 1);
-      if (change != NULL)
-        gtk_grid_attach (grid, new_label (change, "caption"), 3, y, 1, 1);
+      if (moved_weights != NULL)
+        gtk_grid_attach (grid, new_label (moved_weights, "caption"), 3, y, 1,
+                         1);
       g_ptr_array_add (self->row_statuses,
                        g_strdup (cnv_diff_status_to_string (row->status)));
       y++;
@@ -299,10 +300,9 @@ fill_layers (CnvDiffView *self,
       for (guint f = 0; f < row->fields->len; f++)
         {
           const CnvDiffField *field = g_ptr_array_index (row->fields, f);
-          g_autofree char *text = g_strdup_printf (
-            "%s: %s → %s", field->title,
-            field->a_value != NULL ? field->a_value : "—",
-            field->b_value != NULL ? field->b_value : "—");
+          g_autofree char *change = cnv_diff_field_format_change (field);
+          g_autofree char *text = g_strdup_printf ("%s: %s", field->title,
+                                                   change);
 
           gtk_grid_attach (grid, new_label (text, "warning"), 1, y++, 2, 1);
         }
@@ -310,19 +310,6 @@ fill_layers (CnvDiffView *self,
 }
 
 /* Tensors */
-
-static char *
-tensor_shape (const CnvRecordTensor *tensor)
-{
-  GString *text = g_string_new ("[");
-
-  for (int d = 0; d < tensor->n_dims; d++)
-    g_string_append_printf (text, "%s%d", d > 0 ? ", " : "",
-                            tensor->shape[d]);
-  g_string_append_c (text, ']');
-
-  return g_string_free (text, FALSE);
-}
 
 static void
 fill_tensors (CnvDiffView *self)
@@ -335,8 +322,8 @@ fill_tensors (CnvDiffView *self)
   for (guint i = 0; i < diff->tensors->len; i++)
     {
       const CnvDiffTensorRow *row = g_ptr_array_index (diff->tensors, i);
-      g_autofree char *a = row->a != NULL ? tensor_shape (row->a) : NULL;
-      g_autofree char *b = row->b != NULL ? tensor_shape (row->b) : NULL;
+      g_autofree char *a = row->a != NULL ? cnv_record_tensor_shape_string (row->a) : NULL;
+      g_autofree char *b = row->b != NULL ? cnv_record_tensor_shape_string (row->b) : NULL;
       g_autofree char *subtitle = NULL;
       const char *icon;
 
@@ -573,10 +560,17 @@ sees_done_cb (GObject      *source,
   if (g_task_get_cancellable (G_TASK (result)) != self->sees_cancellable)
     return;
 
+  /* The sample itself is unreadable: say so where the images go. */
   if (job->error != NULL)
     {
-      g_warning ("What the network sees: %s", job->error->message);
-      gtk_widget_set_visible (self->sees_box, FALSE);
+      g_autofree char *text = g_strdup_printf (
+        _("What the network sees cannot be shown: %s"), job->error->message);
+
+      gtk_picture_set_paintable (self->a_picture, NULL);
+      gtk_picture_set_paintable (self->b_picture, NULL);
+      gtk_label_set_label (self->a_caption, text);
+      gtk_label_set_label (self->b_caption, "");
+      gtk_widget_set_visible (self->sees_box, TRUE);
       return;
     }
 
@@ -712,11 +706,26 @@ cnv_diff_view_set_diff (CnvDiffView    *self,
 }
 
 void
+cnv_diff_view_set_classes_explanation (CnvDiffView *self,
+                                       const char  *text)
+{
+  g_return_if_fail (CNV_IS_DIFF_VIEW (self));
+
+  g_free (self->classes_override);
+  self->classes_override = g_strdup (text);
+  cnv_diff_view_refresh_classes (self);
+}
+
+void
 cnv_diff_view_refresh_classes (CnvDiffView *self)
 {
-  const char *text = self->diff->classes_explanation;
+  const char *text;
 
   g_return_if_fail (CNV_IS_DIFF_VIEW (self));
+  g_return_if_fail (self->diff != NULL);
+
+  text = self->classes_override != NULL ? self->classes_override
+                                        : self->diff->classes_explanation;
 
   gtk_label_set_label (self->classes_label, text != NULL ? text : "");
   gtk_widget_set_visible (GTK_WIDGET (self->classes_label), text != NULL);
@@ -811,6 +820,7 @@ cnv_diff_view_finalize (GObject *object)
   g_clear_pointer (&self->b, cnv_model_record_free);
   g_clear_pointer (&self->mapping_checks, g_ptr_array_unref);
   g_clear_pointer (&self->row_statuses, g_ptr_array_unref);
+  g_free (self->classes_override);
 
   G_OBJECT_CLASS (cnv_diff_view_parent_class)->finalize (object);
 }

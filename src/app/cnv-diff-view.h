@@ -29,7 +29,10 @@ void        cnv_diff_view_set_diff          (CnvDiffView    *self,
                                              CnvDiff        *diff,
                                              gboolean        compare);
 const CnvDiff *cnv_diff_view_get_diff       (CnvDiffView    *self);
-/* Shows the diff's classes_explanation again, after a caller changed it. */
+/* Says text about the classes instead of the diff's explanation (the
+ * folder's view of them is the clearer one when a folder is loaded). */
+void        cnv_diff_view_set_classes_explanation (CnvDiffView *self,
+                                                   const char  *text);
 void        cnv_diff_view_refresh_classes   (CnvDiffView    *self);
 /* Runs the image at path through both preprocessing records, in a
  * thread, and shows the two results side by side ("what the network

@@ -49,12 +49,5 @@ cnv_format_count (guint64 count)
 char *
 cnv_format_shape (const CnvShape *shape)
 {
-  if (shape->channels == 0)
-    return g_strdup ("?");
-
-  if (shape->flat)
-    return g_strdup_printf ("%d", shape->channels);
-
-  return g_strdup_printf ("%d × %d × %d",
-                          shape->channels, shape->height, shape->width);
+  return cnv_shape_to_display_string (shape);
 }

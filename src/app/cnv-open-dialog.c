@@ -209,15 +209,9 @@ void
 cnv_open_dialog_set_classes_explanation (CnvOpenDialog *self,
                                          const char    *text)
 {
-  CnvDiff *diff;
-
   g_return_if_fail (CNV_IS_OPEN_DIALOG (self));
 
-  /* The view reads the explanation from its diff when it fills in. */
-  diff = (CnvDiff *) cnv_diff_view_get_diff (self->diff_view);
-  g_free (diff->classes_explanation);
-  diff->classes_explanation = g_strdup (text);
-  cnv_diff_view_refresh_classes (self->diff_view);
+  cnv_diff_view_set_classes_explanation (self->diff_view, text);
 }
 
 CnvDiffView *

@@ -20,14 +20,17 @@ GdkTexture *
 cnv_texture_new_for_image (const CnvImage *image,
                            int             size)
 {
-  int factor = cnv_texture_upscale_factor (image->width, image->height, size);
-  int width = image->width * factor;
-  int height = image->height * factor;
-  gsize stride = (gsize) width * 3;
   g_autoptr(GBytes) bytes = NULL;
+  int factor, width, height;
+  gsize stride;
   guint8 *rgb;
 
   g_return_val_if_fail (image != NULL, NULL);
+
+  factor = cnv_texture_upscale_factor (image->width, image->height, size);
+  width = image->width * factor;
+  height = image->height * factor;
+  stride = (gsize) width * 3;
 
   rgb = g_malloc ((gsize) height * stride);
   for (int y = 0; y < height; y++)

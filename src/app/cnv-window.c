@@ -721,9 +721,16 @@ describe_edits (const CnvModelSpec *trained,
         case CNV_DIFF_CHANGED:
           {
             /* The first field that is not the id, which says more. */
-            const CnvDiffField *field = g_ptr_array_index (row->fields,
-                                                           row->fields->len
-                                                           > 1 ? 1 : 0);
+            const CnvDiffField *field = g_ptr_array_index (row->fields, 0);
+
+            for (guint f = 0; f < row->fields->len; f++)
+              if (!g_str_equal (((CnvDiffField *)
+                                 g_ptr_array_index (row->fields, f))->field,
+                                "id"))
+                {
+                  field = g_ptr_array_index (row->fields, f);
+                  break;
+                }
 
             /* Translators: "conv1 (Kernel 5×5 → 3×3)". */
             g_ptr_array_add (phrases, g_strdup_printf (
@@ -742,6 +749,8 @@ describe_edits (const CnvModelSpec *trained,
     }
 
   g_ptr_array_extend_and_steal (phrases, g_steal_pointer (&removed));
+  if (phrases->len == 0)
+    g_ptr_array_add (phrases, g_strdup (_("its layers")));
   g_ptr_array_add (phrases, NULL);
 
   return g_strjoinv (", ", (char **) phrases->pdata);
@@ -998,6 +1007,11 @@ cnv_window_load_folder (CnvWindow  *self,
 
 /* Training */
 
+static void start_save (CnvWindow     *self,
+                        CnvClassifier *classifier,
+                        const char    *path,
+                        guint          snapshot_run);
+
 static void
 training_finished (CnvWindow   *self,
                    TrainReport *report)
@@ -1007,6 +1021,16 @@ training_finished (CnvWindow   *self,
 
   g_thread_join (g_steal_pointer (&self->train_thread));
   g_clear_pointer (&self->run, train_run_release);
+
+  /* A save asked for after the run's last batch: it gets the final
+   * weights, the ones the window adopts below, as a plain save. */
+  if (self->snapshot_path != NULL)
+    {
+      g_autofree char *path = g_steal_pointer (&self->snapshot_path);
+
+      self->n_saving--;
+      start_save (self, cnv_classifier_copy (report->classifier), path, 0);
+    }
 
   /* Even a failed or stopped run keeps the weights of its last complete
    * step, so the window adopts them when at least one step was taken. */
@@ -1034,9 +1058,11 @@ training_finished (CnvWindow   *self,
         {
           g_autofree char *message = g_strdup (report->error->message);
 
+          GQuark domain = report->error->domain;
+          int code = report->error->code;
+
           g_clear_error (&report->error);
-          g_set_error (&report->error, CNV_TRAIN_ERROR,
-                       CNV_TRAIN_ERROR_NOT_FINITE, "%s %s", message,
+          g_set_error (&report->error, domain, code, "%s %s", message,
                        _("The weights of the last complete step are kept "
                          "and can be saved."));
         }
@@ -1458,11 +1484,12 @@ save_done_cb (GObject      *source,
       if (self->settings != NULL)
         cnv_settings_add_recent (self->settings, "recent-checkpoints", path);
 
-      if (g_object_get_data (G_OBJECT (result), "snapshot") != NULL)
+      if (g_object_get_data (G_OBJECT (result), "snapshot-run") != NULL)
         {
           /* The run goes on past what the file holds. */
           self->file_is_ancestor = TRUE;
-          self->snapshot_run = self->run_counter;
+          self->snapshot_run = GPOINTER_TO_UINT (
+            g_object_get_data (G_OBJECT (result), "snapshot-run"));
           message = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
                                                   "Saved “%s” after %u "
                                                   "epoch; training goes on",
@@ -1484,13 +1511,13 @@ save_done_cb (GObject      *source,
   continue_after_save (self);
 }
 
-/* Writes classifier (taken) to path in a thread; snapshot says it was
- * copied from a run that goes on. */
+/* Writes classifier (taken) to path in a thread; snapshot_run, when not
+ * 0, is the id of the run it was copied from, which may go on. */
 static void
 start_save (CnvWindow     *self,
             CnvClassifier *classifier,
             const char    *path,
-            gboolean       snapshot)
+            guint          snapshot_run)
 {
   g_autoptr(GTask) task = NULL;
 
@@ -1499,7 +1526,8 @@ start_save (CnvWindow     *self,
   g_task_set_task_data (task, classifier,
                         (GDestroyNotify) cnv_classifier_free);
   g_object_set_data_full (G_OBJECT (task), "path", g_strdup (path), g_free);
-  g_object_set_data (G_OBJECT (task), "snapshot", GINT_TO_POINTER (snapshot));
+  g_object_set_data (G_OBJECT (task), "snapshot-run",
+                     GUINT_TO_POINTER (snapshot_run));
   g_task_run_in_thread (task, save_thread);
 
   self->n_saving++;
@@ -1531,7 +1559,7 @@ cnv_window_save_to_path (CnvWindow  *self,
     }
 
   /* The thread writes a copy, so the window may keep changing. */
-  start_save (self, cnv_classifier_copy (self->classifier), path, FALSE);
+  start_save (self, cnv_classifier_copy (self->classifier), path, 0);
 }
 
 static void
@@ -1545,7 +1573,8 @@ save_snapshot (CnvWindow   *self,
   if (path == NULL)
     return;
 
-  start_save (self, g_steal_pointer (&report->classifier), path, TRUE);
+  start_save (self, g_steal_pointer (&report->classifier), path,
+              report->run->id);
 }
 
 static void save_as_action_cb (GtkWidget  *widget,
@@ -1589,7 +1618,11 @@ show_save_error (CnvWindow    *self,
                            G_CALLBACK (save_error_response_cb), self,
                            G_CONNECT_SWAPPED);
   if (self->save_error != NULL)
-    gtk_window_destroy (GTK_WINDOW (self->save_error));
+    {
+      g_object_remove_weak_pointer (G_OBJECT (self->save_error),
+                                    (gpointer *) &self->save_error);
+      gtk_window_destroy (GTK_WINDOW (g_steal_pointer (&self->save_error)));
+    }
   self->save_error = dialog;
   g_object_add_weak_pointer (G_OBJECT (dialog), (gpointer *) &self->save_error);
   gtk_window_present (GTK_WINDOW (dialog));
@@ -2072,7 +2105,7 @@ load_matching (CnvWindow            *self,
     g_string_append_printf (details, "• %s\n",
                             (const char *) g_ptr_array_index (loaded, i));
 
-  g_message ("%s: %s", heading, details->str);
+  g_debug ("%s: %s", heading, details->str);
   label = gtk_label_new (details->str);
   gtk_label_set_xalign (GTK_LABEL (label), 0.0);
   gtk_label_set_selectable (GTK_LABEL (label), TRUE);
@@ -2085,7 +2118,11 @@ load_matching (CnvWindow            *self,
     GTK_SCROLLED_WINDOW (scroller), TRUE);
 
   if (self->load_report != NULL)
-    gtk_window_destroy (GTK_WINDOW (self->load_report));
+    {
+      g_object_remove_weak_pointer (G_OBJECT (self->load_report),
+                                    (gpointer *) &self->load_report);
+      gtk_window_destroy (GTK_WINDOW (g_steal_pointer (&self->load_report)));
+    }
   self->load_report = ADW_MESSAGE_DIALOG (
     adw_message_dialog_new (GTK_WINDOW (self), heading, body));
   adw_message_dialog_set_extra_child (self->load_report, scroller);
@@ -2120,36 +2157,6 @@ open_dialog_response_cb (CnvOpenDialog *dialog,
   else
     show_toast (self, _("Nothing was opened; the stack on screen is as it "
                         "was"));
-}
-
-/* g_ptr_array_sort () passes pointers to the elements. */
-static int
-compare_names (gconstpointer a,
-               gconstpointer b)
-{
-  return g_strcmp0 (*(const char * const *) a, *(const char * const *) b);
-}
-
-/* The names of the class folders of folder, sorted, for what the
- * checkpoint's classes mean for them. */
-static char **
-list_class_folders (const char *folder)
-{
-  g_autoptr(GDir) dir = g_dir_open (folder, 0, NULL);
-  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *path = g_build_filename (folder, name, NULL);
-
-      if (name[0] != '.' && g_file_test (path, G_FILE_TEST_IS_DIR))
-        g_ptr_array_add (names, g_strdup (name));
-    }
-  g_ptr_array_sort (names, compare_names);
-  g_ptr_array_add (names, NULL);
-
-  return (char **) g_ptr_array_free (g_steal_pointer (&names), FALSE);
 }
 
 static void
@@ -2198,7 +2205,7 @@ open_done_cb (GObject      *source,
                                 ? self->dataset->dataset->paths[0] : NULL);
   if (self->data_folder != NULL && file->has_classes)
     {
-      g_auto(GStrv) folders = list_class_folders (self->data_folder);
+      g_auto(GStrv) folders = cnv_dataset_list_class_folders (self->data_folder);
       g_autofree char *explained = cnv_diff_explain_class_mapping (
         file, (const char * const *) folders);
 
@@ -2247,6 +2254,13 @@ cnv_window_open_checkpoint (CnvWindow  *self,
   if (self->train_thread != NULL)
     {
       show_toast (self, _("Stop training before opening a checkpoint"));
+      return;
+    }
+
+  /* One question at a time: answer the diff on screen first. */
+  if (self->open_dialog != NULL)
+    {
+      gtk_window_present (GTK_WINDOW (self->open_dialog));
       return;
     }
 
@@ -2380,6 +2394,9 @@ compare_chosen_cb (GtkNativeDialog *native,
 
       if (a_path != NULL && b_path != NULL)
         cnv_window_compare_checkpoints (self, a_path, b_path);
+      else
+        show_toast (self, _("Convolve compares local files only; copy the "
+                            "checkpoints to this computer first"));
     }
   else if (files != NULL)
     show_toast (self, _("Choose exactly two checkpoints to compare (hold "

@@ -108,10 +108,10 @@ print_fields (const Out  *out,
     {
       const CnvDiffField *field = g_ptr_array_index (fields, i);
 
-      printf ("%s%s~ %s: %s → %s%s\n", indent, paint (out, YELLOW),
-              field->title, field->a_value != NULL ? field->a_value : "—",
-              field->b_value != NULL ? field->b_value : "—",
-              paint (out, RESET));
+      g_autofree char *change = cnv_diff_field_format_change (field);
+
+      printf ("%s%s~ %s: %s%s\n", indent, paint (out, YELLOW), field->title,
+              change, paint (out, RESET));
     }
 }
 
@@ -199,28 +199,16 @@ print_layers (const Out     *out,
       for (guint f = 0; f < row->fields->len; f++)
         {
           const CnvDiffField *field = g_ptr_array_index (row->fields, f);
+          g_autofree char *change = NULL;
 
+          /* The id is in the row's name already. */
           if (g_str_equal (field->field, "id"))
             continue;
-          printf ("%s    %s: %s → %s%s\n", paint (out, YELLOW), field->title,
-                  field->a_value != NULL ? field->a_value : "—",
-                  field->b_value != NULL ? field->b_value : "—",
-                  paint (out, RESET));
+          change = cnv_diff_field_format_change (field);
+          printf ("%s    %s: %s%s\n", paint (out, YELLOW), field->title,
+                  change, paint (out, RESET));
         }
     }
-}
-
-static char *
-tensor_shape (const CnvRecordTensor *tensor)
-{
-  GString *text = g_string_new ("[");
-
-  for (int d = 0; d < tensor->n_dims; d++)
-    g_string_append_printf (text, "%s%d", d > 0 ? ", " : "",
-                            tensor->shape[d]);
-  g_string_append_c (text, ']');
-
-  return g_string_free (text, FALSE);
 }
 
 static void
@@ -234,8 +222,9 @@ print_tensors (const Out     *out,
   for (guint i = 0; i < diff->tensors->len; i++)
     {
       const CnvDiffTensorRow *row = g_ptr_array_index (diff->tensors, i);
-      g_autofree char *a = row->a != NULL ? tensor_shape (row->a) : NULL;
-      g_autofree char *b = row->b != NULL ? tensor_shape (row->b) : NULL;
+      g_autofree char *a = row->a != NULL ? cnv_record_tensor_shape_string (row->a) : NULL;
+      g_autofree char *b = row->b != NULL ? cnv_record_tensor_shape_string (row->b) : NULL;
+      g_autofree char *name = pad (row->name, 32);
 
       switch (row->status)
         {
@@ -254,22 +243,22 @@ print_tensors (const Out     *out,
                                                            "cosine %s"),
                                                          l2, cos);
 
-              printf ("  %-32s %-20s %s\n", row->name, a, change);
+              printf ("  %s %-20s %s\n", name, a, change);
             }
           else
-            printf ("  %-32s %s\n", row->name, a);
+            printf ("  %s %s\n", name, a);
           break;
         case CNV_TENSOR_SHAPE_MISMATCH:
-          printf ("%s~ %-32s %s → %s  %s%s\n", paint (out, YELLOW), row->name,
+          printf ("%s~ %s %s → %s  %s%s\n", paint (out, YELLOW), name,
                   a, b, _("shape mismatch"), paint (out, RESET));
           break;
         case CNV_TENSOR_MISSING:
-          printf ("%s- %-32s %s  %s%s\n", paint (out, RED), row->name, a,
+          printf ("%s- %s %s  %s%s\n", paint (out, RED), name, a,
                   _("missing"), paint (out, RESET));
           break;
         case CNV_TENSOR_UNEXPECTED:
         default:
-          printf ("%s+ %-32s %s  %s%s\n", paint (out, GREEN), row->name, b,
+          printf ("%s+ %s %s  %s%s\n", paint (out, GREEN), name, b,
                   _("unexpected"), paint (out, RESET));
           break;
         }
@@ -332,13 +321,13 @@ run_diff (const DiffOptions *opts,
   if (a == NULL)
     {
       cnv_cli_print_checkpoint_error (path_a, error, NULL);
-      return CNV_CLI_EXIT_USAGE;
+      return CNV_CLI_EXIT_UNREADABLE;
     }
   b = cnv_model_record_load (path_b, &error);
   if (b == NULL)
     {
       cnv_cli_print_checkpoint_error (path_b, error, NULL);
-      return CNV_CLI_EXIT_USAGE;
+      return CNV_CLI_EXIT_UNREADABLE;
     }
 
   diff = cnv_diff_new (a, b);
@@ -388,7 +377,9 @@ cnv_cli_diff (int    argc,
       "training settings field by field.  Rows start with “~” (changed), "
       "“+” (only in B), “-” (only in A) or “>” (moved).\n\n"
       "Exit status: 0 when A and B do not differ, 1 when they do, 2 when a "
-      "file cannot be read or the arguments are wrong."));
+      "file cannot be read or the arguments are wrong.  The summary and the "
+      "notices of --json are in the language of the messages; everything "
+      "else in it is fixed words and numbers."));
 
   if (!cnv_cli_parse_options (context, "diff", &argc, &argv))
     {

@@ -19,6 +19,8 @@ typedef enum
   CNV_CLI_EXIT_OK          = 0,
   CNV_CLI_EXIT_FAILURE     = 1,   /* unreadable input, bad checkpoint, … */
   CNV_CLI_EXIT_USAGE       = 2,   /* wrong options or arguments */
+  CNV_CLI_EXIT_UNREADABLE  = 2,   /* diff: a file cannot be read (as git
+                                   * diff and cmp say it) */
   CNV_CLI_EXIT_PARTIAL     = 3,   /* some images could not be classified */
   CNV_CLI_EXIT_INTERRUPTED = 130, /* Ctrl+C during training, output saved */
 } CnvCliExit;

@@ -146,6 +146,19 @@ training_to_string (const CnvClassifier *c)
   json_builder_add_int_value (b, c->batch_size);
   json_builder_set_member_name (b, "val_split");
   json_builder_add_double_value (b, c->val_split);
+  json_builder_set_member_name (b, "schedule");
+  json_builder_add_value (b, cnv_schedule_to_json_node (&c->schedule));
+  json_builder_set_member_name (b, "augmentation");
+  json_builder_add_value (b, cnv_augmentation_to_json_node (&c->augmentation));
+  json_builder_set_member_name (b, "class_weights");
+  json_builder_add_string_value (b,
+                                 cnv_class_weights_to_string (c->class_weights));
+  json_builder_set_member_name (b, "patience");
+  json_builder_add_int_value (b, c->patience);
+  json_builder_set_member_name (b, "keep_best");
+  json_builder_add_boolean_value (b, c->keep_best);
+  json_builder_set_member_name (b, "best_epoch");
+  json_builder_add_int_value (b, c->best_epoch);
   json_builder_set_member_name (b, "history");
   json_builder_begin_array (b);
   for (guint i = 0; i < n_records; i++)
@@ -549,6 +562,69 @@ typedef struct
   gint64             step;
 } TrainingState;
 
+/* The run settings came after format version 1's first files: each is
+ * read when it is there and left at its default when it is not, so that
+ * those files open as they did. */
+static gboolean
+read_run_settings (const Doc     *doc,
+                   JsonObject    *object,
+                   CnvClassifier *c)
+{
+  g_autoptr(GError) local_error = NULL;
+  JsonNode *node;
+  gint64 value;
+
+  if ((node = json_object_get_member (object, "schedule")) != NULL
+      && !cnv_schedule_from_json_node (node, &c->schedule, &local_error))
+    {
+      g_set_error (doc->error, CNV_CHECKPOINT_ERROR,
+                   CNV_CHECKPOINT_ERROR_METADATA,
+                   _("The “training” metadata of “%s” has an invalid "
+                     "schedule: %s"), doc->display, local_error->message);
+      return FALSE;
+    }
+  if ((node = json_object_get_member (object, "augmentation")) != NULL
+      && !cnv_augmentation_from_json_node (node, &c->augmentation,
+                                           &local_error))
+    {
+      g_set_error (doc->error, CNV_CHECKPOINT_ERROR,
+                   CNV_CHECKPOINT_ERROR_METADATA,
+                   _("The “training” metadata of “%s” has an invalid "
+                     "augmentation: %s"), doc->display, local_error->message);
+      return FALSE;
+    }
+  if ((node = json_object_get_member (object, "class_weights")) != NULL)
+    {
+      const char *name = JSON_NODE_HOLDS_VALUE (node)
+                         && json_node_get_value_type (node) == G_TYPE_STRING
+                         ? json_node_get_string (node) : NULL;
+
+      if (!cnv_class_weights_from_string (name, &c->class_weights))
+        return doc_invalid (doc, "class_weights", _("“none” or “balanced”"));
+    }
+  if (json_object_has_member (object, "patience"))
+    {
+      if (!get_int (object, "patience", 0, 1000000, &value))
+        return doc_invalid (doc, "patience", _("a non-negative integer"));
+      c->patience = (guint) value;
+    }
+  if ((node = json_object_get_member (object, "keep_best")) != NULL)
+    {
+      if (!JSON_NODE_HOLDS_VALUE (node)
+          || json_node_get_value_type (node) != G_TYPE_BOOLEAN)
+        return doc_invalid (doc, "keep_best", _("true or false"));
+      c->keep_best = json_node_get_boolean (node);
+    }
+  if (json_object_has_member (object, "best_epoch"))
+    {
+      if (!get_int (object, "best_epoch", 0, G_MAXUINT, &value))
+        return doc_invalid (doc, "best_epoch", _("a non-negative integer"));
+      c->best_epoch = (guint) value;
+    }
+
+  return TRUE;
+}
+
 static gboolean
 read_training (const Doc     *doc,
                JsonNode      *root,
@@ -596,6 +672,9 @@ read_training (const Doc     *doc,
       || !(val_split >= 0.0 && val_split < 1.0))
     return doc_invalid (doc, "val_split", _("a number from 0 to below 1"));
   c->val_split = val_split;
+
+  if (!read_run_settings (doc, object, c))
+    return FALSE;
 
   if (history_node == NULL || !JSON_NODE_HOLDS_ARRAY (history_node))
     return doc_invalid (doc, "history", _("an array of epoch records"));
@@ -1033,6 +1112,8 @@ read_info (const char      *display,
 
   info->positive_class = 1;
   info->threshold = 0.5;
+  cnv_schedule_init_default (&info->schedule);
+  cnv_augmentation_init_default (&info->augmentation);
   info->history = g_array_new (FALSE, TRUE, sizeof (CnvEpochRecord));
   info->notices = g_ptr_array_new_with_free_func (g_free);
 
@@ -1136,6 +1217,12 @@ take_info (CnvClassifier *classifier,
   classifier->seed = info->seed;
   classifier->batch_size = info->batch_size;
   classifier->val_split = info->val_split;
+  classifier->schedule = info->schedule;
+  classifier->augmentation = info->augmentation;
+  classifier->class_weights = info->class_weights;
+  classifier->patience = info->patience;
+  classifier->keep_best = info->keep_best;
+  classifier->best_epoch = info->best_epoch;
   g_clear_pointer (&classifier->history, g_array_unref);
   classifier->history = g_steal_pointer (&info->history);
   classifier->dataset_folder = g_steal_pointer (&info->dataset_folder);
@@ -1156,11 +1243,15 @@ cnv_checkpoint_contents_to_classifier (CnvCheckpointContents  *contents,
   g_autoptr(CnvClassifier) classifier = NULL;
   g_autoptr(GHashTable) used = NULL;
   g_autoptr(GError) local_error = NULL;
-  const char *display = contents->display;
-  TrainingState training = { contents->has_optimizer, contents->optimizer,
-                             contents->step };
+  const char *display;
+  TrainingState training;
 
   g_return_val_if_fail (contents != NULL && contents->info != NULL, NULL);
+
+  display = contents->display;
+  training.has_optimizer = contents->has_optimizer;
+  training.optimizer = contents->optimizer;
+  training.step = contents->step;
 
   spec = cnv_model_spec_new_from_json_node (contents->model, &local_error);
   if (spec == NULL)

@@ -37,6 +37,7 @@
  * DROPOUT_STREAM + e, far apart so the two never meet. */
 #define SHUFFLE_STREAM      0
 #define DROPOUT_STREAM      1000003
+#define AUGMENT_STREAM      2000003
 /* Inference runs one image per forward pass.  Matrix products over a
  * batch round differently from the same products over one row (OpenBLAS
  * picks other kernels and blockings for other shapes), so batching would
@@ -58,6 +59,32 @@ cnv_train_config_init_default (CnvTrainConfig *config)
   config->seed = 42;
   config->val_split = 0.2;
   config->threads = 0;
+  cnv_schedule_init_default (&config->schedule);
+  cnv_augmentation_init_default (&config->augmentation);
+  config->class_weights = CNV_CLASS_WEIGHTS_NONE;
+  config->patience = 0;
+  config->min_delta = 0.0;
+  config->keep_best = FALSE;
+}
+
+const char *
+cnv_class_weights_to_string (CnvClassWeights weights)
+{
+  return weights == CNV_CLASS_WEIGHTS_BALANCED ? "balanced" : "none";
+}
+
+gboolean
+cnv_class_weights_from_string (const char      *name,
+                               CnvClassWeights *weights)
+{
+  if (g_strcmp0 (name, "none") == 0)
+    *weights = CNV_CLASS_WEIGHTS_NONE;
+  else if (g_strcmp0 (name, "balanced") == 0)
+    *weights = CNV_CLASS_WEIGHTS_BALANCED;
+  else
+    return FALSE;
+
+  return TRUE;
 }
 
 static CnvClassifier *
@@ -71,6 +98,8 @@ classifier_alloc (void)
   classifier->val_split = 0.2;
   classifier->history = g_array_new (FALSE, TRUE, sizeof (CnvEpochRecord));
   classifier->notices = g_ptr_array_new_with_free_func (g_free);
+  cnv_schedule_init_default (&classifier->schedule);
+  cnv_augmentation_init_default (&classifier->augmentation);
 
   return classifier;
 }
@@ -146,6 +175,12 @@ cnv_classifier_copy (const CnvClassifier *classifier)
   copy->seed = classifier->seed;
   copy->batch_size = classifier->batch_size;
   copy->val_split = classifier->val_split;
+  copy->schedule = classifier->schedule;
+  copy->augmentation = classifier->augmentation;
+  copy->class_weights = classifier->class_weights;
+  copy->patience = classifier->patience;
+  copy->keep_best = classifier->keep_best;
+  copy->best_epoch = classifier->best_epoch;
   if (classifier->history != NULL)
     g_array_append_vals (copy->history, classifier->history->data,
                          classifier->history->len);
@@ -508,7 +543,9 @@ check_train_config (const CnvClassifier  *classifier,
       return FALSE;
     }
 
-  if (!cnv_optimizer_config_validate (&config->optimizer, &local_error))
+  if (!cnv_optimizer_config_validate (&config->optimizer, &local_error)
+      || !cnv_schedule_validate (&config->schedule, &local_error)
+      || !cnv_augmentation_validate (&config->augmentation, &local_error))
     {
       g_set_error_literal (error, CNV_TRAIN_ERROR, CNV_TRAIN_ERROR_INVALID,
                            local_error->message);
@@ -583,7 +620,14 @@ typedef struct
   guint8               *labels;      /* [B] */
   const guint8        **pixels;      /* [B] */
   guint                *order;       /* the epoch's shuffled train indices */
+  float                *weights;     /* [B] class weights, NULL: none */
+  guint8               *augmented;   /* [B, H, W, C] when augmenting */
+  float                 class_weight[2];
+  CnvSchedule           schedule;    /* total_epochs resolved */
   Backup                backup;
+  Backup                best;        /* keep_best: the best epoch so far */
+  double                best_loss;
+  guint                 best_epoch;
 
   guint                 last_epoch;
   gint64                run_start;
@@ -598,6 +642,7 @@ typedef struct
   guint   n_batches;
   gint64  start;
   CnvRng  dropout_rng;
+  CnvRng  augment_rng;
   double  loss_sum;
   guint   correct;
   guint   seen;
@@ -613,7 +658,10 @@ run_clear (Run *run)
   g_clear_pointer (&run->labels, g_free);
   g_clear_pointer (&run->pixels, g_free);
   g_clear_pointer (&run->order, g_free);
+  g_clear_pointer (&run->weights, g_free);
+  g_clear_pointer (&run->augmented, g_free);
   backup_clear (&run->backup);
+  backup_clear (&run->best);
 }
 
 static double
@@ -676,17 +724,22 @@ epoch_begin (Run   *run,
   cnv_rng_init_stream (&shuffle_rng, seed, SHUFFLE_STREAM + epoch);
   cnv_rng_shuffle (&shuffle_rng, run->order, n_train);
   cnv_rng_init_stream (&state->dropout_rng, seed, DROPOUT_STREAM + epoch);
+  cnv_rng_init_stream (&state->augment_rng, seed, AUGMENT_STREAM + epoch);
 }
 
 /* input [count, C, H, W] and labels [count] <- images first … first +
  * count − 1 of the epoch's order */
 static void
 load_batch (Run       *run,
+            Epoch     *state,
             guint      first,
             guint      count,
             CnvTensor *input)
 {
   const CnvDataset *dataset = run->dataset;
+  const CnvPreprocessing *pp = &run->classifier->preprocessing;
+  gsize image_size = (gsize) dataset->width * dataset->height
+                     * dataset->channels;
 
   for (guint i = 0; i < count; i++)
     {
@@ -694,8 +747,21 @@ load_batch (Run       *run,
 
       run->pixels[i] = cnv_dataset_get_pixels (dataset, index);
       run->labels[i] = dataset->labels[index];
+      if (run->weights != NULL)
+        run->weights[i] = run->class_weight[run->labels[i]];
+
+      /* augmented [i] <- a fresh random change of the image */
+      if (run->augmented != NULL)
+        {
+          guint8 *out = run->augmented + i * image_size;
+
+          cnv_augment (&run->config->augmentation, run->pixels[i], out,
+                       dataset->width, dataset->height, dataset->channels,
+                       pp->background, &state->augment_rng);
+          run->pixels[i] = out;
+        }
     }
-  fill_input (&run->classifier->preprocessing, run->pixels, count, input);
+  fill_input (pp, run->pixels, count, input);
 }
 
 /* One optimizer step on `count` images.  On a non-finite loss or weights
@@ -715,7 +781,11 @@ train_batch (Run     *run,
   CnvTensor grad = batch_view (run->logits_grad, (int) count);
   const CnvTensor *logits;
 
-  load_batch (run, (batch - 1) * run->batch_size, count, &input);
+  load_batch (run, state, (batch - 1) * run->batch_size, count, &input);
+  cnv_optimizer_set_learning_rate (optimizer,
+    cnv_schedule_learning_rate (&run->schedule,
+                                run->config->optimizer.learning_rate,
+                                state->epoch, batch, state->n_batches));
 
   /* logits [count] <- model (input [count, C, H, W]), training */
   logits = cnv_model_forward (model, &input, TRUE, &state->dropout_rng);
@@ -726,8 +796,8 @@ train_batch (Run     *run,
     }
 
   /* grad [count] = d mean-BCE / d logits */
-  *loss = cnv_bce_with_logits (logits->data, run->labels, NULL, count,
-                               grad.data);
+  *loss = cnv_bce_with_logits (logits->data, run->labels, run->weights,
+                               count, grad.data);
   if (!isfinite (*loss))
     {
       /* The backup holds the state from before the last step (or from the
@@ -782,6 +852,8 @@ report (Run                  *run,
   progress.n_batches = state->n_batches;
   progress.step = cnv_optimizer_get_step (run->classifier->optimizer);
   progress.batch_loss = batch_loss;
+  progress.learning_rate =
+    cnv_optimizer_get_config (run->classifier->optimizer)->learning_rate;
   progress.running_loss = state->seen > 0
                           ? state->loss_sum / state->seen : 0.0;
   progress.running_accuracy = state->seen > 0
@@ -823,8 +895,40 @@ epoch_finish (Run         *run,
                          classifier->history->len - 1);
 }
 
+/* After an epoch with validation: the best epoch so far (its weights kept
+ * when keep_best), and the end of the run when patience ran out. */
+static void
+track_best (Run                  *run,
+            const CnvEpochRecord *record,
+            gboolean             *stopped)
+{
+  const CnvTrainConfig *config = run->config;
+  double loss = record->validation.loss;
+
+  if (record->validation.n == 0 || !isfinite (loss))
+    return;
+
+  if (run->best_epoch == 0 || loss < run->best_loss - config->min_delta)
+    {
+      run->best_loss = loss;
+      run->best_epoch = record->epoch;
+      if (config->keep_best)
+        backup_copy (&run->best, run->classifier->optimizer, FALSE);
+      return;
+    }
+
+  if (config->patience > 0 && record->epoch - run->best_epoch >= config->patience)
+    {
+      g_debug ("No better validation loss than %g (epoch %u) for %u epochs",
+               run->best_loss, run->best_epoch, config->patience);
+      if (run->control != NULL)
+        run->control->stopped_early = TRUE;
+      *stopped = TRUE;
+    }
+}
+
 /* One epoch.  Returns FALSE with error on a non-finite loss; sets
- * *stopped when a stop request ended it early. */
+ * *stopped when a stop request or early stopping ended the run. */
 static gboolean
 run_epoch (Run       *run,
            guint      epoch,
@@ -845,6 +949,11 @@ run_epoch (Run       *run,
       gint64 batch_start;
       gboolean ok;
 
+      /* Paused: wait here, at a batch boundary, for resume or stop. */
+      while (run->control != NULL && g_atomic_int_get (&run->control->pause)
+             && !g_atomic_int_get (&run->control->stop))
+        g_usleep (5000);
+
       if (run->control != NULL && g_atomic_int_get (&run->control->stop))
         {
           *stopped = TRUE;
@@ -862,6 +971,7 @@ run_epoch (Run       *run,
     }
 
   record = epoch_finish (run, &state);
+  track_best (run, record, stopped);
   report (run, &state, CNV_TRAIN_PROGRESS_EPOCH, state.n_batches, 0.0,
           record);
 
@@ -890,8 +1000,86 @@ run_alloc (Run     *run,
   run->labels = g_new0 (guint8, batch_size);
   run->pixels = g_new0 (const guint8 *, batch_size);
   run->order = g_new (guint, run->train->len);
+  if (run->config->class_weights == CNV_CLASS_WEIGHTS_BALANCED)
+    run->weights = g_new (float, batch_size);
+  if (cnv_augmentation_is_active (&run->config->augmentation))
+    {
+      gsize bytes = (gsize) batch_size * spec->width * spec->height
+                    * spec->channels;
+
+      run->augmented = g_try_malloc (bytes);
+      if (run->augmented == NULL)
+        {
+          set_no_memory_error (error, batch_size, spec);
+          return FALSE;
+        }
+    }
 
   return TRUE;
+}
+
+/* Balanced class weights from the training images: n / (2 n_c), so that
+ * both classes weigh the same in the loss (a class without training
+ * images weighs nothing). */
+static void
+run_class_weights (Run *run)
+{
+  guint counts[2] = { 0, 0 };
+
+  run->class_weight[0] = run->class_weight[1] = 1.0f;
+  if (run->config->class_weights != CNV_CLASS_WEIGHTS_BALANCED)
+    return;
+
+  for (guint i = 0; i < run->train->len; i++)
+    counts[run->dataset->labels[g_array_index (run->train, guint, i)]]++;
+  for (guint c = 0; c < 2; c++)
+    run->class_weight[c] = counts[c] > 0
+                           ? (float) run->train->len / (2.0f * counts[c])
+                           : 0.0f;
+}
+
+/* What a checkpoint keeps of the run's settings, so that it can be
+ * resumed as it was. */
+static void
+store_run_settings (CnvClassifier *classifier,
+                    const Run     *run)
+{
+  const CnvTrainConfig *config = run->config;
+
+  classifier->schedule = run->schedule;
+  classifier->augmentation = config->augmentation;
+  classifier->class_weights = config->class_weights;
+  classifier->patience = config->patience;
+  classifier->keep_best = config->keep_best;
+  classifier->best_epoch = 0;
+}
+
+/* The optimizer keeps its base rate (the schedule's is per step), and a
+ * run that kept its best epoch goes back to it. */
+static void
+finish_run (Run      *run,
+            gboolean  ok)
+{
+  CnvClassifier *classifier = run->classifier;
+  guint last = classifier->history->len > 0
+               ? g_array_index (classifier->history, CnvEpochRecord,
+                                classifier->history->len - 1).epoch
+               : 0;
+
+  cnv_optimizer_set_learning_rate (classifier->optimizer,
+                                   run->config->optimizer.learning_rate);
+  if (run->control != NULL)
+    run->control->best_epoch = run->best_epoch;
+
+  if (!ok || !run->config->keep_best || run->best_epoch == 0
+      || run->best_epoch == last)
+    return;
+
+  backup_copy (&run->best, classifier->optimizer, TRUE);
+  classifier->best_epoch = run->best_epoch;
+  if (run->control != NULL)
+    run->control->restored_best = TRUE;
+  g_debug ("Restored the weights of epoch %u", run->best_epoch);
 }
 
 /* The same seed gives the same split on every run. */
@@ -963,10 +1151,23 @@ cnv_classifier_train (CnvClassifier        *classifier,
 
   backup_init (&run.backup, classifier->model, classifier->optimizer);
   backup_copy (&run.backup, classifier->optimizer, FALSE);
+  if (config->keep_best)
+    backup_init (&run.best, classifier->model, classifier->optimizer);
+  run_class_weights (&run);
 
   first_epoch = classifier->history->len + 1;
   run.last_epoch = classifier->history->len + config->epochs;
   run.run_start = g_get_monotonic_time ();
+  run.schedule = config->schedule;
+  if (run.schedule.total_epochs == 0)
+    run.schedule.total_epochs = run.last_epoch;
+  store_run_settings (classifier, &run);
+  if (control != NULL)
+    {
+      control->stopped_early = FALSE;
+      control->best_epoch = 0;
+      control->restored_best = FALSE;
+    }
 
   for (guint epoch = first_epoch; ok && !stopped && epoch <= run.last_epoch;
        epoch++)
@@ -976,6 +1177,7 @@ cnv_classifier_train (CnvClassifier        *classifier,
     g_debug ("Training stopped at step %" G_GINT64_FORMAT,
              cnv_optimizer_get_step (classifier->optimizer));
 
+  finish_run (&run, ok);
   run_clear (&run);
   return ok;
 }

@@ -131,6 +131,28 @@ list_names (const char  *folder,
   return names;
 }
 
+char **
+cnv_dataset_list_class_folders (const char *folder)
+{
+  g_autoptr(GPtrArray) names = NULL;
+  GPtrArray *folders = g_ptr_array_new ();
+
+  g_return_val_if_fail (folder != NULL, NULL);
+
+  names = list_names (folder, NULL);
+  for (guint i = 0; names != NULL && i < names->len; i++)
+    {
+      g_autofree char *path = g_build_filename (folder, names->pdata[i],
+                                                NULL);
+
+      if (g_file_test (path, G_FILE_TEST_IS_DIR))
+        g_ptr_array_add (folders, g_strdup (names->pdata[i]));
+    }
+  g_ptr_array_add (folders, NULL);
+
+  return (char **) g_ptr_array_free (folders, FALSE);
+}
+
 static char *
 join_display_names (GPtrArray *names)
 {

@@ -28,6 +28,11 @@
 #include "cnv-json.h"
 
 #define OPTIMIZER_PREFIX "optimizer."
+/* As many layers as the engine accepts (cnv-model-spec.c), and a model
+ * description no larger than a checkpoint's header may be: the aligner's
+ * table grows with the product of both layer counts. */
+#define MAX_LAYERS           1024
+#define MAX_DESCRIPTION_SIZE (100 * 1024 * 1024)
 
 /* ---- records ------------------------------------------------------------ */
 
@@ -117,7 +122,8 @@ add_tensor (CnvModelRecord *record,
 
   tensor->name = g_strdup (name);
   tensor->n_dims = n_dims;
-  memcpy (tensor->shape, shape, sizeof (int) * MIN (n_dims, 4));
+  memcpy (tensor->shape, shape, sizeof (int) * MIN (n_dims,
+                                                     CNV_TENSOR_MAX_DIMS));
   tensor->dtype = g_strdup (dtype);
   tensor->value = value;
   g_ptr_array_add (record->tensors, tensor);
@@ -658,6 +664,14 @@ read_model_leniently (CnvModelRecord  *record,
     }
 
   layers = json_object_get_array_member (object, "layers");
+  if (json_array_get_length (layers) > MAX_LAYERS)
+    {
+      g_set_error (error, CNV_MODEL_ERROR, CNV_MODEL_ERROR_INVALID,
+                   _("The model in “%s” has %u layers; at most %d are "
+                     "supported."), display, json_array_get_length (layers),
+                   MAX_LAYERS);
+      return FALSE;
+    }
   for (guint i = 0; i < json_array_get_length (layers); i++)
     g_ptr_array_add (record->layers,
                      read_layer_leniently (record,
@@ -684,8 +698,7 @@ check_runnable_json (CnvModelRecord *record,
 }
 
 static CnvModelRecord *
-load_description (const char  *path,
-                  const char  *display,
+load_description (const char  *display,
                   const char  *text,
                   gsize        length,
                   GError     **error)
@@ -807,7 +820,16 @@ cnv_model_record_load (const char  *path,
       g_autofree char *text = NULL;
       gsize length = 0;
       GError *read_error = NULL;
+      GStatBuf st;
 
+      if (g_stat (path, &st) == 0 && st.st_size > MAX_DESCRIPTION_SIZE)
+        {
+          g_set_error (error, CNV_MODEL_ERROR, CNV_MODEL_ERROR_INVALID,
+                       _("“%s” is %" G_GINT64_FORMAT " bytes long, too long "
+                         "for a model description."), display,
+                       (gint64) st.st_size);
+          return NULL;
+        }
       if (!g_file_get_contents (path, &text, &length, &read_error))
         {
           g_set_error (error, CNV_CHECKPOINT_ERROR, CNV_CHECKPOINT_ERROR_IO,
@@ -816,13 +838,38 @@ cnv_model_record_load (const char  *path,
           g_error_free (read_error);
           return NULL;
         }
-      return load_description (path, display, text, length, error);
+      return load_description (display, text, length, error);
     }
 
   return load_checkpoint (path, error);
 }
 
 /* ---- display strings ------------------------------------------------- */
+
+char *
+cnv_record_tensor_shape_string (const CnvRecordTensor *tensor)
+{
+  GString *text = g_string_new ("[");
+
+  g_return_val_if_fail (tensor != NULL, NULL);
+
+  for (int d = 0; d < tensor->n_dims; d++)
+    g_string_append_printf (text, "%s%d", d > 0 ? ", " : "",
+                            tensor->shape[d]);
+  g_string_append_c (text, ']');
+
+  return g_string_free (text, FALSE);
+}
+
+char *
+cnv_diff_field_format_change (const CnvDiffField *field)
+{
+  g_return_val_if_fail (field != NULL, NULL);
+
+  return g_strdup_printf ("%s → %s",
+                          field->a_value != NULL ? field->a_value : "—",
+                          field->b_value != NULL ? field->b_value : "—");
+}
 
 static char *
 format_pair (const int pair[2])
@@ -1719,10 +1766,12 @@ char *
 cnv_diff_get_summary (const CnvDiff *diff)
 {
   g_autoptr(GPtrArray) parts = g_ptr_array_new_with_free_func (g_free);
-  guint n_input = diff->input->len;
-  guint n_pp = diff->preprocessing->len;
+  guint n_input, n_pp;
 
   g_return_val_if_fail (diff != NULL, NULL);
+
+  n_input = diff->input->len;
+  n_pp = diff->preprocessing->len;
 
   if (cnv_diff_is_empty (diff))
     return g_strdup (_("No differences"));
@@ -2135,8 +2184,8 @@ cnv_classifier_load_matching (CnvClassifier        *target,
       memcpy (param->value->data, stored->value->data,
               param->value->size * sizeof (float));
       if (g_str_equal (name, param->name))
-        g_ptr_array_add (loaded_list, g_strdup_printf (
-          _("%s %s"), param->name, wanted));
+        g_ptr_array_add (loaded_list, g_strdup_printf ("%s %s", param->name,
+                                                       wanted));
       else
         g_ptr_array_add (loaded_list, g_strdup_printf (
           /* Translators: "conv1.weight [8, 1, 5, 5] from features_0.weight" */

@@ -192,3 +192,121 @@ cnv_metrics_compute (const float  *logits,
                   / (metrics->precision + metrics->recall);
   metrics->auc = cnv_roc_auc (logits, labels, n);
 }
+
+static int
+compare_descending (gconstpointer a,
+                    gconstpointer b,
+                    gpointer      user_data)
+{
+  const double *scores = user_data;
+  double sa = scores[*(const guint *) a];
+  double sb = scores[*(const guint *) b];
+
+  return (sa < sb) - (sa > sb);
+}
+
+CnvCurves *
+cnv_curves_new (const double *scores,
+                const guint8 *labels,
+                guint         n)
+{
+  g_autofree guint *order = g_new (guint, MAX (n, 1));
+  CnvCurves *curves = g_new0 (CnvCurves, 1);
+  double tp = 0.0;
+  double fp = 0.0;
+  double previous_recall = 0.0;
+  guint k = 0;
+
+  g_return_val_if_fail (n == 0 || (scores != NULL && labels != NULL), NULL);
+
+  for (guint i = 0; i < n; i++)
+    {
+      order[i] = i;
+      if (labels[i])
+        curves->n_positive++;
+      else
+        curves->n_negative++;
+    }
+  g_qsort_with_data (order, n, sizeof (guint), compare_descending,
+                     (gpointer) scores);
+
+  /* At most one point per image, and the empty prediction. */
+  curves->thresholds = g_new (double, n + 1);
+  curves->fpr = g_new (double, n + 1);
+  curves->tpr = g_new (double, n + 1);
+  curves->precision = g_new (double, n + 1);
+  curves->thresholds[0] = INFINITY;
+  curves->fpr[0] = curves->tpr[0] = 0.0;
+  curves->precision[0] = 1.0;
+  curves->n_points = 1;
+  curves->average_precision = curves->n_positive > 0 ? 0.0 : NAN;
+
+  /* One point after each run of equal scores. */
+  while (k < n)
+    {
+      double score = scores[order[k]];
+      guint p = curves->n_points;
+      double recall;
+
+      for (; k < n && scores[order[k]] == score; k++)
+        {
+          if (labels[order[k]])
+            tp += 1.0;
+          else
+            fp += 1.0;
+        }
+
+      recall = curves->n_positive > 0 ? tp / curves->n_positive : 0.0;
+      curves->thresholds[p] = score;
+      curves->fpr[p] = curves->n_negative > 0 ? fp / curves->n_negative
+                                              : 0.0;
+      curves->tpr[p] = recall;
+      curves->precision[p] = tp / (tp + fp);
+      if (curves->n_positive > 0)
+        curves->average_precision += (recall - previous_recall)
+                                     * curves->precision[p];
+      previous_recall = recall;
+      curves->n_points++;
+    }
+
+  /* The trapezoids under the ROC points: the rank AUC, ties half. */
+  if (curves->n_positive > 0 && curves->n_negative > 0)
+    {
+      curves->auc = 0.0;
+      for (guint p = 1; p < curves->n_points; p++)
+        curves->auc += (curves->fpr[p] - curves->fpr[p - 1])
+                       * (curves->tpr[p] + curves->tpr[p - 1]) / 2.0;
+    }
+  else
+    curves->auc = NAN;
+
+  return curves;
+}
+
+void
+cnv_curves_free (CnvCurves *curves)
+{
+  if (curves == NULL)
+    return;
+
+  g_free (curves->thresholds);
+  g_free (curves->fpr);
+  g_free (curves->tpr);
+  g_free (curves->precision);
+  g_free (curves);
+}
+
+guint
+cnv_curves_find (const CnvCurves *curves,
+                 double           threshold)
+{
+  guint found = 0;
+
+  g_return_val_if_fail (curves != NULL, 0);
+
+  for (guint p = 1; p < curves->n_points; p++)
+    if (curves->thresholds[p] >= threshold)
+      found = p;
+
+  return found;
+}

@@ -161,6 +161,36 @@ typedef struct
 
 void           cnv_train_config_init_default (CnvTrainConfig *config);
 
+/* The best validation loss of a run and when patience runs out: early
+ * stopping and keep-best, on their own so that they can be checked on
+ * scripted losses. */
+typedef struct
+{
+  guint  patience;     /* 0: never exhausted */
+  double min_delta;    /* an improvement must beat the best by more */
+  guint  best_epoch;   /* 0 before the first loss */
+  double best_loss;
+} CnvBestTracker;
+
+typedef enum
+{
+  CNV_BEST_IMPROVED,   /* a new best: keep these weights */
+  CNV_BEST_WAITING,    /* no better, patience left */
+  CNV_BEST_EXHAUSTED,  /* no better for patience epochs: stop */
+} CnvBestVerdict;
+
+void           cnv_best_tracker_init   (CnvBestTracker *tracker,
+                                        guint           patience,
+                                        double          min_delta);
+/* A loss that is not finite never improves. */
+CnvBestVerdict cnv_best_tracker_update (CnvBestTracker *tracker,
+                                        guint           epoch,
+                                        double          loss);
+/* The weight of each class in the loss for training counts[2] images. */
+void           cnv_class_weights_compute (CnvClassWeights weights,
+                                          const guint     counts[2],
+                                          float           out[2]);
+
 /* Takes ownership of nothing: the spec and preprocessing are copied.
  * Parameters are initialised from seed. */
 CnvClassifier *cnv_classifier_new   (const CnvModelSpec     *spec,

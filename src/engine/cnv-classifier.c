@@ -626,8 +626,7 @@ typedef struct
   CnvSchedule           schedule;    /* total_epochs resolved */
   Backup                backup;
   Backup                best;        /* keep_best: the best epoch so far */
-  double                best_loss;
-  guint                 best_epoch;
+  CnvBestTracker        tracker;
 
   guint                 last_epoch;
   gint64                run_start;
@@ -902,28 +901,29 @@ track_best (Run                  *run,
             const CnvEpochRecord *record,
             gboolean             *stopped)
 {
-  const CnvTrainConfig *config = run->config;
-  double loss = record->validation.loss;
-
-  if (record->validation.n == 0 || !isfinite (loss))
+  if (record->validation.n == 0)
     return;
 
-  if (run->best_epoch == 0 || loss < run->best_loss - config->min_delta)
+  switch (cnv_best_tracker_update (&run->tracker, record->epoch,
+                                   record->validation.loss))
     {
-      run->best_loss = loss;
-      run->best_epoch = record->epoch;
-      if (config->keep_best)
+    case CNV_BEST_IMPROVED:
+      if (run->config->keep_best)
         backup_copy (&run->best, run->classifier->optimizer, FALSE);
-      return;
-    }
+      break;
 
-  if (config->patience > 0 && record->epoch - run->best_epoch >= config->patience)
-    {
+    case CNV_BEST_EXHAUSTED:
       g_debug ("No better validation loss than %g (epoch %u) for %u epochs",
-               run->best_loss, run->best_epoch, config->patience);
+               run->tracker.best_loss, run->tracker.best_epoch,
+               run->tracker.patience);
       if (run->control != NULL)
         run->control->stopped_early = TRUE;
       *stopped = TRUE;
+      break;
+
+    case CNV_BEST_WAITING:
+    default:
+      break;
     }
 }
 
@@ -1026,16 +1026,58 @@ run_class_weights (Run *run)
 {
   guint counts[2] = { 0, 0 };
 
-  run->class_weight[0] = run->class_weight[1] = 1.0f;
-  if (run->config->class_weights != CNV_CLASS_WEIGHTS_BALANCED)
-    return;
-
   for (guint i = 0; i < run->train->len; i++)
     counts[run->dataset->labels[g_array_index (run->train, guint, i)]]++;
+  cnv_class_weights_compute (run->config->class_weights, counts,
+                             run->class_weight);
+}
+
+void
+cnv_class_weights_compute (CnvClassWeights weights,
+                           const guint     counts[2],
+                           float           out[2])
+{
+  guint n = counts[0] + counts[1];
+
   for (guint c = 0; c < 2; c++)
-    run->class_weight[c] = counts[c] > 0
-                           ? (float) run->train->len / (2.0f * counts[c])
-                           : 0.0f;
+    out[c] = weights != CNV_CLASS_WEIGHTS_BALANCED ? 1.0f
+             : counts[c] > 0 ? (float) n / (2.0f * counts[c]) : 0.0f;
+}
+
+void
+cnv_best_tracker_init (CnvBestTracker *tracker,
+                       guint           patience,
+                       double          min_delta)
+{
+  g_return_if_fail (tracker != NULL);
+
+  tracker->patience = patience;
+  tracker->min_delta = min_delta;
+  tracker->best_epoch = 0;
+  tracker->best_loss = INFINITY;
+}
+
+CnvBestVerdict
+cnv_best_tracker_update (CnvBestTracker *tracker,
+                         guint           epoch,
+                         double          loss)
+{
+  g_return_val_if_fail (tracker != NULL, CNV_BEST_WAITING);
+
+  if (isfinite (loss)
+      && (tracker->best_epoch == 0
+          || loss < tracker->best_loss - tracker->min_delta))
+    {
+      tracker->best_loss = loss;
+      tracker->best_epoch = epoch;
+      return CNV_BEST_IMPROVED;
+    }
+
+  if (tracker->patience > 0 && tracker->best_epoch > 0
+      && epoch - tracker->best_epoch >= tracker->patience)
+    return CNV_BEST_EXHAUSTED;
+
+  return CNV_BEST_WAITING;
 }
 
 /* What a checkpoint keeps of the run's settings, so that it can be
@@ -1068,18 +1110,19 @@ finish_run (Run      *run,
 
   cnv_optimizer_set_learning_rate (classifier->optimizer,
                                    run->config->optimizer.learning_rate);
-  if (run->control != NULL)
-    run->control->best_epoch = run->best_epoch;
+  guint best = run->tracker.best_epoch;
 
-  if (!ok || !run->config->keep_best || run->best_epoch == 0
-      || run->best_epoch == last)
+  if (run->control != NULL)
+    run->control->best_epoch = best;
+
+  if (!ok || !run->config->keep_best || best == 0 || best == last)
     return;
 
   backup_copy (&run->best, classifier->optimizer, TRUE);
-  classifier->best_epoch = run->best_epoch;
+  classifier->best_epoch = best;
   if (run->control != NULL)
     run->control->restored_best = TRUE;
-  g_debug ("Restored the weights of epoch %u", run->best_epoch);
+  g_debug ("Restored the weights of epoch %u", best);
 }
 
 /* The same seed gives the same split on every run. */
@@ -1154,6 +1197,7 @@ cnv_classifier_train (CnvClassifier        *classifier,
   if (config->keep_best)
     backup_init (&run.best, classifier->model, classifier->optimizer);
   run_class_weights (&run);
+  cnv_best_tracker_init (&run.tracker, config->patience, config->min_delta);
 
   first_epoch = classifier->history->len + 1;
   run.last_epoch = classifier->history->len + config->epochs;

@@ -2762,7 +2762,7 @@ test_window_open_shows_what_the_network_sees (void)
   g_assert_true (iterate_until (sees_ready, window, 30));
   g_assert_cmpstr (cnv_diff_view_get_summary (cnv_open_dialog_get_diff_view (
     dialog)), ==, "The input size differs, 1 layer differs, preprocessing "
-                  "differs in 3 fields, 6 of 8 tensors loadable");
+                  "differs in 1 field, 6 of 8 tensors loadable");
   settle (0.3);
   save_screenshot (GTK_WIDGET (dialog), "diff-what-the-network-sees.png");
   cnv_open_dialog_respond (dialog, "cancel");

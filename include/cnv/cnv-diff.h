@@ -199,6 +199,9 @@ JsonNode *cnv_diff_to_json_node (const CnvDiff        *diff);
 
 /* "[8, 1, 5, 5]" */
 char       *cnv_record_tensor_shape_string   (const CnvRecordTensor *tensor);
+/* "changed by 41 %, cosine 0.912" for a loadable tensor with values on
+ * both sides (translated), NULL otherwise. */
+char       *cnv_diff_tensor_change_text      (const CnvDiffTensorRow *row);
 /* "3×3 → 5×5", with "—" for a side without the field. */
 char       *cnv_diff_field_format_change     (const CnvDiffField *field);
 /* "8 × 28 × 28", "64" for a flat output, "?" when unknown. */

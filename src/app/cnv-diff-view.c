@@ -107,7 +107,9 @@ add_field_row (GtkListBox         *list,
                gboolean            highlight)
 {
   GtkWidget *row = adw_action_row_new ();
-  g_autofree char *values = cnv_diff_field_format_change (field);
+  g_autofree char *values = g_strcmp0 (field->a_value, field->b_value) == 0
+                            ? g_strdup (field->a_value)
+                            : cnv_diff_field_format_change (field);
   GtkWidget *suffix = new_label (values, highlight ? "warning" : NULL);
 
   gtk_label_set_wrap (GTK_LABEL (suffix), FALSE);
@@ -225,7 +227,8 @@ new_status_cell (CnvDiffStatus status)
   return box;
 }
 
-/* The size of the weight change of a layer present on both sides. */
+/* The size of the weight change of a layer present on both sides, or why
+ * it has none. */
 static char *
 weight_change (const CnvDiff         *diff,
                const CnvDiffLayerRow *row)
@@ -239,16 +242,13 @@ weight_change (const CnvDiff         *diff,
   for (guint i = 0; i < diff->tensors->len; i++)
     {
       const CnvDiffTensorRow *t = g_ptr_array_index (diff->tensors, i);
-      char l2[G_ASCII_DTOSTR_BUF_SIZE];
-      char cosine[G_ASCII_DTOSTR_BUF_SIZE];
 
-      if (!g_str_equal (t->name, name) || !isfinite (t->relative_l2))
+      if (!g_str_equal (t->name, name))
         continue;
-      g_ascii_formatd (l2, sizeof l2, "%.3f", t->relative_l2);
-      g_ascii_formatd (cosine, sizeof cosine, "%.3f", t->cosine);
-      /* Translators: the relative L2 distance between two weight tensors
-       * and their cosine similarity. */
-      return g_strdup_printf (_("change %s\ncosine %s"), l2, cosine);
+      if (t->status == CNV_TENSOR_SHAPE_MISMATCH)
+        return g_strdup (_("other shape"));
+
+      return cnv_diff_tensor_change_text (t);
     }
 
   return NULL;
@@ -331,20 +331,23 @@ fill_tensors (CnvDiffView *self)
         {
         case CNV_TENSOR_SHAPE_MISMATCH:
           icon = "document-edit-symbolic";
-          subtitle = g_strdup_printf (_("Shape mismatch: %s in %s, %s in %s"),
-                                      a, self->a->label, b, self->b->label);
+          /* Translators: "[8, 1, 3, 3] (On screen) against [8, 1, 5, 5]
+           * (model.convolve)". */
+          subtitle = g_strdup_printf (_("Shape mismatch: %s (%s) against %s "
+                                        "(%s)"), a, self->a->label, b,
+                                      self->b->label);
           break;
         case CNV_TENSOR_MISSING:
           icon = "list-remove-symbolic";
-          subtitle = g_strdup_printf (_("Missing: %s needs %s, %s has no "
-                                        "such tensor"), self->a->label, a,
+          subtitle = g_strdup_printf (_("Missing: needed as %s (%s), absent "
+                                        "from %s"), a, self->a->label,
                                       self->b->label);
           break;
         case CNV_TENSOR_UNEXPECTED:
           icon = "list-add-symbolic";
-          subtitle = g_strdup_printf (_("Unexpected: %s has %s, which no "
-                                        "layer of %s owns"), self->b->label,
-                                      b, self->a->label);
+          subtitle = g_strdup_printf (_("Unexpected: %s in %s, owned by no "
+                                        "layer of %s"), b, self->b->label,
+                                      self->a->label);
           break;
         case CNV_TENSOR_LOADABLE:
         default:
@@ -362,11 +365,18 @@ fill_tensors (CnvDiffView *self)
     }
   gtk_widget_set_visible (GTK_WIDGET (self->tensors_list), n_listed > 0);
 
-  heading = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
-                                          "Tensors: %u of %u loadable",
-                                          "Tensors: %u of %u loadable",
-                                          diff->n_tensors),
-                             diff->n_tensors_loadable, diff->n_tensors);
+  if (diff->n_tensors_loadable == diff->n_tensors)
+    heading = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                            "Tensors: the %u tensor loads",
+                                            "Tensors: all %u load",
+                                            diff->n_tensors),
+                               diff->n_tensors);
+  else
+    heading = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                            "Tensors: %u of %u loadable",
+                                            "Tensors: %u of %u loadable",
+                                            diff->n_tensors),
+                               diff->n_tensors_loadable, diff->n_tensors);
   gtk_label_set_label (self->tensors_label, heading);
 }
 
@@ -434,10 +444,10 @@ fill_all_training (CnvDiffView *self)
 {
   const CnvModelRecord *sides[] = { self->a, self->b };
   g_autoptr(GPtrArray) fields = g_ptr_array_new ();
-  char *values[2][5] = { { NULL } };
+  char *values[2][6] = { { NULL } };
   const char *titles[] = { N_("Optimizer"), N_("Learning rate"),
                            N_("Batch size"), N_("Epochs trained"),
-                           N_("Seed") };
+                           N_("Optimizer steps"), N_("Seed") };
 
   clear_list (self->training_list);
   for (guint s = 0; s < 2; s++)
@@ -452,7 +462,8 @@ fill_all_training (CnvDiffView *self)
       values[s][1] = g_strdup (r->has_optimizer ? lr : "—");
       values[s][2] = g_strdup_printf ("%u", r->batch_size);
       values[s][3] = g_strdup_printf ("%u", r->history->len);
-      values[s][4] = g_strdup_printf ("%" G_GUINT64_FORMAT, r->seed);
+      values[s][4] = g_strdup_printf ("%" G_GINT64_FORMAT, r->step);
+      values[s][5] = g_strdup_printf ("%" G_GUINT64_FORMAT, r->seed);
     }
 
   for (guint i = 0; i < G_N_ELEMENTS (titles); i++)
@@ -656,22 +667,8 @@ cnv_diff_view_set_diff (CnvDiffView    *self,
     add_field_row (self->preprocessing_list,
                    g_ptr_array_index (diff->input, i), TRUE);
   for (guint i = 0; i < diff->preprocessing->len; i++)
-    {
-      const CnvDiffField *field = g_ptr_array_index (diff->preprocessing, i);
-      gboolean shown = FALSE;
-
-      /* The input's width and height are the preprocessing's too. */
-      for (guint k = 0; k < diff->input->len; k++)
-        {
-          const CnvDiffField *input = g_ptr_array_index (diff->input, k);
-
-          shown = shown || (g_str_equal (input->field, field->field)
-                            && g_strcmp0 (input->a_value, field->a_value) == 0
-                            && g_strcmp0 (input->b_value, field->b_value) == 0);
-        }
-      if (!shown)
-        add_field_row (self->preprocessing_list, field, TRUE);
-    }
+    add_field_row (self->preprocessing_list,
+                   g_ptr_array_index (diff->preprocessing, i), TRUE);
   gtk_widget_set_visible (self->preprocessing_box,
                           diff->input->len + diff->preprocessing->len > 0);
 

@@ -14,6 +14,7 @@
 #include <glib/gi18n.h>
 
 #include "cnv.h"
+#include "cnv-chart.h"
 #include "cnv-history-chart.h"
 
 #define MARGIN_LEFT   52.0
@@ -37,15 +38,6 @@ static const GdkRGBA side_colors[2] = {
   { 0.208, 0.518, 0.894, 1.0 },   /* blue: the first file */
   { 0.902, 0.380, 0.000, 1.0 },   /* orange: the second */
 };
-
-static void
-set_color (cairo_t       *cr,
-           const GdkRGBA *color,
-           double         alpha)
-{
-  cairo_set_source_rgba (cr, color->red, color->green, color->blue,
-                         color->alpha * alpha);
-}
 
 static double
 record_value (const CnvEpochRecord *r,
@@ -81,8 +73,10 @@ extent (CnvHistoryChart *self,
         }
     }
 
-  if (*max_loss <= 0.0)
+  /* Four round ticks from 0 up to just above the highest loss. */
+  if (*max_loss <= 0.0 || !isfinite (*max_loss))
     *max_loss = 1.0;
+  *max_loss = 4.0 * cnv_chart_nice_step (*max_loss / 4.0);
 }
 
 /* The first file's lines are drawn wider and first, so that where the
@@ -107,7 +101,7 @@ draw_line (cairo_t        *cr,
   cairo_set_line_width (cr, width_of_line);
   if (validation)
     cairo_set_dash (cr, dash, G_N_ELEMENTS (dash), 0.0);
-  set_color (cr, color, 1.0);
+  cnv_chart_set_color (cr, color, 1.0);
 
   for (guint i = 0; i < h->len; i++)
     {
@@ -182,12 +176,12 @@ draw_axes (CnvHistoryChart *self,
       double y = y0 + height * i / 4.0;
       char text[G_ASCII_DTOSTR_BUF_SIZE];
 
-      set_color (cr, fg, 0.12);
+      cnv_chart_set_color (cr, fg, 0.12);
       cairo_move_to (cr, x0, y);
       cairo_line_to (cr, x0 + width, y);
       cairo_stroke (cr);
-      set_color (cr, fg, 0.7);
-      g_ascii_formatd (text, sizeof text, "%.2f", max_loss * (4 - i) / 4.0);
+      cnv_chart_set_color (cr, fg, 0.7);
+      g_ascii_formatd (text, sizeof text, "%g", max_loss * (4 - i) / 4.0);
       draw_text (cr, layout, text, x0 - 6, y, 1.0);
     }
 
@@ -195,11 +189,11 @@ draw_axes (CnvHistoryChart *self,
     {
       g_autofree char *text = g_strdup_printf ("%u", e);
 
-      set_color (cr, fg, 0.7);
+      cnv_chart_set_color (cr, fg, 0.7);
       draw_text (cr, layout, text, x0 + width * e / max_epoch,
                  y0 + height + 12, 0.5);
     }
-  set_color (cr, fg, 0.7);
+  cnv_chart_set_color (cr, fg, 0.7);
   draw_text (cr, layout, _("Epoch"), x0 + width, y0 + height + 28, 1.0);
   draw_text (cr, layout, _("Loss"), x0 - 6, y0 - 14, 1.0);
 }
@@ -220,14 +214,18 @@ draw_legend (CnvHistoryChart *self,
       if (self->histories[s] == NULL || self->histories[s]->len == 0)
         continue;
 
-      /* Translators: a legend entry, "model.convolve: training (solid),
-       * validation (dashed)". */
-      text = g_strdup_printf (_("%s: training (solid), validation (dashed)"),
+      /* Translators: a legend entry, "model.convolve (wide lines):
+       * training solid, validation dashed". */
+      text = g_strdup_printf (s == 0
+                              ? _("%s (wide lines): training solid, "
+                                  "validation dashed")
+                              : _("%s (thin lines): training solid, "
+                                  "validation dashed"),
                               self->labels[s]);
-      set_color (cr, &side_colors[s], 1.0);
+      cnv_chart_set_color (cr, &side_colors[s], 1.0);
       cairo_rectangle (cr, x, y - 5 + s * 18, 14, 10);
       cairo_fill (cr);
-      set_color (cr, fg, 0.85);
+      cnv_chart_set_color (cr, fg, 0.85);
       pango_layout_set_text (layout, text, -1);
       pango_layout_get_pixel_size (layout, &w, &h);
       cairo_move_to (cr, x + 20, y + s * 18 - h / 2.0);

@@ -13,6 +13,7 @@
 #include <glib/gi18n.h>
 #include <pango/pangocairo.h>
 
+#include "cnv-chart.h"
 #include "cnv-loss-chart.h"
 
 /* Weight of the newest batch in the smoothed curve.  The average starts
@@ -58,25 +59,6 @@ static const GdkRGBA batch_color = { 0.208, 0.518, 0.894, 1.0 };   /* blue */
 static const GdkRGBA train_color = { 0.902, 0.380, 0.000, 1.0 };   /* orange */
 static const GdkRGBA valid_color = { 0.149, 0.635, 0.412, 1.0 };   /* green */
 
-/* The smallest of 1, 2, 2.5, 5 × 10^k that is at least raw. */
-static double
-nice_step (double raw)
-{
-  double magnitude = pow (10.0, floor (log10 (raw)));
-  double fraction = raw / magnitude;
-
-  if (fraction <= 1.0)
-    return magnitude;
-  if (fraction <= 2.0)
-    return 2.0 * magnitude;
-  if (fraction <= 2.5)
-    return 2.5 * magnitude;
-  if (fraction <= 5.0)
-    return 5.0 * magnitude;
-
-  return 10.0 * magnitude;
-}
-
 static double
 data_y_max (CnvLossChart *self)
 {
@@ -111,15 +93,6 @@ to_y (const Frame *f,
   return f->top + f->height * (1.0 - CLAMP (y, 0.0, f->y_max) / f->y_max);
 }
 
-static void
-set_color (cairo_t       *cr,
-           const GdkRGBA *color,
-           double         alpha)
-{
-  cairo_set_source_rgba (cr, color->red, color->green, color->blue,
-                         color->alpha * alpha);
-}
-
 /* Draws text with its anchor point at (x, y); xalign and yalign 0 … 1
  * say which point of the text's box that is. */
 static void
@@ -146,8 +119,8 @@ draw_axes (CnvLossChart  *self,
            const Frame   *f,
            const GdkRGBA *fg)
 {
-  double y_step = nice_step (f->y_max / 4.0);
-  double x_step = f->x_max <= 10.0 ? 1.0 : nice_step (f->x_max / 10.0);
+  double y_step = cnv_chart_nice_step (f->y_max / 4.0);
+  double x_step = f->x_max <= 10.0 ? 1.0 : cnv_chart_nice_step (f->x_max / 10.0);
   int decimals = 0;
 
   /* Enough decimals to write the step exactly: 0.25 needs two. */
@@ -164,13 +137,13 @@ draw_axes (CnvLossChart  *self,
       char label[32];
       double py = round (to_y (f, y)) + 0.5;
 
-      set_color (cr, fg, 0.1);
+      cnv_chart_set_color (cr, fg, 0.1);
       cairo_move_to (cr, f->left, py);
       cairo_line_to (cr, f->left + f->width, py);
       cairo_stroke (cr);
 
       g_snprintf (label, sizeof label, "%.*f", decimals, y);
-      set_color (cr, fg, 0.7);
+      cnv_chart_set_color (cr, fg, 0.7);
       show_text (self, cr, label, f->left - 6, py, 1.0, 0.5);
     }
 
@@ -181,24 +154,24 @@ draw_axes (CnvLossChart  *self,
       double px = round (to_x (f, x)) + 0.5;
       double bottom = f->top + f->height;
 
-      set_color (cr, fg, 0.5);
+      cnv_chart_set_color (cr, fg, 0.5);
       cairo_move_to (cr, px, bottom);
       cairo_line_to (cr, px, bottom + 4);
       cairo_stroke (cr);
 
       g_snprintf (label, sizeof label, "%.0f", x);
-      set_color (cr, fg, 0.7);
+      cnv_chart_set_color (cr, fg, 0.7);
       show_text (self, cr, label, px, bottom + 5, 0.5, 0.0);
     }
 
   /* The axes themselves. */
-  set_color (cr, fg, 0.5);
+  cnv_chart_set_color (cr, fg, 0.5);
   cairo_move_to (cr, f->left + 0.5, f->top);
   cairo_line_to (cr, f->left + 0.5, f->top + f->height + 0.5);
   cairo_line_to (cr, f->left + f->width, f->top + f->height + 0.5);
   cairo_stroke (cr);
 
-  set_color (cr, fg, 0.7);
+  cnv_chart_set_color (cr, fg, 0.7);
   show_text (self, cr, _("Epoch"), f->left + f->width,
              f->top + f->height + 22, 1.0, 0.0);
   show_text (self, cr, _("Loss"), f->left - 6, f->top - 10, 1.0, 1.0);
@@ -219,7 +192,7 @@ draw_batch_trace (CnvLossChart *self,
   cairo_clip (cr);
 
   cairo_set_line_width (cr, 0.75);
-  set_color (cr, &batch_color, 0.3);
+  cnv_chart_set_color (cr, &batch_color, 0.3);
   for (guint i = 0; i < self->batches->len; i++)
     {
       BatchPoint *p = &g_array_index (self->batches, BatchPoint, i);
@@ -257,11 +230,11 @@ draw_batch_trend (CnvLossChart  *self,
     }
 
   cairo_set_line_width (cr, 4.0);
-  set_color (cr, bg, 0.8);
+  cnv_chart_set_color (cr, bg, 0.8);
   cairo_stroke_preserve (cr);
 
   cairo_set_line_width (cr, 2.0);
-  set_color (cr, &batch_color, 1.0);
+  cnv_chart_set_color (cr, &batch_color, 1.0);
   cairo_stroke (cr);
 
   cairo_restore (cr);
@@ -285,7 +258,7 @@ draw_epoch_series (CnvLossChart  *self,
   double radius = marker_radius (f);
 
   cairo_set_line_width (cr, 1.5);
-  set_color (cr, color, 0.8);
+  cnv_chart_set_color (cr, color, 0.8);
   cairo_new_path (cr);
   for (guint i = 0; i < self->epochs->len; i++)
     {
@@ -297,7 +270,7 @@ draw_epoch_series (CnvLossChart  *self,
     }
   cairo_stroke (cr);
 
-  set_color (cr, color, 1.0);
+  cnv_chart_set_color (cr, color, 1.0);
   for (guint i = 0; i < self->epochs->len; i++)
     {
       EpochPoint *p = &g_array_index (self->epochs, EpochPoint, i);
@@ -343,12 +316,12 @@ draw_legend (CnvLossChart  *self,
       pango_layout_get_pixel_size (layout, &width, &height);
 
       x -= width;
-      set_color (cr, fg, 0.8);
+      cnv_chart_set_color (cr, fg, 0.8);
       cairo_move_to (cr, x, round (y - height / 2.0));
       pango_cairo_show_layout (cr, layout);
 
       x -= 22;
-      set_color (cr, entries[i].color, 1.0);
+      cnv_chart_set_color (cr, entries[i].color, 1.0);
       if (entries[i].dot)
         {
           cairo_arc (cr, x + 8, y, 4.0, 0, 2 * G_PI);
@@ -382,7 +355,7 @@ compute_frame (CnvLossChart *self,
   f->x_max = MAX (1, self->n_epochs);
 
   /* Round the top of the loss axis up to a whole tick. */
-  step = nice_step (data_y_max (self) / 4.0);
+  step = cnv_chart_nice_step (data_y_max (self) / 4.0);
   f->y_max = step * ceil (data_y_max (self) / step);
 
   for (guint i = 0; i < self->batches->len; i++)
@@ -434,7 +407,7 @@ cnv_loss_chart_snapshot (GtkWidget   *widget,
 
   if (self->batches->len == 0 && self->epochs->len == 0)
     {
-      set_color (cr, &fg, 0.5);
+      cnv_chart_set_color (cr, &fg, 0.5);
       show_text (self, cr, _("The loss appears here while the model trains"),
                  f.left + f.width / 2, f.top + f.height / 2, 0.5, 0.5);
     }

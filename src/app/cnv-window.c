@@ -29,6 +29,7 @@
 
 #include <math.h>
 #include <glib/gi18n.h>
+#include <glib/gstdio.h>
 
 #include "cnv-config.h"
 #include "cnv-classify-page.h"
@@ -720,23 +721,28 @@ describe_edits (const CnvModelSpec *trained,
           break;
         case CNV_DIFF_CHANGED:
           {
-            /* The first field that is not the id, which says more. */
-            const CnvDiffField *field = g_ptr_array_index (row->fields, 0);
+            g_autoptr(GString) changes = g_string_new (NULL);
 
-            for (guint f = 0; f < row->fields->len; f++)
-              if (!g_str_equal (((CnvDiffField *)
-                                 g_ptr_array_index (row->fields, f))->field,
-                                "id"))
+            /* Every field, the id last: "Kernel 5×5 → 3×3, Filters 8 → 4". */
+            for (guint pass = 0; pass < 2; pass++)
+              for (guint f = 0; f < row->fields->len; f++)
                 {
-                  field = g_ptr_array_index (row->fields, f);
-                  break;
+                  const CnvDiffField *field = g_ptr_array_index (row->fields,
+                                                                 f);
+                  g_autofree char *change = NULL;
+
+                  if (g_str_equal (field->field, "id") != (pass == 1))
+                    continue;
+                  change = cnv_diff_field_format_change (field);
+                  g_string_append_printf (changes, "%s%s %s",
+                                          changes->len > 0 ? ", " : "",
+                                          field->title, change);
                 }
 
             /* Translators: "conv1 (Kernel 5×5 → 3×3)". */
-            g_ptr_array_add (phrases, g_strdup_printf (
-              _("%s (%s %s → %s)"), row->b->id, field->title,
-              field->a_value != NULL ? field->a_value : "—",
-              field->b_value != NULL ? field->b_value : "—"));
+            g_ptr_array_add (phrases, g_strdup_printf (_("%s (%s)"),
+                                                       row->b->id,
+                                                       changes->str));
           }
           break;
         case CNV_DIFF_SAME:
@@ -2034,6 +2040,22 @@ needs_review (const CnvDiff        *diff,
          || diff->preprocessing->len > 0 || diff->classes->len > 0;
 }
 
+/* Whether folder has a subfolder for each of the two class names. */
+static gboolean
+folder_has_classes (const char        *folder,
+                    char * const      *names)
+{
+  for (guint c = 0; c < 2; c++)
+    {
+      g_autofree char *path = g_build_filename (folder, names[c], NULL);
+
+      if (!g_file_test (path, G_FILE_TEST_IS_DIR))
+        return FALSE;
+    }
+
+  return TRUE;
+}
+
 /* A classifier of the stack on screen with every tensor of file that
  * fits, and a report of what was loaded and what starts fresh. */
 static void
@@ -2048,17 +2070,32 @@ load_matching (CnvWindow            *self,
   g_autoptr(GString) details = g_string_new (NULL);
   g_autofree char *heading = NULL;
   g_autofree char *body = NULL;
+  g_autofree char *classes_warning = NULL;
   const char * const *names = NULL;
   guint64 seed = file->seed != 0 ? file->seed : 1;
   CnvPreprocessing pp;
   GtkWidget *label;
   GtkWidget *scroller;
 
+  /* The loaded output layer answers in the file's classes: keep them,
+   * and read the folder with them, whenever the folder has both; say so
+   * when it does not. */
   current_preprocessing (self, &pp);
-  if (self->dataset != NULL)
-    names = (const char * const *) self->dataset->dataset->class_names;
-  else if (file->has_classes)
+  if (file->has_classes
+      && (self->data_folder == NULL
+          || folder_has_classes (self->data_folder, file->class_names)))
     names = (const char * const *) file->class_names;
+  else if (self->dataset != NULL)
+    {
+      names = (const char * const *) self->dataset->dataset->class_names;
+      if (file->has_classes)
+        classes_warning = g_strdup_printf (
+          _("The file was trained with “%s” and “%s” (positive); the folder "
+            "on screen has “%s” and “%s” (positive), so the loaded output "
+            "layer may read the classes the other way round. Train before "
+            "trusting its answers."), file->class_names[0],
+          file->class_names[1], names[0], names[1]);
+    }
 
   classifier = cnv_classifier_new (SPEC (self), &pp, names, seed, &error);
   if (classifier == NULL
@@ -2081,16 +2118,34 @@ load_matching (CnvWindow            *self,
   update_trained_info (self);
   update_stale (self);
   update_actions (self);
+  /* The folder with the classes now on screen, in their order. */
+  if (self->data_folder != NULL && self->dataset != NULL
+      && g_strcmp0 (self->dataset->dataset->class_names[1],
+                    self->classifier->class_names[1]) != 0)
+    cnv_window_load_folder (self, self->data_folder);
 
   heading = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
                                           "Loaded %u of %u Tensor",
                                           "Loaded %u of %u Tensors",
                                           loaded->len + skipped->len),
                              loaded->len, loaded->len + skipped->len);
-  body = g_strdup_printf (_("The stack on screen now holds the weights of "
-                            "“%s” wherever they fit; the other layers start "
-                            "from new weights. Nothing was written to any "
-                            "file."), file->label);
+  if (skipped->len == 0)
+    body = g_strdup_printf (_("The stack on screen now holds every weight of "
+                              "“%s”. Nothing was written to any file."),
+                            file->label);
+  else
+    body = g_strdup_printf (_("The stack on screen now holds the weights of "
+                              "“%s” wherever they fit; every other tensor "
+                              "starts from new weights. Nothing was written "
+                              "to any file."), file->label);
+  if (classes_warning != NULL)
+    {
+      g_autofree char *both = g_strdup_printf ("%s %s", body,
+                                               classes_warning);
+
+      g_free (body);
+      body = g_steal_pointer (&both);
+    }
   /* What starts fresh first: that is what the user has to know. */
   if (skipped->len > 0)
     {
@@ -2391,6 +2446,18 @@ compare_chosen_cb (GtkNativeDialog *native,
       g_autoptr(GFile) b = g_list_model_get_item (files, 1);
       g_autofree char *a_path = g_file_get_path (a);
       g_autofree char *b_path = g_file_get_path (b);
+      GStatBuf a_stat, b_stat;
+
+      /* The chooser lists them by name: the older file is the first side,
+       * so that a run continued from another reads as its sequel. */
+      if (a_path != NULL && b_path != NULL && g_stat (a_path, &a_stat) == 0
+          && g_stat (b_path, &b_stat) == 0 && a_stat.st_mtime > b_stat.st_mtime)
+        {
+          char *first = g_steal_pointer (&a_path);
+
+          a_path = g_steal_pointer (&b_path);
+          b_path = first;
+        }
 
       if (a_path != NULL && b_path != NULL)
         cnv_window_compare_checkpoints (self, a_path, b_path);

@@ -211,11 +211,25 @@ print_layers (const Out     *out,
     }
 }
 
+/* A tensor row worth a line: anything but a loadable tensor, and a
+ * loadable one whose values moved. */
+static gboolean
+tensor_row_shown (const CnvDiffTensorRow *row)
+{
+  return row->status != CNV_TENSOR_LOADABLE
+         || (isfinite (row->relative_l2) && row->relative_l2 > 0.0);
+}
+
 static void
 print_tensors (const Out     *out,
                const CnvDiff *diff)
 {
-  gboolean measured = diff->a->has_weights && diff->b->has_weights;
+  gboolean any = FALSE;
+
+  for (guint i = 0; i < diff->tensors->len; i++)
+    any = any || tensor_row_shown (g_ptr_array_index (diff->tensors, i));
+  if (!any)
+    return;
 
   printf ("\n%s%s%s\n", paint (out, BOLD), _("Tensors"), paint (out, RESET));
 
@@ -225,32 +239,20 @@ print_tensors (const Out     *out,
       g_autofree char *a = row->a != NULL ? cnv_record_tensor_shape_string (row->a) : NULL;
       g_autofree char *b = row->b != NULL ? cnv_record_tensor_shape_string (row->b) : NULL;
       g_autofree char *name = pad (row->name, 32);
+      g_autofree char *change = NULL;
+
+      if (!tensor_row_shown (row))
+        continue;
 
       switch (row->status)
         {
         case CNV_TENSOR_LOADABLE:
-          if (!measured)
-            continue;
-          if (isfinite (row->relative_l2))
-            {
-              g_autofree char *l2 = cnv_cli_format_double (row->relative_l2,
-                                                           "%.4g");
-              g_autofree char *cos = cnv_cli_format_double (row->cosine,
-                                                            "%.4f");
-              /* Translators: the relative L2 distance and the cosine
-               * similarity of two weight tensors. */
-              g_autofree char *change = g_strdup_printf (_("change %s, "
-                                                           "cosine %s"),
-                                                         l2, cos);
-
-              printf ("  %s %-20s %s\n", name, a, change);
-            }
-          else
-            printf ("  %s %s\n", name, a);
+          change = cnv_diff_tensor_change_text (row);
+          printf ("  %s %-20s %s\n", name, a, change);
           break;
         case CNV_TENSOR_SHAPE_MISMATCH:
-          printf ("%s~ %s %s → %s  %s%s\n", paint (out, YELLOW), name,
-                  a, b, _("shape mismatch"), paint (out, RESET));
+          printf ("%s~ %s %s → %s  %s%s\n", paint (out, YELLOW), name, a, b,
+                  _("shape mismatch"), paint (out, RESET));
           break;
         case CNV_TENSOR_MISSING:
           printf ("%s- %s %s  %s%s\n", paint (out, RED), name, a,
@@ -296,8 +298,8 @@ print_text (const Out     *out,
     {
       const CnvDiffIdMapping *mapping = g_ptr_array_index (diff->mappings, i);
 
-      printf (_("  proposed: load %s from %s (same type, place and "
-                "shapes)\n"), mapping->a_id, mapping->b_id);
+      printf (_("  proposed renaming: %s in B is %s in A (same type, "
+                "place and shapes)\n"), mapping->b_id, mapping->a_id);
     }
   print_section (out, _("Preprocessing"), diff->preprocessing);
   print_section (out, _("Classes"), diff->classes);

@@ -68,9 +68,9 @@ print_help (FILE *stream)
   fprintf (stream, "  2    %s\n", _("a usage error: unknown or missing options"));
   fprintf (stream, "  3    %s\n",
            _("predict: some images could not be classified (the others were)"));
-  fprintf (stream, "       %s\n",
-           _("diff: 0 when the files do not differ, 1 when they do, 2 when\n"
-             "       one cannot be read"));
+  fprintf (stream, "\n%s\n",
+           _("diff exits 0 when the files do not differ, 1 when they do and "
+             "2 when one\ncannot be read, as diff and cmp do."));
   fprintf (stream, "  130  %s\n",
            _("train: stopped with Ctrl+C; the output was saved"));
   fprintf (stream, "\n%s\n",

@@ -862,6 +862,29 @@ cnv_record_tensor_shape_string (const CnvRecordTensor *tensor)
 }
 
 char *
+cnv_diff_tensor_change_text (const CnvDiffTensorRow *row)
+{
+  char percent[G_ASCII_DTOSTR_BUF_SIZE];
+  char cosine[G_ASCII_DTOSTR_BUF_SIZE];
+
+  g_return_val_if_fail (row != NULL, NULL);
+
+  if (!isfinite (row->relative_l2))
+    return NULL;
+
+  g_ascii_formatd (percent, sizeof percent, "%.3g",
+                   100.0 * row->relative_l2);
+  if (!isfinite (row->cosine))
+    /* Translators: how far a weight tensor moved, relative to its size. */
+    return g_strdup_printf (_("changed by %s %%"), percent);
+
+  g_ascii_formatd (cosine, sizeof cosine, "%.3f", row->cosine);
+  /* Translators: "changed by 41 %, cosine 0.912": the relative L2
+   * distance of two weight tensors and their cosine similarity. */
+  return g_strdup_printf (_("changed by %s %%, cosine %s"), percent, cosine);
+}
+
+char *
 cnv_diff_field_format_change (const CnvDiffField *field)
 {
   g_return_val_if_fail (field != NULL, NULL);
@@ -1491,10 +1514,15 @@ compare_preprocessing (CnvDiff *diff)
   if (!diff->a->has_preprocessing || !diff->b->has_preprocessing)
     return;
 
-  add_field (f, "width", _("Width"), g_strdup_printf ("%d", a->width),
-             g_strdup_printf ("%d", b->width));
-  add_field (f, "height", _("Height"), g_strdup_printf ("%d", a->height),
-             g_strdup_printf ("%d", b->height));
+  /* The size the images are brought to is the model input's, which the
+   * input rows say already when they differ. */
+  if (diff->input->len == 0)
+    {
+      add_field (f, "width", _("Width"), g_strdup_printf ("%d", a->width),
+                 g_strdup_printf ("%d", b->width));
+      add_field (f, "height", _("Height"), g_strdup_printf ("%d", a->height),
+                 g_strdup_printf ("%d", b->height));
+    }
   add_field (f, "color_mode", _("Colour mode"),
              g_strdup (color_mode_name (a->color_mode)),
              g_strdup (color_mode_name (b->color_mode)));
@@ -2073,6 +2101,13 @@ cnv_diff_explain_class_mapping (const CnvModelRecord *record,
       if (g_str_equal (folder_classes[i], record->class_names[c]))
         has[c] = TRUE;
 
+  if (!has[0] && !has[1])
+    return g_strdup_printf (_("The folder has neither “%s” nor “%s” (the "
+                              "positive class), the class folders the model "
+                              "was trained with: its answers would be read "
+                              "with the folder’s classes by position, and it "
+                              "cannot be evaluated or trained on as it is."),
+                            record->class_names[0], record->class_names[1]);
   if (!has[0] || !has[1])
     {
       const char *absent = !has[1] ? record->class_names[1]

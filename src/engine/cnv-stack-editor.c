@@ -819,9 +819,14 @@ cnv_stack_editor_import_json (CnvStackEditor  *self,
 char *
 cnv_stack_editor_export_json (CnvStackEditor *self)
 {
+  g_autofree char *json = NULL;
+
   g_return_val_if_fail (CNV_IS_STACK_EDITOR (self), NULL);
 
-  return cnv_model_spec_to_json (self->spec, TRUE);
+  /* The text of a file: it ends with a newline. */
+  json = cnv_model_spec_to_json (self->spec, TRUE);
+
+  return g_strconcat (json, "\n", NULL);
 }
 
 /* History */

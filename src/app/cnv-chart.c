@@ -1,0 +1,42 @@
+/* cnv-chart.c — what the Cairo charts share: round tick steps, colours
+ *
+ * An axis reads best with ticks at round values: the step is the round
+ * number just above the range divided by the ticks wanted.
+ */
+#define G_LOG_DOMAIN "cnv-chart"
+
+#include <math.h>
+
+#include "cnv-chart.h"
+
+double
+cnv_chart_nice_step (double raw)
+{
+  double magnitude;
+  double fraction;
+
+  g_return_val_if_fail (raw > 0.0 && isfinite (raw), 1.0);
+
+  magnitude = pow (10.0, floor (log10 (raw)));
+  fraction = raw / magnitude;
+
+  if (fraction <= 1.0)
+    return magnitude;
+  if (fraction <= 2.0)
+    return 2.0 * magnitude;
+  if (fraction <= 2.5)
+    return 2.5 * magnitude;
+  if (fraction <= 5.0)
+    return 5.0 * magnitude;
+
+  return 10.0 * magnitude;
+}
+
+void
+cnv_chart_set_color (cairo_t       *cr,
+                     const GdkRGBA *color,
+                     double         alpha)
+{
+  cairo_set_source_rgba (cr, color->red, color->green, color->blue,
+                         color->alpha * alpha);
+}

@@ -930,6 +930,86 @@ test_invalid_model_every_problem (void)
     json_node_get_object (root), "problems")), ==, 3);
 }
 
+/* The run settings from the command line: a schedule, early stopping
+ * with keep-best, augmentation and class weights are used, said, saved,
+ * and a resumed run takes them back; evaluate takes another threshold. */
+static void
+test_train_run_settings (void)
+{
+  g_autofree char *out = g_build_filename (tmp_dir, "settings.convolve",
+                                           NULL);
+  g_autofree char *more = g_build_filename (tmp_dir, "settings2.convolve",
+                                            NULL);
+  g_autoptr(Run) train = NULL;
+  g_autoptr(Run) resume = NULL;
+  g_autoptr(Run) strict = NULL;
+  g_autoptr(Run) lenient = NULL;
+  g_autoptr(Run) bad = NULL;
+  g_autoptr(CnvClassifier) saved = NULL;
+  g_autoptr(CnvClassifier) resumed = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) strict_json = NULL;
+  g_autoptr(JsonNode) lenient_json = NULL;
+
+  train = run_cli ("train", "--data", data_dir, "--epochs", "3",
+                   "--schedule", "cosine", "--warmup", "1", "--patience",
+                   "5", "--keep-best", "--augment", "hflip,shift=1",
+                   "--class-weights", "balanced", "--seed", "4",
+                   "--threads", "1", "--output", out, NULL);
+  g_assert_cmpint (train->status, ==, 0);
+  g_assert_nonnull (strstr (train->err,
+                            "Learning rate: cosine schedule, 1 warm-up "
+                            "epochs\n"));
+  g_assert_nonnull (strstr (train->err, "Class weights: balanced\n"));
+  g_assert_nonnull (strstr (train->err, "\"horizontal_flip\":true"));
+
+  saved = cnv_checkpoint_load (out, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (saved->schedule.kind, ==, CNV_SCHEDULE_COSINE);
+  g_assert_cmpuint (saved->schedule.total_epochs, ==, 3);
+  g_assert_cmpuint (saved->patience, ==, 5);
+  g_assert_true (saved->keep_best);
+  g_assert_true (saved->augmentation.horizontal_flip);
+  g_assert_cmpint (saved->augmentation.max_shift, ==, 1);
+  g_assert_cmpint (saved->class_weights, ==, CNV_CLASS_WEIGHTS_BALANCED);
+  /* Epoch 1 warms up to the base rate; the cosine then spans epochs 2 and
+   * 3, halfway down at epoch 3. */
+  g_assert_cmpfloat (g_array_index (saved->history, CnvEpochRecord,
+                                    0).learning_rate, ==, 0.001);
+  g_assert_cmpfloat_with_epsilon (g_array_index (saved->history,
+                                                 CnvEpochRecord,
+                                                 2).learning_rate, 0.0005,
+                                  1e-12);
+
+  resume = run_cli ("train", "--data", data_dir, "--resume", out,
+                    "--epochs", "1", "--threads", "1", "--output", more,
+                    NULL);
+  g_assert_cmpint (resume->status, ==, 0);
+  resumed = cnv_checkpoint_load (more, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (resumed->schedule.kind, ==, CNV_SCHEDULE_COSINE);
+  g_assert_cmpint (resumed->class_weights, ==, CNV_CLASS_WEIGHTS_BALANCED);
+  g_assert_true (resumed->augmentation.horizontal_flip);
+
+  /* A threshold of 1 calls nothing positive; 0 calls everything so. */
+  strict = run_cli ("evaluate", "--json", "--threshold", "1", out, data_dir,
+                    NULL);
+  lenient = run_cli ("evaluate", "--json", "--threshold", "0", out, data_dir,
+                     NULL);
+  g_assert_cmpint (strict->status, ==, 0);
+  strict_json = parse_json (strict->out);
+  lenient_json = parse_json (lenient->out);
+  g_assert_cmpfloat (json_object_get_double_member (
+    json_node_get_object (strict_json), "recall"), ==, 0.0);
+  g_assert_cmpfloat (json_object_get_double_member (
+    json_node_get_object (lenient_json), "recall"), ==, 1.0);
+
+  bad = run_cli ("train", "--data", data_dir, "--augment", "mirror",
+                 "--output", out, NULL);
+  g_assert_cmpint (bad->status, ==, 2);
+  g_assert_nonnull (strstr (bad->err, "--augment does not know “mirror”"));
+}
+
 /* A stack whose every layer fits but whose training batch does not fit
  * this machine: 1024×1024 colour images through a 32-filter convolution
  * and a relu keep about 26 GB of activations per batch of 64, twice that
@@ -1489,6 +1569,7 @@ main (int    argc,
   report_path = g_build_filename (tmp_dir, "report.csv", NULL);
   make_dataset (data_dir, 2);
 
+  g_test_add_func ("/cli/train/run-settings", test_train_run_settings);
   g_test_add_func ("/cli/diff/exit-status-and-rows", test_diff);
   g_test_add_func ("/cli/model/too-large-for-memory",
                    test_model_too_large_for_memory);

@@ -13,6 +13,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <math.h>
+
 #include <glib/gi18n.h>
 
 #include "cli.h"
@@ -21,6 +23,7 @@ typedef struct
 {
   gboolean json;
   int      threads;
+  double   threshold;   /* NAN: the checkpoint's */
 } EvaluateOptions;
 
 /* matrix[true][predicted] in class index order. */
@@ -165,6 +168,8 @@ run_evaluate (const EvaluateOptions *opts,
       return CNV_CLI_EXIT_FAILURE;
     }
   cnv_cli_print_notices (checkpoint, classifier);
+  if (!isnan (opts->threshold))
+    classifier->threshold = opts->threshold;
 
   dataset = cnv_dataset_load (folder, &classifier->preprocessing,
                               (const char * const *) classifier->class_names,
@@ -197,12 +202,15 @@ int
 cnv_cli_evaluate (int    argc,
                   char **argv)
 {
-  EvaluateOptions opts = { FALSE, 0 };
+  EvaluateOptions opts = { FALSE, 0, NAN };
   const GOptionEntry entries[] = {
     { "json", 0, 0, G_OPTION_ARG_NONE, &opts.json,
       N_("Print a JSON document instead of text"), NULL },
     { "threads", 'j', 0, G_OPTION_ARG_INT, &opts.threads,
       CNV_CLI_THREADS_HELP, "N" },
+    { "threshold", 't', 0, G_OPTION_ARG_DOUBLE, &opts.threshold,
+      N_("Probability from which an image counts as positive (default: the "
+         "checkpoint's)"), "P" },
     { NULL }
   };
   const char * const required[] = { N_("CHECKPOINT"), N_("FOLDER"), NULL };
@@ -220,6 +228,11 @@ cnv_cli_evaluate (int    argc,
 
   if (!cnv_cli_parse_options (context, "evaluate", &argc, &argv))
     return CNV_CLI_EXIT_USAGE;
+
+  if (!isnan (opts.threshold)
+      && !(opts.threshold >= 0.0 && opts.threshold <= 1.0))
+    return cnv_cli_usage_error ("evaluate",
+                                _("--threshold must be from 0 to 1"));
 
   status = cnv_cli_check_arguments ("evaluate", argc, argv, required, FALSE,
                                     opts.threads);

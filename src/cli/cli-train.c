@@ -42,6 +42,16 @@ typedef struct
   double  val_split;       /* NAN when not given */
   gint64  seed;            /* -1 when not given */
   int     threads;         /* 0 when not given */
+  char   *schedule;        /* NULL when not given */
+  int     warmup;          /* -1 when not given */
+  int     step_epochs;     /* -1 when not given */
+  double  gamma;           /* NAN when not given */
+  double  min_factor;      /* NAN when not given */
+  int     patience;        /* -1 when not given */
+  double  min_delta;       /* NAN when not given */
+  gboolean keep_best;
+  char   *augment;         /* NULL when not given */
+  char   *class_weights;   /* NULL when not given */
 } TrainOptions;
 
 typedef struct
@@ -71,6 +81,59 @@ train_options_clear (TrainOptions *opts)
   g_clear_pointer (&opts->output, g_free);
   g_clear_pointer (&opts->report, g_free);
   g_clear_pointer (&opts->optimizer, g_free);
+  g_clear_pointer (&opts->schedule, g_free);
+  g_clear_pointer (&opts->augment, g_free);
+  g_clear_pointer (&opts->class_weights, g_free);
+}
+
+/* "hflip,vflip,shift=2,rotate=10,brightness=0.1,contrast=0.1", or
+ * "none".  The message names the part that is wrong. */
+static gboolean
+parse_augment (const char       *text,
+               CnvAugmentation  *a,
+               GError          **error)
+{
+  g_auto(GStrv) parts = g_strsplit (text, ",", -1);
+
+  cnv_augmentation_init_default (a);
+  if (g_str_equal (text, "none"))
+    return TRUE;
+
+  for (guint i = 0; parts[i] != NULL; i++)
+    {
+      g_auto(GStrv) pair = g_strsplit (g_strstrip (parts[i]), "=", 2);
+      const char *key = pair[0];
+      const char *value = pair[1];
+      char *end = NULL;
+      double number = value != NULL ? g_ascii_strtod (value, &end) : NAN;
+      gboolean numeric = value != NULL && end != NULL && *end == '\0'
+                         && end != value;
+
+      if (g_str_equal (key, "hflip") && value == NULL)
+        a->horizontal_flip = TRUE;
+      else if (g_str_equal (key, "vflip") && value == NULL)
+        a->vertical_flip = TRUE;
+      else if (g_str_equal (key, "shift") && numeric
+               && number == floor (number))
+        a->max_shift = (int) number;
+      else if (g_str_equal (key, "rotate") && numeric)
+        a->max_rotation = number;
+      else if (g_str_equal (key, "brightness") && numeric)
+        a->brightness = number;
+      else if (g_str_equal (key, "contrast") && numeric)
+        a->contrast = number;
+      else
+        {
+          g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                       _("--augment does not know “%s”; use hflip, vflip, "
+                         "shift=PIXELS, rotate=DEGREES, brightness=F and "
+                         "contrast=F, separated by commas, or none"),
+                       parts[i]);
+          return FALSE;
+        }
+    }
+
+  return cnv_augmentation_validate (a, error);
 }
 
 static void
@@ -237,7 +300,11 @@ check_usage (const TrainOptions *opts,
              int                 argc,
              char              **argv)
 {
+  g_autoptr(GError) error = NULL;
   CnvOptimizerKind kind;
+  CnvScheduleKind schedule;
+  CnvClassWeights weights;
+  CnvAugmentation augmentation;
   int status;
 
   status = cnv_cli_check_arguments ("train", argc, argv, NULL, FALSE,
@@ -282,8 +349,86 @@ check_usage (const TrainOptions *opts,
     return cnv_cli_usage_error ("train",
                                 _("unknown optimizer “%s”; use adam or sgd"),
                                 opts->optimizer);
+  if (opts->schedule != NULL
+      && !cnv_schedule_kind_from_string (opts->schedule, &schedule))
+    return cnv_cli_usage_error ("train",
+                                _("unknown schedule “%s”; use constant, step "
+                                  "or cosine"), opts->schedule);
+  if (opts->step_epochs == 0 || opts->step_epochs < -1)
+    return cnv_cli_usage_error ("train", _("--step-epochs must be at least 1"));
+  if (opts->warmup < -1 || opts->patience < -1)
+    return cnv_cli_usage_error ("train", _("--warmup and --patience must be 0 "
+                                           "or more"));
+  if (!isnan (opts->gamma) && !(opts->gamma > 0 && opts->gamma <= 1))
+    return cnv_cli_usage_error ("train",
+                                _("--gamma must be above 0 and at most 1"));
+  if (!isnan (opts->min_factor)
+      && !(opts->min_factor >= 0 && opts->min_factor <= 1))
+    return cnv_cli_usage_error ("train", _("--min-lr-factor must be from 0 "
+                                           "to 1"));
+  if (!isnan (opts->min_delta) && !(opts->min_delta >= 0))
+    return cnv_cli_usage_error ("train", _("--min-delta must be 0 or more"));
+  if (opts->class_weights != NULL
+      && !cnv_class_weights_from_string (opts->class_weights, &weights))
+    return cnv_cli_usage_error ("train",
+                                _("unknown class weights “%s”; use none or "
+                                  "balanced"), opts->class_weights);
+  if (opts->augment != NULL && !parse_augment (opts->augment, &augmentation,
+                                               &error))
+    return cnv_cli_usage_error ("train", "%s", error->message);
 
   return CNV_CLI_EXIT_OK;
+}
+
+/* The schedule, early stopping, augmentation and class weights: the
+ * options, else what a resumed checkpoint used, else off. */
+static void
+make_run_settings (const TrainOptions  *opts,
+                   const CnvClassifier *resumed,
+                   CnvTrainConfig      *config)
+{
+  CnvSchedule *s = &config->schedule;
+
+  if (resumed != NULL && resumed->history->len > 0)
+    {
+      *s = resumed->schedule;
+      config->augmentation = resumed->augmentation;
+      config->class_weights = resumed->class_weights;
+      config->patience = resumed->patience;
+      config->keep_best = resumed->keep_best;
+    }
+
+  if (opts->schedule != NULL)
+    {
+      CnvScheduleKind kind = s->kind;
+
+      cnv_schedule_kind_from_string (opts->schedule, &kind);
+      if (kind != s->kind)
+        {
+          cnv_schedule_init_default (s);
+          s->kind = kind;
+        }
+    }
+  if (opts->warmup >= 0)
+    s->warmup_epochs = (guint) opts->warmup;
+  if (opts->step_epochs > 0)
+    s->step_epochs = (guint) opts->step_epochs;
+  if (!isnan (opts->gamma))
+    s->gamma = opts->gamma;
+  if (!isnan (opts->min_factor))
+    s->min_factor = opts->min_factor;
+
+  if (opts->patience >= 0)
+    config->patience = (guint) opts->patience;
+  if (!isnan (opts->min_delta))
+    config->min_delta = opts->min_delta;
+  if (opts->keep_best)
+    config->keep_best = TRUE;
+  if (opts->class_weights != NULL)
+    cnv_class_weights_from_string (opts->class_weights,
+                                   &config->class_weights);
+  if (opts->augment != NULL)
+    parse_augment (opts->augment, &config->augmentation, NULL);
 }
 
 /* Fills config from the options, falling back to what a resumed
@@ -345,6 +490,7 @@ make_config (const TrainOptions  *opts,
     config->seed = g_random_int_range (1, G_MAXINT32);
 
   config->threads = opts->threads;
+  make_run_settings (opts, resumed, config);
 }
 
 static void
@@ -367,6 +513,28 @@ print_settings (const CnvTrainConfig *config,
            first, first + config->epochs - 1, n_params,
            cnv_optimizer_kind_to_string (config->optimizer.kind), lr,
            config->batch_size, config->val_split, seed, threads);
+
+  if (config->schedule.kind != CNV_SCHEDULE_CONSTANT
+      || config->schedule.warmup_epochs > 0)
+    fprintf (stderr, _("Learning rate: %s schedule, %u warm-up epochs\n"),
+             cnv_schedule_kind_to_string (config->schedule.kind),
+             config->schedule.warmup_epochs);
+  if (config->patience > 0 || config->keep_best)
+    fprintf (stderr, _("Early stopping after %u epochs without a better "
+                       "validation loss (0: off); keep the best epoch: "
+                       "%s\n"), config->patience,
+             config->keep_best ? _("yes") : _("no"));
+  if (cnv_augmentation_is_active (&config->augmentation))
+    {
+      g_autoptr(JsonNode) node =
+        cnv_augmentation_to_json_node (&config->augmentation);
+      g_autofree char *text = cnv_json_to_string (node, FALSE);
+
+      fprintf (stderr, _("Augmentation: %s\n"), text);
+    }
+  if (config->class_weights != CNV_CLASS_WEIGHTS_NONE)
+    fprintf (stderr, _("Class weights: %s\n"),
+             cnv_class_weights_to_string (config->class_weights));
 }
 
 /* Warns, without failing, when the last epoch's training loss is far
@@ -531,6 +699,13 @@ run_training (TrainOptions *opts)
       return CNV_CLI_EXIT_FAILURE;
     }
 
+  if (control.stopped_early)
+    fprintf (stderr, _("Stopped early: no better validation loss than at "
+                       "epoch %u\n"), control.best_epoch);
+  if (control.restored_best)
+    fprintf (stderr, _("Kept the weights of epoch %u, the lowest validation "
+                       "loss\n"), control.best_epoch);
+
   if (!cnv_checkpoint_save (classifier, opts->output, &error))
     {
       cnv_cli_print_error (opts->output, error);
@@ -562,6 +737,8 @@ cnv_cli_train (int    argc,
   TrainOptions opts = {
     .epochs = -1, .batch_size = -1, .learning_rate = NAN,
     .weight_decay = NAN, .momentum = NAN, .val_split = NAN, .seed = -1,
+    .warmup = -1, .step_epochs = -1, .gamma = NAN, .min_factor = NAN,
+    .patience = -1, .min_delta = NAN,
   };
   const GOptionEntry entries[] = {
     { "data", 'd', 0, G_OPTION_ARG_FILENAME, &opts.data,
@@ -595,6 +772,34 @@ cnv_cli_train (int    argc,
          "least 1 (default: random, printed)"), "N" },
     { "threads", 'j', 0, G_OPTION_ARG_INT, &opts.threads,
       CNV_CLI_THREADS_HELP, "N" },
+    { "schedule", 0, 0, G_OPTION_ARG_STRING, &opts.schedule,
+      N_("Learning-rate schedule: constant, step or cosine (default "
+         "constant)"), N_("NAME") },
+    { "warmup", 0, 0, G_OPTION_ARG_INT, &opts.warmup,
+      N_("Epochs of linear warm-up before the schedule (default 0)"), "N" },
+    { "step-epochs", 0, 0, G_OPTION_ARG_INT, &opts.step_epochs,
+      N_("Step schedule: epochs between two decays (default 10)"), "N" },
+    { "gamma", 0, 0, G_OPTION_ARG_DOUBLE, &opts.gamma,
+      N_("Step schedule: the factor of each decay (default 0.1)"), "X" },
+    { "min-lr-factor", 0, 0, G_OPTION_ARG_DOUBLE, &opts.min_factor,
+      N_("Cosine schedule: the final rate as a fraction of the first "
+         "(default 0)"), "X" },
+    { "patience", 0, 0, G_OPTION_ARG_INT, &opts.patience,
+      N_("Stop after N epochs without a better validation loss (default 0: "
+         "never)"), "N" },
+    { "min-delta", 0, 0, G_OPTION_ARG_DOUBLE, &opts.min_delta,
+      N_("How much lower a validation loss must be to count as better "
+         "(default 0)"), "X" },
+    { "keep-best", 0, 0, G_OPTION_ARG_NONE, &opts.keep_best,
+      N_("At the end, go back to the epoch with the lowest validation loss"),
+      NULL },
+    { "augment", 0, 0, G_OPTION_ARG_STRING, &opts.augment,
+      N_("Random changes to training images, e.g. "
+         "“hflip,shift=2,rotate=10,brightness=0.1,contrast=0.1”, or none "
+         "(default none)"), N_("LIST") },
+    { "class-weights", 0, 0, G_OPTION_ARG_STRING, &opts.class_weights,
+      N_("none, or balanced to weigh both classes equally in the loss "
+         "(default none)"), N_("NAME") },
     { "report-predictions", 0, 0, G_OPTION_ARG_FILENAME, &opts.report,
       N_("After training, write the model's probability for every image of "
          "the folder as CSV, like “predict --csv”"), N_("FILE") },

@@ -15,146 +15,8 @@
 #include "cnv-layer-row.h"
 #include "cnv-stack-diagram.h"
 #include "cnv-window.h"
+#include "app-test-util.h"
 #include "cnv-window-private.h"
-
-typedef gboolean (*Predicate) (gpointer data);
-
-/* The app logs with structured logging, which g_test_expect_message ()
- * of GLib 2.74 does not see; this writer swallows warnings matching one
- * glob and counts them. */
-static const char *expected_warning;
-static guint n_expected_warnings;
-
-static GLogWriterOutput
-test_log_writer (GLogLevelFlags   level,
-                 const GLogField *fields,
-                 gsize            n_fields,
-                 gpointer         user_data)
-{
-  if (expected_warning != NULL && (level & G_LOG_LEVEL_WARNING) != 0)
-    for (gsize i = 0; i < n_fields; i++)
-      if (g_str_equal (fields[i].key, "MESSAGE")
-          && fields[i].length < 0
-          && g_pattern_match_simple (expected_warning, fields[i].value))
-        {
-          n_expected_warnings++;
-          return G_LOG_WRITER_HANDLED;
-        }
-
-  return g_log_writer_default (level, fields, n_fields, user_data);
-}
-
-/* Main loop helpers */
-
-static gboolean
-tick_cb (gpointer data)
-{
-  return G_SOURCE_CONTINUE;
-}
-
-static gboolean
-iterate_until (Predicate done,
-               gpointer  data,
-               double    seconds)
-{
-  gint64 deadline = g_get_monotonic_time () + (gint64) (seconds * G_USEC_PER_SEC);
-  guint tick = g_timeout_add (20, tick_cb, NULL);
-  gboolean ok;
-
-  while (!(ok = done (data)) && g_get_monotonic_time () < deadline)
-    g_main_context_iteration (NULL, TRUE);
-
-  g_source_remove (tick);
-
-  return ok;
-}
-
-static gboolean
-time_passed (gpointer data)
-{
-  return g_get_monotonic_time () >= *(gint64 *) data;
-}
-
-static void
-settle (double seconds)
-{
-  gint64 until = g_get_monotonic_time () + (gint64) (seconds * G_USEC_PER_SEC);
-
-  iterate_until (time_passed, &until, seconds + 1);
-}
-
-static gboolean
-window_idle (gpointer data)
-{
-  return !cnv_window_is_busy (CNV_WINDOW (data));
-}
-
-static gboolean
-pointer_cleared (gpointer data)
-{
-  return *(gpointer *) data == NULL;
-}
-
-static gboolean
-flag_set (gpointer data)
-{
-  return *(gboolean *) data;
-}
-
-static void
-after_paint_cb (GdkFrameClock *clock,
-                gpointer       user_data)
-{
-  *(gboolean *) user_data = TRUE;
-}
-
-static char *
-screenshot_path (const char *name)
-{
-  g_autofree char *folder =
-    g_build_filename (g_getenv ("CNV_BUILD_ROOT"), "screenshots", NULL);
-
-  g_assert_cmpint (g_mkdir_with_parents (folder, 0755), ==, 0);
-
-  return g_build_filename (folder, name, NULL);
-}
-
-/* Draws widget into a PNG under the build folder right after a frame. */
-static void
-save_screenshot (GtkWidget  *widget,
-                 const char *name)
-{
-  g_autoptr(GtkSnapshot) snapshot = gtk_snapshot_new ();
-  g_autoptr(GskRenderNode) node = NULL;
-  g_autoptr(GdkTexture) texture = NULL;
-  g_autofree char *path = screenshot_path (name);
-  GdkFrameClock *clock = gtk_widget_get_frame_clock (widget);
-  GskRenderer *renderer = gtk_native_get_renderer (gtk_widget_get_native (widget));
-  gboolean painted = FALSE;
-  gulong handler;
-  int width, height;
-
-  g_assert_true (gtk_widget_get_mapped (widget));
-  handler = g_signal_connect (clock, "after-paint",
-                              G_CALLBACK (after_paint_cb), &painted);
-  gtk_widget_queue_draw (widget);
-  g_assert_true (iterate_until (flag_set, &painted, 10));
-  g_signal_handler_disconnect (clock, handler);
-
-  width = gtk_widget_get_width (widget);
-  height = gtk_widget_get_height (widget);
-  g_assert_cmpint (width, >, 0);
-  g_assert_cmpint (height, >, 0);
-
-  GTK_WIDGET_GET_CLASS (widget)->snapshot (widget, snapshot);
-  node = gtk_snapshot_to_node (snapshot);
-  g_assert_nonnull (node);
-  texture = gsk_renderer_render_texture (renderer, node,
-                                         &GRAPHENE_RECT_INIT (0, 0,
-                                                              width, height));
-  g_assert_true (gdk_texture_save_to_png (texture, path));
-  g_test_message ("screenshot: %s", path);
-}
 
 /* The window */
 
@@ -165,19 +27,6 @@ typedef struct
   CnvLayerEditor *layer_editor;
   CnvStackEditor *editor;
 } Fixture;
-
-static void
-reset_settings (GSettings *settings)
-{
-  g_autoptr(GSettingsSchema) schema = NULL;
-  g_auto(GStrv) keys = NULL;
-
-  g_assert_nonnull (settings);
-  g_object_get (settings, "settings-schema", &schema, NULL);
-  keys = g_settings_schema_list_keys (schema);
-  for (guint i = 0; keys[i] != NULL; i++)
-    g_settings_reset (settings, keys[i]);
-}
 
 /* A window on the sample folder with the default stack. */
 static void
@@ -1366,15 +1215,11 @@ int
 main (int   argc,
       char *argv[])
 {
-  g_setenv ("GTK_A11Y", "none", TRUE);
-  g_setenv ("GDK_DEBUG", "gl-disable", TRUE);
-  g_setenv ("GSETTINGS_BACKEND", "memory", TRUE);
   /* The count format is checked under the C locale. */
   g_unsetenv ("LC_ALL");
   g_setenv ("LC_NUMERIC", "C", TRUE);
 
-  g_test_init (&argc, &argv, NULL);
-  g_log_set_writer_func (test_log_writer, NULL, NULL);
+  app_test_init (&argc, &argv);
   gtk_init ();
 
   g_test_add_func ("/app/editor/format-count", test_format_count);

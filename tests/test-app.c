@@ -10,34 +10,8 @@
 #include "cnv-settings.h"
 #include "cnv-window.h"
 #include "cnv-window-private.h"
+#include "app-test-util.h"
 #include "cnv-stack-diagram.h"
-
-typedef gboolean (*Predicate) (gpointer data);
-
-/* The app logs with structured logging, which g_test_expect_message ()
- * of GLib 2.74 does not see; this writer swallows one expected warning
- * (a glob over its message) and counts it. */
-static const char *expected_warning;
-static guint n_expected_warnings;
-
-static GLogWriterOutput
-test_log_writer (GLogLevelFlags   level,
-                 const GLogField *fields,
-                 gsize            n_fields,
-                 gpointer         user_data)
-{
-  if (expected_warning != NULL && (level & G_LOG_LEVEL_WARNING) != 0)
-    for (gsize i = 0; i < n_fields; i++)
-      if (g_str_equal (fields[i].key, "MESSAGE")
-          && fields[i].length < 0
-          && g_pattern_match_simple (expected_warning, fields[i].value))
-        {
-          n_expected_warnings++;
-          return G_LOG_WRITER_HANDLED;
-        }
-
-  return g_log_writer_default (level, fields, n_fields, user_data);
-}
 
 static GtkSpinButton *
 epochs_spin (CnvWindow *window)
@@ -60,115 +34,6 @@ n_chart_points (CnvWindow *window)
   return cnv_train_page_get_n_chart_points (cnv_window_get_train_page (window));
 }
 
-static gboolean
-tick_cb (gpointer data)
-{
-  return G_SOURCE_CONTINUE;
-}
-
-/* Runs the main loop until done (data) holds or seconds pass. */
-static gboolean
-iterate_until (Predicate done,
-               gpointer  data,
-               double    seconds)
-{
-  gint64 deadline = g_get_monotonic_time () + (gint64) (seconds * G_USEC_PER_SEC);
-  guint tick = g_timeout_add (20, tick_cb, NULL);
-  gboolean ok;
-
-  while (!(ok = done (data)) && g_get_monotonic_time () < deadline)
-    g_main_context_iteration (NULL, TRUE);
-
-  g_source_remove (tick);
-
-  return ok;
-}
-
-static gboolean
-window_idle (gpointer data)
-{
-  return !cnv_window_is_busy (CNV_WINDOW (data));
-}
-
-static gboolean
-pointer_cleared (gpointer data)
-{
-  return *(gpointer *) data == NULL;
-}
-
-static gboolean
-time_passed (gpointer data)
-{
-  return g_get_monotonic_time () >= *(gint64 *) data;
-}
-
-/* Lets the window lay out and draw for a moment. */
-static void
-settle (double seconds)
-{
-  gint64 until = g_get_monotonic_time () + (gint64) (seconds * G_USEC_PER_SEC);
-
-  iterate_until (time_passed, &until, seconds + 1);
-}
-
-static void
-after_paint_cb (GdkFrameClock *clock,
-                gpointer       user_data)
-{
-  *(gboolean *) user_data = TRUE;
-}
-
-static gboolean
-flag_set (gpointer data)
-{
-  return *(gboolean *) data;
-}
-
-/* Draws the window into a PNG under the build folder, right after a frame
- * so that everything is laid out.  The window's own snapshot is asked
- * for directly: the last frame's render node is not always kept. */
-static void
-save_screenshot (GtkWidget  *widget,
-                 const char *name)
-{
-  g_autoptr(GtkSnapshot) snapshot = gtk_snapshot_new ();
-  g_autoptr(GskRenderNode) node = NULL;
-  g_autoptr(GdkTexture) texture = NULL;
-  g_autofree char *folder = NULL;
-  g_autofree char *path = NULL;
-  GdkFrameClock *clock = gtk_widget_get_frame_clock (widget);
-  GskRenderer *renderer = gtk_native_get_renderer (gtk_widget_get_native (widget));
-  gboolean painted = FALSE;
-  gulong handler;
-  int width, height;
-
-  g_assert_true (gtk_widget_get_mapped (widget));
-  handler = g_signal_connect (clock, "after-paint",
-                              G_CALLBACK (after_paint_cb), &painted);
-  gtk_widget_queue_draw (widget);
-  g_assert_true (iterate_until (flag_set, &painted, 10));
-  g_signal_handler_disconnect (clock, handler);
-
-  width = gtk_widget_get_width (widget);
-  height = gtk_widget_get_height (widget);
-  g_assert_cmpint (width, >, 0);
-  g_assert_cmpint (height, >, 0);
-
-  GTK_WIDGET_GET_CLASS (widget)->snapshot (widget, snapshot);
-  node = gtk_snapshot_to_node (snapshot);
-  g_assert_nonnull (node);
-
-  texture = gsk_renderer_render_texture (renderer, node,
-                                         &GRAPHENE_RECT_INIT (0, 0,
-                                                              width, height));
-
-  folder = g_build_filename (g_getenv ("CNV_BUILD_ROOT"), "screenshots", NULL);
-  g_assert_cmpint (g_mkdir_with_parents (folder, 0755), ==, 0);
-  path = g_build_filename (folder, name, NULL);
-  g_assert_true (gdk_texture_save_to_png (texture, path));
-  g_test_message ("screenshot: %s", path);
-}
-
 static guint
 count_files (const char *folder)
 {
@@ -182,52 +47,6 @@ count_files (const char *folder)
   return n;
 }
 
-/* Every test starts from the schema's defaults: the memory backend lives
- * as long as the process. */
-static void
-reset_settings (GSettings *settings)
-{
-  g_autoptr(GSettingsSchema) schema = NULL;
-  g_auto(GStrv) keys = NULL;
-
-  g_assert_nonnull (settings);
-  g_object_get (settings, "settings-schema", &schema, NULL);
-  keys = g_settings_schema_list_keys (schema);
-  for (guint i = 0; keys[i] != NULL; i++)
-    g_settings_reset (settings, keys[i]);
-}
-
-static CnvApplication *
-new_test_application (void)
-{
-  g_autoptr(GError) error = NULL;
-  CnvApplication *app;
-
-  app = cnv_application_new ("io.github.convolve.Convolve.Test",
-                             G_APPLICATION_NON_UNIQUE);
-  g_assert_true (g_application_register (G_APPLICATION (app), NULL, &error));
-  g_assert_no_error (error);
-  reset_settings (cnv_application_get_settings (app));
-
-  return app;
-}
-
-static void
-destroy_and_check_finalized (CnvWindow *window)
-{
-  gpointer weak = window;
-
-  g_object_add_weak_pointer (G_OBJECT (window), &weak);
-  gtk_window_destroy (GTK_WINDOW (window));
-  g_assert_true (iterate_until (pointer_cleared, &weak, 10));
-}
-
-static gboolean
-not_training (gpointer data)
-{
-  return !cnv_window_is_training (CNV_WINDOW (data));
-}
-
 static gboolean
 open_dialog_shown (gpointer data)
 {
@@ -238,13 +57,6 @@ static gboolean
 question_asked (gpointer data)
 {
   return cnv_window_get_question (CNV_WINDOW (data)) != NULL;
-}
-
-static char *
-sample_folder (void)
-{
-  return g_build_filename (g_getenv ("CNV_SOURCE_ROOT"), "data", "sample",
-                           NULL);
 }
 
 /* A window on the sample folder with a model trained for n_epochs. */
@@ -474,7 +286,7 @@ test_window_train_save_open_classify (void)
   g_autofree char *folder_name = NULL;
   g_autofree char *verdict = NULL;
   const CnvClassifier *classifier;
-  CnvLossChart *chart;
+  CnvTrainingChart *chart;
   int width;
   CnvModelSpec *default_spec = cnv_model_spec_new_default ();
   CnvWindow *window;
@@ -520,11 +332,15 @@ test_window_train_save_open_classify (void)
   /* Five epochs leave room for full-size markers; at 210 they shrink so
    * the smoothed batch loss stays visible between them. */
   chart = cnv_train_page_get_loss_chart (cnv_window_get_train_page (window));
-  g_assert_cmpfloat (cnv_loss_chart_get_marker_radius (chart), ==, 4.0);
-  cnv_loss_chart_set_n_epochs (chart, 210);
-  g_assert_cmpfloat (cnv_loss_chart_get_marker_radius (chart), <, 2.0);
-  g_assert_cmpfloat (cnv_loss_chart_get_marker_radius (chart), >=, 1.5);
-  cnv_loss_chart_set_n_epochs (chart, 5);
+  g_assert_cmpfloat (cnv_training_chart_get_marker_radius (chart), ==, 4.0);
+  cnv_training_chart_set_n_epochs (chart, 210);
+  for (guint e = 6; e <= 210; e++)
+    cnv_training_chart_add_epoch (chart, e, 0.2, 0.9, 0.25, 0.88);
+  g_assert_cmpfloat (cnv_training_chart_get_marker_radius (chart), <, 2.0);
+  g_assert_cmpfloat (cnv_training_chart_get_marker_radius (chart), >=, 1.5);
+  cnv_train_page_show_model (cnv_window_get_train_page (window),
+                             cnv_window_get_classifier (window));
+  g_assert_cmpfloat (cnv_training_chart_get_marker_radius (chart), ==, 4.0);
 
   /* Save to a path, then once more through win.save, which reuses it. */
   tmp = g_dir_make_tmp ("test-app-XXXXXX", &error);
@@ -2911,14 +2727,7 @@ int
 main (int   argc,
       char *argv[])
 {
-  /* No accessibility bus under Xvfb; GTK would warn about it.  The tests
-   * draw with Cairo, so OpenGL is not even probed. */
-  g_setenv ("GTK_A11Y", "none", TRUE);
-  g_setenv ("GDK_DEBUG", "gl-disable", TRUE);
-  g_setenv ("GSETTINGS_BACKEND", "memory", TRUE);
-
-  g_test_init (&argc, &argv, NULL);
-  g_log_set_writer_func (test_log_writer, NULL, NULL);
+  app_test_init (&argc, &argv);
 
   g_test_add_func ("/app/window/train-save-open-classify",
                    test_window_train_save_open_classify);

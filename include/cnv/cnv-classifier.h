@@ -132,10 +132,12 @@ typedef struct
   guint                n_batches;
   gint64               step;
   double               batch_loss;
+  double               batch_accuracy;   /* of the last batch */
   double               running_loss;     /* mean over the epoch so far */
   double               running_accuracy;
   double               learning_rate;    /* of the last step */
-  double               elapsed;          /* seconds since the run began */
+  double               elapsed;          /* seconds since the run began,
+                                          * not counting pauses */
   double               images_per_second; /* per second of training */
   const CnvEpochRecord *record;          /* EPOCH only */
 } CnvTrainProgress;

@@ -313,6 +313,7 @@ cnv_application_startup (GApplication *app)
     { "win.choose-folder", { "<Control><Shift>o", NULL } },
     { "win.classify-file", { "<Control>i", NULL } },
     { "win.train", { "<Control>t", NULL } },
+    { "win.pause", { "<Control>p", NULL } },
     { "win.stop", { "<Control>period", NULL } },
   };
 

@@ -65,10 +65,13 @@ typedef struct
   CnvClassifier   *classifier;   /* the thread's until it reports DONE */
   gboolean         continued;    /* classifier is a copy of the window's */
   DatasetRef      *dataset;
+  gboolean         save_best;    /* post each new best validation loss */
   /* Used by the training thread only. */
   gint64           last_report_us;
-  GArray          *pending;      /* double pairs: epoch position, loss */
+  GArray          *pending;      /* double triples: epoch position, loss,
+                                  * accuracy */
   CnvTrainProgress latest;
+  CnvBestTracker   best;
 } TrainRun;
 
 typedef enum
@@ -76,6 +79,7 @@ typedef enum
   REPORT_BATCHES,
   REPORT_EPOCH,
   REPORT_SNAPSHOT,   /* a copy of the weights, for a save */
+  REPORT_BEST,       /* a copy at a new best validation loss */
   REPORT_DONE,
 } ReportKind;
 
@@ -86,8 +90,8 @@ typedef struct
   ReportKind       kind;
   CnvTrainProgress progress;     /* record is NULL; see below */
   CnvEpochRecord   record;       /* REPORT_EPOCH */
-  GArray          *losses;       /* REPORT_BATCHES: position, loss pairs */
-  CnvClassifier   *classifier;   /* REPORT_DONE, REPORT_SNAPSHOT */
+  GArray          *batches;      /* REPORT_BATCHES: TrainRun's pending */
+  CnvClassifier   *classifier;   /* REPORT_DONE, _SNAPSHOT and _BEST */
   GError          *error;        /* REPORT_DONE */
   gboolean         stopped;      /* REPORT_DONE */
 } TrainReport;
@@ -254,7 +258,7 @@ train_report_free (gpointer data)
   TrainReport *report = data;
 
   g_clear_pointer (&report->run, train_run_release);
-  g_clear_pointer (&report->losses, g_array_unref);
+  g_clear_pointer (&report->batches, g_array_unref);
   g_clear_pointer (&report->classifier, cnv_classifier_free);
   g_clear_error (&report->error);
   g_free (report);
@@ -280,7 +284,7 @@ flush_batches (TrainRun *run,
     return;
 
   report = train_report_new (run, REPORT_BATCHES);
-  report->losses = g_steal_pointer (&run->pending);
+  report->batches = g_steal_pointer (&run->pending);
   run->pending = g_array_new (FALSE, FALSE, sizeof (double));
   run->last_report_us = now;
 
@@ -298,12 +302,13 @@ train_progress_cb (const CnvTrainProgress *progress,
 
   if (progress->kind == CNV_TRAIN_PROGRESS_BATCH)
     {
-      double point[2];
+      double point[3];
 
       point[0] = progress->epoch - 1
                  + (double) progress->batch / MAX (1, progress->n_batches);
       point[1] = progress->batch_loss;
-      g_array_append_vals (run->pending, point, 2);
+      point[2] = progress->batch_accuracy;
+      g_array_append_vals (run->pending, point, 3);
       run->latest = *progress;
 
       /* A save asked for while training: the weights of this step, copied
@@ -330,6 +335,21 @@ train_progress_cb (const CnvTrainProgress *progress,
     report->record = *progress->record;
 
   post_report (report);
+
+  /* The weights at the end of an epoch with a new lowest validation loss
+   * are the ones keep-best would restore: copied now, written by the
+   * window in a thread of its own. */
+  if (run->save_best && progress->record != NULL
+      && progress->record->validation.n > 0
+      && cnv_best_tracker_update (&run->best, progress->record->epoch,
+                                  progress->record->validation.loss)
+         == CNV_BEST_IMPROVED)
+    {
+      report = train_report_new (run, REPORT_BEST);
+      report->record = *progress->record;
+      report->classifier = cnv_classifier_copy (run->classifier);
+      post_report (report);
+    }
 }
 
 static gpointer
@@ -605,6 +625,8 @@ update_actions (CnvWindow *self)
                                  && train_blocker (self) == NULL);
   gtk_widget_action_set_enabled (widget, "win.stop",
                                  training && !self->run->control.stop);
+  gtk_widget_action_set_enabled (widget, "win.pause",
+                                 training && !self->run->control.stop);
   gtk_widget_action_set_enabled (widget, "win.save", can_save);
   gtk_widget_action_set_enabled (widget, "win.save-as", can_save);
   gtk_widget_action_set_enabled (widget, "win.open",
@@ -623,6 +645,8 @@ update_actions (CnvWindow *self)
   cnv_train_page_set_training (self->train_page, training);
   cnv_train_page_set_invalid_reason (self->train_page, train_blocker (self));
 }
+
+static void update_best_path (CnvWindow *self);
 
 static void
 update_title (CnvWindow *self)
@@ -647,6 +671,8 @@ update_title (CnvWindow *self)
 
   window_title = g_strdup_printf (_("%s — Convolve"), title);
   gtk_window_set_title (GTK_WINDOW (self), window_title);
+
+  update_best_path (self);
 }
 
 static void
@@ -976,6 +1002,7 @@ cnv_window_load_folder (CnvWindow  *self,
       self->data_folder = g_strdup (folder);
       g_object_notify_by_pspec (G_OBJECT (self),
                                 properties[PROP_DATA_FOLDER]);
+      update_best_path (self);
     }
 
   job = g_new0 (LoadJob, 1);
@@ -1111,15 +1138,54 @@ training_finished (CnvWindow   *self,
     }
   else
     {
+      const CnvTrainControl *control = &report->run->control;
       g_autofree char *message = NULL;
+      g_autofree char *status = NULL;
+      g_autofree char *restored = NULL;
 
-      message = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
-                                              "Training finished: %u epoch "
-                                              "trained in total",
-                                              "Training finished: %u epochs "
-                                              "trained in total",
-                                              total), total);
-      cnv_train_page_end_run (self->train_page, _("Finished"), TRUE);
+      if (control->restored_best)
+        restored = g_strdup_printf (_("The weights are those of epoch %u, "
+                                      "the one with the lowest validation "
+                                      "loss."), control->best_epoch);
+
+      if (control->stopped_early)
+        {
+          g_autofree char *bar = NULL;
+          g_autofree char *why = NULL;
+
+          /* Translators: the bar after early stopping, "Stopped early
+           * after epoch 14". */
+          bar = g_strdup_printf (_("Stopped early after epoch %u"), total);
+          why = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                              "The validation loss had not "
+                                              "improved on epoch %u’s for %u "
+                                              "epoch.",
+                                              "The validation loss had not "
+                                              "improved on epoch %u’s for %u "
+                                              "epochs.",
+                                              report->run->config.patience),
+                                 control->best_epoch,
+                                 report->run->config.patience);
+          status = restored != NULL ? g_strdup_printf ("%s %s", why, restored)
+                                    : g_steal_pointer (&why);
+          message = g_strdup_printf (_("Stopped early after epoch %u: the "
+                                       "validation loss stopped falling"),
+                                     total);
+          cnv_train_page_end_run (self->train_page, bar, TRUE);
+        }
+      else
+        {
+          status = g_steal_pointer (&restored);
+          message = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                                  "Training finished: %u epoch "
+                                                  "trained in total",
+                                                  "Training finished: %u epochs "
+                                                  "trained in total",
+                                                  total), total);
+          cnv_train_page_end_run (self->train_page, _("Finished"), TRUE);
+        }
+
+      cnv_train_page_set_status (self->train_page, status);
       show_toast (self, message);
     }
 
@@ -1127,6 +1193,8 @@ training_finished (CnvWindow   *self,
 }
 
 static void save_snapshot (CnvWindow   *self,
+                           TrainReport *report);
+static void save_best     (CnvWindow   *self,
                            TrainReport *report);
 
 static gboolean
@@ -1142,9 +1210,9 @@ report_dispatch_cb (gpointer data)
   switch (report->kind)
     {
     case REPORT_BATCHES:
-      cnv_train_page_add_batch_losses (self->train_page,
-                                       (const double *) report->losses->data,
-                                       report->losses->len / 2);
+      cnv_train_page_add_batches (self->train_page,
+                                  (const double *) report->batches->data,
+                                  report->batches->len / 3);
       cnv_train_page_show_progress (self->train_page, &report->progress);
       break;
 
@@ -1154,6 +1222,10 @@ report_dispatch_cb (gpointer data)
 
     case REPORT_SNAPSHOT:
       save_snapshot (self, report);
+      break;
+
+    case REPORT_BEST:
+      save_best (self, report);
       break;
 
     case REPORT_DONE:
@@ -1233,6 +1305,25 @@ load_train_defaults (CnvWindow *self)
   cnv_train_page_set_config (self->train_page, &config);
 }
 
+/* A run that continues the model with the schedule of its last run goes
+ * on along that schedule, over the epochs it was set to span, so the
+ * learning rate carries on without a jump; another schedule spans the
+ * epochs up to the end of this run. */
+static void
+keep_schedule_span (CnvSchedule         *schedule,
+                    const CnvClassifier *c)
+{
+  const CnvSchedule *last = &c->schedule;
+
+  if (c->history->len > 0
+      && schedule->kind == last->kind
+      && schedule->warmup_epochs == last->warmup_epochs
+      && schedule->step_epochs == last->step_epochs
+      && schedule->gamma == last->gamma
+      && schedule->min_factor == last->min_factor)
+    schedule->total_epochs = last->total_epochs;
+}
+
 static void
 train_action_cb (GtkWidget  *widget,
                  const char *action_name,
@@ -1271,6 +1362,10 @@ train_action_cb (GtkWidget  *widget,
   run->pending = g_array_new (FALSE, FALSE, sizeof (double));
   run->continued = continues_classifier (self);
   cnv_train_page_get_config (self->train_page, &run->config);
+  if (run->continued)
+    keep_schedule_span (&run->config.schedule, self->classifier);
+  run->save_best = cnv_train_page_get_save_best (self->train_page);
+  cnv_best_tracker_init (&run->best, 0, run->config.min_delta);
   save_train_defaults (self, &run->config);
 
   cnv_train_page_begin_run (self->train_page, classifier, run->config.epochs);
@@ -1306,6 +1401,23 @@ stop_action_cb (GtkWidget  *widget,
   g_atomic_int_set (&self->run->control.stop, 1);
   cnv_train_page_show_stopping (self->train_page);
   update_actions (self);
+}
+
+/* Pause and resume: the thread waits at its next batch boundary. */
+static void
+pause_action_cb (GtkWidget  *widget,
+                 const char *action_name,
+                 GVariant   *parameter)
+{
+  CnvWindow *self = CNV_WINDOW (widget);
+  gboolean paused;
+
+  if (self->run == NULL || g_atomic_int_get (&self->run->control.stop))
+    return;
+
+  paused = !g_atomic_int_get (&self->run->control.pause);
+  g_atomic_int_set (&self->run->control.pause, paused);
+  cnv_train_page_set_paused (self->train_page, paused);
 }
 
 /* File choosers: one response handler for all of them */
@@ -1581,6 +1693,93 @@ save_snapshot (CnvWindow   *self,
 
   start_save (self, g_steal_pointer (&report->classifier), path,
               report->run->id);
+}
+
+/* Where the best epoch's weights go when the user wants them saved as
+ * they come: next to the checkpoint ("model-best.convolve"), or, before
+ * the model has a file, in the user's data folder under the name of the
+ * image folder, so nothing the user chose is ever overwritten. */
+static char *
+best_weights_path (CnvWindow *self)
+{
+  g_autofree char *dir = NULL;
+  g_autofree char *base = NULL;
+  char *dot;
+
+  if (self->checkpoint_path != NULL)
+    {
+      dir = g_path_get_dirname (self->checkpoint_path);
+      base = g_path_get_basename (self->checkpoint_path);
+      dot = strrchr (base, '.');
+      if (dot != NULL && dot != base)
+        *dot = '\0';
+    }
+  else
+    {
+      dir = g_build_filename (g_get_user_data_dir (), "convolve", "best", NULL);
+      base = self->data_folder != NULL ? g_path_get_basename (self->data_folder)
+                                       : g_strdup ("model");
+    }
+
+  /* Translators: the file name of the best weights, "model-best". */
+  return g_strdup_printf ("%s%c%s-best.convolve", dir, G_DIR_SEPARATOR, base);
+}
+
+static void
+update_best_path (CnvWindow *self)
+{
+  g_autofree char *path = best_weights_path (self);
+
+  cnv_train_page_set_save_best_path (self->train_page, path);
+}
+
+static void
+save_best_done_cb (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  CnvWindow *self = CNV_WINDOW (source);
+  const char *path = g_object_get_data (G_OBJECT (result), "path");
+  g_autoptr(GError) error = NULL;
+
+  if (self->disposed)
+    return;
+
+  /* A failure costs the user nothing on screen: the run goes on and the
+   * weights stay in the window; the toast says which file it was. */
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
+    {
+      g_autofree char *name = g_filename_display_name (path);
+      g_autofree char *message = NULL;
+
+      message = g_strdup_printf (_("Could not save the best weights to "
+                                   "“%s”: %s"), name, error->message);
+      show_toast (self, message);
+    }
+}
+
+static void
+save_best (CnvWindow   *self,
+           TrainReport *report)
+{
+  g_autoptr(GTask) task = NULL;
+  g_autofree char *path = best_weights_path (self);
+  g_autofree char *dir = g_path_get_dirname (path);
+
+  /* Only the weights' own folder in the user's data folder is made. */
+  if (self->checkpoint_path == NULL)
+    g_mkdir_with_parents (dir, 0700);
+
+  task = g_task_new (self, NULL, save_best_done_cb, NULL);
+  g_task_set_source_tag (task, save_best);
+  g_task_set_task_data (task, g_steal_pointer (&report->classifier),
+                        (GDestroyNotify) cnv_classifier_free);
+  g_object_set_data_full (G_OBJECT (task), "path", g_steal_pointer (&path),
+                          g_free);
+  g_task_run_in_thread (task, save_thread);
+
+  cnv_train_page_set_best_saved (self->train_page, report->record.epoch,
+                                 report->record.validation.loss);
 }
 
 static void save_as_action_cb (GtkWidget  *widget,
@@ -3037,6 +3236,8 @@ cnv_window_class_init (CnvWindowClass *klass)
                                    train_action_cb);
   gtk_widget_class_install_action (widget_class, "win.stop", NULL,
                                    stop_action_cb);
+  gtk_widget_class_install_action (widget_class, "win.pause", NULL,
+                                   pause_action_cb);
   gtk_widget_class_install_action (widget_class, "win.choose-folder", NULL,
                                    choose_folder_action_cb);
   gtk_widget_class_install_action (widget_class, "win.classify-file", NULL,

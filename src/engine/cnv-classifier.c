@@ -630,6 +630,8 @@ typedef struct
 
   guint                 last_epoch;
   gint64                run_start;
+  gint64                paused_usec;    /* time spent paused, left out of
+                                         * the elapsed time */
   guint64               images_seen;
   gint64                train_usec;  /* time spent in train_batch () */
 } Run;
@@ -645,6 +647,8 @@ typedef struct
   double  loss_sum;
   guint   correct;
   guint   seen;
+  guint   batch_correct;   /* of the last batch */
+  guint   batch_seen;
 } Epoch;
 
 static void
@@ -806,10 +810,11 @@ train_batch (Run     *run,
       return FALSE;
     }
 
+  state->batch_correct = 0;
   for (guint i = 0; i < count; i++)
     if ((cnv_sigmoid (logits->data[i]) >= classifier->threshold)
         == (run->labels[i] != 0))
-      state->correct++;
+      state->batch_correct++;
 
   cnv_model_zero_grad (model);
   cnv_model_backward (model, &grad, NULL);
@@ -824,7 +829,9 @@ train_batch (Run     *run,
     }
 
   state->loss_sum += *loss * count;
+  state->correct += state->batch_correct;
   state->seen += count;
+  state->batch_seen = count;
   run->images_seen += count;
 
   return TRUE;
@@ -838,7 +845,7 @@ report (Run                  *run,
         double                batch_loss,
         const CnvEpochRecord *record)
 {
-  double elapsed = seconds_since (run->run_start);
+  double elapsed = seconds_since (run->run_start + run->paused_usec);
   CnvTrainProgress progress = { 0 };
 
   if (run->progress == NULL)
@@ -851,6 +858,9 @@ report (Run                  *run,
   progress.n_batches = state->n_batches;
   progress.step = cnv_optimizer_get_step (run->classifier->optimizer);
   progress.batch_loss = batch_loss;
+  progress.batch_accuracy = state->batch_seen > 0
+                            ? (double) state->batch_correct / state->batch_seen
+                            : 0.0;
   progress.learning_rate =
     cnv_optimizer_get_config (run->classifier->optimizer)->learning_rate;
   progress.running_loss = state->seen > 0
@@ -950,9 +960,17 @@ run_epoch (Run       *run,
       gboolean ok;
 
       /* Paused: wait here, at a batch boundary, for resume or stop. */
-      while (run->control != NULL && g_atomic_int_get (&run->control->pause)
-             && !g_atomic_int_get (&run->control->stop))
-        g_usleep (5000);
+      if (run->control != NULL && g_atomic_int_get (&run->control->pause))
+        {
+          gint64 pause_start = g_get_monotonic_time ();
+
+          while (g_atomic_int_get (&run->control->pause)
+                 && !g_atomic_int_get (&run->control->stop))
+            g_usleep (5000);
+
+          run->paused_usec += g_get_monotonic_time () - pause_start;
+          state.start += g_get_monotonic_time () - pause_start;
+        }
 
       if (run->control != NULL && g_atomic_int_get (&run->control->stop))
         {

@@ -1,0 +1,59 @@
+/* app-test-util.h — what the window tests share: running the main loop
+ * until something holds, screenshots, a fresh application, expected
+ * warnings */
+#pragma once
+
+#include "cnv.h"
+#include "cnv-application.h"
+#include "cnv-window.h"
+
+G_BEGIN_DECLS
+
+typedef gboolean (*Predicate) (gpointer data);
+
+/* g_test_init () for a window test: no accessibility bus, no OpenGL,
+ * memory settings, and test_log_writer for the log. */
+void            app_test_init       (int        *argc,
+                                     char     ***argv);
+
+/* Runs the main loop until done (data) holds or seconds pass. */
+gboolean        iterate_until       (Predicate   done,
+                                     gpointer    data,
+                                     double      seconds);
+/* Lets the window lay out and draw for a moment. */
+void            settle              (double      seconds);
+
+/* Predicates */
+gboolean        time_passed         (gpointer    data);   /* gint64 * */
+gboolean        pointer_cleared     (gpointer    data);   /* gpointer * */
+gboolean        flag_set            (gpointer    data);   /* gboolean * */
+gboolean        window_idle         (gpointer    data);   /* CnvWindow * */
+gboolean        not_training        (gpointer    data);   /* CnvWindow * */
+
+/* name under screenshots/ in the build folder, which is made. */
+char           *screenshot_path     (const char *name);
+/* Draws widget into screenshot_path (name) right after a frame. */
+void            save_screenshot     (GtkWidget  *widget,
+                                     const char *name);
+
+/* Every key of settings back to the schema's default. */
+void            reset_settings      (GSettings  *settings);
+/* A registered application whose settings are the schema's defaults
+ * (the memory backend lives as long as the process). */
+CnvApplication *new_test_application (void);
+void            destroy_and_check_finalized (CnvWindow *window);
+char           *sample_folder       (void);
+
+/* The app logs with structured logging, which g_test_expect_message ()
+ * of GLib 2.74 does not see: install test_log_writer with
+ * g_log_set_writer_func () and warnings matching the glob in
+ * expected_warning are swallowed and counted. */
+extern const char *expected_warning;
+extern guint       n_expected_warnings;
+
+GLogWriterOutput test_log_writer    (GLogLevelFlags   level,
+                                     const GLogField *fields,
+                                     gsize            n_fields,
+                                     gpointer         user_data);
+
+G_END_DECLS

@@ -163,6 +163,8 @@ test_early_stopping_keeps_and_saves_best (void)
                               100.0 * second->train_accuracy);
   g_assert_true (g_str_has_prefix (readout, expected));
 
+  g_assert_true (g_str_has_prefix (cnv_train_page_get_timing_text (page),
+                                   "Took 0:"));
   g_assert_nonnull (strstr (cnv_train_page_get_timing_text (page),
                             "images/s"));
 
@@ -203,6 +205,9 @@ test_pause_resume_stop (void)
 
   wanted = (PointsWanted) { window, 40 };
   g_assert_true (iterate_until (enough_points, &wanted, 60));
+  g_assert_true (g_str_has_prefix (cnv_train_page_get_timing_text (page),
+                                   "Elapsed 0:"));
+  g_assert_nonnull (strstr (cnv_train_page_get_timing_text (page), " left · "));
   save_screenshot (GTK_WIDGET (window), "train-live-curves.png");
 
   /* From here on the test draws nothing itself: what the probe sees is

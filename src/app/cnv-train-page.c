@@ -81,6 +81,8 @@ struct _CnvTrainPage
   gboolean        paused;
   char           *progress_text;  /* the bar's text while not paused */
   char           *best_path;      /* where the best weights go */
+  double          last_elapsed;   /* of the last progress report */
+  double          last_speed;
 };
 
 G_DEFINE_FINAL_TYPE (CnvTrainPage, cnv_train_page, ADW_TYPE_BIN)
@@ -528,6 +530,26 @@ show_timing (CnvTrainPage           *self,
                           p->learning_rate);
   gtk_label_set_label (self->timing_label, text);
   gtk_widget_set_visible (GTK_WIDGET (self->timing_label), TRUE);
+
+  self->last_elapsed = p->elapsed;
+  self->last_speed = p->images_per_second;
+}
+
+/* The run is over: how long it took, no longer what is left. */
+static void
+show_final_timing (CnvTrainPage *self)
+{
+  g_autofree char *elapsed = NULL;
+  g_autofree char *text = NULL;
+
+  if (!gtk_widget_get_visible (GTK_WIDGET (self->timing_label)))
+    return;
+
+  elapsed = format_clock (self->last_elapsed);
+  /* Translators: under the bar after a run, "Took 1:52 · 4210 images/s". */
+  text = g_strdup_printf (_("Took %s · %.0f images/s"), elapsed,
+                          self->last_speed);
+  gtk_label_set_label (self->timing_label, text);
 }
 
 void
@@ -610,6 +632,7 @@ cnv_train_page_end_run (CnvTrainPage *self,
 
   gtk_progress_bar_set_fraction (self->progress_bar, complete ? 1.0 : 0.0);
   gtk_progress_bar_set_text (self->progress_bar, text);
+  show_final_timing (self);
 }
 
 void
@@ -687,6 +710,7 @@ cnv_train_page_show_stopped (CnvTrainPage           *self,
   gtk_progress_bar_set_fraction (self->progress_bar, 0.0);
   gtk_progress_bar_set_text (self->progress_bar, bar);
   cnv_train_page_set_status (self, status);
+  show_final_timing (self);
 }
 
 GtkSpinButton *

@@ -17,6 +17,17 @@ app_test_init (int    *argc,
   g_setenv ("GDK_DEBUG", "gl-disable", TRUE);
   g_setenv ("GSETTINGS_BACKEND", "memory", TRUE);
 
+  /* What the app writes to the user's data folder (the best weights of
+   * a model without a file) goes to the build folder, not the home. */
+  if (g_getenv ("CNV_BUILD_ROOT") != NULL)
+    {
+      g_autofree char *data_home = g_build_filename (g_getenv ("CNV_BUILD_ROOT"),
+                                                     "tests", "data-home",
+                                                     NULL);
+
+      g_setenv ("XDG_DATA_HOME", data_home, TRUE);
+    }
+
   g_test_init (argc, argv, NULL);
   g_log_set_writer_func (test_log_writer, NULL, NULL);
 }

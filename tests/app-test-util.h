@@ -12,7 +12,8 @@ G_BEGIN_DECLS
 typedef gboolean (*Predicate) (gpointer data);
 
 /* g_test_init () for a window test: no accessibility bus, no OpenGL,
- * memory settings, and test_log_writer for the log. */
+ * memory settings, the user's data folder under the build folder, and
+ * test_log_writer for the log. */
 void            app_test_init       (int        *argc,
                                      char     ***argv);
 

@@ -1903,11 +1903,20 @@ test_settings_train_saves_defaults (void)
   cnv_train_page_get_config (cnv_window_get_train_page (window), &config);
   g_assert_cmpint (g_settings_get_int (settings, "batch-size"), ==,
                    (int) config.batch_size);
+  g_assert_false (g_settings_get_boolean (settings, "save-best"));
+
+  /* Saving the best weights is remembered as well. */
+  cnv_train_page_set_save_best (cnv_window_get_train_page (window), TRUE);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.train",
+                                             NULL));
+  g_assert_true (iterate_until (window_idle, window, 120));
+  g_assert_true (g_settings_get_boolean (settings, "save-best"));
   destroy_and_check_finalized (window);
 
   window = cnv_window_new (app, NULL);
   g_assert_cmpint (gtk_spin_button_get_value_as_int (epochs_spin (window)),
                    ==, 1);
+  g_assert_true (cnv_train_page_get_save_best (cnv_window_get_train_page (window)));
   destroy_and_check_finalized (window);
 }
 

@@ -21,6 +21,7 @@ struct _CnvPreferencesWindow
   GtkSpinButton *batch_spin;
   GtkSpinButton *rate_spin;
   AdwComboRow   *optimizer_row;
+  GtkSwitch     *save_best_switch;
 
   /* owned */
   GSettings     *settings;
@@ -118,6 +119,7 @@ cnv_preferences_window_class_init (CnvPreferencesWindowClass *klass)
   BIND (batch_spin);
   BIND (rate_spin);
   BIND (optimizer_row);
+  BIND (save_best_switch);
 #undef BIND
 }
 
@@ -148,6 +150,8 @@ cnv_preferences_window_new (GSettings *settings)
                                 G_SETTINGS_BIND_DEFAULT,
                                 get_enum_mapping, set_enum_mapping,
                                 NULL, NULL);
+  g_settings_bind (settings, "save-best", self->save_best_switch, "active",
+                   G_SETTINGS_BIND_DEFAULT);
 
   return self;
 }

@@ -1279,6 +1279,8 @@ save_train_defaults (CnvWindow            *self,
   g_settings_set_string (self->settings, "optimizer",
                          config->optimizer.kind == CNV_OPTIMIZER_SGD
                          ? "sgd" : "adam");
+  g_settings_set_boolean (self->settings, "save-best",
+                          cnv_train_page_get_save_best (self->train_page));
   g_settings_apply (self->settings);
 }
 
@@ -1303,6 +1305,9 @@ load_train_defaults (CnvWindow *self)
   config.optimizer.learning_rate = g_settings_get_double (self->settings,
                                                           "learning-rate");
   cnv_train_page_set_config (self->train_page, &config);
+  cnv_train_page_set_save_best (self->train_page,
+                                g_settings_get_boolean (self->settings,
+                                                        "save-best"));
 }
 
 /* A run that continues the model with the schedule of its last run goes

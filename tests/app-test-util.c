@@ -159,6 +159,12 @@ save_screenshot (GtkWidget  *widget,
   g_assert_cmpint (width, >, 0);
   g_assert_cmpint (height, >, 0);
 
+  /* The class's snapshot draws the children, not the widget's own CSS
+   * background, which a window has under everything. */
+  G_GNUC_BEGIN_IGNORE_DEPRECATIONS
+  gtk_snapshot_render_background (snapshot, gtk_widget_get_style_context (widget),
+                                  0, 0, width, height);
+  G_GNUC_END_IGNORE_DEPRECATIONS
   GTK_WIDGET_GET_CLASS (widget)->snapshot (widget, snapshot);
   node = gtk_snapshot_to_node (snapshot);
   g_assert_nonnull (node);

@@ -834,6 +834,42 @@ cnv_training_chart_class_init (CnvTrainingChartClass *klass)
   gtk_widget_class_set_accessible_role (widget_class, GTK_ACCESSIBLE_ROLE_IMG);
 }
 
+/* What the chart shows, for a screen reader: the last epoch's values,
+ * or that there is nothing yet. */
+static void
+update_accessible_description (CnvTrainingChart *self)
+{
+  gboolean accuracy = self->metric == CNV_TRAINING_CHART_ACCURACY;
+  g_autofree char *text = NULL;
+
+  if (self->epochs->len > 0)
+    {
+      const EpochPoint *p = &g_array_index (self->epochs, EpochPoint,
+                                            self->epochs->len - 1);
+      g_autofree char *train = format_value (self, p->train[self->metric], 4);
+      g_autofree char *validation = NULL;
+
+      if (isfinite (p->validation[self->metric]))
+        validation = format_value (self, p->validation[self->metric], 4);
+
+      if (validation != NULL)
+        /* Translators: "Epoch 3: training 0.2475, validation 0.2663". */
+        text = g_strdup_printf (_("Epoch %u: training %s, validation %s"),
+                                p->epoch, train, validation);
+      else
+        text = g_strdup_printf (_("Epoch %u: training %s"), p->epoch, train);
+    }
+  else if (self->batches->len > 0)
+    text = g_strdup (_("The first epoch is under way"));
+  else
+    text = g_strdup (accuracy ? _("No accuracy yet: the model has not trained")
+                              : _("No loss yet: the model has not trained"));
+
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self),
+                                  GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, text,
+                                  -1);
+}
+
 static void
 update_accessible_label (CnvTrainingChart *self)
 {
@@ -843,6 +879,7 @@ update_accessible_label (CnvTrainingChart *self)
                                   ? _("Training accuracy curve")
                                   : _("Training loss curve"),
                                   -1);
+  update_accessible_description (self);
 }
 
 static void
@@ -901,6 +938,7 @@ cnv_training_chart_clear (CnvTrainingChart *self)
 
   g_array_set_size (self->batches, 0);
   g_array_set_size (self->epochs, 0);
+  update_accessible_description (self);
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
@@ -954,6 +992,8 @@ cnv_training_chart_add_batch (CnvTrainingChart *self,
     }
 
   g_array_append_val (self->batches, point);
+  if (self->batches->len == 1)
+    update_accessible_description (self);
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
@@ -973,6 +1013,7 @@ cnv_training_chart_add_epoch (CnvTrainingChart *self,
   g_return_if_fail (CNV_IS_TRAINING_CHART (self));
 
   g_array_append_val (self->epochs, point);
+  update_accessible_description (self);
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 

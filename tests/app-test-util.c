@@ -1,5 +1,6 @@
 /* app-test-util.c — what the window tests share */
 #include <glib/gstdio.h>
+#include <gdk/x11/gdkx.h>
 
 #include "app-test-util.h"
 #include "cnv-window-private.h"
@@ -218,4 +219,75 @@ sample_folder (void)
 {
   return g_build_filename (g_getenv ("CNV_SOURCE_ROOT"), "data", "sample",
                            NULL);
+}
+
+gboolean
+have_xdotool (void)
+{
+  g_autofree char *path = g_find_program_in_path ("xdotool");
+
+  if (path == NULL)
+    {
+      g_test_skip ("xdotool is not installed (Debian package xdotool)");
+      return FALSE;
+    }
+
+  if (!GDK_IS_X11_DISPLAY (gdk_display_get_default ()))
+    {
+      g_test_skip ("not on an X11 display");
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+/* After the X server answers a round trip, the events xdotool caused
+ * are in our queue; a moment of the main loop takes them in. */
+void
+xdotool (GtkWindow  *window,
+         const char *arguments)
+{
+  GdkSurface *surface = gtk_native_get_surface (GTK_NATIVE (window));
+  g_autofree char *xid = g_strdup_printf ("%lu", gdk_x11_surface_get_xid (surface));
+  g_auto(GStrv) words = g_strsplit (arguments, " ", -1);
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GError) error = NULL;
+  int status = -1;
+
+  g_ptr_array_add (argv, (char *) "xdotool");
+  for (guint i = 0; words[i] != NULL; i++)
+    g_ptr_array_add (argv, g_str_equal (words[i], "WINDOW") ? xid : words[i]);
+  g_ptr_array_add (argv, NULL);
+
+  g_assert_true (g_spawn_sync (NULL, (char **) argv->pdata, NULL,
+                               G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL,
+                               &status, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_spawn_check_wait_status (status, NULL));
+
+  gdk_display_sync (gtk_widget_get_display (GTK_WIDGET (window)));
+  settle (0.1);
+}
+
+void
+press_keys (GtkWindow  *window,
+            const char *keys)
+{
+  g_autofree char *arguments =
+    g_strdup_printf ("windowfocus --sync WINDOW key --clearmodifiers %s", keys);
+
+  xdotool (window, arguments);
+}
+
+void
+type_text (GtkWindow  *window,
+           const char *text)
+{
+  g_autofree char *arguments = NULL;
+
+  /* xdotool's words are split on spaces: the text must have none. */
+  g_assert_null (strchr (text, ' '));
+  arguments = g_strdup_printf ("windowfocus --sync WINDOW type --delay 5 %s",
+                               text);
+  xdotool (window, arguments);
 }

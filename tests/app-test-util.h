@@ -45,6 +45,20 @@ CnvApplication *new_test_application (void);
 void            destroy_and_check_finalized (CnvWindow *window);
 char           *sample_folder       (void);
 
+/* Real input through the X server, with xdotool (skips the test and
+ * returns FALSE without it). */
+gboolean        have_xdotool        (void);
+/* Runs xdotool with arguments (after "xdotool"; the word WINDOW stands
+ * for window's X id) and takes in the events it caused. */
+void            xdotool             (GtkWindow  *window,
+                                     const char *arguments);
+/* Presses keys ("ctrl+z", "alt+Down") with window focused. */
+void            press_keys          (GtkWindow  *window,
+                                     const char *keys);
+/* Types text (without spaces) into window's focused widget. */
+void            type_text           (GtkWindow  *window,
+                                     const char *text);
+
 /* The app logs with structured logging, which g_test_expect_message ()
  * of GLib 2.74 does not see: install test_log_writer with
  * g_log_set_writer_func () and warnings matching the glob in

@@ -188,68 +188,11 @@ dismiss_toasts (CnvWindow *window)
   g_assert_true (iterate_until (no_toast, window, 5));
 }
 
-/* Real input through the X server */
+/* Real input through the X server, into the fixture's window */
 
-static gboolean
-have_xdotool (void)
-{
-  g_autofree char *path = g_find_program_in_path ("xdotool");
-
-  if (path == NULL)
-    {
-      g_test_skip ("xdotool is not installed (Debian package xdotool)");
-      return FALSE;
-    }
-
-  if (!GDK_IS_X11_DISPLAY (gdk_display_get_default ()))
-    {
-      g_test_skip ("not on an X11 display");
-      return FALSE;
-    }
-
-  return TRUE;
-}
-
-/* Runs xdotool on the window (its arguments after "xdotool"; "WINDOW"
- * is replaced with the window's X id), then lets GTK take in every event
- * it caused: after the X server answers a round trip, the events are in
- * our queue. */
-static void
-xdotool (Fixture    *fixture,
-         const char *arguments)
-{
-  GdkSurface *surface = gtk_native_get_surface (GTK_NATIVE (fixture->window));
-  g_autofree char *xid = g_strdup_printf ("%lu", gdk_x11_surface_get_xid (surface));
-  g_auto(GStrv) words = g_strsplit (arguments, " ", -1);
-  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr(GError) error = NULL;
-  int status = -1;
-
-  g_ptr_array_add (argv, (char *) "xdotool");
-  for (guint i = 0; words[i] != NULL; i++)
-    g_ptr_array_add (argv, g_str_equal (words[i], "WINDOW") ? xid : words[i]);
-  g_ptr_array_add (argv, NULL);
-
-  g_assert_true (g_spawn_sync (NULL, (char **) argv->pdata, NULL,
-                               G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL,
-                               &status, &error));
-  g_assert_no_error (error);
-  g_assert_true (g_spawn_check_wait_status (status, NULL));
-
-  gdk_display_sync (gtk_widget_get_display (GTK_WIDGET (fixture->window)));
-  settle (0.1);
-}
-
-/* Presses keys ("ctrl+z", "alt+Down") with the window focused. */
-static void
-press (Fixture    *fixture,
-       const char *keys)
-{
-  g_autofree char *arguments =
-    g_strdup_printf ("windowfocus --sync WINDOW key --clearmodifiers %s", keys);
-
-  xdotool (fixture, arguments);
-}
+#define xdotool(fixture, arguments) \
+  xdotool (GTK_WINDOW ((fixture)->window), (arguments))
+#define press(fixture, keys) press_keys (GTK_WINDOW ((fixture)->window), (keys))
 
 /* "mousemove" arguments that put the pointer at (x, y) of widget. */
 static char *

@@ -1293,8 +1293,8 @@ test_application_command_line_opens_each_file (void)
  * Returns FALSE when no shortcut answers those keys.  The real key
  * events are in tests/test-app-editor.c. */
 static gboolean
-press_keys (GtkWidget  *widget,
-            const char *keys)
+trigger_shortcut (GtkWidget  *widget,
+                  const char *keys)
 {
   g_autoptr(GtkShortcutTrigger) wanted = gtk_shortcut_trigger_parse_string (keys);
 
@@ -1530,7 +1530,7 @@ test_editor_builds_and_trains_a_stack (void)
   save_screenshot (GTK_WIDGET (window), "window-editor-invalid.png");
 
   /* Ctrl+Z takes the kernel back. */
-  g_assert_true (press_keys (GTK_WIDGET (layer_editor), "<Control>z"));
+  g_assert_true (trigger_shortcut (GTK_WIDGET (layer_editor), "<Control>z"));
   g_assert_cmpint (cnv_stack_editor_get_spec (editor)->layers[0].kernel[0],
                    ==, kernel);
   g_assert_true (cnv_stack_editor_get_is_valid (editor));
@@ -1539,11 +1539,11 @@ test_editor_builds_and_trains_a_stack (void)
 
   /* Alt+Down moves the selected row; Ctrl+Z moves it back. */
   cnv_stack_editor_set_selection (editor, 1);
-  g_assert_true (press_keys (GTK_WIDGET (layer_editor), "<Alt>Down"));
+  g_assert_true (trigger_shortcut (GTK_WIDGET (layer_editor), "<Alt>Down"));
   g_assert_cmpint (layer_kind (editor, 1), ==, CNV_LAYER_MAX_POOL);
   g_assert_cmpint (layer_kind (editor, 2), ==, CNV_LAYER_RELU);
   g_assert_cmpint (cnv_stack_editor_get_selection (editor), ==, 2);
-  g_assert_true (press_keys (GTK_WIDGET (layer_editor), "<Control>z"));
+  g_assert_true (trigger_shortcut (GTK_WIDGET (layer_editor), "<Control>z"));
   g_assert_cmpint (layer_kind (editor, 1), ==, CNV_LAYER_RELU);
   g_assert_cmpint (layer_kind (editor, 2), ==, CNV_LAYER_MAX_POOL);
 
@@ -1551,7 +1551,7 @@ test_editor_builds_and_trains_a_stack (void)
   g_assert_true (drop_row (layer_editor, 2, 0));
   g_assert_cmpint (layer_kind (editor, 0), ==, CNV_LAYER_MAX_POOL);
   g_assert_cmpint (layer_kind (editor, 1), ==, CNV_LAYER_CONV2D);
-  g_assert_true (press_keys (GTK_WIDGET (layer_editor), "<Control>z"));
+  g_assert_true (trigger_shortcut (GTK_WIDGET (layer_editor), "<Control>z"));
   g_assert_cmpint (layer_kind (editor, 0), ==, CNV_LAYER_CONV2D);
 
   /* One epoch on the sample with the stack built here. */
@@ -1599,7 +1599,7 @@ test_editor_builds_and_trains_a_stack (void)
   g_assert_false (cnv_window_is_training (window));
   g_assert_cmpuint (cnv_window_get_classifier (window)->history->len, ==, 1);
 
-  g_assert_true (press_keys (GTK_WIDGET (layer_editor), "<Control>z"));
+  g_assert_true (trigger_shortcut (GTK_WIDGET (layer_editor), "<Control>z"));
   g_assert_null (cnv_window_get_stale_text (window));
   g_assert_cmpuint (cnv_train_page_get_epochs_trained (train_page), ==, 1);
 
@@ -1627,7 +1627,7 @@ test_editor_builds_and_trains_a_stack (void)
     gtk_widget_activate_action (GTK_WIDGET (layer_editor), "editor.add-layer",
                                 "s", "relu");
     g_assert_cmpint (cnv_stack_diagram_get_height (editor), >, height);
-    g_assert_true (press_keys (GTK_WIDGET (layer_editor), "<Control>z"));
+    g_assert_true (trigger_shortcut (GTK_WIDGET (layer_editor), "<Control>z"));
     g_assert_cmpint (cnv_stack_diagram_get_height (editor), ==, height);
 
     g_assert_true (cnv_stack_diagram_export (editor, svg, &error));
@@ -1670,7 +1670,7 @@ test_editor_builds_and_trains_a_stack (void)
     g_assert_cmpuint (cnv_window_get_n_layer_rows (window), ==, built->n_layers);
     g_assert_null (cnv_window_get_stale_text (window));
 
-    g_assert_true (press_keys (GTK_WIDGET (layer_editor), "<Control>z"));
+    g_assert_true (trigger_shortcut (GTK_WIDGET (layer_editor), "<Control>z"));
     g_assert_false (cnv_model_spec_equal (cnv_stack_editor_get_spec (editor),
                                           built));
     g_assert_nonnull (cnv_window_get_stale_text (window));

@@ -1930,6 +1930,14 @@ cnv_layer_editor_import_architecture_path (CnvLayerEditor *self,
                                               architecture_loaded_cb, NULL);
 }
 
+GtkWidget *
+cnv_layer_editor_get_add_button (CnvLayerEditor *self)
+{
+  g_return_val_if_fail (CNV_IS_LAYER_EDITOR (self), NULL);
+
+  return GTK_WIDGET (self->add_button);
+}
+
 GtkListBox *
 cnv_layer_editor_get_list (CnvLayerEditor *self)
 {

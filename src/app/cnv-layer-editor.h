@@ -53,6 +53,7 @@ void            cnv_layer_editor_import_architecture_path   (CnvLayerEditor *sel
 
 /* For tests/test-app.c */
 GtkListBox     *cnv_layer_editor_get_list     (CnvLayerEditor *self);
+GtkWidget      *cnv_layer_editor_get_add_button (CnvLayerEditor *self);
 guint           cnv_layer_editor_get_n_rows   (CnvLayerEditor *self);
 /* The row of a layer, NULL past the end. */
 CnvLayerRow    *cnv_layer_editor_get_row      (CnvLayerEditor *self,

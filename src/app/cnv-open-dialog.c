@@ -175,6 +175,7 @@ cnv_open_dialog_new (GtkWindow      *parent,
   CnvOpenDialog *self;
   CnvDiff *diff;
   g_autofree char *limits = NULL;
+  GtkWidget *default_button = NULL;
   gboolean can_open;
   gboolean can_load;
 
@@ -196,11 +197,17 @@ cnv_open_dialog_new (GtkWindow      *parent,
   limits = describe_limits (screen, file, diff, can_open, can_load);
   gtk_label_set_label (self->reason_label, limits);
 
-  /* The safe default: the most the file can give as it is. */
+  /* The safe default: the most the file can give as it is.  It has the
+   * focus too, so that Return takes it and Tab goes on from there. */
   if (can_open)
-    gtk_window_set_default_widget (GTK_WINDOW (self), self->open_button);
+    default_button = self->open_button;
   else if (can_load)
-    gtk_window_set_default_widget (GTK_WINDOW (self), self->load_button);
+    default_button = self->load_button;
+  if (default_button != NULL)
+    {
+      gtk_window_set_default_widget (GTK_WINDOW (self), default_button);
+      gtk_window_set_focus (GTK_WINDOW (self), default_button);
+    }
 
   return self;
 }

@@ -1078,8 +1078,10 @@ test_diff (void)
   g_autoptr(Run) colored = NULL;
   g_autoptr(Run) as_json = NULL;
   g_autoptr(Run) absent = NULL;
+  g_autoptr(Run) text = NULL;
   g_autoptr(Run) bad_option = NULL;
   g_autoptr(JsonNode) root = NULL;
+  g_autofree char *notes = g_build_filename (tmp_dir, "notes.txt", NULL);
   JsonObject *object;
 
   ensure_trained ();
@@ -1122,6 +1124,16 @@ test_diff (void)
   g_assert_cmpstr (absent->err, ==, "convolve-cli: Could not open "
                                     "“none.convolve”: No such file or "
                                     "directory.\n");
+
+  /* diff takes descriptions too, and its hint says so. */
+  g_assert_true (g_file_set_contents (notes, "to do: more filters\n", -1, NULL));
+  text = run_cli ("diff", notes, model_path, NULL);
+  g_assert_cmpint (text->status, ==, 2);
+  g_assert_cmpstr (text->err, ==, "convolve-cli: “notes.txt” is a text file, "
+                                  "neither a Convolve checkpoint nor a JSON "
+                                  "model description (which starts with "
+                                  "“{”).\n");
+  g_unlink (notes);
 
   bad_option = run_cli ("diff", "--color=sometimes", model_path, model_path,
                         NULL);

@@ -322,13 +322,13 @@ run_diff (const DiffOptions *opts,
   a = cnv_model_record_load (path_a, &error);
   if (a == NULL)
     {
-      cnv_cli_print_checkpoint_error (path_a, error, NULL);
+      cnv_cli_print_record_error (path_a, error);
       return CNV_CLI_EXIT_UNREADABLE;
     }
   b = cnv_model_record_load (path_b, &error);
   if (b == NULL)
     {
-      cnv_cli_print_checkpoint_error (path_b, error, NULL);
+      cnv_cli_print_record_error (path_b, error);
       return CNV_CLI_EXIT_UNREADABLE;
     }
 

@@ -64,6 +64,10 @@ void     cnv_cli_print_model_problems (const char *file,
 void     cnv_cli_print_checkpoint_error (const char   *path,
                                          const GError *error,
                                          const char   *usage);
+/* The same for a file that may be a checkpoint or a JSON model
+ * description, as diff takes. */
+void     cnv_cli_print_record_error (const char   *path,
+                                     const GError *error);
 /* Prints why the dataset folder could not be loaded, like
  * cnv_cli_print_error (), then a hint line when one of its subfolders holds
  * class folders instead of images: usage followed by that subfolder is

@@ -241,6 +241,31 @@ cnv_cli_print_checkpoint_error (const char   *path,
     fprintf (stderr, _("%s: hint: %s\n"), CNV_CLI_NAME, what);
 }
 
+void
+cnv_cli_print_record_error (const char   *path,
+                            const GError *error)
+{
+  const char *kind = NULL;
+
+  cnv_cli_print_error (path, error);
+
+  if (g_file_test (path, G_FILE_TEST_IS_DIR))
+    /* TRANSLATORS: %s is a path. */
+    fprintf (stderr, _("%s: hint: “%s” is a folder, neither a Convolve "
+                       "checkpoint nor a JSON model description\n"),
+             CNV_CLI_NAME, path);
+  else if ((g_error_matches (error, CNV_CHECKPOINT_ERROR,
+                             CNV_CHECKPOINT_ERROR_HEADER)
+            || g_error_matches (error, CNV_CHECKPOINT_ERROR,
+                                CNV_CHECKPOINT_ERROR_TRUNCATED))
+           && (kind = guess_other_kind (path)) != NULL)
+    /* TRANSLATORS: the first %s is a path, the second "an image" or "a
+     * text file". */
+    fprintf (stderr, _("%s: hint: “%s” looks like %s, neither a Convolve "
+                       "checkpoint nor a JSON model description (which "
+                       "starts with “{”)\n"), CNV_CLI_NAME, path, kind);
+}
+
 /* TRUE when folder holds at least one file whose name says it is an
  * image. */
 static gboolean

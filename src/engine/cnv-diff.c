@@ -784,6 +784,23 @@ load_checkpoint (const char  *path,
   return g_steal_pointer (&record);
 }
 
+/* The first bytes of a file are printable UTF-8 text, blanks included:
+ * a safetensors file starts with a little-endian length, whose high
+ * bytes are zero. */
+static gboolean
+head_is_text (const char *head,
+              gsize       n)
+{
+  const char *end = NULL;
+
+  for (gsize i = 0; i < n; i++)
+    if ((guchar) head[i] < 0x20 && !g_ascii_isspace (head[i]))
+      return FALSE;
+
+  /* A multi-byte character may be cut at the end of the head. */
+  return g_utf8_validate (head, n, &end) || n - (gsize) (end - head) < 4;
+}
+
 CnvModelRecord *
 cnv_model_record_load (const char  *path,
                        GError     **error)
@@ -839,6 +856,16 @@ cnv_model_record_load (const char  *path,
           return NULL;
         }
       return load_description (display, text, length, error);
+    }
+
+  /* Text that does not start with "{" is neither. */
+  if (n_read > 0 && head_is_text (head, n_read))
+    {
+      g_set_error (error, CNV_CHECKPOINT_ERROR, CNV_CHECKPOINT_ERROR_FORMAT,
+                   _("“%s” is a text file, neither a Convolve checkpoint nor "
+                     "a JSON model description (which starts with “{”)."),
+                   display);
+      return NULL;
     }
 
   return load_checkpoint (path, error);

@@ -793,6 +793,76 @@ test_settings_reach_training (void)
   destroy_and_check_finalized (window);
 }
 
+/* 30 sneakers and 10 ankle boots: the page warns and offers class
+ * weighting, which its button turns on. */
+static void
+test_imbalance (void)
+{
+  g_autoptr(CnvApplication) app = new_app ();
+  g_autoptr(TestTmpDir) tmp = test_tmp_dir_new ("test-app-data-XXXXXX");
+  g_autofree char *from = sample_folder ();
+  const char *classes[2] = { "ankle-boot", "sneaker" };
+  const guint counts[2] = { 10, 30 };
+  CnvWindow *window;
+  CnvDataPage *page;
+  AdwActionRow *row;
+  GtkWidget *button = NULL;
+
+  for (guint c = 0; c < 2; c++)
+    {
+      g_autofree char *dir = g_build_filename (tmp->dir, classes[c], NULL);
+      g_autofree char *source = g_build_filename (from, classes[c], NULL);
+      g_autoptr(GDir) listing = g_dir_open (source, 0, NULL);
+      const char *name;
+      guint n = 0;
+
+      g_assert_cmpint (g_mkdir (dir, 0755), ==, 0);
+      while ((name = g_dir_read_name (listing)) != NULL && n < counts[c])
+        {
+          g_autofree char *a = g_build_filename (source, name, NULL);
+          g_autofree char *b = g_build_filename (dir, name, NULL);
+
+          copy_file (a, b);
+          n++;
+        }
+    }
+
+  window = open_window (app, tmp->dir);
+  page = cnv_window_get_data_page (window);
+  row = cnv_data_page_get_balance_row (page);
+  g_assert_cmpstr (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (row)),
+                   ==, "The classes are imbalanced");
+  g_assert_nonnull (strstr (adw_action_row_get_subtitle (row),
+                            "3.00 times as many “sneaker” as “ankle-boot”"));
+  g_assert_cmpfloat (cnv_data_page_get_report (page)->imbalance_ratio, ==,
+                     3.0);
+
+  for (GtkWidget *w = GTK_WIDGET (row); w != NULL && button == NULL;
+       w = gtk_widget_get_first_child (w) != NULL
+           ? gtk_widget_get_first_child (w)
+           : gtk_widget_get_next_sibling (w) != NULL
+             ? gtk_widget_get_next_sibling (w)
+             : gtk_widget_get_next_sibling (gtk_widget_get_parent (w)))
+    if (GTK_IS_BUTTON (w))
+      button = w;
+  g_assert_nonnull (button);
+  g_signal_emit_by_name (button, "clicked");
+  g_assert_cmpuint (adw_combo_row_get_selected (
+                      ADW_COMBO_ROW (page_widget (window, "weights"))), ==,
+                    CNV_CLASS_WEIGHTS_BALANCED);
+  /* 8 of 10 boots and 24 of 30 sneakers train: 32 / (2 × 8) = 2 and
+   * 32 / (2 × 24) = 0.67. */
+  g_assert_cmpstr (adw_action_row_get_subtitle (
+                     ADW_ACTION_ROW (page_widget (window, "weights"))), ==,
+                   "Both classes count as much in the loss: ankle-boot × "
+                   "2.00, sneaker × 0.67");
+  /* The button has gone with the old row. */
+  g_assert_true (cnv_data_page_get_balance_row (page) != row);
+
+  save_screenshot (GTK_WIDGET (window), "data-imbalanced.png");
+  destroy_and_check_finalized (window);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -808,6 +878,7 @@ main (int   argc,
 
   g_test_add_func ("/app/data/sample-report", test_sample_report);
   g_test_add_func ("/app/data/planted-duplicates", test_planted_duplicates);
+  g_test_add_func ("/app/data/imbalance", test_imbalance);
   g_test_add_func ("/app/data/augmentation-preview",
                    test_augmentation_preview);
   g_test_add_func ("/app/data/normalisation", test_normalisation);

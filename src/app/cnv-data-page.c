@@ -314,6 +314,7 @@ thumbnails_done_cb (GObject      *source,
 
   textures = g_task_propagate_pointer (G_TASK (result), NULL);
   if (g_task_get_cancellable (G_TASK (result)) != self->thumbnail_cancellable
+      || g_cancellable_is_cancelled (self->thumbnail_cancellable)
       || textures == NULL)
     return;
 
@@ -399,6 +400,30 @@ run_thumbnail_job (CnvDataPage  *self,
 }
 
 /* The size histogram */
+
+/* What the chart shows, for screen readers: "28 × 28: 400 images". */
+static void
+describe_size_bars (CnvDataPage *self)
+{
+  GString *text = g_string_new (NULL);
+
+  for (guint i = 0; i < self->size_bars->len; i++)
+    {
+      const SizeBar *bar = &g_array_index (self->size_bars, SizeBar, i);
+
+      if (i > 0)
+        g_string_append (text, "; ");
+      g_string_append_printf (text, g_dngettext (GETTEXT_PACKAGE,
+                                                 "%s: %u image",
+                                                 "%s: %u images",
+                                                 bar->count),
+                              bar->label, bar->count);
+    }
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->size_chart),
+                                  GTK_ACCESSIBLE_PROPERTY_DESCRIPTION,
+                                  text->str, -1);
+  g_string_free (text, TRUE);
+}
 
 static void
 set_size_bars (CnvDataPage *self)
@@ -597,7 +622,7 @@ new_member (CnvDataPage  *self,
 
   gtk_box_append (GTK_BOX (box), new_thumbnail (self, job, index));
   gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_MIDDLE);
-  gtk_label_set_max_width_chars (GTK_LABEL (label), 18);
+  gtk_label_set_max_width_chars (GTK_LABEL (label), 22);
   gtk_widget_add_css_class (label, "caption");
   gtk_box_append (GTK_BOX (box), label);
 
@@ -609,7 +634,7 @@ new_member (CnvDataPage  *self,
                     : g_strdup (class_name);
   detail = gtk_label_new (where);
   gtk_label_set_ellipsize (GTK_LABEL (detail), PANGO_ELLIPSIZE_END);
-  gtk_label_set_max_width_chars (GTK_LABEL (detail), 18);
+  gtk_label_set_max_width_chars (GTK_LABEL (detail), 22);
   gtk_widget_add_css_class (detail, "caption-heading");
   gtk_widget_add_css_class (detail, show_side && report->in_validation[index]
                                     ? "accent" : "dim-label");
@@ -840,6 +865,7 @@ show_report_rows (CnvDataPage *self)
   ThumbnailJob *job = thumbnail_job_new ();
 
   set_size_bars (self);
+  describe_size_bars (self);
   gtk_widget_queue_draw (GTK_WIDGET (self->size_chart));
   if (report->sizes->len == 1)
     caption = g_strdup_printf (_("Every image is stored at %d × %d."),

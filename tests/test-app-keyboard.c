@@ -181,8 +181,9 @@ test_main_flow (void)
   editor = cnv_window_get_stack_editor (window);
   n_layers = cnv_stack_editor_get_n_layers (editor);
   add_button = cnv_layer_editor_get_add_button (cnv_window_get_layer_editor (window));
-  presses = tab_to_menu_button (window, add_button, 60);
+  presses = tab_to_menu_button (window, add_button, 200);
   g_assert_cmpuint (presses, >, 0);
+  g_test_message ("Tab pressed %u times to reach Add Layer", presses);
   press_keys (GTK_WINDOW (window), "Return");
   settle (0.3);
   for (int i = 0; i < CNV_N_LAYER_KINDS; i++)

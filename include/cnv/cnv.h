@@ -9,6 +9,7 @@
 #include "cnv-augment.h"
 #include "cnv-image.h"
 #include "cnv-dataset.h"
+#include "cnv-dataset-report.h"
 #include "cnv-metrics.h"
 #include "cnv-classifier.h"
 #include "cnv-checkpoint.h"

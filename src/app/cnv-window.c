@@ -461,10 +461,31 @@ current_preprocessing (CnvWindow        *self,
   if (continues_classifier (self))
     *pp = self->classifier->preprocessing;
   else
-    /* Images have 1 or 3 channels; a description asking for others is
-     * read as colour until it is fixed (see train_blocker ()). */
-    cnv_preprocessing_init_default (pp, SPEC (self)->width, SPEC (self)->height,
-                                    SPEC (self)->channels == 1 ? 1 : 3);
+    {
+      /* Images have 1 or 3 channels; a description asking for others is
+       * read as colour until it is fixed (see train_blocker ()).  The
+       * rest is what the Data page says. */
+      cnv_preprocessing_init_default (pp, SPEC (self)->width,
+                                      SPEC (self)->height,
+                                      SPEC (self)->channels == 1 ? 1 : 3);
+      cnv_data_page_apply_preprocessing (self->data_page, pp);
+    }
+}
+
+/* TRUE when a folder read with a would hold other pixels than one read
+ * with b; scaling and normalisation apply later, to the pixels held. */
+static gboolean
+reads_differently (const CnvPreprocessing *a,
+                   const CnvPreprocessing *b)
+{
+  CnvPreprocessing x = *a;
+  CnvPreprocessing y = *b;
+
+  x.scale = y.scale;
+  memcpy (x.mean, y.mean, sizeof x.mean);
+  memcpy (x.std, y.std, sizeof x.std);
+
+  return !cnv_preprocessing_equal (&x, &y);
 }
 
 /* TRUE when the classifier on screen holds training no file holds. */
@@ -833,7 +854,7 @@ stack_changed_cb (CnvWindow *self)
   if (self->data_folder != NULL && self->n_opening == 0)
     {
       current_preprocessing (self, &after);
-      if (!cnv_preprocessing_equal (&self->loaded_pp, &after))
+      if (reads_differently (&self->loaded_pp, &after))
         cnv_window_load_folder (self, self->data_folder);
     }
 }
@@ -855,6 +876,26 @@ batch_size_changed_cb (CnvWindow     *self,
                                    gtk_spin_button_get_value_as_int (spin));
 }
 
+/* The Data page shows the stack's input, and while the trained model on
+ * screen goes on training, its preprocessing and split, which then
+ * cannot change. */
+static void
+update_data_settings (CnvWindow *self)
+{
+  gboolean locked = continues_classifier (self);
+
+  cnv_data_page_set_input (self->data_page, SPEC (self)->width,
+                           SPEC (self)->height, SPEC (self)->channels);
+  if (locked)
+    {
+      cnv_data_page_set_preprocessing (self->data_page,
+                                       &self->classifier->preprocessing);
+      cnv_data_page_set_split (self->data_page, self->classifier->val_split,
+                               self->classifier->seed);
+    }
+  cnv_data_page_set_locked (self->data_page, locked);
+}
+
 static void
 update_trained_info (CnvWindow *self)
 {
@@ -869,6 +910,7 @@ update_trained_info (CnvWindow *self)
   cnv_train_page_set_epochs_trained (self->train_page,
                                      continues_classifier (self)
                                      ? c->history->len : 0);
+  update_data_settings (self);
 
   gtk_widget_set_visible (self->trained_group, c != NULL);
   if (c == NULL)
@@ -912,13 +954,31 @@ typedef struct
 {
   CnvPreprocessing  pp;
   char            **class_names;   /* NULL: the sorted folder names */
+  double            val_split;     /* for the report's first split */
+  guint64           seed;
 } LoadJob;
+
+/* What a load gives: the dataset and its report, read in the same
+ * thread before anything trains. */
+typedef struct
+{
+  CnvDataset       *dataset;
+  CnvDatasetReport *report;
+} Loaded;
 
 static void
 load_job_free (LoadJob *job)
 {
   g_strfreev (job->class_names);
   g_free (job);
+}
+
+static void
+loaded_free (Loaded *loaded)
+{
+  g_clear_pointer (&loaded->dataset, cnv_dataset_free);
+  g_clear_pointer (&loaded->report, cnv_dataset_report_free);
+  g_free (loaded);
 }
 
 static void
@@ -930,15 +990,23 @@ load_thread (GTask        *task,
   const char *folder = g_object_get_data (G_OBJECT (task), "folder");
   LoadJob *job = task_data;
   GError *error = NULL;
-  CnvDataset *dataset;
+  Loaded *loaded = g_new0 (Loaded, 1);
 
-  dataset = cnv_dataset_load (folder, &job->pp,
-                              (const char * const *) job->class_names,
-                              cancellable, NULL, NULL, &error);
-  if (dataset == NULL)
-    g_task_return_error (task, error);
-  else
-    g_task_return_pointer (task, dataset, (GDestroyNotify) cnv_dataset_free);
+  loaded->dataset = cnv_dataset_load (folder, &job->pp,
+                                      (const char * const *) job->class_names,
+                                      cancellable, NULL, NULL, &error);
+  if (loaded->dataset != NULL)
+    loaded->report = cnv_dataset_report_new (loaded->dataset, job->val_split,
+                                             job->seed, cancellable, NULL,
+                                             NULL, &error);
+  if (loaded->report == NULL)
+    {
+      loaded_free (loaded);
+      g_task_return_error (task, error);
+      return;
+    }
+
+  g_task_return_pointer (task, loaded, (GDestroyNotify) loaded_free);
 }
 
 static void
@@ -950,32 +1018,36 @@ load_done_cb (GObject      *source,
   GCancellable *cancellable = g_task_get_cancellable (G_TASK (result));
   const char *folder = g_object_get_data (G_OBJECT (result), "folder");
   g_autoptr(GError) error = NULL;
-  CnvDataset *dataset;
+  Loaded *loaded;
 
-  dataset = g_task_propagate_pointer (G_TASK (result), &error);
+  loaded = g_task_propagate_pointer (G_TASK (result), &error);
 
   /* A newer load replaced this one, or the window is closing. */
   if (self->disposed || cancellable != self->load_cancellable)
     {
-      g_clear_pointer (&dataset, cnv_dataset_free);
+      g_clear_pointer (&loaded, loaded_free);
       return;
     }
 
   self->loading = FALSE;
   g_clear_object (&self->load_cancellable);
 
-  if (dataset == NULL)
+  if (loaded == NULL)
     show_error (self, _("Could Not Load Image Folder"), folder, error);
   else
     {
       g_clear_pointer (&self->dataset, dataset_ref_release);
-      self->dataset = dataset_ref_new (dataset);
+      self->dataset = dataset_ref_new (g_steal_pointer (&loaded->dataset));
       if (self->settings != NULL)
         cnv_settings_add_recent (self->settings, "recent-folders", folder);
     }
 
   cnv_data_page_show_dataset (self->data_page,
                               self->dataset ? self->dataset->dataset : NULL);
+  if (loaded != NULL)
+    cnv_data_page_show_report (self->data_page,
+                               g_steal_pointer (&loaded->report));
+  g_clear_pointer (&loaded, loaded_free);
   update_actions (self);
 }
 
@@ -1007,6 +1079,8 @@ cnv_window_load_folder (CnvWindow  *self,
 
   job = g_new0 (LoadJob, 1);
   current_preprocessing (self, &job->pp);
+  job->val_split = cnv_data_page_get_val_split (self->data_page);
+  job->seed = cnv_data_page_get_seed (self->data_page);
   self->loaded_pp = job->pp;
   if (continues_classifier (self))
     {
@@ -1036,6 +1110,123 @@ cnv_window_load_folder (CnvWindow  *self,
   self->loading = TRUE;
   cnv_data_page_show_loading (self->data_page, folder);
   update_actions (self);
+}
+
+/* The Data page's settings */
+
+/* A resize mode, interpolation or colour mode changes the pixels the
+ * folder is held as, so it is read again; scaling and normalisation
+ * apply to the pixels held. */
+static void
+data_preprocessing_changed_cb (CnvWindow *self)
+{
+  CnvPreprocessing pp;
+
+  if (self->disposed || self->data_folder == NULL || self->n_opening > 0)
+    return;
+
+  current_preprocessing (self, &pp);
+  if (reads_differently (&self->loaded_pp, &pp))
+    cnv_window_load_folder (self, self->data_folder);
+}
+
+/* The colour row follows the stack's input; choosing another mode there
+ * sets the input's channels, an edit of the stack that Undo takes back,
+ * and stack_changed_cb () reads the folder again. */
+static void
+data_colour_mode_changed_cb (CnvWindow *self,
+                             int        channels)
+{
+  const CnvModelSpec *spec = SPEC (self);
+
+  if (spec->channels != channels)
+    cnv_stack_editor_set_input (self->editor, spec->width, spec->height,
+                                channels);
+}
+
+typedef struct
+{
+  DatasetRef *dataset;
+  double      val_split;
+  guint64     seed;
+  float       scale;
+  float       mean[3];
+  float       std[3];
+  guint       n_images;
+} NormalisationJob;
+
+static void
+normalisation_job_free (NormalisationJob *job)
+{
+  g_clear_pointer (&job->dataset, dataset_ref_release);
+  g_free (job);
+}
+
+static void
+normalisation_thread (GTask        *task,
+                      gpointer      source_object,
+                      gpointer      task_data,
+                      GCancellable *cancellable)
+{
+  NormalisationJob *job = task_data;
+  g_autoptr(GArray) train = NULL;
+  g_autoptr(GArray) validation = NULL;
+
+  /* The training images of the split the next run uses. */
+  cnv_dataset_split (job->dataset->dataset, job->val_split, job->seed,
+                     &train, &validation);
+  cnv_dataset_compute_mean_std (job->dataset->dataset, train, job->scale,
+                                job->mean, job->std);
+  job->n_images = train->len;
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+normalisation_done_cb (GObject      *source,
+                       GAsyncResult *result,
+                       gpointer      user_data)
+{
+  CnvWindow *self = CNV_WINDOW (source);
+  NormalisationJob *job = g_task_get_task_data (G_TASK (result));
+
+  if (self->disposed)
+    return;
+
+  /* The folder was read again meanwhile: these are of other pixels. */
+  if (self->dataset != job->dataset)
+    {
+      cnv_data_page_set_computed_normalisation (self->data_page, NULL, NULL,
+                                                0, 0.0, 0);
+      return;
+    }
+
+  cnv_data_page_set_computed_normalisation (self->data_page, job->mean,
+                                            job->std, job->n_images,
+                                            job->val_split, job->seed);
+}
+
+static void
+data_compute_normalisation_cb (CnvWindow *self)
+{
+  g_autoptr(GTask) task = NULL;
+  NormalisationJob *job;
+
+  if (self->dataset == NULL)
+    {
+      cnv_data_page_set_computed_normalisation (self->data_page, NULL, NULL,
+                                                0, 0.0, 0);
+      return;
+    }
+
+  job = g_new0 (NormalisationJob, 1);
+  job->dataset = g_atomic_rc_box_acquire (self->dataset);
+  job->val_split = cnv_data_page_get_val_split (self->data_page);
+  job->seed = cnv_data_page_get_seed (self->data_page);
+  job->scale = cnv_data_page_get_scale (self->data_page);
+
+  task = g_task_new (self, NULL, normalisation_done_cb, NULL);
+  g_task_set_task_data (task, job, (GDestroyNotify) normalisation_job_free);
+  g_task_run_in_thread (task, normalisation_thread);
 }
 
 /* Training */
@@ -1256,7 +1447,7 @@ classifier_for_training (CnvWindow  *self,
 
   return cnv_classifier_new (SPEC (self), &pp,
                              (const char * const *) dataset->class_names,
-                             g_get_real_time (), error);
+                             cnv_data_page_get_seed (self->data_page), error);
 }
 
 static void ask_unsaved (CnvWindow  *self,
@@ -1367,6 +1558,7 @@ train_action_cb (GtkWidget  *widget,
   run->pending = g_array_new (FALSE, FALSE, sizeof (double));
   run->continued = continues_classifier (self);
   cnv_train_page_get_config (self->train_page, &run->config);
+  cnv_data_page_apply_train_settings (self->data_page, &run->config);
   if (run->continued)
     keep_schedule_span (&run->config.schedule, self->classifier);
   run->save_best = cnv_train_page_get_save_best (self->train_page);
@@ -2196,6 +2388,13 @@ finish_open (CnvWindow     *self,
   set_modified (self, FALSE);
   cnv_train_page_show_settings (self->train_page, self->classifier);
   cnv_train_page_show_model (self->train_page, self->classifier);
+  cnv_data_page_set_preprocessing (self->data_page,
+                                   &self->classifier->preprocessing);
+  cnv_data_page_set_train_settings (self->data_page,
+                                    self->classifier->val_split,
+                                    self->classifier->seed,
+                                    &self->classifier->augmentation,
+                                    self->classifier->class_weights);
   update_trained_info (self);
 
   /* The folder must be seen the way this model sees images, with its
@@ -3274,6 +3473,12 @@ cnv_window_init (CnvWindow *self)
                             G_CALLBACK (stack_changed_cb), self);
   g_signal_connect_swapped (self->layer_editor, "stack-exported",
                             G_CALLBACK (stack_exported_cb), self);
+  g_signal_connect_swapped (self->data_page, "preprocessing-changed",
+                            G_CALLBACK (data_preprocessing_changed_cb), self);
+  g_signal_connect_swapped (self->data_page, "colour-mode-changed",
+                            G_CALLBACK (data_colour_mode_changed_cb), self);
+  g_signal_connect_swapped (self->data_page, "compute-normalisation",
+                            G_CALLBACK (data_compute_normalisation_cb), self);
   g_signal_connect_swapped (cnv_train_page_get_batch_spin (self->train_page),
                             "value-changed", G_CALLBACK (batch_size_changed_cb),
                             self);

@@ -24,6 +24,7 @@
 #include <glib/gstdio.h>
 
 #include "cnv-dataset.h"
+#include "cnv-dataset-private.h"
 #include "cnv-image-private.h"
 #include "cnv-model.h"
 #include "cnv-rng.h"
@@ -681,15 +682,13 @@ compare_uints (gconstpointer a,
 }
 
 void
-cnv_dataset_split (const CnvDataset  *dataset,
-                   double             val_fraction,
-                   guint64            seed,
-                   GArray           **train,
-                   GArray           **validation)
+cnv_split_labels (const guint8  *labels,
+                  guint          n_images,
+                  double         val_fraction,
+                  guint64        seed,
+                  GArray       **train,
+                  GArray       **validation)
 {
-  g_return_if_fail (dataset != NULL);
-  g_return_if_fail (train != NULL && validation != NULL);
-
   val_fraction = CLAMP (val_fraction, 0.0, 1.0);
   *train = g_array_new (FALSE, FALSE, sizeof (guint));
   *validation = g_array_new (FALSE, FALSE, sizeof (guint));
@@ -698,13 +697,13 @@ cnv_dataset_split (const CnvDataset  *dataset,
    * not depend on the other's size. */
   for (guint c = 0; c < 2; c++)
     {
-      g_autofree guint *indices = g_new (guint, MAX (dataset->n_images, 1));
+      g_autofree guint *indices = g_new (guint, MAX (n_images, 1));
       guint count = 0;
       guint n_val;
       CnvRng rng;
 
-      for (guint i = 0; i < dataset->n_images; i++)
-        if (dataset->labels[i] == c)
+      for (guint i = 0; i < n_images; i++)
+        if (labels[i] == c)
           indices[count++] = i;
 
       cnv_rng_init_stream (&rng, seed, SPLIT_STREAM + c);
@@ -717,6 +716,20 @@ cnv_dataset_split (const CnvDataset  *dataset,
 
   g_array_sort (*train, compare_uints);
   g_array_sort (*validation, compare_uints);
+}
+
+void
+cnv_dataset_split (const CnvDataset  *dataset,
+                   double             val_fraction,
+                   guint64            seed,
+                   GArray           **train,
+                   GArray           **validation)
+{
+  g_return_if_fail (dataset != NULL);
+  g_return_if_fail (train != NULL && validation != NULL);
+
+  cnv_split_labels (dataset->labels, dataset->n_images, val_fraction, seed,
+                    train, validation);
 }
 
 static const char * const image_extensions[] = {

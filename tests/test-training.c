@@ -538,6 +538,35 @@ test_augment (void)
       g_assert_true (found);
     }
 
+  /* Without a fill, what comes in from outside is the mean of the
+   * image's outermost pixels: a dark frame around a bright middle fills
+   * in dark, never in the white a fixed background would give. */
+  {
+    guint8 framed[16];
+    guint8 moved[16];
+    gboolean shifted = FALSE;
+
+    memset (framed, 20, sizeof framed);
+    framed[5] = framed[6] = framed[9] = framed[10] = 240;
+    cnv_augmentation_init_default (&a);
+    a.max_shift = 2;
+    cnv_rng_init (&rng, 5);
+    for (guint k = 0; k < 20; k++)
+      {
+        guint n_bright = 0;
+
+        cnv_augment (&a, framed, moved, 4, 4, 1, NULL, &rng);
+        for (guint i = 0; i < 16; i++)
+          {
+            g_assert_true (moved[i] == 20 || moved[i] == 240);
+            n_bright += moved[i] == 240;
+          }
+        shifted = shifted || memcmp (moved, framed, 16) != 0;
+        g_assert_cmpuint (n_bright, <=, 4);
+      }
+    g_assert_true (shifted);
+  }
+
   /* Brightness only: a uniform image stays uniform, within 0.1 × 255. */
   {
     guint8 grey[16];

@@ -33,7 +33,8 @@ gboolean  cnv_augmentation_validate     (const CnvAugmentation *augmentation,
                                          GError               **error);
 /* out [height, width, channels] <- in, changed as augmentation says with
  * draws from rng; pixels that come from outside the image take fill
- * (channels values).  in and out must not overlap. */
+ * (channels values), or, when fill is NULL, the mean colour of the
+ * image's outermost pixels.  in and out must not overlap. */
 void      cnv_augment                   (const CnvAugmentation *augmentation,
                                          const guint8          *in,
                                          guint8                *out,

@@ -1071,7 +1071,6 @@ typedef struct
 {
   GPtrArray       *images;      /* CnvImage*, borrowed from the page's copy */
   CnvAugmentation  augmentation;
-  guint8           fill[3];
   guint64          draw;
   guint            counter;
 } PreviewJob;
@@ -1109,7 +1108,7 @@ preview_thread (GTask        *task,
         {
           cnv_augment (&job->augmentation, image->pixels, changed->pixels,
                        image->width, image->height, image->channels,
-                       job->fill, &rng);
+                       NULL, &rng);
           g_ptr_array_add (textures,
                            cnv_texture_new_for_image (changed, PREVIEW_SIZE));
         }
@@ -1163,9 +1162,6 @@ redraw_preview (CnvDataPage *self)
   job = g_new0 (PreviewJob, 1);
   job->images = g_ptr_array_ref (self->preview_images);
   job->augmentation = augmentation;
-  /* Training fills what comes from outside the image with the
-   * background colour; the preview shows the same. */
-  memset (job->fill, 255, sizeof job->fill);
   job->draw = self->preview_draw;
   job->counter = ++self->preview_counter;
 

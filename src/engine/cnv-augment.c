@@ -104,6 +104,42 @@ sample (const guint8 *in,
   return sum;
 }
 
+static void augment (const CnvAugmentation *a,
+                     const guint8          *in,
+                     guint8                *out,
+                     int                    width,
+                     int                    height,
+                     int                    channels,
+                     const guint8          *fill,
+                     CnvRng                *rng);
+
+/* fill [channels] <- the mean of the image's outermost pixels: what lies
+ * beyond a photo's edge is most likely more of its background, black
+ * for Fashion-MNIST, white for a product shot. */
+static void
+edge_colour (const guint8 *in,
+             int           width,
+             int           height,
+             int           channels,
+             guint8       *fill)
+{
+  for (int c = 0; c < channels; c++)
+    {
+      guint64 sum = 0;
+      guint64 n = 0;
+
+      for (int y = 0; y < height; y++)
+        for (int x = 0; x < width; x++)
+          if (y == 0 || y == height - 1 || x == 0 || x == width - 1)
+            {
+              sum += in[((gsize) y * width + x) * channels + c];
+              n++;
+            }
+
+      fill[c] = (guint8) ((sum + n / 2) / MAX (n, 1));
+    }
+}
+
 void
 cnv_augment (const CnvAugmentation *a,
              const guint8          *in,
@@ -114,7 +150,31 @@ cnv_augment (const CnvAugmentation *a,
              const guint8          *fill,
              CnvRng                *rng)
 {
-  /* The draws, always all of them, in this order. */
+  guint8 edge[4];
+
+  g_return_if_fail (a != NULL && in != NULL && out != NULL && in != out);
+  g_return_if_fail (channels >= 1 && channels <= 4);
+
+  if (fill == NULL)
+    {
+      edge_colour (in, width, height, channels, edge);
+      fill = edge;
+    }
+
+  augment (a, in, out, width, height, channels, fill, rng);
+}
+
+/* The draws, always all of them, in this order. */
+static void
+augment (const CnvAugmentation *a,
+         const guint8          *in,
+         guint8                *out,
+         int                    width,
+         int                    height,
+         int                    channels,
+         const guint8          *fill,
+         CnvRng                *rng)
+{
   gboolean flip_h = cnv_rng_uniform (rng) < 0.5 && a->horizontal_flip;
   gboolean flip_v = cnv_rng_uniform (rng) < 0.5 && a->vertical_flip;
   double shift_x = cnv_rng_uniform (rng);
@@ -131,8 +191,6 @@ cnv_augment (const CnvAugmentation *a,
   double cy = (height - 1) / 2.0;
   double cs = cos (angle);
   double sn = sin (angle);
-
-  g_return_if_fail (a != NULL && in != NULL && out != NULL && in != out);
 
   for (int y = 0; y < height; y++)
     for (int x = 0; x < width; x++)

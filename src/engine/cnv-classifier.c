@@ -760,7 +760,7 @@ load_batch (Run       *run,
 
           cnv_augment (&run->config->augmentation, run->pixels[i], out,
                        dataset->width, dataset->height, dataset->channels,
-                       pp->background, &state->augment_rng);
+                       NULL, &state->augment_rng);
           run->pixels[i] = out;
         }
     }

@@ -11,6 +11,7 @@
 #include "cnv-dataset.h"
 #include "cnv-metrics.h"
 #include "cnv-classifier.h"
+#include "cnv-evaluation.h"
 #include "cnv-checkpoint.h"
 #include "cnv-diff.h"
 #include "cnv-json.h"

@@ -540,6 +540,29 @@ test_evaluate_threshold_gallery_report (void)
     cell_t = cell_p = 1;
   g_test_message ("gallery of cell true %d, predicted %d: %u images", cell_t,
                   cell_p, after[cell_t][cell_p]);
+  /* Tab from the threshold's Best F1 button reaches the first cell, and
+   * the others after it. */
+  {
+    GtkWidget *first = cnv_confusion_matrix_get_cell (
+      cnv_evaluate_page_get_matrix (page), 0, 0);
+    GtkWidget *best = gtk_widget_get_next_sibling (
+      gtk_widget_get_next_sibling (GTK_WIDGET (cnv_evaluate_page_get_scale (page))));
+    guint presses = 0;
+
+    g_assert_true (GTK_IS_BUTTON (best));
+    g_assert_true (gtk_widget_grab_focus (best));
+    while (gtk_root_get_focus (GTK_ROOT (window)) != first && presses < 10)
+      {
+        gtk_widget_child_focus (GTK_WIDGET (window), GTK_DIR_TAB_FORWARD);
+        presses++;
+      }
+    g_assert_true (gtk_root_get_focus (GTK_ROOT (window)) == first);
+    gtk_widget_child_focus (GTK_WIDGET (window), GTK_DIR_TAB_FORWARD);
+    g_assert_true (gtk_widget_get_parent (gtk_root_get_focus (GTK_ROOT (window)))
+                   == GTK_WIDGET (cnv_evaluate_page_get_matrix (page)));
+    g_assert_true (gtk_root_get_focus (GTK_ROOT (window)) != first);
+  }
+
   /* As Enter on the focused cell: the button clicks after its press
    * animation. */
   g_assert_true (gtk_widget_activate (cnv_confusion_matrix_get_cell (
@@ -670,6 +693,139 @@ test_evaluate_threshold_gallery_report (void)
   g_assert_cmpint (g_rmdir (tmp), ==, 0);
 }
 
+static void
+write_grey_png (const char *path,
+                guint8      value)
+{
+  g_autoptr(GdkPixbuf) pixbuf = gdk_pixbuf_new (GDK_COLORSPACE_RGB, FALSE, 8,
+                                                8, 8);
+  g_autoptr(GError) error = NULL;
+
+  gdk_pixbuf_fill (pixbuf, ((guint32) value << 24) | ((guint32) value << 16)
+                           | ((guint32) value << 8) | 0xff);
+  g_assert_true (gdk_pixbuf_save (pixbuf, path, "png", &error, NULL));
+  g_assert_no_error (error);
+}
+
+/* A checkpoint opened without a folder: the page asks for images, the
+ * slider stands at the file's threshold, and a folder named in the
+ * model's (non-ASCII) classes is evaluated with them in the model's
+ * order. */
+static void
+test_checkpoint_without_folder (void)
+{
+  g_autoptr(CnvApplication) app = new_test_application ();
+  g_autofree char *checkpoint = g_build_filename (g_getenv ("CNV_SOURCE_ROOT"),
+                                                  "tests", "checkpoints",
+                                                  "v1-small.convolve", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *tmp = g_dir_make_tmp ("test-app-evaluate-XXXXXX", &error);
+  const char *classes[] = { "猫", "chien" };
+  CnvEvaluatePage *page;
+  CnvEvaluation *e;
+  CnvWindow *window;
+
+  g_assert_no_error (error);
+  for (guint c = 0; c < 2; c++)
+    {
+      g_autofree char *class_folder = g_build_filename (tmp, classes[c], NULL);
+
+      g_assert_cmpint (g_mkdir (class_folder, 0755), ==, 0);
+      for (guint i = 0; i < 6; i++)
+        {
+          g_autofree char *name = g_strdup_printf ("%u.png", i);
+          g_autofree char *path = g_build_filename (class_folder, name, NULL);
+
+          write_grey_png (path, (guint8) (c * 120 + i * 20));
+        }
+    }
+
+  window = new_window (app, NULL);
+  page = cnv_window_get_evaluate_page (window);
+  /* Its stack differs from the one on screen: open it as it is. */
+  cnv_window_open_checkpoint (window, checkpoint);
+  g_assert_true (iterate_until (window_idle, window, 30));
+  g_assert_nonnull (cnv_window_get_open_dialog (window));
+  cnv_open_dialog_respond (cnv_window_get_open_dialog (window), "open");
+  g_assert_true (iterate_until (window_idle, window, 30));
+  g_assert_nonnull (cnv_window_get_classifier (window));
+  cnv_window_show_page (window, "evaluate");
+  g_assert_cmpstr (cnv_evaluate_page_get_state (page), ==, "empty");
+  g_assert_cmpstr (adw_status_page_get_title (cnv_evaluate_page_get_status (page)),
+                   ==, "No Images to Evaluate On");
+  settle (0.2);
+  save_screenshot (GTK_WIDGET (window), "evaluate-no-folder.png");
+
+  cnv_evaluate_page_evaluate_folder (page, tmp);
+  g_assert_true (iterate_until (window_idle, window, 30));
+  g_assert_cmpstr (cnv_evaluate_page_get_state (page), ==, "results");
+  e = cnv_evaluate_page_get_evaluation (page);
+  g_assert_cmpuint (e->n_items, ==, 12);
+  g_assert_cmpstr (e->class_names[0], ==, "猫");
+  g_assert_cmpstr (e->class_names[1], ==, "chien");
+  for (guint i = 0; i < e->n_items; i++)
+    g_assert_cmpuint (e->items[i].label, ==,
+                      strstr (e->items[i].path, "chien") != NULL);
+  g_assert_cmpfloat (cnv_evaluate_page_get_threshold (page), ==, 0.37);
+  g_assert_cmpfloat_with_epsilon (gtk_range_get_value (
+                                    cnv_evaluate_page_get_scale (page)),
+                                  0.37, 1e-12);
+  /* Nothing was changed by evaluating. */
+  g_assert_false (cnv_window_get_modified (window));
+  settle (0.2);
+  save_screenshot (GTK_WIDGET (cnv_evaluate_page_get_matrix (page)),
+                   "evaluate-matrix-unicode.png");
+
+  destroy_and_check_finalized (window);
+  for (guint c = 0; c < 2; c++)
+    {
+      for (guint i = 0; i < 6; i++)
+        {
+          g_autofree char *name = g_strdup_printf ("%u.png", i);
+          g_autofree char *path = g_build_filename (tmp, classes[c], name,
+                                                    NULL);
+
+          g_assert_cmpint (g_unlink (path), ==, 0);
+        }
+      {
+        g_autofree char *class_folder = g_build_filename (tmp, classes[c],
+                                                          NULL);
+
+        g_assert_cmpint (g_rmdir (class_folder), ==, 0);
+      }
+    }
+  g_assert_cmpint (g_rmdir (tmp), ==, 0);
+}
+
+static gboolean
+not_training (gpointer data)
+{
+  return !cnv_window_is_training (CNV_WINDOW (data));
+}
+
+/* The window closes while the evaluation that the end of a run started is
+ * in flight: the task holds its own references to the classifier copy and
+ * the dataset, and the page goes away once it answers. */
+static void
+test_window_closes_while_evaluating (void)
+{
+  g_autoptr(CnvApplication) app = new_test_application ();
+  g_autofree char *folder = sample_folder ("sample");
+  CnvWindow *window = new_window (app, folder);
+  gpointer page = cnv_window_get_evaluate_page (window);
+
+  g_object_add_weak_pointer (G_OBJECT (page), &page);
+  gtk_spin_button_set_value (cnv_train_page_get_epochs_spin (
+                               cnv_window_get_train_page (window)), 1);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window),
+                                             "win.train", NULL));
+  g_assert_true (iterate_until (not_training, window, 120));
+  g_assert_true (cnv_evaluate_page_is_busy (page));
+
+  destroy_and_check_finalized (window);
+  g_assert_true (iterate_until (pointer_cleared, &page, 30));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -686,6 +842,10 @@ main (int   argc,
   g_test_add_func ("/app/evaluate/empty-states", test_empty_states);
   g_test_add_func ("/app/evaluate/threshold-gallery-report-save",
                    test_evaluate_threshold_gallery_report);
+  g_test_add_func ("/app/evaluate/checkpoint-without-folder",
+                   test_checkpoint_without_folder);
+  g_test_add_func ("/app/evaluate/window-closes-while-evaluating",
+                   test_window_closes_while_evaluating);
 
   return g_test_run ();
 }

@@ -152,10 +152,12 @@ busy_end (CnvEvaluatePage *self)
 
 static void
 show_empty (CnvEvaluatePage *self,
+            const char      *icon_name,
             const char      *title,
             const char      *description,
             gboolean         offer_folder)
 {
+  adw_status_page_set_icon_name (self->status, icon_name);
   adw_status_page_set_title (self->status, title);
   adw_status_page_set_description (self->status, description);
   gtk_widget_set_visible (self->status_button, offer_folder);
@@ -167,11 +169,12 @@ static void
 show_nothing_to_evaluate (CnvEvaluatePage *self)
 {
   if (self->classifier == NULL)
-    show_empty (self, _("No Trained Model"),
+    show_empty (self, "object-select-symbolic", _("No Trained Model"),
                 _("Train a model on the Train page, or open a checkpoint, to "
                   "see how well it tells the classes apart."), FALSE);
   else
-    show_empty (self, _("No Images to Evaluate On"),
+    show_empty (self, "folder-pictures-symbolic",
+                _("No Images to Evaluate On"),
                 _("Choose the folder the model was trained on, on the Data "
                   "page, to evaluate it on the images training held out; or "
                   "evaluate it on any folder with one subfolder per class."),
@@ -369,7 +372,8 @@ evaluate_done_cb (GObject      *source,
       g_warning ("Could not evaluate: %s", error->message);
       set_last_error (self, error->message);
       g_clear_pointer (&self->evaluation, cnv_evaluation_unref);
-      show_empty (self, _("Could Not Evaluate"), error->message, TRUE);
+      show_empty (self, "dialog-warning-symbolic", _("Could Not Evaluate"),
+                  error->message, TRUE);
       return;
     }
 

@@ -640,6 +640,25 @@ test_evaluate_threshold_gallery_report (void)
   g_assert_false (g_file_test (unwritable, G_FILE_TEST_EXISTS));
   g_assert_cmpuint (close_message_dialogs (), ==, 1);
 
+  /* Every image of the training folder: cells larger than a gallery
+   * shows, known to be the folder training saw. */
+  cnv_evaluate_page_evaluate_folder (page, folder);
+  g_assert_true (iterate_until (window_idle, window, 60));
+  e = cnv_evaluate_page_get_evaluation (page);
+  g_assert_cmpuint (e->n_items, ==, 400);
+  g_assert_true (e->training_folder);
+  g_assert_true (gtk_widget_activate (cnv_confusion_matrix_get_cell (
+                   cnv_evaluate_page_get_matrix (page), 1, 1)));
+  g_assert_true (iterate_until (page_shows_gallery, page, 5));
+  gallery = cnv_evaluate_page_get_gallery (page);
+  g_assert_cmpuint (gallery->len, >, CNV_EVALUATE_PAGE_GALLERY_MAX);
+  /* The cards come a few per main-loop iteration. */
+  g_assert_true (iterate_until (window_idle, window, 30));
+  g_assert_nonnull (gtk_flow_box_get_child_at_index (
+                      gallery_box, CNV_EVALUATE_PAGE_GALLERY_MAX - 1));
+  g_assert_null (gtk_flow_box_get_child_at_index (
+                   gallery_box, CNV_EVALUATE_PAGE_GALLERY_MAX));
+
   /* Another folder, and one of the wrong layout: the message names it and
    * the evaluation on screen stays. */
   cnv_evaluate_page_evaluate_folder (page, test_folder);

@@ -26,10 +26,10 @@
 #include "cnv-format.h"
 #include "cnv-texture.h"
 
-/* A gallery shows at most this many images of a cell, thumbnails this
- * many pixels wide. */
-#define GALLERY_MAX    240
+/* Gallery thumbnails are this many pixels wide; cards are added this many
+ * per main-loop iteration, so a large cell never holds up a frame. */
 #define THUMBNAIL_SIZE 96
+#define CARDS_PER_IDLE 16
 
 struct _CnvEvaluatePage
 {
@@ -75,12 +75,15 @@ struct _CnvEvaluatePage
   GCancellable        *cancellable;     /* of the evaluation in flight */
   GCancellable        *gallery_cancellable;
   GArray              *gallery;         /* guint item indices, shown */
+  GPtrArray           *thumbnails;      /* GdkTexture* or NULL, per card */
   char                *last_error;
 
   /* state */
   double               threshold;
   guint                task_counter;
   guint                gallery_counter;
+  guint                gallery_fill_id; /* adds the cards still missing */
+  guint                n_cards;         /* in the gallery box so far */
   guint                n_busy;
   gboolean             setting_threshold;
   gboolean             disposed;
@@ -605,6 +608,19 @@ thumbnail_thread (GTask        *task,
 }
 
 static void
+show_thumbnail (CnvEvaluatePage *self,
+                guint            index)
+{
+  GtkFlowBoxChild *child = gtk_flow_box_get_child_at_index (self->gallery_box,
+                                                            (int) index);
+  GdkTexture *texture = g_ptr_array_index (self->thumbnails, index);
+
+  if (child != NULL && texture != NULL)
+    gtk_picture_set_paintable (g_object_get_data (G_OBJECT (child), "picture"),
+                               GDK_PAINTABLE (texture));
+}
+
+static void
 thumbnails_done_cb (GObject      *source,
                     GAsyncResult *result,
                     gpointer      user_data)
@@ -616,16 +632,16 @@ thumbnails_done_cb (GObject      *source,
   if (self->disposed || job->id != self->gallery_counter)
     return;
 
-  for (guint i = 0; i < job->textures->len; i++)
+  /* Cards made from now on take their thumbnail as they come. */
+  for (guint i = 0; i < job->textures->len && i < self->thumbnails->len; i++)
     {
-      GtkFlowBoxChild *child = gtk_flow_box_get_child_at_index (self->gallery_box,
-                                                                (int) i);
-      GtkWidget *picture = g_object_get_data (G_OBJECT (child), "picture");
       GdkTexture *texture = g_ptr_array_index (job->textures, i);
 
-      if (texture != NULL)
-        gtk_picture_set_paintable (GTK_PICTURE (picture),
-                                   GDK_PAINTABLE (texture));
+      g_ptr_array_index (self->thumbnails, i) = texture != NULL
+                                                ? g_object_ref (texture)
+                                                : NULL;
+      if (i < self->n_cards)
+        show_thumbnail (self, i);
     }
 }
 
@@ -671,6 +687,36 @@ new_gallery_card (const CnvEvaluationItem *item,
   return child;
 }
 
+static gboolean
+fill_gallery_cb (gpointer data)
+{
+  CnvEvaluatePage *self = CNV_EVALUATE_PAGE (data);
+  const CnvEvaluation *e = self->evaluation;
+  guint shown = self->thumbnails->len;
+  guint end = MIN (shown, self->n_cards + CARDS_PER_IDLE);
+  gboolean first = self->n_cards == 0;
+
+  for (; self->n_cards < end; self->n_cards++)
+    {
+      const CnvEvaluationItem *item =
+        &e->items[g_array_index (self->gallery, guint, self->n_cards)];
+
+      gtk_flow_box_append (self->gallery_box,
+                           new_gallery_card (item, e->class_names[1]));
+      show_thumbnail (self, self->n_cards);
+    }
+
+  if (first && shown > 0)
+    gtk_widget_grab_focus (GTK_WIDGET (gtk_flow_box_get_child_at_index (
+      self->gallery_box, 0)));
+
+  if (self->n_cards < shown)
+    return G_SOURCE_CONTINUE;
+
+  self->gallery_fill_id = 0;
+  return G_SOURCE_REMOVE;
+}
+
 static void
 clear_gallery (CnvEvaluatePage *self)
 {
@@ -701,6 +747,7 @@ open_gallery (CnvEvaluatePage *self,
   g_autofree char *title = NULL;
   g_autofree char *subtitle = NULL;
   ThumbnailJob *job;
+  gint64 start = g_get_monotonic_time ();
   guint shown;
 
   if (e == NULL)
@@ -714,7 +761,7 @@ open_gallery (CnvEvaluatePage *self,
   g_clear_pointer (&self->gallery, g_array_unref);
   self->gallery = cnv_evaluation_get_cell (e, true_class, predicted_class,
                                            self->threshold);
-  shown = MIN (self->gallery->len, GALLERY_MAX);
+  shown = MIN (self->gallery->len, CNV_EVALUATE_PAGE_GALLERY_MAX);
 
   /* Translators: "True ankle-boot, predicted sneaker". */
   title = g_strdup_printf (_("True %s, predicted %s"),
@@ -734,19 +781,19 @@ open_gallery (CnvEvaluatePage *self,
   gtk_label_set_label (self->gallery_subtitle, subtitle);
 
   clear_gallery (self);
+  g_clear_pointer (&self->thumbnails, g_ptr_array_unref);
+  self->thumbnails = g_ptr_array_new_full (shown, g_object_unref);
+  g_ptr_array_set_size (self->thumbnails, (int) shown);
+  self->n_cards = 0;
+
   job = g_new0 (ThumbnailJob, 1);
   job->id = self->gallery_counter;
   job->pp = self->classifier->preprocessing;
   job->paths = g_ptr_array_new_with_free_func (g_free);
   for (guint i = 0; i < shown; i++)
-    {
-      const CnvEvaluationItem *item =
-        &e->items[g_array_index (self->gallery, guint, i)];
-
-      gtk_flow_box_append (self->gallery_box,
-                           new_gallery_card (item, e->class_names[1]));
-      g_ptr_array_add (job->paths, g_strdup (item->path));
-    }
+    g_ptr_array_add (job->paths,
+                     g_strdup (e->items[g_array_index (self->gallery, guint,
+                                                       i)].path));
 
   gtk_widget_set_visible (GTK_WIDGET (self->gallery_more),
                           shown < self->gallery->len);
@@ -768,9 +815,14 @@ open_gallery (CnvEvaluatePage *self,
   busy_begin (self);
 
   gtk_stack_set_visible_child_name (self->stack, "gallery");
-  if (shown > 0)
-    gtk_widget_grab_focus (GTK_WIDGET (gtk_flow_box_get_child_at_index (
-      self->gallery_box, 0)));
+
+  /* The first cards now, the rest over the next iterations. */
+  g_clear_handle_id (&self->gallery_fill_id, g_source_remove);
+  fill_gallery_cb (self);
+  if (self->n_cards < shown)
+    self->gallery_fill_id = g_idle_add (fill_gallery_cb, self);
+  g_debug ("Gallery of %u images opened in %.1f ms", shown,
+           (g_get_monotonic_time () - start) / 1000.0);
 }
 
 static void
@@ -946,6 +998,7 @@ cnv_evaluate_page_dispose (GObject *object)
   if (self->gallery_cancellable != NULL)
     g_cancellable_cancel (self->gallery_cancellable);
   g_clear_object (&self->gallery_cancellable);
+  g_clear_handle_id (&self->gallery_fill_id, g_source_remove);
 
   /* AdwBin unparents its child, the template's root, when disposed;
    * gtk_widget_dispose_template () would unparent it a second time. */
@@ -962,6 +1015,7 @@ cnv_evaluate_page_finalize (GObject *object)
   release_dataset (self);
   g_clear_pointer (&self->evaluation, cnv_evaluation_unref);
   g_clear_pointer (&self->gallery, g_array_unref);
+  g_clear_pointer (&self->thumbnails, g_ptr_array_unref);
   g_free (self->folder);
   g_free (self->model_name);
   g_free (self->last_error);
@@ -1061,7 +1115,7 @@ cnv_evaluate_page_init (CnvEvaluatePage *self)
 gboolean
 cnv_evaluate_page_is_busy (CnvEvaluatePage *self)
 {
-  return self->n_busy > 0;
+  return self->n_busy > 0 || self->gallery_fill_id != 0;
 }
 
 const char *

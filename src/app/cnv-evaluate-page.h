@@ -12,6 +12,9 @@ G_BEGIN_DECLS
 
 #define CNV_TYPE_EVALUATE_PAGE (cnv_evaluate_page_get_type ())
 
+/* A cell's gallery shows its first this many images, in review order. */
+#define CNV_EVALUATE_PAGE_GALLERY_MAX 120
+
 G_DECLARE_FINAL_TYPE (CnvEvaluatePage, cnv_evaluate_page,
                       CNV, EVALUATE_PAGE, AdwBin)
 

@@ -56,32 +56,42 @@ char *
 cnv_evaluation_describe_source (const CnvEvaluation *evaluation)
 {
   g_autofree char *folder = NULL;
+  const char *names[2];
+  const guint *counts = evaluation->class_counts;
   guint n = evaluation->n_items;
 
   folder = evaluation->folder != NULL
            ? g_filename_display_basename (evaluation->folder)
            : g_strdup (_("the given scores"));
+  names[0] = evaluation->class_names[0] ? evaluation->class_names[0] : "";
+  names[1] = evaluation->class_names[1] ? evaluation->class_names[1] : "";
 
-  /* Translators: "Validation split of “sample”: 80 images, 40 sneaker
-   * and 40 ankle-boot". */
-  return g_strdup_printf (evaluation->source
-                          == CNV_EVALUATION_VALIDATION_SPLIT
-                          ? g_dngettext (GETTEXT_PACKAGE,
+  if (evaluation->source == CNV_EVALUATION_VALIDATION_SPLIT)
+    /* Translators: "Validation split of “sample”: 80 images, 40 sneaker
+     * and 40 ankle-boot". */
+    return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
                                          "Validation split of “%s”: %u "
                                          "image, %u %s and %u %s",
                                          "Validation split of “%s”: %u "
-                                         "images, %u %s and %u %s", n)
-                          : g_dngettext (GETTEXT_PACKAGE,
-                                         "Every image of “%s”: %u image, "
+                                         "images, %u %s and %u %s", n),
+                            folder, n, counts[0], names[0], counts[1],
+                            names[1]);
+
+  if (evaluation->source == CNV_EVALUATION_IMAGES)
+    return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                         "Chosen images of “%s”: %u image, "
                                          "%u %s and %u %s",
-                                         "Every image of “%s”: %u images, "
+                                         "Chosen images of “%s”: %u images, "
                                          "%u %s and %u %s", n),
-                          folder, n, evaluation->class_counts[0],
-                          evaluation->class_names[0]
-                          ? evaluation->class_names[0] : "",
-                          evaluation->class_counts[1],
-                          evaluation->class_names[1]
-                          ? evaluation->class_names[1] : "");
+                            folder, n, counts[0], names[0], counts[1],
+                            names[1]);
+
+  return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                       "Every image of “%s”: %u image, %u %s "
+                                       "and %u %s",
+                                       "Every image of “%s”: %u images, %u %s "
+                                       "and %u %s", n),
+                          folder, n, counts[0], names[0], counts[1], names[1]);
 }
 
 char *

@@ -7,6 +7,7 @@
  */
 #include "cnv-config.h"
 
+#include <math.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -607,6 +608,148 @@ test_predict_paths (void)
                        i == 1 ? empty : missing);
       g_assert_true (json_object_has_member (row, "error"));
     }
+}
+
+static int
+compare_doubles (gconstpointer a,
+                 gconstpointer b)
+{
+  double x = *(const double *) a;
+  double y = *(const double *) b;
+
+  return (x > y) - (x < y);
+}
+
+/* A threshold moved in the app is stored in the checkpoint: predict and
+ * evaluate decide with it unless --threshold says otherwise.  The stored
+ * threshold puts one image on the other side of 0.5, so that the test can
+ * tell which threshold was used. */
+static void
+test_checkpoint_threshold_used (void)
+{
+  g_autofree char *moved = g_build_filename (tmp_dir, "moved.convolve", NULL);
+  g_autoptr(CnvClassifier) classifier = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(Run) plain = NULL;
+  g_autoptr(Run) stored = NULL;
+  g_autoptr(Run) overridden = NULL;
+  g_autoptr(Run) evaluated = NULL;
+  g_autoptr(Run) evaluated_half = NULL;
+  g_autoptr(Run) bad = NULL;
+  g_autoptr(JsonNode) plain_json = NULL;
+  g_autoptr(JsonNode) stored_json = NULL;
+  g_autoptr(JsonNode) overridden_json = NULL;
+  g_autoptr(JsonNode) evaluated_json = NULL;
+  g_autoptr(JsonNode) half_json = NULL;
+  g_autoptr(GArray) probabilities = g_array_new (FALSE, FALSE,
+                                                 sizeof (double));
+  JsonArray *rows;
+  JsonArray *stored_rows;
+  JsonArray *overridden_rows;
+  guint disagreements = 0;
+  gint64 positives[2] = { 0, 0 };   /* predicted positive at t, at 0.5 */
+  double threshold;
+
+  ensure_trained ();
+  plain = run_cli ("predict", "--json", "--threads", "1", model_path,
+                   data_dir, NULL);
+  g_assert_cmpint (plain->status, ==, 0);
+  plain_json = parse_json (plain->out);
+  rows = json_object_get_array_member (json_node_get_object (plain_json),
+                                       "predictions");
+  for (guint i = 0; i < json_array_get_length (rows); i++)
+    {
+      double p = json_object_get_double_member (
+        json_array_get_object_element (rows, i), "probability");
+
+      g_array_append_val (probabilities, p);
+    }
+  /* The image nearest 0.5 changes sides: a threshold at its probability
+   * when below 0.5, halfway from it to 1 when above. */
+  g_array_sort (probabilities, (GCompareFunc) compare_doubles);
+  threshold = g_array_index (probabilities, double, 0);
+  for (guint i = 0; i < probabilities->len; i++)
+    {
+      double p = g_array_index (probabilities, double, i);
+
+      if (fabs (p - 0.5) < fabs (threshold - 0.5))
+        threshold = p;
+    }
+  if (threshold >= 0.5)
+    threshold += (1.0 - threshold) / 2.0;
+  g_assert_cmpfloat (threshold, !=, 0.5);
+  g_assert_cmpfloat (threshold, <, 1.0);
+
+  classifier = cnv_checkpoint_load (model_path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpfloat (classifier->threshold, ==, 0.5);
+  classifier->threshold = threshold;
+  g_assert_true (cnv_checkpoint_save (classifier, moved, &error));
+  g_assert_no_error (error);
+
+  stored = run_cli ("predict", "--json", "--threads", "1", moved, data_dir,
+                    NULL);
+  overridden = run_cli ("predict", "--json", "--threads", "1",
+                        "--threshold", "0.5", moved, data_dir, NULL);
+  g_assert_cmpint (stored->status, ==, 0);
+  g_assert_cmpint (overridden->status, ==, 0);
+  stored_json = parse_json (stored->out);
+  overridden_json = parse_json (overridden->out);
+  g_assert_cmpfloat (json_object_get_double_member (
+    json_node_get_object (stored_json), "threshold"), ==, threshold);
+  g_assert_cmpfloat (json_object_get_double_member (
+    json_node_get_object (overridden_json), "threshold"), ==, 0.5);
+  stored_rows = json_object_get_array_member (
+    json_node_get_object (stored_json), "predictions");
+  overridden_rows = json_object_get_array_member (
+    json_node_get_object (overridden_json), "predictions");
+  g_assert_cmpuint (json_array_get_length (stored_rows), ==,
+                    2 * IMAGES_PER_CLASS);
+
+  for (guint i = 0; i < json_array_get_length (stored_rows); i++)
+    {
+      JsonObject *at_t = json_array_get_object_element (stored_rows, i);
+      JsonObject *at_half = json_array_get_object_element (overridden_rows,
+                                                           i);
+      double p = json_object_get_double_member (at_t, "probability");
+      const char *class_t = json_object_get_string_member (at_t, "class");
+      const char *class_half = json_object_get_string_member (at_half,
+                                                              "class");
+
+      g_assert_cmpstr (class_t, ==, p >= threshold ? "b" : "a");
+      g_assert_cmpstr (class_half, ==, p >= 0.5 ? "b" : "a");
+      disagreements += g_strcmp0 (class_t, class_half) != 0;
+      positives[0] += p >= threshold;
+      positives[1] += p >= 0.5;
+    }
+  g_assert_cmpuint (disagreements, >, 0);
+
+  /* evaluate: the stored threshold, and 0.5 when asked. */
+  evaluated = run_cli ("evaluate", "--json", moved, data_dir, NULL);
+  evaluated_half = run_cli ("evaluate", "--json", "--threshold", "0.5",
+                            moved, data_dir, NULL);
+  g_assert_cmpint (evaluated->status, ==, 0);
+  evaluated_json = parse_json (evaluated->out);
+  half_json = parse_json (evaluated_half->out);
+  for (guint k = 0; k < 2; k++)
+    {
+      JsonObject *object = json_node_get_object (k == 0 ? evaluated_json
+                                                        : half_json);
+      JsonArray *matrix = json_object_get_array_member (object,
+                                                        "confusion_matrix");
+      gint64 predicted_positive = 0;
+
+      for (guint t = 0; t < 2; t++)
+        predicted_positive += json_array_get_int_element (
+          json_array_get_array_element (matrix, t), 1);
+      g_assert_cmpfloat (json_object_get_double_member (object, "threshold"),
+                         ==, k == 0 ? threshold : 0.5);
+      g_assert_cmpint (predicted_positive, ==, positives[k]);
+    }
+
+  bad = run_cli ("predict", "--threshold", "1.5", moved, data_dir, NULL);
+  g_assert_cmpint (bad->status, ==, 2);
+  g_assert_nonnull (strstr (bad->err, "--threshold must be from 0 to 1"));
 }
 
 static void
@@ -1598,6 +1741,8 @@ main (int    argc,
   g_test_add_func ("/cli/predict/paths-listed-by-engine",
                    test_predict_paths);
   g_test_add_func ("/cli/evaluate/json", test_evaluate);
+  g_test_add_func ("/cli/threshold/checkpoint-default-option-overrides",
+                   test_checkpoint_threshold_used);
   g_test_add_func ("/cli/train/resume-continues-steps", test_resume);
   g_test_add_func ("/cli/train/not-finite-keeps-output",
                    test_not_finite_keeps_output);

@@ -12,6 +12,7 @@
 #include "cnv-dataset-report.h"
 #include "cnv-metrics.h"
 #include "cnv-classifier.h"
+#include "cnv-evaluation.h"
 #include "cnv-checkpoint.h"
 #include "cnv-diff.h"
 #include "cnv-json.h"

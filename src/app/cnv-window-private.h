@@ -10,6 +10,7 @@
 #include "cnv-classify-page.h"
 #include "cnv-compare-window.h"
 #include "cnv-data-page.h"
+#include "cnv-evaluate-page.h"
 #include "cnv-layer-editor.h"
 #include "cnv-open-dialog.h"
 #include "cnv-train-page.h"
@@ -27,6 +28,7 @@ const CnvDataset    *cnv_window_get_dataset         (CnvWindow  *self);
 const CnvClassifier *cnv_window_get_classifier      (CnvWindow  *self);
 CnvDataPage         *cnv_window_get_data_page       (CnvWindow  *self);
 CnvTrainPage        *cnv_window_get_train_page      (CnvWindow  *self);
+CnvEvaluatePage     *cnv_window_get_evaluate_page   (CnvWindow  *self);
 CnvClassifyPage     *cnv_window_get_classify_page   (CnvWindow  *self);
 GtkWidget           *cnv_window_get_save_button     (CnvWindow  *self);
 /* The question asked before something unsaved is lost (closing,
@@ -73,7 +75,8 @@ const char          *cnv_window_get_classified_path (CnvWindow  *self);
 /* The sections of the primary menu's Recent submenu. */
 GMenuModel          *cnv_window_get_recent_menu     (CnvWindow  *self,
                                                      gboolean    folders);
-/* The page "data", "train" or "classify" on screen, and selecting one. */
+/* The page "data", "train", "evaluate" or "classify" on screen, and
+ * selecting one. */
 const char          *cnv_window_get_visible_page    (CnvWindow  *self);
 void                 cnv_window_show_page           (CnvWindow  *self,
                                                      const char *name);

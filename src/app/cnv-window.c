@@ -2,8 +2,9 @@
  *
  * The left pane holds the layer stack editor (cnv-layer-editor.c, over
  * the window's CnvStackEditor) and what is known of the trained model;
- * the right pane holds the Data, Train and Classify pages
- * (cnv-data-page.c, cnv-train-page.c, cnv-classify-page.c), which draw
+ * the right pane holds the Data, Train, Evaluate and Classify pages
+ * (cnv-data-page.c, cnv-train-page.c, cnv-evaluate-page.c,
+ * cnv-classify-page.c), which draw
  * what the window hands them.  The window owns the model, the dataset
  * and the work in flight: folder loads, saves, opens and predictions run
  * in GTask threads on copies; training runs in one GThread that owns its
@@ -35,6 +36,7 @@
 #include "cnv-classify-page.h"
 #include "cnv-compare-window.h"
 #include "cnv-data-page.h"
+#include "cnv-evaluate-page.h"
 #include "cnv-layer-editor.h"
 #include "cnv-open-dialog.h"
 #include "cnv-settings.h"
@@ -126,6 +128,7 @@ struct _CnvWindow
   AdwActionRow         *notices_row;
   CnvDataPage          *data_page;
   CnvTrainPage         *train_page;
+  CnvEvaluatePage      *evaluate_page;
   CnvClassifyPage      *classify_page;
   GMenu                *recent_checkpoints_menu;
   GMenu                *recent_folders_menu;
@@ -690,6 +693,8 @@ update_title (CnvWindow *self)
   /* Shown in place of the view switcher when the window is narrow. */
   adw_view_switcher_title_set_title (self->switcher_title, title);
 
+  cnv_evaluate_page_set_model_name (self->evaluate_page, name);
+
   window_title = g_strdup_printf (_("%s — Convolve"), title);
   gtk_window_set_title (GTK_WINDOW (self), window_title);
 
@@ -944,6 +949,37 @@ update_trained_info (CnvWindow *self)
   adw_action_row_set_subtitle (self->notices_row, notices);
 }
 
+/* The Evaluate page shows the model on screen on the validation split of
+ * the folder on screen.  While a folder loads, the load's end updates it
+ * instead. */
+static void
+update_evaluation (CnvWindow *self)
+{
+  const CnvDataset *dataset = self->dataset != NULL ? self->dataset->dataset
+                                                    : NULL;
+
+  if (self->loading)
+    return;
+
+  cnv_evaluate_page_set_model (self->evaluate_page, self->classifier, dataset,
+                               self->dataset,
+                               (GBoxedCopyFunc) g_atomic_rc_box_acquire,
+                               (GDestroyNotify) dataset_ref_release);
+}
+
+/* The user moved the threshold: it is the model's from now on, and in its
+ * next save. */
+static void
+threshold_changed_cb (CnvWindow *self,
+                      double     threshold)
+{
+  if (self->classifier == NULL || self->classifier->threshold == threshold)
+    return;
+
+  self->classifier->threshold = threshold;
+  set_modified (self, TRUE);
+}
+
 /* Loading a folder */
 
 /* A folder is read the way the model on screen reads images and, when
@@ -1048,6 +1084,7 @@ load_done_cb (GObject      *source,
     cnv_data_page_show_report (self->data_page,
                                g_steal_pointer (&loaded->report));
   g_clear_pointer (&loaded, loaded_free);
+  update_evaluation (self);
   update_actions (self);
 }
 
@@ -1262,6 +1299,10 @@ training_finished (CnvWindow   *self,
             && cnv_optimizer_get_step (report->classifier->optimizer) > 0;
   if (adopted)
     {
+      /* A threshold moved while the run went on belongs to the model it
+       * continues. */
+      if (report->run->continued && self->classifier != NULL)
+        report->classifier->threshold = self->classifier->threshold;
       g_clear_pointer (&self->classifier, cnv_classifier_free);
       self->classifier = g_steal_pointer (&report->classifier);
       /* A fresh run replaces what the file holds, unless the file holds
@@ -1271,6 +1312,7 @@ training_finished (CnvWindow   *self,
         self->file_is_ancestor = FALSE;
       set_modified (self, TRUE);
       update_trained_info (self);
+      update_evaluation (self);
     }
 
   if (report->error != NULL)
@@ -2407,6 +2449,7 @@ finish_open (CnvWindow     *self,
           || g_strcmp0 (self->dataset->dataset->class_names[0],
                         self->classifier->class_names[0]) != 0))
     cnv_window_load_folder (self, self->data_folder);
+  update_evaluation (self);
 
   show_opened_toast (self, name);
   update_actions (self);
@@ -2518,6 +2561,7 @@ load_matching (CnvWindow            *self,
   set_modified (self, TRUE);
   keep_stack (self, SPEC (self));
   cnv_train_page_show_model (self->train_page, self->classifier);
+  update_evaluation (self);
   update_trained_info (self);
   update_stale (self);
   update_actions (self);
@@ -3397,6 +3441,7 @@ cnv_window_class_init (CnvWindowClass *klass)
   g_type_ensure (CNV_TYPE_DATA_PAGE);
   g_type_ensure (CNV_TYPE_LAYER_EDITOR);
   g_type_ensure (CNV_TYPE_TRAIN_PAGE);
+  g_type_ensure (CNV_TYPE_EVALUATE_PAGE);
   g_type_ensure (CNV_TYPE_CLASSIFY_PAGE);
 
   gtk_widget_class_set_template_from_resource (widget_class,
@@ -3420,6 +3465,7 @@ cnv_window_class_init (CnvWindowClass *klass)
   BIND (notices_row);
   BIND (data_page);
   BIND (train_page);
+  BIND (evaluate_page);
   BIND (classify_page);
   BIND (recent_checkpoints_menu);
   BIND (recent_folders_menu);
@@ -3479,6 +3525,10 @@ cnv_window_init (CnvWindow *self)
                             G_CALLBACK (data_colour_mode_changed_cb), self);
   g_signal_connect_swapped (self->data_page, "compute-normalisation",
                             G_CALLBACK (data_compute_normalisation_cb), self);
+  g_signal_connect_swapped (self->evaluate_page, "threshold-changed",
+                            G_CALLBACK (threshold_changed_cb), self);
+  g_signal_connect_swapped (self->evaluate_page, "open-image",
+                            G_CALLBACK (cnv_window_classify_path), self);
   g_signal_connect_swapped (cnv_train_page_get_batch_spin (self->train_page),
                             "value-changed", G_CALLBACK (batch_size_changed_cb),
                             self);
@@ -3541,7 +3591,8 @@ gboolean
 cnv_window_is_busy (CnvWindow *self)
 {
   return self->loading || self->n_saving > 0 || self->n_opening > 0
-         || self->n_classifying > 0 || self->train_thread != NULL;
+         || self->n_classifying > 0 || self->train_thread != NULL
+         || cnv_evaluate_page_is_busy (self->evaluate_page);
 }
 
 GMenuModel *
@@ -3592,6 +3643,12 @@ CnvTrainPage *
 cnv_window_get_train_page (CnvWindow *self)
 {
   return self->train_page;
+}
+
+CnvEvaluatePage *
+cnv_window_get_evaluate_page (CnvWindow *self)
+{
+  return self->evaluate_page;
 }
 
 CnvClassifyPage *

@@ -10,6 +10,7 @@
 
 #include "cnv-config.h"
 
+#include <math.h>
 #include <stdio.h>
 
 #include <glib/gi18n.h>
@@ -21,6 +22,7 @@ typedef struct
   gboolean csv;
   gboolean json;
   int      threads;
+  double   threshold;   /* NAN: the checkpoint's */
 } PredictOptions;
 
 static void
@@ -151,6 +153,8 @@ run_predict (const PredictOptions *opts,
       return CNV_CLI_EXIT_FAILURE;
     }
   cnv_cli_print_notices (checkpoint, classifier);
+  if (!isnan (opts->threshold))
+    classifier->threshold = opts->threshold;
 
   for (int i = 0; i < n_paths; i++)
     collect_files (paths[i], entries);
@@ -228,7 +232,7 @@ int
 cnv_cli_predict (int    argc,
                  char **argv)
 {
-  PredictOptions opts = { FALSE, FALSE, 0 };
+  PredictOptions opts = { FALSE, FALSE, 0, NAN };
   const GOptionEntry entries[] = {
     { "csv", 0, 0, G_OPTION_ARG_NONE, &opts.csv,
       N_("Print CSV with a header row: path,class,probability"), NULL },
@@ -237,6 +241,9 @@ cnv_cli_predict (int    argc,
       NULL },
     { "threads", 'j', 0, G_OPTION_ARG_INT, &opts.threads,
       CNV_CLI_THREADS_HELP, "N" },
+    { "threshold", 't', 0, G_OPTION_ARG_DOUBLE, &opts.threshold,
+      N_("Probability from which an image counts as positive (default: the "
+         "checkpoint's)"), "P" },
     { NULL }
   };
   const char * const required[] = {
@@ -249,14 +256,19 @@ cnv_cli_predict (int    argc,
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   g_option_context_set_description (context,
     _("Prints one row per image: the path, the predicted class at the "
-      "checkpoint's threshold, and the probability of the positive class, "
-      "separated by tabs (or as CSV with --csv, or JSON with --json).  "
+      "checkpoint's threshold (or --threshold), and the probability of the "
+      "positive class, separated by tabs (or as CSV with --csv, or JSON with --json).  "
       "Folders are walked recursively for image files.\n\n"
       "A file that cannot be classified prints an error line on stderr and "
       "the others are still classified; the exit status is then 3."));
 
   if (!cnv_cli_parse_options (context, "predict", &argc, &argv))
     return CNV_CLI_EXIT_USAGE;
+
+  if (!isnan (opts.threshold)
+      && !(opts.threshold >= 0.0 && opts.threshold <= 1.0))
+    return cnv_cli_usage_error ("predict",
+                                _("--threshold must be from 0 to 1"));
 
   status = cnv_cli_check_arguments ("predict", argc, argv, required, TRUE,
                                     opts.threads);

@@ -1102,7 +1102,7 @@ test_train_run_settings (void)
   g_assert_cmpint (train->status, ==, 0);
   g_assert_nonnull (strstr (train->err,
                             "Learning rate: cosine schedule, 1 warm-up "
-                            "epochs\n"));
+                            "epoch\n"));
   g_assert_nonnull (strstr (train->err, "Class weights: balanced\n"));
   g_assert_nonnull (strstr (train->err, "\"horizontal_flip\":true"));
 

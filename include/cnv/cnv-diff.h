@@ -206,6 +206,10 @@ char       *cnv_diff_tensor_change_text      (const CnvDiffTensorRow *row);
 char       *cnv_diff_field_format_change     (const CnvDiffField *field);
 /* "8 × 28 × 28", "64" for a flat output, "?" when unknown. */
 char       *cnv_shape_to_display_string      (const CnvShape *shape);
+/* "53,729": digits grouped by three with the locale's thousands
+ * separator; in a locale that has none (the C locale) a comma, or a
+ * narrow no-break space where the comma is the decimal point. */
+char       *cnv_count_to_display_string      (guint64         count);
 const char *cnv_diff_status_to_string        (CnvDiffStatus   status);
 const char *cnv_tensor_status_to_string      (CnvTensorStatus status);
 

@@ -17,6 +17,7 @@
 #include <glib/gi18n.h>
 
 #include "cnv-classify-page.h"
+#include "cnv-format.h"
 #include "cnv-texture.h"
 
 /* Both pictures are drawn at least this many pixels wide. */
@@ -229,7 +230,7 @@ cnv_classify_page_show_prediction (CnvClassifyPage     *self,
 
   g_return_if_fail (CNV_IS_CLASSIFY_PAGE (self));
 
-  percent = g_strdup_printf ("%.1f %%", 100.0 * shown);
+  percent = cnv_format_percent (shown, 1);
   /* Translators: file name, positive class, its probability. */
   detail = g_strdup_printf (_("%s — probability of “%s”: %.4f"),
                             name, c->class_names[1], probability);

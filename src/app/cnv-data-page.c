@@ -1699,8 +1699,7 @@ cnv_data_page_set_input (CnvDataPage *self,
   self->channels = channels;
 
   /* Translators: the network's input size and channels. */
-  size = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
-                                       "%d × %d, %d channel",
+  size = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%d × %d, %d channel",
                                        "%d × %d, %d channels", channels),
                           width, height, channels);
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->input_row),

@@ -196,7 +196,7 @@ set_figure (GtkLabel *label,
   if (isnan (value))
     text = g_strdup ("–");
   else if (percent)
-    text = g_strdup_printf ("%.1f %%", 100.0 * value);
+    text = cnv_format_percent (value, 1);
   else
     text = g_strdup_printf ("%.3f", value);
 

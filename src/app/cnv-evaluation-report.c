@@ -69,8 +69,7 @@ cnv_evaluation_describe_source (const CnvEvaluation *evaluation)
   if (evaluation->source == CNV_EVALUATION_VALIDATION_SPLIT)
     /* Translators: "Validation split of “sample”: 80 images, 40 sneaker
      * and 40 ankle-boot". */
-    return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
-                                         "Validation split of “%s”: %u "
+    return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Validation split of “%s”: %u "
                                          "image, %u %s and %u %s",
                                          "Validation split of “%s”: %u "
                                          "images, %u %s and %u %s", n),
@@ -455,7 +454,7 @@ draw_figure (cairo_t     *cr,
   if (isnan (value))
     text = g_strdup ("–");
   else if (percent)
-    text = g_strdup_printf ("%.1f %%", 100.0 * value);
+    text = cnv_format_percent (value, 1);
   else
     text = g_strdup_printf ("%.3f", value);
 
@@ -657,9 +656,9 @@ draw_history (const CnvEvaluationReport *report,
         g_strdup_printf ("%u", r->epoch),
         format_number (r->learning_rate),
         format_loss (r->train_loss),
-        g_strdup_printf ("%.1f %%", 100.0 * r->train_accuracy),
+        cnv_format_percent (r->train_accuracy, 1),
         format_loss (validated ? r->validation.loss : NAN),
-        validated ? g_strdup_printf ("%.1f %%", 100.0 * r->validation.accuracy)
+        validated ? cnv_format_percent (r->validation.accuracy, 1)
                   : g_strdup ("–"),
       };
 

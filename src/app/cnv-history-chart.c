@@ -214,14 +214,16 @@ draw_legend (CnvHistoryChart *self,
       if (self->histories[s] == NULL || self->histories[s]->len == 0)
         continue;
 
-      /* Translators: a legend entry, "model.convolve (wide lines):
-       * training solid, validation dashed". */
-      text = g_strdup_printf (s == 0
-                              ? _("%s (wide lines): training solid, "
-                                  "validation dashed")
-                              : _("%s (thin lines): training solid, "
-                                  "validation dashed"),
-                              self->labels[s]);
+      if (s == 0)
+        /* Translators: a legend entry, "model.convolve (wide lines):
+         * training solid, validation dashed". */
+        text = g_strdup_printf (_("%s (wide lines): training solid, "
+                                  "validation dashed"), self->labels[s]);
+      else
+        /* Translators: a legend entry, "model.convolve (thin lines):
+         * training solid, validation dashed". */
+        text = g_strdup_printf (_("%s (thin lines): training solid, "
+                                  "validation dashed"), self->labels[s]);
       cnv_chart_set_color (cr, &side_colors[s], 1.0);
       cairo_rectangle (cr, x, y - 5 + s * 18, 14, 10);
       cairo_fill (cr);

@@ -17,6 +17,7 @@
 #include <math.h>
 #include <glib/gi18n.h>
 
+#include "cnv-format.h"
 #include "cnv-training-chart.h"
 #include "cnv-train-page.h"
 
@@ -429,7 +430,7 @@ cnv_train_page_show_model (CnvTrainPage        *self,
   last = &g_array_index (c->history, CnvEpochRecord, c->history->len - 1);
   epochs = g_strdup_printf ("%u", last->epoch);
   loss = g_strdup_printf ("%.4f", last->train_loss);
-  accuracy = g_strdup_printf ("%.1f %%", 100.0 * last->train_accuracy);
+  accuracy = cnv_format_percent (last->train_accuracy, 1);
   set_figures (self, epochs, _("Epochs trained"), "–", loss, accuracy);
 
   text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
@@ -576,7 +577,7 @@ cnv_train_page_show_progress (CnvTrainPage           *self,
   epoch = g_strdup_printf (_("%u of %u"), p->epoch, p->last_epoch);
   batch = g_strdup_printf (_("%u of %u"), p->batch, p->n_batches);
   loss = g_strdup_printf ("%.4f", p->running_loss);
-  accuracy = g_strdup_printf ("%.1f %%", 100.0 * p->running_accuracy);
+  accuracy = cnv_format_percent (p->running_accuracy, 1);
   set_figures (self, epoch, _("Epoch"), batch, loss, accuracy);
 
   /* batches of this run done [0, total] */
@@ -680,8 +681,7 @@ cnv_train_page_show_stopped (CnvTrainPage           *self,
       bar = g_strdup_printf (_("Stopped during epoch %u after batch %u of %u"),
                              n_complete + 1, n_partial, last->n_batches);
       /* Translators: the batches of the epoch that did not end. */
-      batches = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
-                                              "The weights include its %u "
+      batches = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "The weights include its %u "
                                               "finished batch, but epoch %u "
                                               "is not complete, so it is not "
                                               "in the history; the next run "
@@ -860,8 +860,7 @@ summarize (CnvTrainPage *self)
     {
     case CNV_SCHEDULE_STEP:
       /* Translators: "× 0.1 every 10 epochs". */
-      schedule = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
-                                               "Step decay: × %g every %u epoch",
+      schedule = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Step decay: × %g every %u epoch",
                                                "Step decay: × %g every %u epochs",
                                                c.schedule.step_epochs),
                                   c.schedule.gamma, c.schedule.step_epochs);
@@ -883,8 +882,7 @@ summarize (CnvTrainPage *self)
 
       /* Translators: a schedule and its warm-up, "Constant, after 2
        * warm-up epochs". */
-      schedule = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
-                                               "%s, after %u warm-up epoch",
+      schedule = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%s, after %u warm-up epoch",
                                                "%s, after %u warm-up epochs",
                                                c.schedule.warmup_epochs),
                                   base, c.schedule.warmup_epochs);
@@ -901,10 +899,10 @@ summarize (CnvTrainPage *self)
                                          c.patience), c.patience);
   if (c.keep_best)
     g_string_append_printf (stopping, "%s%s", stopping->len > 0 ? " · " : "",
-                            _("keeps the best epoch"));
+                            _("Keeps the best epoch"));
   if (gtk_switch_get_active (self->autosave_switch))
     g_string_append_printf (stopping, "%s%s", stopping->len > 0 ? " · " : "",
-                            _("saves the best weights"));
+                            _("Saves the best weights"));
   adw_expander_row_set_subtitle (self->stopping_expander,
                                  stopping->len > 0 ? stopping->str
                                                    : _("Runs every epoch"));

@@ -16,6 +16,7 @@
 #include <pango/pangocairo.h>
 
 #include "cnv-chart.h"
+#include "cnv-format.h"
 #include "cnv-training-chart.h"
 
 /* Weight of the newest batch in the smoothed curve.  The average starts
@@ -84,7 +85,7 @@ format_value (CnvTrainingChart *self,
               int               decimals)
 {
   if (self->metric == CNV_TRAINING_CHART_ACCURACY)
-    return g_strdup_printf ("%.*f %%", MAX (0, decimals - 2), 100.0 * value);
+    return cnv_format_percent (value, MAX (0, decimals - 2));
 
   return g_strdup_printf ("%.*f", decimals, value);
 }
@@ -567,9 +568,9 @@ readout_lines (CnvTrainingChart *self,
                                             n->batch->smoothed[self->metric],
                                             decimals);
 
-      /* Translators: the smoothed batch value at a position counted in
-       * epochs, "Batches at 2.45: 0.2471". */
       lines[count++] = (ReadoutLine) {
+        /* Translators: the smoothed batch value at a position counted in
+         * epochs, "Batches at 2.45: 0.2471". */
         g_strdup_printf (_("Batches at %.2f: %s"), n->batch->x, text),
         &batch_color };
     }

@@ -36,6 +36,7 @@
 #include "cnv-classify-page.h"
 #include "cnv-compare-window.h"
 #include "cnv-data-page.h"
+#include "cnv-format.h"
 #include "cnv-evaluate-page.h"
 #include "cnv-layer-editor.h"
 #include "cnv-open-dialog.h"
@@ -933,9 +934,15 @@ update_trained_info (CnvWindow *self)
     last = &g_array_index (c->history, CnvEpochRecord, c->history->len - 1);
 
   if (last != NULL && last->validation.n > 0)
-    accuracy = g_strdup_printf (_("%.1f %% on %u images"),
-                                100.0 * last->validation.accuracy,
-                                last->validation.n);
+    {
+      g_autofree char *percent = cnv_format_percent (last->validation.accuracy, 1);
+
+      /* Translators: "93.8 % on 80 images". */
+      accuracy = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%s on %u image",
+                                               "%s on %u images",
+                                               last->validation.n),
+                                  percent, last->validation.n);
+    }
   else
     accuracy = g_strdup (_("Not measured"));
   adw_action_row_set_subtitle (self->accuracy_row, accuracy);
@@ -1351,8 +1358,7 @@ training_finished (CnvWindow   *self,
       if (partial > 0)
         /* Translators: the toast after Stop; "Stopped during epoch 31
          * after batch 4; 30 complete epochs in the history". */
-        message = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
-                                                "Stopped during epoch %u "
+        message = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Stopped during epoch %u "
                                                 "after batch %u; %u complete "
                                                 "epoch in the history",
                                                 "Stopped during epoch %u "
@@ -1960,7 +1966,6 @@ best_weights_path (CnvWindow *self)
                                        : g_strdup ("model");
     }
 
-  /* Translators: the file name of the best weights, "model-best". */
   return g_strdup_printf ("%s%c%s-best.convolve", dir, G_DIR_SEPARATOR, base);
 }
 

@@ -176,6 +176,22 @@ print_optimizer (const CnvOptimizerConfig *config)
     }
 }
 
+
+/* One row of the layer table.  printf pads by bytes, and a shape's "×"
+ * or an accented heading takes more than one, so the columns are padded
+ * by characters. */
+static void
+print_row (const char *name,
+           const char *shape,
+           const char *params)
+{
+  int name_pad = MAX (0, 30 - (int) g_utf8_strlen (name, -1));
+  int shape_pad = MAX (0, 22 - (int) g_utf8_strlen (shape, -1));
+  int params_pad = MAX (0, 14 - (int) g_utf8_strlen (params, -1));
+
+  printf ("%s%*s %s%*s %*s%s\n", name, name_pad, "", shape, shape_pad, "",
+          params_pad, "", params);
+}
 static void
 print_layers (const CnvModel *model)
 {
@@ -192,10 +208,9 @@ print_layers (const CnvModel *model)
                      "====================";
 
   input_shape = format_shape (&input);
-  printf ("%-30s %-22s %14s\n", _("Layer (type)"), _("Output shape"),
-          _("Param #"));
+  print_row (_("Layer (type)"), _("Output shape"), _("Param #"));
   printf ("%s\n", rule);
-  printf ("%-30s %-22s %14s\n", _("input"), input_shape, "0");
+  print_row (_("input"), input_shape, "0");
 
   for (guint i = 0; i < spec->n_layers; i++)
     {
@@ -207,7 +222,7 @@ print_layers (const CnvModel *model)
       g_autofree char *params = cnv_cli_format_count (info[i].trainable
                                                       + info[i].buffers);
 
-      printf ("%-30s %-22s %14s\n", name, shape, params);
+      print_row (name, shape, params);
       n_trainable += info[i].trainable;
       n_buffers += info[i].buffers;
     }
@@ -316,9 +331,14 @@ print_text (const char          *path,
       printf ("\n");
       printf (_("Dataset: %s\n"), classifier->dataset_folder);
       for (int c = 0; c < 2; c++)
-        printf (_("  %s: %u images\n"), classifier->class_names[c],
-                classifier->dataset_counts[c]);
-      printf (_("  skipped: %u files\n"), classifier->dataset_skipped);
+        printf (g_dngettext (GETTEXT_PACKAGE, "  %s: %u image\n",
+                             "  %s: %u images\n",
+                             classifier->dataset_counts[c]),
+                classifier->class_names[c], classifier->dataset_counts[c]);
+      printf (g_dngettext (GETTEXT_PACKAGE, "  skipped: %u file\n",
+                           "  skipped: %u files\n",
+                           classifier->dataset_skipped),
+              classifier->dataset_skipped);
       if (classifier->dataset_fingerprint != NULL)
         printf (_("  fingerprint: %s\n"), classifier->dataset_fingerprint);
     }
@@ -601,10 +621,9 @@ print_spec_layers (const CnvModelSpec  *spec,
                      "====================";
 
   input_shape = format_shape (&input);
-  printf ("%-30s %-22s %14s\n", _("Layer (type)"), _("Output shape"),
-          _("Param #"));
+  print_row (_("Layer (type)"), _("Output shape"), _("Param #"));
   printf ("%s\n", rule);
-  printf ("%-30s %-22s %14s\n", _("input"), input_shape, "0");
+  print_row (_("input"), input_shape, "0");
 
   for (guint i = 0; i < spec->n_layers; i++)
     {
@@ -616,7 +635,7 @@ print_spec_layers (const CnvModelSpec  *spec,
       g_autofree char *params = cnv_cli_format_count (
         costs->layers[i].parameters);
 
-      printf ("%-30s %-22s %14s\n", name, shape, params);
+      print_row (name, shape, params);
     }
 
   printf ("%s\n", rule);

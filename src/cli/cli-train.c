@@ -516,7 +516,12 @@ print_settings (const CnvTrainConfig *config,
 
   if (config->schedule.kind != CNV_SCHEDULE_CONSTANT
       || config->schedule.warmup_epochs > 0)
-    fprintf (stderr, _("Learning rate: %s schedule, %u warm-up epochs\n"),
+    fprintf (stderr, g_dngettext (GETTEXT_PACKAGE,
+                                  "Learning rate: %s schedule, %u warm-up "
+                                  "epoch\n",
+                                  "Learning rate: %s schedule, %u warm-up "
+                                  "epochs\n",
+                                  config->schedule.warmup_epochs),
              cnv_schedule_kind_to_string (config->schedule.kind),
              config->schedule.warmup_epochs);
   if (config->patience > 0 || config->keep_best)

@@ -68,11 +68,11 @@ print_help (FILE *stream)
   fprintf (stream, "  2    %s\n", _("a usage error: unknown or missing options"));
   fprintf (stream, "  3    %s\n",
            _("predict: some images could not be classified (the others were)"));
+  fprintf (stream, "  130  %s\n",
+           _("train: stopped with Ctrl+C; the output was saved"));
   fprintf (stream, "\n%s\n",
            _("diff exits 0 when the files do not differ, 1 when they do and "
              "2 when one\ncannot be read, as diff and cmp do."));
-  fprintf (stream, "  130  %s\n",
-           _("train: stopped with Ctrl+C; the output was saved"));
   fprintf (stream, "\n%s\n",
            _("Progress and errors go to stderr, results to stdout."));
 }
@@ -111,8 +111,8 @@ cnv_cli_usage_error (const char *command,
   message = g_strdup_vprintf (format, args);
   va_end (args);
 
-  /* TRANSLATORS: the first %s is "convolve-cli train", the second the
-   * problem, the third the command again. */
+  /* TRANSLATORS: "convolve-cli", the command ("train"), the problem,
+   * then "convolve-cli" and the command again. */
   fprintf (stderr, _("%s %s: %s (see “%s %s --help”)\n"), CNV_CLI_NAME,
            command, message, CNV_CLI_NAME, command);
 
@@ -440,18 +440,7 @@ cnv_cli_format_double (double      value,
 char *
 cnv_cli_format_count (gsize count)
 {
-  g_autofree char *digits = g_strdup_printf ("%" G_GSIZE_FORMAT, count);
-  GString *out = g_string_new (NULL);
-  gsize n = strlen (digits);
-
-  for (gsize i = 0; i < n; i++)
-    {
-      if (i > 0 && (n - i) % 3 == 0)
-        g_string_append_c (out, ',');
-      g_string_append_c (out, digits[i]);
-    }
-
-  return g_string_free (out, FALSE);
+  return cnv_count_to_display_string (count);
 }
 
 void
@@ -548,15 +537,21 @@ cnv_cli_print_dataset_summary (const CnvDataset *dataset,
 {
   guint n_skipped = dataset->skipped != NULL ? dataset->skipped->len : 0;
 
-  fprintf (stderr, _("Dataset %s: %u images\n"), dataset->folder,
-           dataset->n_images);
+  fprintf (stderr, g_dngettext (GETTEXT_PACKAGE, "Dataset %s: %u image\n",
+                                "Dataset %s: %u images\n", dataset->n_images),
+           dataset->folder, dataset->n_images);
 
   for (int c = 0; c < 2; c++)
     {
       const char *mark = c == positive_class ? _(" (positive)") : "";
 
-      fprintf (stderr, _("  class %d “%s”%s: %u images, %u skipped\n"), c,
-               dataset->class_names[c], mark, dataset->class_counts[c],
+      fprintf (stderr,
+               /* TRANSLATORS: "  class 1 “sneaker” (positive): 200 images, 3
+                * skipped"; the plural follows the images. */
+               g_dngettext (GETTEXT_PACKAGE, "  class %d “%s”%s: %u image, "
+                            "%u skipped\n", "  class %d “%s”%s: %u images, "
+                            "%u skipped\n", dataset->class_counts[c]),
+               c, dataset->class_names[c], mark, dataset->class_counts[c],
                dataset->skipped_counts[c]);
     }
 

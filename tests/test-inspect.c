@@ -327,7 +327,7 @@ test_gradcam_overlay (void)
   g_autoptr(CnvImage) image = cnv_image_new (CAM_SIDE, CAM_SIDE, 1);
   g_autoptr(GError) error = NULL;
   guint8 rgb[CAM_SIDE * CAM_SIDE * 3];
-  guint8 hot[3], cold[3];
+  guint8 hot[3], warm[3];
 
   for (gsize i = 0; i < input->size; i++)
     input->data[i] = 0.5f;
@@ -344,19 +344,27 @@ test_gradcam_overlay (void)
     for (int c = 0; c < 3; c++)
       g_assert_cmpuint (rgb[3 * i + c], ==, image->pixels[i]);
 
-  /* Opacity 1: the heat alone; the hottest pixel is viridis (1) and a
-   * cold one viridis (0). */
+  /* Opacity 1: the hottest pixel is viridis (1); a cold one shows the
+   * image, and one at 9/16 of the heat 9/16 of its colour. */
   cnv_gradcam_render_overlay (cam, image, 1.0, rgb);
   cnv_viridis (1.0, hot);
-  cnv_viridis (0.0, cold);
   g_assert_cmpmem (rgb + 3 * (5 * CAM_SIDE + 5), 3, hot, 3);
-  g_assert_cmpmem (rgb + 3 * (14 * CAM_SIDE + 14), 3, cold, 3);
+  for (int c = 0; c < 3; c++)
+    g_assert_cmpuint (rgb[3 * (14 * CAM_SIDE + 14) + c], ==, 127);
+  /* (4, 4): three quarters of the hot block at each side */
+  g_assert_cmpfloat_with_epsilon (cam->heat[4 * CAM_SIDE + 4],
+                                  cam->max * 0.5625, 1e-6);
+  cnv_viridis (0.5625, warm);
+  for (int c = 0; c < 3; c++)
+    g_assert_cmpint (abs ((int) rgb[3 * (4 * CAM_SIDE + 4) + c]
+                          - (int) lround (0.4375 * 255 + 0.5625 * warm[c])),
+                     <=, 1);
 
-  /* Half: halfway between. */
+  /* Half: half of the heat's colour at the hottest pixel. */
   cnv_gradcam_render_overlay (cam, image, 0.5, rgb);
   for (int c = 0; c < 3; c++)
-    g_assert_cmpint (abs ((int) rgb[3 * (14 * CAM_SIDE + 14) + c]
-                          - (127 + cold[c]) / 2), <=, 1);
+    g_assert_cmpint (abs ((int) rgb[3 * (5 * CAM_SIDE + 5) + c]
+                          - (255 + hot[c]) / 2), <=, 1);
 }
 
 /* PyTorch reference */

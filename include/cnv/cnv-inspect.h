@@ -147,8 +147,9 @@ CnvGradCam     *cnv_gradcam_compute        (CnvModel        *model,
                                             GError         **error);
 void            cnv_gradcam_free           (CnvGradCam     *cam);
 /* Writes the heat map over image (grey or RGB, the network's size) as
- * height × width packed RGB bytes: the image in grey, then viridis of
- * heat / max blended over it with opacity in [0, 1]. */
+ * height × width packed RGB bytes: the image in grey, and over it viridis
+ * of t = heat / max with alpha opacity · t (opacity in [0, 1]), so that
+ * the image shows unchanged where nothing speaks for the class. */
 void            cnv_gradcam_render_overlay (const CnvGradCam *cam,
                                             const CnvImage   *image,
                                             double            opacity,

@@ -570,16 +570,19 @@ cnv_gradcam_render_overlay (const CnvGradCam *cam,
   for (gsize i = 0; i < n; i++)
     {
       const guint8 *p = image->pixels + i * image->channels;
+      double t = cam->max > 0.0f ? cam->heat[i] / cam->max : 0.0;
+      double alpha = opacity * CLAMP (t, 0.0, 1.0);
       guint8 heat[3];
       double grey;
 
-      /* Grey underneath, so that the colours belong to the heat alone. */
+      /* Grey underneath, so that the colours belong to the heat alone;
+       * where nothing speaks for the class the image shows as it is. */
       grey = image->channels == 3
              ? 0.299 * p[0] + 0.587 * p[1] + 0.114 * p[2] : p[0];
-      cnv_viridis (cam->max > 0.0f ? cam->heat[i] / cam->max : 0.0, heat);
+      cnv_viridis (t, heat);
       for (int c = 0; c < 3; c++)
-        rgb[3 * i + c] = (guint8) lround ((1.0 - opacity) * grey
-                                          + opacity * heat[c]);
+        rgb[3 * i + c] = (guint8) lround ((1.0 - alpha) * grey
+                                          + alpha * heat[c]);
     }
 }
 

@@ -410,18 +410,30 @@ cnv_maps_view_class_init (CnvMapsViewClass *klass)
                                    previous_layer_action_cb);
   gtk_widget_class_install_action (widget_class, "maps.next-layer", NULL,
                                    next_layer_action_cb);
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Page_Up, 0,
-                                       "maps.previous-layer", NULL);
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Page_Down, 0,
-                                       "maps.next-layer", NULL);
+
 }
 
 static void
 cnv_maps_view_init (CnvMapsView *self)
 {
+  GtkEventController *shortcuts;
   guint8 ramp[64 * 6 * 3];
 
   gtk_widget_init_template (GTK_WIDGET (self));
+
+  /* Page Up and Page Down step through the layers from anywhere in the
+   * view, before the scrolled window would take them for scrolling. */
+  shortcuts = gtk_shortcut_controller_new ();
+  gtk_event_controller_set_propagation_phase (shortcuts, GTK_PHASE_CAPTURE);
+  gtk_shortcut_controller_add_shortcut (
+    GTK_SHORTCUT_CONTROLLER (shortcuts),
+    gtk_shortcut_new (gtk_keyval_trigger_new (GDK_KEY_Page_Up, 0),
+                      gtk_named_action_new ("maps.previous-layer")));
+  gtk_shortcut_controller_add_shortcut (
+    GTK_SHORTCUT_CONTROLLER (shortcuts),
+    gtk_shortcut_new (gtk_keyval_trigger_new (GDK_KEY_Page_Down, 0),
+                      gtk_named_action_new ("maps.next-layer")));
+  gtk_widget_add_controller (GTK_WIDGET (self), shortcuts);
 
   g_signal_connect_swapped (self->grid, "notify::selected",
                             G_CALLBACK (show_channel), self);

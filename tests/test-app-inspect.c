@@ -11,6 +11,7 @@
 
 #include "cnv-application.h"
 #include "cnv-window.h"
+#include "cnv-export.h"
 #include "cnv-window-private.h"
 #include "test-util.h"
 
@@ -489,7 +490,11 @@ test_inside_the_network (void)
   g_autofree char *sneaker = source_path ("data", "sample-test", "sneaker",
                                           "test-00009.png", NULL);
   g_autofree guint8 *expected = NULL;
+  g_autoptr(TestTmpDir) tmp = test_tmp_dir_new ("test-app-inspect-XXXXXX");
+  g_autoptr(GdkPixbuf) saved = NULL;
+  g_autofree char *png = NULL;
   const char *files[] = { sneaker, NULL };
+  GtkWidget *content;
   CnvClassifyPage *page;
   CnvMapsView *maps_view;
   CnvGradcamView *gradcam_view;
@@ -595,16 +600,35 @@ test_inside_the_network (void)
   settle (0.2);
   save_screenshot (GTK_WIDGET (window), "inspect-gradcam-other.png");
 
+  /* Save as PNG: the view as drawn, at its size on screen. */
+  png = g_build_filename (tmp->dir, "gradcam.png", NULL);
+  content = cnv_gradcam_view_get_content (gradcam_view);
+  g_assert_true (cnv_export_widget_png (content, png, &error));
+  g_assert_no_error (error);
+  saved = gdk_pixbuf_new_from_file (png, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (gdk_pixbuf_get_width (saved), ==,
+                   gtk_widget_get_width (content));
+  g_assert_cmpint (gdk_pixbuf_get_height (saved), ==,
+                   gtk_widget_get_height (content));
+  g_free (png);
+  png = g_build_filename (tmp->dir, "no-such-folder", "maps.png", NULL);
+  g_assert_false (cnv_export_widget_png (cnv_maps_view_get_content (maps_view),
+                                         png, &error));
+  g_assert_nonnull (strstr (error->message, "maps.png"));
+
   destroy_and_check_finalized (window);
 }
 
-/* A pasted image is classified from memory like a file. */
+/* A pasted image is classified from memory like a file (the texture
+ * goes through PNG, which keeps the 8-bit grey values). */
 static void
 test_pasted_image (void)
 {
   g_autoptr(CnvApplication) app = new_test_application ();
   g_autoptr(CnvClassifier) reference = NULL;
   g_autoptr(GError) error = NULL;
+  g_autoptr(GdkTexture) texture = NULL;
   g_autoptr(GBytes) bytes = NULL;
   g_autofree char *sneaker = source_path ("data", "sample-test", "sneaker",
                                           "test-00009.png", NULL);
@@ -619,10 +643,15 @@ test_pasted_image (void)
   reference = cnv_classifier_copy (cnv_window_get_classifier (window));
   page = cnv_window_get_classify_page (window);
 
-  g_file_get_contents (sneaker, &contents, &length, &error);
+  /* Ctrl+V's action with an image on the clipboard, as a screenshot tool
+   * leaves it: the texture, not a file. */
+  texture = gdk_texture_new_from_filename (sneaker, &error);
   g_assert_no_error (error);
-  bytes = g_bytes_new_take (g_steal_pointer (&contents), length);
-  cnv_classify_page_add_bytes (page, bytes, "Pasted image 1");
+  gdk_clipboard_set_texture (gtk_widget_get_clipboard (GTK_WIDGET (page)),
+                             texture);
+  cnv_window_show_page (window, "classify");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (page),
+                                             "classify.paste", NULL));
   g_assert_true (iterate_until (window_idle, window, 30));
 
   row = cnv_classify_page_get_selected (page);
@@ -633,6 +662,16 @@ test_pasted_image (void)
                                               NULL, &error));
   g_assert_cmpfloat (cnv_prediction_get_probability (row), ==, probability);
   g_assert_cmpint (cnv_prediction_get_truth (row), ==, -1);
+
+  /* The same bytes handed over directly: a second row, the same answer. */
+  g_file_get_contents (sneaker, &contents, &length, &error);
+  g_assert_no_error (error);
+  bytes = g_bytes_new_take (g_steal_pointer (&contents), length);
+  cnv_classify_page_add_bytes (page, bytes, "Pasted image 2");
+  g_assert_true (iterate_until (window_idle, window, 30));
+  row = cnv_classify_page_get_selected (page);
+  g_assert_cmpstr (cnv_prediction_get_name (row), ==, "Pasted image 2");
+  g_assert_cmpfloat (cnv_prediction_get_probability (row), ==, probability);
 
   destroy_and_check_finalized (window);
 }

@@ -631,7 +631,12 @@ update_status (CnvClassifyPage *self)
                                                " · %u not classified",
                                                " · %u not classified",
                                                n_failed), n_failed);
-  if (self->snapshot != NULL && self->snapshot->training)
+  if (self->waiting)
+    /* Translators: while a run trains, a copy of its weights is taken
+     * between two batches (a paused run takes none until it goes on). */
+    g_string_append (text, _(" · waiting for the weights of the run’s next "
+                             "batch"));
+  else if (self->snapshot != NULL && self->snapshot->training)
     /* Translators: when the weights came from a run in progress. */
     g_string_append_printf (text, _(" · weights of step %" G_GINT64_FORMAT
                                     " of the run in progress"),

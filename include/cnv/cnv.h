@@ -18,4 +18,5 @@
 #include "cnv-json.h"
 #include "cnv-stack-editor.h"
 #include "cnv-i18n.h"
+#include "cnv-inspect.h"
 #include "cnv-version.h"

@@ -64,11 +64,14 @@ const char          *cnv_window_get_stale_text      (CnvWindow  *self);
 /* What win.save-as does after its file chooser. */
 void                 cnv_window_save_to_path        (CnvWindow  *self,
                                                      const char *path);
-/* What win.classify-file and a drop do after they have a file. */
+/* What win.classify-file and a drop do after they have files. */
 void                 cnv_window_classify_path       (CnvWindow  *self,
                                                      const char *path);
-/* The class name, probability and file shown on the Classify page; NULL
- * and -1 before the first prediction. */
+void                 cnv_window_classify_files      (CnvWindow  *self,
+                                                     GFile     **files,
+                                                     guint       n_files);
+/* The class name, probability and file of the image selected on the
+ * Classify page; NULL and -1 when none is. */
 const char          *cnv_window_get_predicted_class (CnvWindow  *self);
 double               cnv_window_get_probability     (CnvWindow  *self);
 const char          *cnv_window_get_classified_path (CnvWindow  *self);

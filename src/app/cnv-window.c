@@ -64,6 +64,8 @@ typedef struct
   guint            id;
   CnvTrainControl  control;
   gint             snapshot_wanted; /* atomic: copy at the next batch */
+  gint             classify_wanted; /* atomic: a copy for the Classify
+                                     * page at the next batch */
   CnvTrainConfig   config;
   CnvClassifier   *classifier;   /* the thread's until it reports DONE */
   gboolean         continued;    /* classifier is a copy of the window's */
@@ -83,6 +85,7 @@ typedef enum
   REPORT_EPOCH,
   REPORT_SNAPSHOT,   /* a copy of the weights, for a save */
   REPORT_BEST,       /* a copy at a new best validation loss */
+  REPORT_CLASSIFY_SNAPSHOT, /* a copy for the Classify page */
   REPORT_DONE,
 } ReportKind;
 
@@ -94,7 +97,7 @@ typedef struct
   CnvTrainProgress progress;     /* record is NULL; see below */
   CnvEpochRecord   record;       /* REPORT_EPOCH */
   GArray          *batches;      /* REPORT_BATCHES: TrainRun's pending */
-  CnvClassifier   *classifier;   /* REPORT_DONE, _SNAPSHOT and _BEST */
+  CnvClassifier   *classifier;   /* REPORT_DONE, _BEST and the snapshots */
   GError          *error;        /* REPORT_DONE */
   gboolean         stopped;      /* REPORT_DONE */
 } TrainReport;
@@ -150,8 +153,6 @@ struct _CnvWindow
   GCancellable         *load_cancellable;
   GThread              *train_thread;
   TrainRun             *run;
-  char                 *predicted_class;
-  char                 *classified_path;
 
   /* borrowed, weak */
   AdwToast             *toast;
@@ -163,11 +164,9 @@ struct _CnvWindow
 
   /* state */
   CnvPreprocessing      loaded_pp;      /* of the folder last loaded */
-  double                probability;
   guint                 run_counter;
   guint                 snapshot_run;   /* the run a file holds a snapshot
                                          * of, when it does */
-  guint                 classify_counter;
   /* The checkpoint_path file as last saved or opened, and whether the
    * model on screen is that model trained further (not one started over
    * on another layer stack). */
@@ -177,7 +176,6 @@ struct _CnvWindow
   gboolean              file_is_ancestor;
   guint                 n_saving;
   guint                 n_opening;
-  guint                 n_classifying;
   AfterSave             after_save;
   gboolean              loading;
   gboolean              modified;
@@ -320,6 +318,14 @@ train_progress_cb (const CnvTrainProgress *progress,
       if (g_atomic_int_compare_and_exchange (&run->snapshot_wanted, 1, 0))
         {
           report = train_report_new (run, REPORT_SNAPSHOT);
+          report->classifier = cnv_classifier_copy (run->classifier);
+          post_report (report);
+        }
+
+      /* The Classify page predicts with the weights of this step. */
+      if (g_atomic_int_compare_and_exchange (&run->classify_wanted, 1, 0))
+        {
+          report = train_report_new (run, REPORT_CLASSIFY_SNAPSHOT);
           report->classifier = cnv_classifier_copy (run->classifier);
           post_report (report);
         }
@@ -1280,14 +1286,19 @@ static void start_save (CnvWindow     *self,
                         const char    *path,
                         guint          snapshot_run);
 
+static void answer_classify_snapshot (CnvWindow *self);
+
 static void
 training_finished (CnvWindow   *self,
                    TrainReport *report)
 {
   guint total = report->classifier->history->len;
+  gboolean classify_wanted;
   gboolean adopted;
 
   g_thread_join (g_steal_pointer (&self->train_thread));
+  /* A copy asked for after the run's last batch is answered below. */
+  classify_wanted = g_atomic_int_get (&self->run->classify_wanted);
   g_clear_pointer (&self->run, train_run_release);
 
   /* A save asked for after the run's last batch: it gets the final
@@ -1320,7 +1331,10 @@ training_finished (CnvWindow   *self,
       set_modified (self, TRUE);
       update_trained_info (self);
       update_evaluation (self);
+      cnv_classify_page_model_changed (self->classify_page);
     }
+  else if (classify_wanted)
+    answer_classify_snapshot (self);
 
   if (report->error != NULL)
     {
@@ -1445,6 +1459,14 @@ report_dispatch_cb (gpointer data)
   /* The window is gone, or this run was stopped and replaced. */
   if (self == NULL || self->disposed || report->run->id != self->run_counter)
     return G_SOURCE_REMOVE;
+
+  if (report->kind == REPORT_CLASSIFY_SNAPSHOT)
+    {
+      cnv_classify_page_set_snapshot (self->classify_page,
+                                      g_steal_pointer (&report->classifier),
+                                      TRUE);
+      return G_SOURCE_REMOVE;
+    }
 
   switch (report->kind)
     {
@@ -2443,6 +2465,7 @@ finish_open (CnvWindow     *self,
                                     &self->classifier->augmentation,
                                     self->classifier->class_weights);
   update_trained_info (self);
+  cnv_classify_page_model_changed (self->classify_page);
 
   /* The folder must be seen the way this model sees images, with its
    * classes in its order. */
@@ -2568,6 +2591,7 @@ load_matching (CnvWindow            *self,
   cnv_train_page_show_model (self->train_page, self->classifier);
   update_evaluation (self);
   update_trained_info (self);
+  cnv_classify_page_model_changed (self->classify_page);
   update_stale (self);
   update_actions (self);
   /* The folder with the classes now on screen, in their order. */
@@ -3085,128 +3109,83 @@ recent_changed_cb (CnvWindow *self)
                                         (const char * const *) checkpoints);
 }
 
-/* Classifying */
+/* Classifying: the Classify page predicts on its own, with snapshots of
+ * the weights the window hands it. */
 
-typedef struct
-{
-  guint          id;
-  CnvClassifier *classifier;
-  char          *path;
-  double         probability;
-  CnvImage      *image;
-  GdkTexture    *thumbnail;
-} ClassifyJob;
-
+/* The page asked for weights: a copy of the trained model, or, while a
+ * run trains, a copy the training thread takes at its next batch
+ * boundary (REPORT_CLASSIFY_SNAPSHOT). */
 static void
-classify_job_free (gpointer data)
+answer_classify_snapshot (CnvWindow *self)
 {
-  ClassifyJob *job = data;
+  g_autoptr(GError) error = NULL;
 
-  g_clear_pointer (&job->classifier, cnv_classifier_free);
-  g_clear_pointer (&job->image, cnv_image_free);
-  g_clear_object (&job->thumbnail);
-  g_free (job->path);
-  g_free (job);
-}
-
-static void
-classify_thread (GTask        *task,
-                 gpointer      source_object,
-                 gpointer      task_data,
-                 GCancellable *cancellable)
-{
-  ClassifyJob *job = task_data;
-  GError *error = NULL;
-
-  if (!cnv_classifier_predict_file (job->classifier, job->path,
-                                    &job->probability, &job->image, &error))
+  if (self->run != NULL)
     {
-      g_task_return_error (task, error);
+      g_atomic_int_set (&self->run->classify_wanted, 1);
       return;
     }
 
-  job->thumbnail = cnv_classify_page_load_thumbnail (job->path);
-  g_task_return_boolean (task, TRUE);
+  if (self->classifier == NULL)
+    {
+      cnv_classify_page_set_snapshot (self->classify_page, NULL, FALSE);
+      return;
+    }
+
+  if (!cnv_classifier_check (self->classifier, &error))
+    {
+      cnv_classify_page_set_snapshot (self->classify_page, NULL, FALSE);
+      show_error (self, _("This Model Cannot Classify"), NULL, error);
+      return;
+    }
+
+  cnv_classify_page_set_snapshot (self->classify_page,
+                                  cnv_classifier_copy (self->classifier),
+                                  FALSE);
 }
 
-static void
-classify_done_cb (GObject      *source,
-                  GAsyncResult *result,
-                  gpointer      user_data)
+/* FALSE, after saying why, when there is nothing to classify with. */
+static gboolean
+can_classify (CnvWindow *self)
 {
-  CnvWindow *self = CNV_WINDOW (source);
-  ClassifyJob *job = g_task_get_task_data (G_TASK (result));
-  const CnvClassifier *c = job->classifier;
-  g_autoptr(GError) error = NULL;
-  gboolean ok;
+  adw_view_stack_set_visible_child_name (self->view_stack, "classify");
 
-  ok = g_task_propagate_boolean (G_TASK (result), &error);
-  self->n_classifying--;
+  if (self->classifier == NULL && self->run == NULL)
+    {
+      cnv_classify_page_show_refusal (self->classify_page);
+      show_toast (self, _("Cannot classify without a trained model"));
+      return FALSE;
+    }
 
-  /* A newer image was asked for while this one ran: its answer, not
-   * this one, belongs on the page. */
-  if (self->disposed || job->id != self->classify_counter)
+  return TRUE;
+}
+
+void
+cnv_window_classify_files (CnvWindow  *self,
+                           GFile     **files,
+                           guint       n_files)
+{
+  g_return_if_fail (CNV_IS_WINDOW (self));
+
+  if (n_files == 0 || !can_classify (self))
     return;
 
-  if (!ok)
-    {
-      show_error (self, _("Could Not Classify Image"), job->path, error);
-      return;
-    }
-
-  g_free (self->predicted_class);
-  self->predicted_class = g_strdup (c->class_names[job->probability
-                                                   >= c->threshold]);
-  self->probability = job->probability;
-  g_free (self->classified_path);
-  self->classified_path = g_strdup (job->path);
-
-  cnv_classify_page_show_prediction (self->classify_page, c, job->path,
-                                     job->probability, job->image,
-                                     job->thumbnail);
+  cnv_classify_page_add_files (self->classify_page, files, n_files);
 }
 
 void
 cnv_window_classify_path (CnvWindow  *self,
                           const char *path)
 {
-  g_autoptr(GTask) task = NULL;
-  g_autoptr(GError) error = NULL;
-  ClassifyJob *job;
+  g_autoptr(GFile) file = NULL;
 
   g_return_if_fail (CNV_IS_WINDOW (self));
 
   if (path == NULL)
     return;
 
-  adw_view_stack_set_visible_child_name (self->view_stack, "classify");
-
-  if (self->classifier == NULL)
-    {
-      cnv_classify_page_show_refusal (self->classify_page);
-      show_toast (self, _("Cannot classify without a trained model"));
-      return;
-    }
-
-  if (!cnv_classifier_check (self->classifier, &error))
-    {
-      show_error (self, _("This Model Cannot Classify"), NULL, error);
-      return;
-    }
-
-  /* The thread predicts with its own copy: a forward pass writes the
-   * model's activation caches. */
-  job = g_new0 (ClassifyJob, 1);
-  job->id = ++self->classify_counter;
-  job->classifier = cnv_classifier_copy (self->classifier);
-  job->path = g_strdup (path);
-
-  task = g_task_new (self, NULL, classify_done_cb, NULL);
-  g_task_set_source_tag (task, cnv_window_classify_path);
-  g_task_set_task_data (task, job, classify_job_free);
-  g_task_run_in_thread (task, classify_thread);
-
-  self->n_classifying++;
+  file = g_file_new_for_path (path);
+  cnv_window_classify_files (self, &file, 1);
 }
 
 static void
@@ -3215,17 +3194,12 @@ classify_file_action_cb (GtkWidget  *widget,
                          GVariant   *parameter)
 {
   CnvWindow *self = CNV_WINDOW (widget);
-  g_autoptr(GtkFileFilter) filter = gtk_file_filter_new ();
 
-  gtk_file_filter_set_name (filter, _("Images"));
-  gtk_file_filter_add_pixbuf_formats (filter);
-
-  show_file_chooser (new_file_chooser (self, _("Classify Image"),
-                                       GTK_FILE_CHOOSER_ACTION_OPEN,
-                                       _("_Classify"), filter,
-                                       cnv_window_classify_path));
+  if (can_classify (self))
+    cnv_classify_page_choose_files (self->classify_page);
 }
 
+/* Drops outside the Classify page (which has a target of its own). */
 static gboolean
 drop_cb (GtkDropTarget *target,
          const GValue  *value,
@@ -3234,30 +3208,21 @@ drop_cb (GtkDropTarget *target,
          gpointer       user_data)
 {
   CnvWindow *self = CNV_WINDOW (user_data);
-  GFile *file = NULL;
-  g_autofree char *path = NULL;
+  g_autoptr(GPtrArray) files = g_ptr_array_new ();
 
   if (G_VALUE_HOLDS (value, GDK_TYPE_FILE_LIST))
     {
-      GSList *files = g_value_get_boxed (value);
-
-      if (files != NULL)
-        file = files->data;
+      for (GSList *l = g_value_get_boxed (value); l != NULL; l = l->next)
+        g_ptr_array_add (files, l->data);
     }
-  else if (G_VALUE_HOLDS (value, G_TYPE_FILE))
-    file = g_value_get_object (value);
+  else if (G_VALUE_HOLDS (value, G_TYPE_FILE)
+           && g_value_get_object (value) != NULL)
+    g_ptr_array_add (files, g_value_get_object (value));
 
-  if (file == NULL)
+  if (files->len == 0)
     return FALSE;
 
-  path = g_file_get_path (file);
-  if (path == NULL)
-    {
-      show_toast (self, _("Only files on this computer can be classified"));
-      return FALSE;
-    }
-
-  cnv_window_classify_path (self, path);
+  cnv_window_classify_files (self, (GFile **) files->pdata, files->len);
 
   return TRUE;
 }
@@ -3369,8 +3334,6 @@ cnv_window_finalize (GObject *object)
   g_clear_pointer (&self->checkpoint_path, g_free);
   g_clear_pointer (&self->snapshot_path, g_free);
   g_clear_pointer (&self->pending_open, g_free);
-  g_clear_pointer (&self->predicted_class, g_free);
-  g_clear_pointer (&self->classified_path, g_free);
 
   G_OBJECT_CLASS (cnv_window_parent_class)->finalize (object);
 }
@@ -3537,7 +3500,9 @@ cnv_window_init (CnvWindow *self)
   g_signal_connect_swapped (cnv_train_page_get_batch_spin (self->train_page),
                             "value-changed", G_CALLBACK (batch_size_changed_cb),
                             self);
-  self->probability = -1.0;
+  g_signal_connect_object (self->classify_page, "snapshot-wanted",
+                           G_CALLBACK (answer_classify_snapshot), self,
+                           G_CONNECT_SWAPPED);
 
   target = gtk_drop_target_new (G_TYPE_INVALID, GDK_ACTION_COPY);
   gtk_drop_target_set_gtypes (target, types, G_N_ELEMENTS (types));
@@ -3596,8 +3561,9 @@ gboolean
 cnv_window_is_busy (CnvWindow *self)
 {
   return self->loading || self->n_saving > 0 || self->n_opening > 0
-         || self->n_classifying > 0 || self->train_thread != NULL
-         || cnv_evaluate_page_is_busy (self->evaluate_page);
+         || cnv_classify_page_is_busy (self->classify_page)
+         || cnv_evaluate_page_is_busy (self->evaluate_page)
+         || self->train_thread != NULL;
 }
 
 GMenuModel *
@@ -3744,19 +3710,28 @@ cnv_window_get_stale_text (CnvWindow *self)
 const char *
 cnv_window_get_predicted_class (CnvWindow *self)
 {
-  return self->predicted_class;
+  CnvPrediction *row = cnv_classify_page_get_selected (self->classify_page);
+
+  return row != NULL ? cnv_prediction_get_class_name (row) : NULL;
 }
 
 double
 cnv_window_get_probability (CnvWindow *self)
 {
-  return self->probability;
+  CnvPrediction *row = cnv_classify_page_get_selected (self->classify_page);
+
+  if (row == NULL || cnv_prediction_get_class (row) < 0)
+    return -1.0;
+
+  return cnv_prediction_get_probability (row);
 }
 
 const char *
 cnv_window_get_classified_path (CnvWindow *self)
 {
-  return self->classified_path;
+  CnvPrediction *row = cnv_classify_page_get_selected (self->classify_page);
+
+  return row != NULL ? cnv_prediction_get_path (row) : NULL;
 }
 
 const char *

@@ -41,6 +41,8 @@ int      cnv_cli_inspect  (int    argc,
                            char **argv);
 int      cnv_cli_diff     (int    argc,
                            char **argv);
+int      cnv_cli_activations (int    argc,
+                              char **argv);
 
 /* Parses the options of one subcommand.  On a usage error prints one line
  * and returns FALSE; --help prints the help and exits 0 (GOption's rule). */

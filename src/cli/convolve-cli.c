@@ -39,6 +39,8 @@ static const Command commands[] = {
   { "predict", cnv_cli_predict, N_("Classify images with a checkpoint") },
   { "inspect", cnv_cli_inspect,
     N_("Describe a checkpoint: layers, preprocessing, classes, history") },
+  { "activations", cnv_cli_activations,
+    N_("Write an image's feature maps and Grad-CAM as PNG files") },
   { "diff", cnv_cli_diff,
     N_("Show what differs between two checkpoints or model descriptions") },
 };
@@ -53,7 +55,7 @@ print_help (FILE *stream)
   fprintf (stream, "\n%s\n", _("Commands:"));
 
   for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
-    fprintf (stream, "  %-10s %s\n", commands[i].name, _(commands[i].summary));
+    fprintf (stream, "  %-12s %s\n", commands[i].name, _(commands[i].summary));
 
   fprintf (stream, "\n%s\n", _("Options:"));
   fprintf (stream, "  %-14s %s\n", "-h, --help", _("Show this help"));

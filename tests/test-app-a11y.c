@@ -209,7 +209,19 @@ new_trained_window (CnvApplication *app)
   return window;
 }
 
-static const char * const pages[] = { "data", "train", "classify" };
+/* At the window's default size no page is so wide that the layer
+ * editor beside it folds away, in any language. */
+static void
+assert_not_folded (CnvWindow *window)
+{
+  GtkWidget *leaflet = gtk_widget_get_ancestor (GTK_WIDGET (cnv_window_get_data_page (window)),
+                                                ADW_TYPE_LEAFLET);
+
+  g_assert_nonnull (leaflet);
+  g_assert_false (adw_leaflet_get_folded (ADW_LEAFLET (leaflet)));
+}
+
+static const char * const pages[] = { "data", "train", "evaluate", "classify" };
 
 /* Every view of a window with a trained model, and the preferences. */
 static void
@@ -232,6 +244,8 @@ test_every_control_is_named (void)
       settle (0.2);
       assert_accessible (GTK_WIDGET (window), pages[i], 10);
     }
+
+  assert_not_folded (window);
 
   preferences = cnv_preferences_window_new (cnv_application_get_settings (app));
   gtk_window_set_transient_for (GTK_WINDOW (preferences), GTK_WINDOW (window));
@@ -283,6 +297,43 @@ test_styles_screenshots (void)
   destroy_and_check_finalized (window);
 }
 
+/* Run with LANGUAGE=de (and a UTF-8 locale such as C.UTF-8): the main
+ * views in that language, for a look, and the proof that the catalogue
+ * the build compiled is the one read. */
+static void
+test_translated_screenshots (void)
+{
+  const char *language = g_getenv ("LANGUAGE");
+  g_autoptr(CnvApplication) app = NULL;
+  CnvWindow *window;
+
+  if (language == NULL || *language == '\0' || g_str_equal (language, "en"))
+    {
+      g_test_skip ("LANGUAGE is not set to a translation");
+      return;
+    }
+
+  /* As the app's main () does; then a string every catalogue
+   * translates. */
+  cnv_i18n_init ();
+  g_assert_cmpstr (g_dgettext (GETTEXT_PACKAGE, "Untitled Model"), !=,
+                   "Untitled Model");
+
+  app = new_test_application ();
+  window = new_trained_window (app);
+  for (guint i = 0; i < G_N_ELEMENTS (pages); i++)
+    {
+      g_autofree char *name = g_strdup_printf ("%s-%s.png", language, pages[i]);
+
+      cnv_window_show_page (window, pages[i]);
+      settle (0.3);
+      save_screenshot (GTK_WIDGET (window), name);
+    }
+  assert_not_folded (window);
+
+  destroy_and_check_finalized (window);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -295,6 +346,8 @@ main (int   argc,
   g_test_add_func ("/app/a11y/every-control-is-named",
                    test_every_control_is_named);
   g_test_add_func ("/app/a11y/styles-screenshots", test_styles_screenshots);
+  g_test_add_func ("/app/a11y/translated-screenshots",
+                   test_translated_screenshots);
 
   return g_test_run ();
 }

@@ -177,6 +177,15 @@ save_screenshot (GtkWidget  *widget,
 }
 
 void
+save_docs_screenshot (CnvWindow  *window,
+                      const char *name)
+{
+  cnv_window_dismiss_toast (window);
+  settle (0.5);
+  save_screenshot (GTK_WIDGET (window), name);
+}
+
+void
 reset_settings (GSettings *settings)
 {
   g_autoptr(GSettingsSchema) schema = NULL;

@@ -39,6 +39,9 @@ void            save_screenshot     (GtkWidget  *widget,
 
 /* Every key of settings back to the schema's default. */
 void            reset_settings      (GSettings  *settings);
+/* The same of a window without its toast, as docs/ shows the views. */
+void            save_docs_screenshot (CnvWindow *window,
+                                      const char *name);
 /* A registered application whose settings are the schema's defaults
  * (the memory backend lives as long as the process). */
 CnvApplication *new_test_application (void);

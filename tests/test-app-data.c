@@ -128,7 +128,7 @@ test_sample_report (void)
                    ==, "None: no image is in both training and validation");
   g_assert_cmpuint (report->n_validation, ==, 80);
 
-  save_screenshot (GTK_WIDGET (window), "data-report.png");
+  save_docs_screenshot (window, "data-report.png");
   scroll_to (window, "report");
   save_screenshot (GTK_WIDGET (window), "data-report-sizes.png");
 

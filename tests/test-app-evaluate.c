@@ -344,7 +344,7 @@ test_evaluate_threshold_gallery_report (void)
                             gtk_widget_get_height (GTK_WIDGET (roc)) / 2.0);
   g_assert_cmpint (cnv_curve_chart_get_hover (roc), >=, 0);
   g_assert_nonnull (cnv_curve_chart_get_readout (roc));
-  save_screenshot (GTK_WIDGET (window), "evaluate-page.png");
+  save_docs_screenshot (window, "evaluate-page.png");
   save_screenshot (gtk_widget_get_parent (GTK_WIDGET (roc)),
                    "evaluate-curves.png");
   cnv_curve_chart_hover_at (roc, -100, -100);

@@ -408,7 +408,7 @@ test_inside_the_network (void)
                                   &width, &height);
   g_assert_cmpmem (shown, 28 * 28 * 3, expected, 28 * 28 * 3);
   settle (0.3);
-  save_screenshot (GTK_WIDGET (window), "inspect-feature-maps.png");
+  save_docs_screenshot (window, "inspect-feature-maps.png");
 
   /* Page Down's action steps to the next layer: relu1, same shape. */
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (maps_view),

@@ -326,7 +326,7 @@ test_window_train_save_open_classify (void)
   g_assert_nonnull (strstr (gtk_window_get_title (GTK_WINDOW (window)), "•"));
   g_assert_cmpuint (n_chart_points (window), >, 1);
   settle (0.3);
-  save_screenshot (GTK_WIDGET (window), "window-trained.png");
+  save_docs_screenshot (window, "window-trained.png");
   width = settings_place (window);
 
   /* Five epochs leave room for full-size markers; at 210 they shrink so

@@ -55,6 +55,8 @@ CnvCompareWindow    *cnv_window_get_compare_window  (CnvWindow  *self);
 const char          *cnv_window_get_model_title     (CnvWindow  *self);
 /* The title of the toast on screen; NULL when none is. */
 const char          *cnv_window_get_toast_title     (CnvWindow  *self);
+/* Takes the toast on screen away, for a screenshot without it. */
+void                 cnv_window_dismiss_toast       (CnvWindow  *self);
 guint                cnv_window_get_n_layer_rows    (CnvWindow  *self);
 CnvLayerEditor      *cnv_window_get_layer_editor    (CnvWindow  *self);
 CnvStackEditor      *cnv_window_get_stack_editor    (CnvWindow  *self);

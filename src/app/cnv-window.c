@@ -3670,6 +3670,13 @@ cnv_window_get_toast_title (CnvWindow *self)
   return self->toast != NULL ? adw_toast_get_title (self->toast) : NULL;
 }
 
+void
+cnv_window_dismiss_toast (CnvWindow *self)
+{
+  if (self->toast != NULL)
+    adw_toast_dismiss (self->toast);
+}
+
 AdwMessageDialog *
 cnv_window_get_question (CnvWindow *self)
 {

@@ -78,14 +78,23 @@ cell_rect (const Frame      *frame,
 }
 
 /* "false positives": what a cell is called, with class 1 positive. */
-static const char *
-cell_kind (int t,
-           int p)
+const char *
+cnv_confusion_matrix_cell_kind (int   true_class,
+                                int   predicted_class,
+                                guint count)
 {
-  if (t == p)
-    return t == 1 ? _("true positives") : _("true negatives");
+  if (true_class == predicted_class)
+    return true_class == 1
+           ? g_dngettext (GETTEXT_PACKAGE, "true positive", "true positives",
+                          count)
+           : g_dngettext (GETTEXT_PACKAGE, "true negative", "true negatives",
+                          count);
 
-  return p == 1 ? _("false positives") : _("false negatives");
+  return predicted_class == 1
+         ? g_dngettext (GETTEXT_PACKAGE, "false positive", "false positives",
+                        count)
+         : g_dngettext (GETTEXT_PACKAGE, "false negative", "false negatives",
+                        count);
 }
 
 static void
@@ -171,8 +180,8 @@ draw_cell (cairo_t         *cr,
   cnv_chart_set_color (cr, fg, 0.85);
   show_text (cr, layout, percent, cx, cy + 10, r.size.width - 8, 0.5);
   cnv_chart_set_color (cr, fg, 0.65);
-  show_text (cr, layout, cell_kind (t, p), cx, cy + 28, r.size.width - 8,
-             0.5);
+  show_text (cr, layout, cnv_confusion_matrix_cell_kind (t, p, counts[t][p]),
+             cx, cy + 28, r.size.width - 8, 0.5);
 
   pango_font_description_free (big);
   pango_font_description_free (base);
@@ -241,7 +250,10 @@ update_cell_labels (CnvConfusionMatrix *self)
                                                       : "",
                                  self->class_names[p] ? self->class_names[p]
                                                       : "",
-                                 self->counts[t][p], cell_kind (t, p), share,
+                                 self->counts[t][p],
+                                 cnv_confusion_matrix_cell_kind (t, p,
+                                                                 self->counts[t][p]),
+                                 share,
                                  self->class_names[t] ? self->class_names[t]
                                                       : "");
         tooltip = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,

@@ -40,4 +40,10 @@ void       cnv_confusion_matrix_draw       (cairo_t             *cr,
                                             double               width,
                                             double               height);
 
+/* "true positives", "false negative": what the cell at (true_class,
+ * predicted_class) holds, for count images (translated). */
+const char *cnv_confusion_matrix_cell_kind (int   true_class,
+                                            int   predicted_class,
+                                            guint count);
+
 G_END_DECLS

@@ -1899,7 +1899,9 @@ cnv_data_page_set_computed_normalisation (CnvDataPage *self,
                                           const float  std[3],
                                           guint        n_images,
                                           double       val_split,
-                                          guint64      seed)
+                                          guint64      seed,
+                                          float        scale,
+                                          int          channels)
 {
   g_return_if_fail (CNV_IS_DATA_PAGE (self));
 
@@ -1913,8 +1915,10 @@ cnv_data_page_set_computed_normalisation (CnvDataPage *self,
   self->has_computed = TRUE;
   self->computed_val_split = val_split;
   self->computed_seed = seed;
-  self->computed_scale = page_scale (self);
-  self->computed_channels = self->channels;
+  /* Of the job, not of the page now: a scale changed meanwhile makes
+   * these out of date, which computed_is_current () then says. */
+  self->computed_scale = scale;
+  self->computed_channels = channels;
   self->computed_images = n_images;
 
   self->updating = TRUE;

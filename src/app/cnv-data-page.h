@@ -84,13 +84,16 @@ guint64         cnv_data_page_get_seed        (CnvDataPage      *self);
 /* The preprocessing's scale, for computing the normalisation. */
 float           cnv_data_page_get_scale       (CnvDataPage      *self);
 /* The answer to "compute-normalisation": the statistics over n_images
- * training images of the split of val_split and seed. */
+ * training images of the split of val_split and seed, with the pixel
+ * scale and channels they were computed for. */
 void            cnv_data_page_set_computed_normalisation (CnvDataPage  *self,
                                                           const float   mean[3],
                                                           const float   std[3],
                                                           guint         n_images,
                                                           double        val_split,
-                                                          guint64       seed);
+                                                          guint64       seed,
+                                                          float         scale,
+                                                          int           channels);
 
 /* The start view lists the paths that still exist, each a row that
  * runs win.open-recent. */

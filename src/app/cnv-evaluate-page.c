@@ -21,6 +21,7 @@
 
 #include <glib/gi18n.h>
 
+#include "cnv-confusion-matrix.h"
 #include "cnv-evaluate-page.h"
 #include "cnv-evaluation-report.h"
 #include "cnv-format.h"
@@ -133,9 +134,12 @@ show_toast (CnvEvaluatePage *self,
   GtkWidget *overlay = gtk_widget_get_ancestor (GTK_WIDGET (self),
                                                 ADW_TYPE_TOAST_OVERLAY);
 
+  g_autofree char *escaped = g_markup_escape_text (title, -1);
+
+  /* The title is markup in libadwaita 1.2; a file name may hold "&". */
   if (overlay != NULL)
     adw_toast_overlay_add_toast (ADW_TOAST_OVERLAY (overlay),
-                                 adw_toast_new (title));
+                                 adw_toast_new (escaped));
 }
 
 static void
@@ -727,16 +731,6 @@ clear_gallery (CnvEvaluatePage *self)
     gtk_flow_box_remove (self->gallery_box, child);
 }
 
-static const char *
-cell_kind_plural (int t,
-                  int p)
-{
-  if (t == p)
-    return t == 1 ? _("true positives") : _("true negatives");
-
-  return p == 1 ? _("false positives") : _("false negatives");
-}
-
 static void
 open_gallery (CnvEvaluatePage *self,
               int              true_class,
@@ -775,7 +769,9 @@ open_gallery (CnvEvaluatePage *self,
                                   "confidently wrong first. Choose an image "
                                   "to open it on the Classify page."),
                               self->gallery->len,
-                              cell_kind_plural (true_class, predicted_class),
+                              cnv_confusion_matrix_cell_kind (true_class,
+                                                              predicted_class,
+                                                              self->gallery->len),
                               self->threshold);
   gtk_label_set_label (self->gallery_title, title);
   gtk_label_set_label (self->gallery_subtitle, subtitle);

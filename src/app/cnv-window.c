@@ -45,6 +45,9 @@
 #include "cnv-window.h"
 #include "cnv-window-private.h"
 
+/* A threshold still for this long reaches the Classify page. */
+#define THRESHOLD_SETTLE_MS 300
+
 /* Batch reports closer together than this are merged. */
 #define REPORT_INTERVAL_US (G_USEC_PER_SEC / 30)
 
@@ -165,6 +168,11 @@ struct _CnvWindow
   /* state */
   CnvPreprocessing      loaded_pp;      /* of the folder last loaded */
   guint                 run_counter;
+  CnvClassifier        *best_pending;   /* the best weights waiting for
+                                         * the write going on */
+  gboolean              best_saving;
+  guint                 threshold_timeout; /* Classify follows a moved
+                                            * threshold once it rests */
   guint                 snapshot_run;   /* the run a file holds a snapshot
                                          * of, when it does */
   /* The checkpoint_path file as last saved or opened, and whether the
@@ -399,22 +407,24 @@ display_name (const char *path)
 /* A newer message replaces the text of the toast on screen instead of
  * queueing behind it.  (Dismissing it and adding another at once raised
  * a critical inside libadwaita 1.2's toast animation.)  button_label and
- * action_name add a button, or remove the one there when NULL. */
+ * action_name add a button, or remove the one there when NULL.  The
+ * title is markup in libadwaita 1.2, and a file name may hold "&". */
 static void
 show_toast_with_button (CnvWindow  *self,
                         const char *message,
                         const char *button_label,
                         const char *action_name)
 {
+  g_autofree char *title = g_markup_escape_text (message, -1);
   AdwToast *toast = self->toast;
 
   if (toast == NULL)
     {
-      toast = adw_toast_new (message);
+      toast = adw_toast_new (title);
       adw_toast_set_timeout (toast, 4);
     }
 
-  adw_toast_set_title (toast, message);
+  adw_toast_set_title (toast, title);
   adw_toast_set_button_label (toast, button_label);
   adw_toast_set_action_name (toast, action_name);
 
@@ -982,6 +992,17 @@ update_evaluation (CnvWindow *self)
 
 /* The user moved the threshold: it is the model's from now on, and in its
  * next save. */
+static gboolean
+threshold_settled_cb (gpointer data)
+{
+  CnvWindow *self = data;
+
+  self->threshold_timeout = 0;
+  cnv_classify_page_model_changed (self->classify_page);
+
+  return G_SOURCE_REMOVE;
+}
+
 static void
 threshold_changed_cb (CnvWindow *self,
                       double     threshold)
@@ -991,6 +1012,12 @@ threshold_changed_cb (CnvWindow *self,
 
   self->classifier->threshold = threshold;
   set_modified (self, TRUE);
+
+  /* The Classify page decides with the threshold of its copy of the
+   * model: once the slider rests, it gets a new copy. */
+  g_clear_handle_id (&self->threshold_timeout, g_source_remove);
+  self->threshold_timeout = g_timeout_add (THRESHOLD_SETTLE_MS,
+                                           threshold_settled_cb, self);
 }
 
 /* Loading a folder */
@@ -1246,13 +1273,15 @@ normalisation_done_cb (GObject      *source,
   if (self->dataset != job->dataset)
     {
       cnv_data_page_set_computed_normalisation (self->data_page, NULL, NULL,
-                                                0, 0.0, 0);
+                                                0, 0.0, 0, 0.0f, 0);
       return;
     }
 
   cnv_data_page_set_computed_normalisation (self->data_page, job->mean,
                                             job->std, job->n_images,
-                                            job->val_split, job->seed);
+                                            job->val_split, job->seed,
+                                            job->scale,
+                                            job->dataset->dataset->channels);
 }
 
 static void
@@ -1264,7 +1293,7 @@ data_compute_normalisation_cb (CnvWindow *self)
   if (self->dataset == NULL)
     {
       cnv_data_page_set_computed_normalisation (self->data_page, NULL, NULL,
-                                                0, 0.0, 0);
+                                                0, 0.0, 0, 0.0f, 0);
       return;
     }
 
@@ -1333,7 +1362,9 @@ training_finished (CnvWindow   *self,
       update_evaluation (self);
       cnv_classify_page_model_changed (self->classify_page);
     }
-  else if (classify_wanted)
+  /* Asked for after the last batch, the copy is of what the window holds
+   * now: the run's weights when they were adopted. */
+  if (classify_wanted)
     answer_classify_snapshot (self);
 
   if (report->error != NULL)
@@ -1999,6 +2030,8 @@ update_best_path (CnvWindow *self)
   cnv_train_page_set_save_best_path (self->train_page, path);
 }
 
+static void start_best_save (CnvWindow *self);
+
 static void
 save_best_done_cb (GObject      *source,
                    GAsyncResult *result,
@@ -2006,14 +2039,25 @@ save_best_done_cb (GObject      *source,
 {
   CnvWindow *self = CNV_WINDOW (source);
   const char *path = g_object_get_data (G_OBJECT (result), "path");
+  const CnvClassifier *saved = g_task_get_task_data (G_TASK (result));
   g_autoptr(GError) error = NULL;
 
+  self->best_saving = FALSE;
   if (self->disposed)
     return;
 
   /* A failure costs the user nothing on screen: the run goes on and the
    * weights stay in the window; the toast says which file it was. */
-  if (!g_task_propagate_boolean (G_TASK (result), &error))
+  if (g_task_propagate_boolean (G_TASK (result), &error))
+    {
+      const CnvEpochRecord *last = &g_array_index (saved->history,
+                                                   CnvEpochRecord,
+                                                   saved->history->len - 1);
+
+      cnv_train_page_set_best_saved (self->train_page, last->epoch,
+                                     last->validation.loss);
+    }
+  else
     {
       g_autofree char *name = g_filename_display_name (path);
       g_autofree char *message = NULL;
@@ -2022,11 +2066,16 @@ save_best_done_cb (GObject      *source,
                                    "“%s”: %s"), name, error->message);
       show_toast (self, message);
     }
+
+  /* A better epoch came while this one was written. */
+  if (self->best_pending != NULL)
+    start_best_save (self);
 }
 
+/* Writes best_pending (taken) in a thread.  One write at a time: the
+ * file must not end up with an older epoch renamed over a newer one. */
 static void
-save_best (CnvWindow   *self,
-           TrainReport *report)
+start_best_save (CnvWindow *self)
 {
   g_autoptr(GTask) task = NULL;
   g_autofree char *path = best_weights_path (self);
@@ -2037,15 +2086,26 @@ save_best (CnvWindow   *self,
     g_mkdir_with_parents (dir, 0700);
 
   task = g_task_new (self, NULL, save_best_done_cb, NULL);
-  g_task_set_source_tag (task, save_best);
-  g_task_set_task_data (task, g_steal_pointer (&report->classifier),
+  g_task_set_source_tag (task, start_best_save);
+  g_task_set_task_data (task, g_steal_pointer (&self->best_pending),
                         (GDestroyNotify) cnv_classifier_free);
   g_object_set_data_full (G_OBJECT (task), "path", g_steal_pointer (&path),
                           g_free);
   g_task_run_in_thread (task, save_thread);
+  self->best_saving = TRUE;
+}
 
-  cnv_train_page_set_best_saved (self->train_page, report->record.epoch,
-                                 report->record.validation.loss);
+/* A run reached a new lowest validation loss: its weights wait for the
+ * write going on, the latest one replacing any that waited before. */
+static void
+save_best (CnvWindow   *self,
+           TrainReport *report)
+{
+  g_clear_pointer (&self->best_pending, cnv_classifier_free);
+  self->best_pending = g_steal_pointer (&report->classifier);
+
+  if (!self->best_saving)
+    start_best_save (self);
 }
 
 static void save_as_action_cb (GtkWidget  *widget,
@@ -3267,6 +3327,7 @@ cnv_window_dispose (GObject *object)
 
   /* Reports of this run are dropped from now on. */
   self->run_counter++;
+  g_clear_handle_id (&self->threshold_timeout, g_source_remove);
 
   if (self->load_cancellable != NULL)
     g_cancellable_cancel (self->load_cancellable);
@@ -3329,6 +3390,7 @@ cnv_window_finalize (GObject *object)
   g_clear_pointer (&self->kept_spec, cnv_model_spec_free);
   g_clear_object (&self->settings);
   g_clear_pointer (&self->classifier, cnv_classifier_free);
+  g_clear_pointer (&self->best_pending, cnv_classifier_free);
   g_clear_pointer (&self->dataset, dataset_ref_release);
   g_clear_pointer (&self->data_folder, g_free);
   g_clear_pointer (&self->checkpoint_path, g_free);
@@ -3561,6 +3623,7 @@ gboolean
 cnv_window_is_busy (CnvWindow *self)
 {
   return self->loading || self->n_saving > 0 || self->n_opening > 0
+         || self->best_saving
          || cnv_classify_page_is_busy (self->classify_page)
          || cnv_evaluate_page_is_busy (self->evaluate_page)
          || self->train_thread != NULL;

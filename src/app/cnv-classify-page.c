@@ -17,6 +17,7 @@
  */
 #define G_LOG_DOMAIN "cnv-classify-page"
 
+#include <inttypes.h>
 #include <math.h>
 #include <string.h>
 
@@ -624,7 +625,10 @@ update_status (CnvClassifyPage *self)
                                                "%u images", n), n);
   if (n_labelled > 0)
     /* Translators: after the count; "3 wrong of 40 in class folders". */
-    g_string_append_printf (text, _(" · %u wrong of %u in class folders"),
+    g_string_append_printf (text, g_dngettext (GETTEXT_PACKAGE, " · %u wrong "
+                                               "of %u in class folders",
+                                               " · %u wrong of %u in class "
+                                               "folders", n_labelled),
                             n_wrong, n_labelled);
   if (n_failed > 0)
     g_string_append_printf (text, g_dngettext (GETTEXT_PACKAGE,
@@ -638,9 +642,9 @@ update_status (CnvClassifyPage *self)
                              "batch"));
   else if (self->snapshot != NULL && self->snapshot->training)
     /* Translators: when the weights came from a run in progress. */
-    g_string_append_printf (text, _(" · weights of step %" G_GINT64_FORMAT
-                                    " of the run in progress"),
-                            self->snapshot->step);
+    g_string_append_printf (text, _(" · weights of step %" PRId64 " of the "
+                                    "run in progress"),
+                            (int64_t) self->snapshot->step);
 
   gtk_label_set_label (self->summary_label, text->str);
   gtk_widget_set_visible (GTK_WIDGET (self->spinner), busy);

@@ -991,7 +991,7 @@ new_balance_row (CnvDataPage      *self,
   if (adw_combo_row_get_selected (self->weights_row)
       != CNV_CLASS_WEIGHTS_BALANCED)
     {
-      GtkWidget *button = gtk_button_new_with_mnemonic (_("_Weigh Classes"));
+      GtkWidget *button = gtk_button_new_with_mnemonic (_("Wei_gh Classes"));
 
       gtk_widget_set_valign (button, GTK_ALIGN_CENTER);
       gtk_widget_set_tooltip_text (button, _("Use balanced class weights in "

@@ -795,9 +795,11 @@ open_gallery (CnvEvaluatePage *self,
                           shown < self->gallery->len);
   if (shown < self->gallery->len)
     {
-      g_autofree char *more = g_strdup_printf (_("The first %u of %u images "
-                                                 "are shown."),
-                                               shown, self->gallery->len);
+      g_autofree char *more =
+        g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "The first %u of %u "
+                                      "image is shown.", "The first %u of %u "
+                                      "images are shown.", self->gallery->len),
+                         shown, self->gallery->len);
 
       gtk_label_set_label (self->gallery_more, more);
     }

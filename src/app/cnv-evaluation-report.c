@@ -14,6 +14,7 @@
  */
 #define G_LOG_DOMAIN "cnv-evaluation-report"
 
+#include <inttypes.h>
 #include <math.h>
 
 #include <glib/gi18n.h>
@@ -106,9 +107,9 @@ cnv_evaluation_describe_detail (const CnvEvaluation *evaluation)
       g_string_append (text, " · ");
       g_string_append_printf (text,
                               _("%.0f %% of each class held out from "
-                                "training with seed %" G_GUINT64_FORMAT),
+                                "training with seed %" PRIu64),
                               100.0 * evaluation->val_split,
-                              evaluation->seed);
+                              (uint64_t) evaluation->seed);
       if (!evaluation->training_folder)
         {
           g_string_append (text, " · ");
@@ -198,8 +199,12 @@ describe_schedule (const CnvSchedule *schedule)
       break;
 
     case CNV_SCHEDULE_COSINE:
-      kind = g_strdup_printf (_("Cosine, down to %s × the base rate over %u "
-                                "epochs"), floor, schedule->total_epochs);
+      kind = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Cosine, down to "
+                                           "%s × the base rate over %u epoch",
+                                           "Cosine, down to %s × the base "
+                                           "rate over %u epochs",
+                                           schedule->total_epochs),
+                              floor, schedule->total_epochs);
       break;
 
     case CNV_SCHEDULE_CONSTANT:
@@ -290,8 +295,7 @@ settings_rows (const CnvClassifier *c)
            g_strdup (c->class_weights == CNV_CLASS_WEIGHTS_BALANCED
                      ? _("Balanced: each class counts as much in all")
                      : _("None: every image counts the same")));
-  add_row (rows, _("Validation share"),
-           g_strdup_printf ("%.0f %%", 100.0 * c->val_split));
+  add_row (rows, _("Validation share"), cnv_format_percent (c->val_split, 0));
   add_row (rows, _("Seed"), g_strdup_printf ("%" G_GUINT64_FORMAT, c->seed));
 
   if (c->dataset_folder != NULL)
@@ -338,7 +342,7 @@ model_rows (const CnvClassifier *c)
                             spec->n_layers, layers->str));
   add_row (rows, _("Trainable parameters"), g_strdup (parameters));
   add_row (rows, _("Classes"),
-           g_strdup_printf (_("%s, and %s (positive)"), c->class_names[0],
+           g_strdup_printf (_("%s and %s (positive)"), c->class_names[0],
                             c->class_names[1]));
 
   return rows;

@@ -98,8 +98,9 @@ show_channel (CnvMapsView *self)
 
   if (maps->flat)
     /* Translators: the large view of a flat layer; "fc1: 64 features". */
-    title = g_strdup_printf (_("%s: %d features"), spec->layers[layer].id,
-                             maps->width);
+    title = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%s: %d feature",
+                                          "%s: %d features", maps->width),
+                             spec->layers[layer].id, maps->width);
   else
     /* Translators: the large view's title; "conv1, channel 3 of 8". */
     title = g_strdup_printf (_("%s, channel %d of %d"), spec->layers[layer].id,
@@ -196,8 +197,10 @@ show_layer (CnvMapsView *self)
   hi = format_value (maps->max);
   if (maps->flat)
     /* Translators: "64 features, from −1.2 to 3.4". */
-    caption = g_strdup_printf (_("%d features, from %s to %s"), maps->width,
-                               lo, hi);
+    caption = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%d feature, "
+                                            "from %s to %s", "%d features, "
+                                            "from %s to %s", maps->width),
+                               maps->width, lo, hi);
   else
     /* Translators: "8 channels of 28 × 28, from −1.2 to 3.4". */
     caption = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
@@ -209,10 +212,10 @@ show_layer (CnvMapsView *self)
                                hi);
   gtk_label_set_label (self->layer_caption, caption);
   {
-    /* Translators: the name of the grid of channels, "Feature maps of
-     * conv1". */
     const CnvModelSpec *spec =
       cnv_model_get_spec (self->inspection->snapshot->classifier->model);
+    /* Translators: the name of the grid of channels, "Feature maps of
+     * conv1". */
     g_autofree char *name = g_strdup_printf (_("Feature maps of %s"),
                                              spec->layers[layer].id);
 

@@ -236,8 +236,8 @@ write_gradcam (const ActivationsOptions *opts,
       return CNV_CLI_EXIT_FAILURE;
     }
 
-  /* TRANSLATORS: Grad-CAM's summary line: the file, the layer, the
-   * class. */
+  /* TRANSLATORS: Grad-CAM's summary line: the layer, the class, the
+   * file written. */
   fprintf (stderr, _("Grad-CAM over “%s” for “%s” written to %s\n"),
            spec->layers[layer].id, classifier->class_names[target],
            opts->gradcam);

@@ -795,9 +795,29 @@ test_evaluate (void)
   g_assert_cmpfloat (json_object_get_double_member (object, "threshold"),
                      ==, 0.5);
 
+  /* AUC and average precision are the engine's, as the app's Evaluate
+   * page shows them. */
+  {
+    g_autoptr(GError) error = NULL;
+    g_autoptr(CnvClassifier) classifier = cnv_checkpoint_load (model_path,
+                                                               &error);
+    g_autoptr(CnvEvaluation) evaluation = NULL;
+
+    g_assert_no_error (error);
+    evaluation = cnv_evaluation_new_for_folder (classifier, data_dir, NULL,
+                                                &error);
+    g_assert_no_error (error);
+    g_assert_cmpfloat_with_epsilon (json_object_get_double_member (object,
+                                                                   "average_precision"),
+                                    evaluation->curves->average_precision, 1e-12);
+    g_assert_cmpfloat_with_epsilon (json_object_get_double_member (object, "auc"),
+                                    evaluation->curves->auc, 1e-12);
+  }
+
   text = run_cli ("evaluate", model_path, data_dir, NULL);
   g_assert_cmpint (text->status, ==, 0);
   g_assert_nonnull (strstr (text->out, "\naccuracy "));
+  g_assert_nonnull (strstr (text->out, "\nap "));
   g_assert_nonnull (strstr (text->out, "Confusion matrix"));
 }
 

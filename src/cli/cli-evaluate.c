@@ -40,7 +40,8 @@ fill_confusion (const CnvMetrics *metrics,
 static void
 print_text (const CnvClassifier *classifier,
             const CnvDataset    *dataset,
-            const CnvMetrics    *metrics)
+            const CnvMetrics    *metrics,
+            double               average_precision)
 {
   const struct { const char *label; double value; } rows[] = {
     { "loss", metrics->loss },
@@ -49,6 +50,7 @@ print_text (const CnvClassifier *classifier,
     { "recall", metrics->recall },
     { "f1", metrics->f1 },
     { "auc", metrics->auc },
+    { "ap", average_precision },
     { "threshold", metrics->threshold },
   };
   guint matrix[2][2];
@@ -95,7 +97,8 @@ static void
 print_json (const char          *checkpoint,
             const CnvClassifier *classifier,
             const CnvDataset    *dataset,
-            const CnvMetrics    *metrics)
+            const CnvMetrics    *metrics,
+            double               average_precision)
 {
   g_autoptr(JsonBuilder) builder = json_builder_new ();
   g_autoptr(JsonNode) root = NULL;
@@ -129,6 +132,7 @@ print_json (const char          *checkpoint,
   cnv_cli_builder_add_double (builder, "recall", metrics->recall);
   cnv_cli_builder_add_double (builder, "f1", metrics->f1);
   cnv_cli_builder_add_double (builder, "auc", metrics->auc);
+  cnv_cli_builder_add_double (builder, "average_precision", average_precision);
 
   /* confusion_matrix[true class][predicted class], in "classes" order. */
   json_builder_set_member_name (builder, "confusion_matrix");
@@ -155,6 +159,7 @@ run_evaluate (const EvaluateOptions *opts,
   g_autoptr(GError) error = NULL;
   g_autoptr(CnvClassifier) classifier = NULL;
   g_autoptr(CnvDataset) dataset = NULL;
+  g_autoptr(CnvEvaluation) evaluation = NULL;
   gboolean tty = isatty (STDERR_FILENO);
   CnvMetrics metrics;
 
@@ -187,13 +192,21 @@ run_evaluate (const EvaluateOptions *opts,
 
   cnv_cli_print_dataset_summary (dataset, classifier->positive_class);
 
-  memset (&metrics, 0, sizeof metrics);
-  cnv_classifier_evaluate (classifier, dataset, NULL, &metrics);
+  /* The app's Evaluate page measures the same way. */
+  evaluation = cnv_evaluation_new (classifier, dataset, NULL, NULL, &error);
+  if (evaluation == NULL)
+    {
+      cnv_cli_print_error (checkpoint, error);
+      return CNV_CLI_EXIT_FAILURE;
+    }
+  cnv_evaluation_metrics_at (evaluation, classifier->threshold, &metrics);
 
   if (opts->json)
-    print_json (checkpoint, classifier, dataset, &metrics);
+    print_json (checkpoint, classifier, dataset, &metrics,
+                evaluation->curves->average_precision);
   else
-    print_text (classifier, dataset, &metrics);
+    print_text (classifier, dataset, &metrics,
+                evaluation->curves->average_precision);
 
   return CNV_CLI_EXIT_OK;
 }
@@ -223,8 +236,9 @@ cnv_cli_evaluate (int    argc,
   g_option_context_set_description (context,
     _("FOLDER holds one subfolder per class, named as the checkpoint's "
       "classes; other subfolders are ignored.  Every image is used.  Prints "
-      "the loss, accuracy, precision, recall, F1 and ROC AUC of the positive "
-      "class at the checkpoint's threshold, and the confusion matrix."));
+      "the loss, accuracy, precision, recall, F1, ROC AUC and average precision "
+      "of the positive class at the checkpoint's threshold, and the confusion "
+      "matrix."));
 
   if (!cnv_cli_parse_options (context, "evaluate", &argc, &argv))
     return CNV_CLI_EXIT_USAGE;

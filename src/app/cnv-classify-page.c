@@ -438,7 +438,7 @@ show_selected (CnvClassifyPage *self)
   percent = cnv_format_percent (cnv_prediction_get_confidence (row), 1);
   /* Translators: file name, positive class, its probability, threshold. */
   detail = g_strdup_printf (_("%s — probability of “%s”: %.4f (threshold "
-                              "%.2f)"), cnv_prediction_get_name (row),
+                              "%.3f)"), cnv_prediction_get_name (row),
                             c->class_names[1], probability, c->threshold);
   gtk_label_set_label (self->class_label, c->class_names[predicted]);
   gtk_label_set_label (self->probability_label, percent);

@@ -82,6 +82,7 @@ struct _CnvTrainPage
   gboolean        paused;
   char           *progress_text;  /* the bar's text while not paused */
   char           *best_path;      /* where the best weights go */
+  guint           scroll_tick;    /* waits for the page's layout */
   double          last_elapsed;   /* of the last progress report */
   double          last_speed;
 };
@@ -146,6 +147,16 @@ static const CnvScheduleKind schedule_kinds[] = {
   CNV_SCHEDULE_CONSTANT, CNV_SCHEDULE_STEP, CNV_SCHEDULE_COSINE,
 };
 
+/* The schedule the drop-down names; constant for a position it has not. */
+static CnvScheduleKind
+selected_schedule_kind (CnvTrainPage *self)
+{
+  guint selected = adw_combo_row_get_selected (self->schedule_row);
+
+  return selected < G_N_ELEMENTS (schedule_kinds) ? schedule_kinds[selected]
+                                                  : CNV_SCHEDULE_CONSTANT;
+}
+
 static void
 show_schedule (CnvTrainPage      *self,
                const CnvSchedule *schedule)
@@ -190,7 +201,6 @@ cnv_train_page_get_config (CnvTrainPage   *self,
                            CnvTrainConfig *config)
 {
   CnvOptimizerKind kind;
-  guint schedule = adw_combo_row_get_selected (self->schedule_row);
 
   g_return_if_fail (CNV_IS_TRAIN_PAGE (self));
 
@@ -210,8 +220,7 @@ cnv_train_page_get_config (CnvTrainPage   *self,
     }
 
   cnv_schedule_init_default (&config->schedule);
-  if (schedule < G_N_ELEMENTS (schedule_kinds))
-    config->schedule.kind = schedule_kinds[schedule];
+  config->schedule.kind = selected_schedule_kind (self);
   config->schedule.step_epochs = gtk_spin_button_get_value_as_int (self->step_spin);
   config->schedule.gamma = gtk_spin_button_get_value (self->gamma_spin);
   config->schedule.min_factor = gtk_spin_button_get_value (self->min_factor_spin);
@@ -467,8 +476,14 @@ scroll_tick_cb (GtkWidget     *widget,
                 GdkFrameClock *clock,
                 gpointer       user_data)
 {
-  return scroll_to_progress (CNV_TRAIN_PAGE (widget)) ? G_SOURCE_REMOVE
-                                                      : G_SOURCE_CONTINUE;
+  CnvTrainPage *self = CNV_TRAIN_PAGE (widget);
+
+  if (!scroll_to_progress (self))
+    return G_SOURCE_CONTINUE;
+
+  self->scroll_tick = 0;
+
+  return G_SOURCE_REMOVE;
 }
 
 void
@@ -493,7 +508,10 @@ cnv_train_page_begin_run (CnvTrainPage        *self,
 
   /* After the frame that lays out the frozen settings, which would
    * otherwise keep the focus in view. */
-  gtk_widget_add_tick_callback (GTK_WIDGET (self), scroll_tick_cb, NULL, NULL);
+  if (self->scroll_tick == 0)
+    self->scroll_tick = gtk_widget_add_tick_callback (GTK_WIDGET (self),
+                                                      scroll_tick_cb, NULL,
+                                                      NULL);
 }
 
 void
@@ -562,11 +580,14 @@ cnv_train_page_show_progress (CnvTrainPage           *self,
   g_autofree char *loss = NULL;
   g_autofree char *accuracy = NULL;
   g_autofree char *text = NULL;
-  guint n_epochs = self->run_last_epoch - self->run_first_epoch + 1;
-  guint run_epoch = p->epoch - self->run_first_epoch + 1;
+  guint n_epochs;
+  guint run_epoch;
   double done, total;
 
   g_return_if_fail (CNV_IS_TRAIN_PAGE (self));
+
+  n_epochs = self->run_last_epoch - self->run_first_epoch + 1;
+  run_epoch = p->epoch - self->run_first_epoch + 1;
 
   if (p->n_batches == 0)
     return;
@@ -604,10 +625,14 @@ void
 cnv_train_page_add_epoch (CnvTrainPage         *self,
                           const CnvEpochRecord *record)
 {
+  CnvTrainingChart *charts[2];
+  gboolean validated;
+
   g_return_if_fail (CNV_IS_TRAIN_PAGE (self));
 
-  gboolean validated = record->validation.n > 0;
-  CnvTrainingChart *charts[] = { self->loss_chart, self->accuracy_chart };
+  charts[0] = self->loss_chart;
+  charts[1] = self->accuracy_chart;
+  validated = record->validation.n > 0;
 
   for (guint i = 0; i < G_N_ELEMENTS (charts); i++)
     cnv_training_chart_add_epoch (charts[i], record->epoch, record->train_loss,
@@ -913,8 +938,7 @@ static void
 update_rows (CnvTrainPage *self)
 {
   gboolean sgd = adw_combo_row_get_selected (self->optimizer_row) == 1;
-  CnvScheduleKind kind = schedule_kinds[MIN (adw_combo_row_get_selected (self->schedule_row),
-                                             G_N_ELEMENTS (schedule_kinds) - 1)];
+  CnvScheduleKind kind = selected_schedule_kind (self);
 
   gtk_widget_set_visible (self->momentum_row, sgd);
   gtk_widget_set_visible (self->nesterov_row, sgd);

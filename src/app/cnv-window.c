@@ -1491,16 +1491,14 @@ report_dispatch_cb (gpointer data)
   if (self == NULL || self->disposed || report->run->id != self->run_counter)
     return G_SOURCE_REMOVE;
 
-  if (report->kind == REPORT_CLASSIFY_SNAPSHOT)
+  switch (report->kind)
     {
+    case REPORT_CLASSIFY_SNAPSHOT:
       cnv_classify_page_set_snapshot (self->classify_page,
                                       g_steal_pointer (&report->classifier),
                                       TRUE);
-      return G_SOURCE_REMOVE;
-    }
+      break;
 
-  switch (report->kind)
-    {
     case REPORT_BATCHES:
       cnv_train_page_add_batches (self->train_page,
                                   (const double *) report->batches->data,

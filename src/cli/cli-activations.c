@@ -95,7 +95,10 @@ channel_file_name (const char *layer_id,
                    int         channel,
                    int         n_channels)
 {
-  int digits = n_channels >= 100 ? 3 : 2;
+  int digits = 2;
+
+  for (int n = n_channels; n >= 100; n /= 10)
+    digits++;
 
   return g_strdup_printf ("%s-channel-%0*d.png", layer_id, digits,
                           channel + 1);

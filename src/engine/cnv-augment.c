@@ -104,15 +104,6 @@ sample (const guint8 *in,
   return sum;
 }
 
-static void augment (const CnvAugmentation *a,
-                     const guint8          *in,
-                     guint8                *out,
-                     int                    width,
-                     int                    height,
-                     int                    channels,
-                     const guint8          *fill,
-                     CnvRng                *rng);
-
 /* fill [channels] <- the mean of the image's outermost pixels: what lies
  * beyond a photo's edge is most likely more of its background, black
  * for Fashion-MNIST, white for a product shot. */
@@ -128,40 +119,30 @@ edge_colour (const guint8 *in,
       guint64 sum = 0;
       guint64 n = 0;
 
-      for (int y = 0; y < height; y++)
-        for (int x = 0; x < width; x++)
-          if (y == 0 || y == height - 1 || x == 0 || x == width - 1)
+      /* The top and bottom rows, then the columns between them. */
+      for (int x = 0; x < width; x++)
+        {
+          sum += in[(gsize) x * channels + c];
+          n++;
+          if (height > 1)
             {
-              sum += in[((gsize) y * width + x) * channels + c];
+              sum += in[((gsize) (height - 1) * width + x) * channels + c];
               n++;
             }
+        }
+      for (int y = 1; y < height - 1; y++)
+        {
+          sum += in[(gsize) y * width * channels + c];
+          n++;
+          if (width > 1)
+            {
+              sum += in[((gsize) y * width + width - 1) * channels + c];
+              n++;
+            }
+        }
 
       fill[c] = (guint8) ((sum + n / 2) / MAX (n, 1));
     }
-}
-
-void
-cnv_augment (const CnvAugmentation *a,
-             const guint8          *in,
-             guint8                *out,
-             int                    width,
-             int                    height,
-             int                    channels,
-             const guint8          *fill,
-             CnvRng                *rng)
-{
-  guint8 edge[4];
-
-  g_return_if_fail (a != NULL && in != NULL && out != NULL && in != out);
-  g_return_if_fail (channels >= 1 && channels <= 4);
-
-  if (fill == NULL)
-    {
-      edge_colour (in, width, height, channels, edge);
-      fill = edge;
-    }
-
-  augment (a, in, out, width, height, channels, fill, rng);
 }
 
 /* The draws, always all of them, in this order. */
@@ -222,6 +203,34 @@ augment (const CnvAugmentation *a,
               (guint8) CLAMP (lround (v), 0, 255);
           }
       }
+}
+
+void
+cnv_augment (const CnvAugmentation *a,
+             const guint8          *in,
+             guint8                *out,
+             int                    width,
+             int                    height,
+             int                    channels,
+             const guint8          *fill,
+             CnvRng                *rng)
+{
+  guint8 edge[4];
+
+  g_return_if_fail (a != NULL && in != NULL && out != NULL && in != out);
+  g_return_if_fail (channels >= 1 && channels <= 4);
+
+  /* Only a shift or a turn brings in pixels from outside. */
+  if (fill == NULL)
+    {
+      if (a->max_shift > 0 || a->max_rotation > 0.0)
+        edge_colour (in, width, height, channels, edge);
+      else
+        memset (edge, 0, sizeof edge);
+      fill = edge;
+    }
+
+  augment (a, in, out, width, height, channels, fill, rng);
 }
 
 JsonNode *

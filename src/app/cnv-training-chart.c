@@ -259,6 +259,16 @@ draw_axes (CnvTrainingChart *self,
              f->left - 6, f->top - 10, 0.0, 1.0);
 }
 
+/* How many batches share a pixel of the plot's width (at least 1). */
+static guint
+batch_stride (CnvTrainingChart *self,
+              const Frame      *f)
+{
+  double per_pixel = self->batches->len / MAX (1.0, f->width);
+
+  return MAX (1, (guint) floor (per_pixel));
+}
+
 /* The raw batch values, thin and faint: they show the spread, not the
  * trend, and must not hide the markers drawn over them. */
 static void
@@ -275,11 +285,25 @@ draw_batch_trace (CnvTrainingChart *self,
 
   cairo_set_line_width (cr, 0.75);
   cnv_chart_set_color (cr, &batch_color, 0.3);
-  for (guint i = 0; i < self->batches->len; i++)
+  /* A long run has far more batches than the plot has pixels: each
+   * stretch of a pixel's width is drawn as the span of its values. */
+  for (guint i = 0, stride = batch_stride (self, f); i < self->batches->len;
+       i += stride)
     {
-      BatchPoint *p = &g_array_index (self->batches, BatchPoint, i);
+      guint end = MIN (i + stride, self->batches->len);
+      double lo = INFINITY, hi = -INFINITY;
+      double x = to_x (f, g_array_index (self->batches, BatchPoint, i).x);
 
-      cairo_line_to (cr, to_x (f, p->x), to_y (f, p->value[self->metric]));
+      for (guint k = i; k < end; k++)
+        {
+          double v = g_array_index (self->batches, BatchPoint, k).value[self->metric];
+
+          lo = MIN (lo, v);
+          hi = MAX (hi, v);
+        }
+      cairo_line_to (cr, x, to_y (f, lo));
+      if (hi > lo)
+        cairo_line_to (cr, x, to_y (f, hi));
     }
   cairo_stroke (cr);
 
@@ -295,6 +319,9 @@ draw_batch_trend (CnvTrainingChart *self,
                   const Frame      *f,
                   const GdkRGBA    *bg)
 {
+  const BatchPoint *last;
+  guint stride;
+
   if (self->batches->len == 0)
     return;
 
@@ -304,12 +331,17 @@ draw_batch_trend (CnvTrainingChart *self,
 
   cairo_set_line_join (cr, CAIRO_LINE_JOIN_ROUND);
   cairo_set_line_cap (cr, CAIRO_LINE_CAP_ROUND);
-  for (guint i = 0; i < self->batches->len; i++)
+  /* The average changes little from batch to batch: a point a pixel
+   * draws it, and the last one ends it where the data ends. */
+  stride = batch_stride (self, f);
+  for (guint i = 0; i < self->batches->len; i += stride)
     {
       BatchPoint *p = &g_array_index (self->batches, BatchPoint, i);
 
       cairo_line_to (cr, to_x (f, p->x), to_y (f, p->smoothed[self->metric]));
     }
+  last = &g_array_index (self->batches, BatchPoint, self->batches->len - 1);
+  cairo_line_to (cr, to_x (f, last->x), to_y (f, last->smoothed[self->metric]));
 
   cairo_set_line_width (cr, 4.0);
   cnv_chart_set_color (cr, bg, 0.8);

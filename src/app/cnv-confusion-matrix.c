@@ -46,8 +46,6 @@ enum {
 
 static guint signals[N_SIGNALS];
 
-static const GdkRGBA right_color = { 0.149, 0.635, 0.412, 1.0 };  /* green */
-static const GdkRGBA wrong_color = { 0.878, 0.106, 0.141, 1.0 };  /* red */
 
 typedef struct
 {
@@ -106,15 +104,10 @@ show_text (cairo_t     *cr,
            double       max_width,
            double       x_align)
 {
-  int w, h;
-
   pango_layout_set_width (layout, max_width > 0
                                   ? (int) (max_width * PANGO_SCALE) : -1);
   pango_layout_set_ellipsize (layout, PANGO_ELLIPSIZE_END);
-  pango_layout_set_text (layout, text, -1);
-  pango_layout_get_pixel_size (layout, &w, &h);
-  cairo_move_to (cr, x - x_align * w, y - h / 2.0);
-  pango_cairo_show_layout (cr, layout);
+  cnv_chart_show_text (cr, layout, text, x, y, x_align, 0.5);
   pango_layout_set_width (layout, -1);
   pango_layout_set_ellipsize (layout, PANGO_ELLIPSIZE_NONE);
 }
@@ -159,7 +152,7 @@ draw_cell (cairo_t         *cr,
   cy = r.origin.y + r.size.height / 2;
 
   rounded_rect (cr, &r, 8.0);
-  cnv_chart_set_color (cr, t == p ? &right_color : &wrong_color,
+  cnv_chart_set_color (cr, t == p ? &cnv_chart_green : &cnv_chart_red,
                        0.10 + 0.55 * share);
   cairo_fill (cr);
 

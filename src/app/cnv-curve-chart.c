@@ -45,8 +45,6 @@ struct _CnvCurveChart
 
 G_DEFINE_FINAL_TYPE (CnvCurveChart, cnv_curve_chart, GTK_TYPE_WIDGET)
 
-static const GdkRGBA curve_color = { 0.208, 0.518, 0.894, 1.0 };   /* blue */
-static const GdkRGBA marker_color = { 0.902, 0.380, 0.000, 1.0 };  /* orange */
 
 typedef struct
 {
@@ -100,23 +98,6 @@ to_y (const Frame *frame,
   return frame->top + frame->side * (1.0 - v);
 }
 
-static void
-show_text (cairo_t     *cr,
-           PangoLayout *layout,
-           const char  *text,
-           double       x,
-           double       y,
-           double       x_align,
-           double       y_align)
-{
-  int w, h;
-
-  pango_layout_set_text (layout, text, -1);
-  pango_layout_get_pixel_size (layout, &w, &h);
-  cairo_move_to (cr, x - x_align * w, y - y_align * h);
-  pango_cairo_show_layout (cr, layout);
-}
-
 /* A legend line, cut with an ellipsis where the chart ends. */
 static void
 show_legend_text (cairo_t     *cr,
@@ -128,7 +109,7 @@ show_legend_text (cairo_t     *cr,
 {
   pango_layout_set_width (layout, (int) (MAX (max_width, 1) * PANGO_SCALE));
   pango_layout_set_ellipsize (layout, PANGO_ELLIPSIZE_END);
-  show_text (cr, layout, text, x, y, 0.0, 0.5);
+  cnv_chart_show_text (cr, layout, text, x, y, 0.0, 0.5);
   pango_layout_set_ellipsize (layout, PANGO_ELLIPSIZE_NONE);
   pango_layout_set_width (layout, -1);
 }
@@ -181,9 +162,9 @@ draw_axes (cairo_t       *cr,
       cairo_stroke (cr);
 
       cnv_chart_set_color (cr, fg, 0.7);
-      show_text (cr, layout, text, frame->left - 6, to_y (frame, v), 1.0,
+      cnv_chart_show_text (cr, layout, text, frame->left - 6, to_y (frame, v), 1.0,
                  0.5);
-      show_text (cr, layout, text, to_x (frame, v),
+      cnv_chart_show_text (cr, layout, text, to_x (frame, v),
                  frame->top + frame->side + 4, 0.5, 0.0);
     }
 
@@ -192,7 +173,7 @@ draw_axes (cairo_t       *cr,
   cairo_stroke (cr);
 
   cnv_chart_set_color (cr, fg, 0.85);
-  show_text (cr, layout,
+  cnv_chart_show_text (cr, layout,
              kind == CNV_CURVE_ROC ? _("False positive rate") : _("Recall"),
              frame->left + frame->side / 2, frame->top + frame->side + 22,
              0.5, 0.0);
@@ -200,7 +181,7 @@ draw_axes (cairo_t       *cr,
   cairo_save (cr);
   cairo_translate (cr, frame->left - 40, frame->top + frame->side / 2);
   cairo_rotate (cr, -G_PI / 2);
-  show_text (cr, layout,
+  cnv_chart_show_text (cr, layout,
              kind == CNV_CURVE_ROC ? _("True positive rate (recall)")
                                    : _("Precision"),
              0, 0, 0.5, 0.0);
@@ -247,7 +228,7 @@ draw_curve (cairo_t         *cr,
   cairo_save (cr);
   cairo_set_line_width (cr, 2.5);
   cairo_set_line_join (cr, CAIRO_LINE_JOIN_ROUND);
-  cnv_chart_set_color (cr, &curve_color, 1.0);
+  cnv_chart_set_color (cr, &cnv_chart_blue, 1.0);
 
   point_xy (kind, curves, 0, &x, &y);
   cairo_move_to (cr, to_x (frame, x), to_y (frame, y));
@@ -321,7 +302,7 @@ draw_legend (cairo_t         *cr,
     }
 
   cairo_set_line_width (cr, 2.5);
-  cnv_chart_set_color (cr, &curve_color, 1.0);
+  cnv_chart_set_color (cr, &cnv_chart_blue, 1.0);
   cairo_move_to (cr, x, y);
   cairo_line_to (cr, x + 18, y);
   cairo_stroke (cr);
@@ -341,7 +322,7 @@ draw_legend (cairo_t         *cr,
   show_legend_text (cr, layout, chance_text, x + 24, y, width - x - 24);
 
   y += LEGEND_LINE;
-  draw_dot (cr, x + 9, y, 5.0, &marker_color, fg);
+  draw_dot (cr, x + 9, y, 5.0, &cnv_chart_orange, fg);
   cnv_chart_set_color (cr, fg, 0.85);
   show_legend_text (cr, layout, marker_text, x + 24, y, width - x - 24);
 }
@@ -441,7 +422,7 @@ cnv_curve_chart_draw (cairo_t         *cr,
   draw_curve (cr, kind, curves, &frame);
 
   point_xy (kind, curves, marker, &x, &y);
-  draw_dot (cr, to_x (&frame, x), to_y (&frame, y), 6.0, &marker_color, fg);
+  draw_dot (cr, to_x (&frame, x), to_y (&frame, y), 6.0, &cnv_chart_orange, fg);
 
   if (hover >= 0 && (guint) hover < curves->n_points)
     draw_readout (cr, layout, kind, curves, (guint) hover, &frame, fg,

@@ -477,22 +477,6 @@ set_size_bars (CnvDataPage *self)
 }
 
 static void
-draw_text (cairo_t     *cr,
-           PangoLayout *layout,
-           const char  *text,
-           double       x,
-           double       y,
-           double       align)
-{
-  int w, h;
-
-  pango_layout_set_text (layout, text, -1);
-  pango_layout_get_pixel_size (layout, &w, &h);
-  cairo_move_to (cr, x - align * w, y - h / 2.0);
-  pango_cairo_show_layout (cr, layout);
-}
-
-static void
 draw_size_chart (GtkDrawingArea *area,
                  cairo_t        *cr,
                  int             width,
@@ -534,7 +518,7 @@ draw_size_chart (GtkDrawingArea *area,
       cairo_line_to (cr, left + plot_w, round (y) + 0.5);
       cairo_stroke (cr);
       cnv_chart_set_color (cr, &fg, 0.7);
-      draw_text (cr, layout, text, left - 6, y, 1.0);
+      cnv_chart_show_text (cr, layout, text, left - 6, y, 1.0, 0.5);
     }
 
   slot = plot_w / n;
@@ -552,11 +536,11 @@ draw_size_chart (GtkDrawingArea *area,
 
       cnv_chart_set_color (cr, &fg, 0.85);
       if (bar->count > 0)
-        draw_text (cr, layout, count, x + bar_w / 2,
-                   MAX (top + plot_h - h - 8, 6), 0.5);
+        cnv_chart_show_text (cr, layout, count, x + bar_w / 2,
+                   MAX (top + plot_h - h - 8, 6), 0.5, 0.5);
       cnv_chart_set_color (cr, &fg, 0.7);
-      draw_text (cr, layout, bar->label, x + bar_w / 2,
-                 top + plot_h + bottom / 2.0 + 2, 0.5);
+      cnv_chart_show_text (cr, layout, bar->label, x + bar_w / 2,
+                 top + plot_h + bottom / 2.0 + 2, 0.5, 0.5);
     }
 }
 

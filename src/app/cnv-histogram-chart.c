@@ -40,12 +40,9 @@ draw_label (GtkWidget  *widget,
             double      align)
 {
   g_autoptr(PangoLayout) layout = gtk_widget_create_pango_layout (widget,
-                                                                  text);
-  int width, height;
+                                                                  NULL);
 
-  pango_layout_get_pixel_size (layout, &width, &height);
-  cairo_move_to (cr, x - align * width, y);
-  pango_cairo_show_layout (cr, layout);
+  cnv_chart_show_text (cr, layout, text, x, y, align, 0.0);
 }
 
 static char *

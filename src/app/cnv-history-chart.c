@@ -141,22 +141,6 @@ draw_line (cairo_t        *cr,
 }
 
 static void
-draw_text (cairo_t     *cr,
-           PangoLayout *layout,
-           const char  *text,
-           double       x,
-           double       y,
-           double       align)
-{
-  int w, h;
-
-  pango_layout_set_text (layout, text, -1);
-  pango_layout_get_pixel_size (layout, &w, &h);
-  cairo_move_to (cr, x - align * w, y - h / 2.0);
-  pango_cairo_show_layout (cr, layout);
-}
-
-static void
 draw_axes (CnvHistoryChart *self,
            cairo_t         *cr,
            PangoLayout     *layout,
@@ -182,7 +166,7 @@ draw_axes (CnvHistoryChart *self,
       cairo_stroke (cr);
       cnv_chart_set_color (cr, fg, 0.7);
       g_ascii_formatd (text, sizeof text, "%g", max_loss * (4 - i) / 4.0);
-      draw_text (cr, layout, text, x0 - 6, y, 1.0);
+      cnv_chart_show_text (cr, layout, text, x0 - 6, y, 1.0, 0.5);
     }
 
   for (guint e = step; e <= max_epoch; e += step)
@@ -190,12 +174,12 @@ draw_axes (CnvHistoryChart *self,
       g_autofree char *text = g_strdup_printf ("%u", e);
 
       cnv_chart_set_color (cr, fg, 0.7);
-      draw_text (cr, layout, text, x0 + width * e / max_epoch,
-                 y0 + height + 12, 0.5);
+      cnv_chart_show_text (cr, layout, text, x0 + width * e / max_epoch,
+                 y0 + height + 12, 0.5, 0.5);
     }
   cnv_chart_set_color (cr, fg, 0.7);
-  draw_text (cr, layout, _("Epoch"), x0 + width, y0 + height + 28, 1.0);
-  draw_text (cr, layout, _("Loss"), x0 - 6, y0 - 14, 1.0);
+  cnv_chart_show_text (cr, layout, _("Epoch"), x0 + width, y0 + height + 28, 1.0, 0.5);
+  cnv_chart_show_text (cr, layout, _("Loss"), x0 - 6, y0 - 14, 1.0, 0.5);
 }
 
 static void

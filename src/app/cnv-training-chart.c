@@ -74,9 +74,6 @@ enum {
 
 static GParamSpec *properties[N_PROPS];
 
-static const GdkRGBA batch_color = { 0.208, 0.518, 0.894, 1.0 };   /* blue */
-static const GdkRGBA train_color = { 0.902, 0.380, 0.000, 1.0 };   /* orange */
-static const GdkRGBA valid_color = { 0.149, 0.635, 0.412, 1.0 };   /* green */
 
 /* The value as the axis and the read-out write it. */
 static char *
@@ -191,13 +188,10 @@ show_text (CnvTrainingChart *self,
            double            xalign,
            double            yalign)
 {
-  g_autoptr(PangoLayout) layout = NULL;
-  int width, height;
+  g_autoptr(PangoLayout) layout = gtk_widget_create_pango_layout (GTK_WIDGET (self),
+                                                                  NULL);
 
-  layout = gtk_widget_create_pango_layout (GTK_WIDGET (self), text);
-  pango_layout_get_pixel_size (layout, &width, &height);
-  cairo_move_to (cr, round (x - width * xalign), round (y - height * yalign));
-  pango_cairo_show_layout (cr, layout);
+  cnv_chart_show_text (cr, layout, text, x, y, xalign, yalign);
 }
 
 static void
@@ -284,7 +278,7 @@ draw_batch_trace (CnvTrainingChart *self,
   cairo_clip (cr);
 
   cairo_set_line_width (cr, 0.75);
-  cnv_chart_set_color (cr, &batch_color, 0.3);
+  cnv_chart_set_color (cr, &cnv_chart_blue, 0.3);
   /* A long run has far more batches than the plot has pixels: each
    * stretch of a pixel's width is drawn as the span of its values. */
   for (guint i = 0, stride = batch_stride (self, f); i < self->batches->len;
@@ -348,7 +342,7 @@ draw_batch_trend (CnvTrainingChart *self,
   cairo_stroke_preserve (cr);
 
   cairo_set_line_width (cr, 2.0);
-  cnv_chart_set_color (cr, &batch_color, 1.0);
+  cnv_chart_set_color (cr, &cnv_chart_blue, 1.0);
   cairo_stroke (cr);
 
   cairo_restore (cr);
@@ -422,9 +416,9 @@ draw_legend (CnvTrainingChart *self,
     const GdkRGBA *color;
     gboolean       dot;
   } entries[] = {
-    { _("Batches (smoothed)"), &batch_color, FALSE },
-    { _("Training"), &train_color, TRUE },
-    { _("Validation"), &valid_color, TRUE },
+    { _("Batches (smoothed)"), &cnv_chart_blue, FALSE },
+    { _("Training"), &cnv_chart_orange, TRUE },
+    { _("Validation"), &cnv_chart_green, TRUE },
   };
   double x = f->left + f->width;
   double y = f->top - 12;
@@ -584,13 +578,13 @@ readout_lines (CnvTrainingChart *self,
         g_strdup_printf (_("Epoch %u"), n->epoch->epoch), NULL };
       lines[count++] = (ReadoutLine) {
         /* Translators: "Training: 0.2412" in the chart's read-out. */
-        g_strdup_printf (_("Training: %s"), train), &train_color };
+        g_strdup_printf (_("Training: %s"), train), &cnv_chart_orange };
       if (isfinite (validation))
         {
           g_autofree char *text = format_value (self, validation, decimals);
 
           lines[count++] = (ReadoutLine) {
-            g_strdup_printf (_("Validation: %s"), text), &valid_color };
+            g_strdup_printf (_("Validation: %s"), text), &cnv_chart_green };
         }
     }
 
@@ -604,7 +598,7 @@ readout_lines (CnvTrainingChart *self,
         /* Translators: the smoothed batch value at a position counted in
          * epochs, "Batches at 2.45: 0.2471". */
         g_strdup_printf (_("Batches at %.2f: %s"), n->batch->x, text),
-        &batch_color };
+        &cnv_chart_blue };
     }
 
   return count;
@@ -720,8 +714,8 @@ cnv_training_chart_snapshot (GtkWidget   *widget,
    * values over them, and the read-out on top of everything. */
   draw_axes (self, cr, &f, &fg);
   draw_batch_trace (self, cr, &f);
-  draw_epoch_series (self, cr, &f, FALSE, &train_color);
-  draw_epoch_series (self, cr, &f, TRUE, &valid_color);
+  draw_epoch_series (self, cr, &f, FALSE, &cnv_chart_orange);
+  draw_epoch_series (self, cr, &f, TRUE, &cnv_chart_green);
   draw_batch_trend (self, cr, &f, &bg);
   draw_legend (self, cr, &f, &fg);
   draw_readout (self, cr, &f, &fg, &bg);

@@ -775,13 +775,11 @@ conv_backward_image (CnvLayer        *layer,
       if (dx == NULL)
         continue;
 
-      /* cols [C*KH*KW, t] = weight^T [C*KH*KW, F] · dy [F, tile] (zeroed
-       * and accumulated: faster than OpenBLAS's own beta = 0 pass) */
-      zero_row (patches, (gsize) k * t);
+      /* cols [C*KH*KW, t] = weight^T [C*KH*KW, F] · dy [F, tile] */
       cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans,
                    k, t, filters,
                    1.0f, weight, k, dy_tile, p,
-                   1.0f, patches, t);
+                   0.0f, patches, t);
 
       /* dx [C, H, W] += col2im (cols) */
       unfold_patches (&g, dx, patches, oh0, oh1, TRUE);
@@ -912,7 +910,47 @@ max_pool_2x2 (const Geometry *g,
           const float *bottom = top + g->width;
           int base = 2 * oh * g->width;
 
-          for (int ow = 0; ow < g->out_w; ow++)
+          int ow = 0;
+
+          /* Four outputs at a time: the even and odd columns of eight
+           * inputs, compared lane by lane in the order of the scalar
+           * loop below, so ties and NaNs come out the same. */
+          for (; ow + CNV_LANES <= g->out_w; ow += CNV_LANES)
+            {
+              const CnvMask even = { 0, 2, 4, 6 };
+              const CnvMask odd = { 1, 3, 5, 7 };
+              const CnvMask lane = { 0, 2, 4, 6 };
+              CnvVec t0 = cnv_loadv (top + 2 * ow);
+              CnvVec t1 = cnv_loadv (top + 2 * ow + CNV_LANES);
+              CnvVec b0 = cnv_loadv (bottom + 2 * ow);
+              CnvVec b1 = cnv_loadv (bottom + 2 * ow + CNV_LANES);
+              CnvVec best = __builtin_shuffle (t0, t1, even);
+              CnvVec v;
+              CnvMask index = lane + (base + 2 * ow);
+              CnvMask first = index;
+              CnvMask greater;
+
+              v = __builtin_shuffle (t0, t1, odd);
+              greater = v > best;
+              best = cnv_selectv (greater, v, best);
+              index = (greater & (first + 1)) | (~greater & index);
+
+              v = __builtin_shuffle (b0, b1, even);
+              greater = v > best;
+              best = cnv_selectv (greater, v, best);
+              index = (greater & (first + g->width)) | (~greater & index);
+
+              v = __builtin_shuffle (b0, b1, odd);
+              greater = v > best;
+              best = cnv_selectv (greater, v, best);
+              index = (greater & (first + g->width + 1))
+                      | (~greater & index);
+
+              cnv_storev (dst + oh * g->out_w + ow, best);
+              memcpy (arg + oh * g->out_w + ow, &index, sizeof index);
+            }
+
+          for (; ow < g->out_w; ow++)
             {
               float best = top[2 * ow];
               int index = base + 2 * ow;

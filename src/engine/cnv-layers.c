@@ -1,17 +1,20 @@
 /* cnv-layers.c — forward and backward passes of every layer kind
  *
  * All activations are NCHW float32 (flat ones [N, F]).  The one idea that
- * makes the convolution fast: unfold the input patches of one image into a
- * matrix (im2col) that stays in the L2 cache, so that the forward pass, the
- * weight gradient and the input gradient are each one sgemm per image
- * straight on NCHW memory, with no transposes; the input gradient folds
- * the patch matrix back with col2im.  With stride 1 and "same" padding a
- * whole patch row is a single contiguous copy.  With more than one thread
- * (cnv_set_threads ()), the images of a batch are split among worker
- * threads, each with its own patch matrix; weight gradients are summed in
- * blocks of images fixed by the batch size alone and added up in order, so
- * any thread count gives the same bits.  Every other kind is a plain loop
- * over contiguous memory, eight lanes at a time (cnv-simd-private.h).
+ * makes the convolution fast: unfold the input patches of one image, a
+ * tile of output rows at a time, into a matrix (im2col) that stays in the
+ * L2 cache, so that the forward pass, the weight gradient and the input
+ * gradient are each one sgemm per tile straight on NCHW memory, with no
+ * transposes; the input gradient folds the patch matrix back with col2im.
+ * With stride 1 and "same" padding a patch row is a single contiguous
+ * copy.  With more than one thread (cnv_set_threads ()), the images of a
+ * batch are split among worker threads, each with its own patch matrix;
+ * weight gradients are summed in blocks of images fixed by the batch size
+ * alone and added up in order, so any thread count gives the same bits.
+ * The model runs stretches of per-image layers image by image
+ * (cnv_layer_forward_images ()), so pools and activations run on the
+ * workers too.  Element-wise loops run four lanes at a time
+ * (cnv-simd-private.h).
  *
  * Padding "same" follows TensorFlow and PyTorch: the output is
  * ceil (in / stride) and the total padding is split with the extra row or

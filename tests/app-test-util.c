@@ -300,3 +300,59 @@ type_text (GtkWindow  *window,
                                text);
   xdotool (window, arguments);
 }
+
+/* Stall probe */
+
+struct _StallProbe
+{
+  guint  source;
+  gint64 start;    /* when the probe was started, µs */
+  gint64 last;     /* when it last ran, µs */
+  gint64 largest;  /* the largest gap so far, µs */
+  guint  turns;
+};
+
+static gboolean
+stall_probe_cb (gpointer data)
+{
+  StallProbe *probe = data;
+  gint64 now = g_get_monotonic_time ();
+
+  if (probe->last > 0)
+    probe->largest = MAX (probe->largest, now - probe->last);
+  /* When each frame-long stall happened tells the start and the end of
+   * a run from its batches. */
+  if (probe->last > 0 && now - probe->last > 16000)
+    g_test_message ("main-loop gap of %.1f ms, %.3f s after the probe began",
+                    (now - probe->last) / 1000.0,
+                    (now - probe->start) / (double) G_USEC_PER_SEC);
+  probe->last = now;
+  probe->turns++;
+
+  return G_SOURCE_CONTINUE;
+}
+
+StallProbe *
+stall_probe_start (void)
+{
+  StallProbe *probe = g_new0 (StallProbe, 1);
+
+  probe->start = g_get_monotonic_time ();
+  probe->source = g_timeout_add (1, stall_probe_cb, probe);
+
+  return probe;
+}
+
+double
+stall_probe_stop (StallProbe *probe,
+                  guint      *turns)
+{
+  double largest = probe->largest / 1000.0;
+
+  g_source_remove (probe->source);
+  if (turns != NULL)
+    *turns = probe->turns;
+  g_free (probe);
+
+  return largest;
+}

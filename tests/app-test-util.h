@@ -62,6 +62,18 @@ void            press_keys          (GtkWindow  *window,
 void            type_text           (GtkWindow  *window,
                                      const char *text);
 
+/* The main loop's largest stall: a 1 ms timeout notes when the loop gets
+ * to it, and the largest gap between two of its turns is the longest the
+ * window did not answer.  Each gap over a frame (16 ms) is logged with
+ * g_test_message (). */
+typedef struct _StallProbe StallProbe;
+
+StallProbe     *stall_probe_start   (void);
+/* Frees probe; returns the largest gap in milliseconds, and the number
+ * of turns in turns (may be NULL). */
+double          stall_probe_stop    (StallProbe *probe,
+                                     guint      *turns);
+
 /* The app logs with structured logging, which g_test_expect_message ()
  * of GLib 2.74 does not see: install test_log_writer with
  * g_log_set_writer_func () and warnings matching the glob in

@@ -52,29 +52,6 @@ train (CnvWindow *window)
   g_assert_true (cnv_window_is_training (window));
 }
 
-/* The largest gap between two turns of a 1 ms timeout: how long the
- * main loop was kept from running anything else. */
-typedef struct
-{
-  gint64 last;
-  gint64 largest;
-  guint  turns;
-} StallProbe;
-
-static gboolean
-probe_cb (gpointer data)
-{
-  StallProbe *probe = data;
-  gint64 now = g_get_monotonic_time ();
-
-  if (probe->last != 0)
-    probe->largest = MAX (probe->largest, now - probe->last);
-  probe->last = now;
-  probe->turns++;
-
-  return G_SOURCE_CONTINUE;
-}
-
 /* Early stopping with a minimum improvement no epoch can reach: the best
  * is epoch 1, patience 2 ends the run after epoch 3, keep-best goes back
  * to epoch 1's weights and the best weights were saved as they came. */
@@ -184,13 +161,14 @@ static void
 test_pause_resume_stop (void)
 {
   g_autoptr(CnvApplication) app = new_test_application ();
-  StallProbe probe = { 0 };
+  StallProbe *probe;
   PointsWanted wanted;
   CnvTrainConfig config;
   CnvTrainPage *page;
   CnvWindow *window;
-  guint probe_id;
   guint paused_points;
+  guint turns;
+  double largest;
 
   window = new_sample_window (app);
   page = cnv_window_get_train_page (window);
@@ -211,7 +189,7 @@ test_pause_resume_stop (void)
 
   /* From here on the test draws nothing itself: what the probe sees is
    * the window's own work, the reports, the figures and the curves. */
-  probe_id = g_timeout_add (1, probe_cb, &probe);
+  probe = stall_probe_start ();
   wanted = (PointsWanted) { window, 200 };
   g_assert_true (iterate_until (enough_points, &wanted, 60));
 
@@ -243,7 +221,7 @@ test_pause_resume_stop (void)
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.stop",
                                              NULL));
   g_assert_true (iterate_until (window_idle, window, 60));
-  g_source_remove (probe_id);
+  largest = stall_probe_stop (probe, &turns);
 
   /* The weights of the last complete step are the window's now. */
   g_assert_nonnull (cnv_window_get_classifier (window));
@@ -253,11 +231,8 @@ test_pause_resume_stop (void)
   g_assert_false (cnv_train_page_get_paused (page));
 
   g_test_message ("largest main-loop stall while training the sample: "
-                  "%.1f ms over %u turns of a 1 ms timeout",
-                  probe.largest / 1000.0, probe.turns);
-  g_print ("# largest main-loop stall while training the sample: %.1f ms\n",
-           probe.largest / 1000.0);
-  g_assert_cmpuint (probe.turns, >, 10);
+                  "%.1f ms over %u turns of a 1 ms timeout", largest, turns);
+  g_assert_cmpuint (turns, >, 10);
 
   destroy_and_check_finalized (window);
 }

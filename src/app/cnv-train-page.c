@@ -491,16 +491,18 @@ cnv_train_page_begin_run (CnvTrainPage        *self,
                           const CnvClassifier *c,
                           guint                n_epochs)
 {
-  g_return_if_fail (CNV_IS_TRAIN_PAGE (self));
-  g_return_if_fail (c != NULL);
+  guint n_trained = c != NULL ? c->history->len : 0;
 
-  self->run_first_epoch = c->history->len + 1;
-  self->run_last_epoch = c->history->len + n_epochs;
+  g_return_if_fail (CNV_IS_TRAIN_PAGE (self));
+
+  self->run_first_epoch = n_trained + 1;
+  self->run_last_epoch = n_trained + n_epochs;
 
   /* The chart starts over from the history this run continues, so
    * nothing of an earlier, abandoned run stays on it. */
   clear_charts (self, self->run_last_epoch);
-  show_history (self, c);
+  if (c != NULL)
+    show_history (self, c);
 
   set_figures (self, "–", _("Epoch"), "–", "–", "–");
   gtk_progress_bar_set_fraction (self->progress_bar, 0.0);

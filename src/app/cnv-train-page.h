@@ -35,7 +35,7 @@ void           cnv_train_page_set_training     (CnvTrainPage           *self,
  * loss and accuracy, its history in the chart.  NULL clears everything. */
 void           cnv_train_page_show_model       (CnvTrainPage           *self,
                                                 const CnvClassifier    *c);
-/* A run of n_epochs starts on top of c's history. */
+/* A run of n_epochs starts on top of c's history (NULL: a new model). */
 void           cnv_train_page_begin_run        (CnvTrainPage           *self,
                                                 const CnvClassifier    *c,
                                                 guint                   n_epochs);

@@ -32,6 +32,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "cnv-classifier.h"
+#include "cnv-classifier-private.h"
 
 /* Streams of the run's seed; an epoch e uses SHUFFLE_STREAM + e and
  * DROPOUT_STREAM + e, far apart so the two never meet. */
@@ -104,19 +105,16 @@ classifier_alloc (void)
   return classifier;
 }
 
-CnvClassifier *
-cnv_classifier_new (const CnvModelSpec     *spec,
-                    const CnvPreprocessing *pp,
-                    const char * const     *class_names,
-                    guint64                 seed,
-                    GError                **error)
+static CnvClassifier *
+classifier_new (const CnvModelSpec     *spec,
+                const CnvPreprocessing *pp,
+                const char * const     *class_names,
+                guint64                 seed,
+                gboolean                init,
+                GError                **error)
 {
   g_autoptr(CnvClassifier) classifier = NULL;
   CnvRng rng;
-
-  g_return_val_if_fail (spec != NULL, NULL);
-  g_return_val_if_fail (pp != NULL, NULL);
-  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   classifier = classifier_alloc ();
   classifier->model = cnv_model_new (spec, error);
@@ -133,10 +131,41 @@ cnv_classifier_new (const CnvModelSpec     *spec,
   if (!cnv_classifier_check (classifier, error))
     return NULL;
 
-  cnv_rng_init (&rng, seed);
-  cnv_model_init_parameters (classifier->model, &rng);
+  if (init)
+    {
+      cnv_rng_init (&rng, seed);
+      cnv_model_init_parameters (classifier->model, &rng);
+    }
 
   return g_steal_pointer (&classifier);
+}
+
+CnvClassifier *
+cnv_classifier_new (const CnvModelSpec     *spec,
+                    const CnvPreprocessing *pp,
+                    const char * const     *class_names,
+                    guint64                 seed,
+                    GError                **error)
+{
+  g_return_val_if_fail (spec != NULL, NULL);
+  g_return_val_if_fail (pp != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  return classifier_new (spec, pp, class_names, seed, TRUE, error);
+}
+
+CnvClassifier *
+cnv_classifier_new_unset (const CnvModelSpec     *spec,
+                          const CnvPreprocessing *pp,
+                          const char * const     *class_names,
+                          guint64                 seed,
+                          GError                **error)
+{
+  g_return_val_if_fail (spec != NULL, NULL);
+  g_return_val_if_fail (pp != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  return classifier_new (spec, pp, class_names, seed, FALSE, error);
 }
 
 void

@@ -29,7 +29,8 @@ typedef struct
   /* Per-batch caches, sized by cnv_layer_prepare (). */
   int                 batch;        /* samples the caches can hold */
   int                 n_workers;    /* conv2d: threads the buffers serve */
-  float              *cols;         /* conv2d: [C*KH*KW, OH*OW] per worker */
+  gsize               cols_size;    /* conv2d: floats of one worker's */
+  float              *cols;         /* conv2d: [C*KH*KW, tile] per worker */
   int                 n_grad_blocks;
   float              *grad_blocks;  /* conv2d: weight and bias gradients of
                                      * each block of images */
@@ -79,5 +80,76 @@ void cnv_layer_backward_conv_relu (CnvLayer           *conv,
                                    CnvTensor          *conv_out_grad,
                                    const CnvTensor    *relu_out_grad,
                                    CnvTensor          *in_grad);
+
+/* Running a stretch of layers one image at a time.
+ *
+ * A model runs each stretch of consecutive per-image layers (convolutions,
+ * pools, activations, flatten) image by image, all layers of the stretch
+ * for one image before the next image, so that the image's feature maps
+ * stay in the cache from one layer to the next, and the images are
+ * shared among the worker threads.  The layers whose forward pass needs
+ * the whole batch (batch-norm, dropout, dense) run between the stretches.
+ *
+ * Backward runs image by image too, the images grouped in the blocks of
+ * cnv_layer_count_grad_blocks (): each conv2d adds an image's weight
+ * gradient into its block's buffer, and cnv_layer_sum_grad_blocks () adds
+ * the blocks up in order, so the bits never depend on the threads. */
+gboolean cnv_layer_runs_per_image   (const CnvLayer     *layer);
+/* Blocks a batch of n is cut into for this layer; a stretch uses the
+ * smallest count of its layers. */
+int      cnv_layer_count_grad_blocks (const CnvLayer    *layer,
+                                      int                n);
+/* Buffers for n_workers threads and n_blocks gradient blocks (0 for
+ * forward only).  Layers only grow them. */
+void     cnv_layer_prepare_images   (CnvLayer           *layer,
+                                     int                 n_workers,
+                                     int                 n_blocks);
+/* Zeroes the gradient buffer of block before its first image. */
+void     cnv_layer_begin_grad_block (CnvLayer           *layer,
+                                     int                 block);
+/* param grads += the n_blocks block buffers, in order. */
+void     cnv_layer_sum_grad_blocks  (CnvLayer           *layer,
+                                     int                 n_blocks);
+/* Forward of images [start, end) of the batch tensors in and out, using
+ * worker's buffers; relu_out as in cnv_layer_forward_conv_relu (), conv2d
+ * only, may be NULL. */
+void     cnv_layer_forward_images   (CnvLayer           *layer,
+                                     const CnvTensor    *in,
+                                     CnvTensor          *out,
+                                     CnvTensor          *relu_out,
+                                     int                 worker,
+                                     int                 start,
+                                     int                 end);
+/* Backward of image img, which is in block; relu_out_grad as in
+ * cnv_layer_backward_conv_relu (), conv2d only, may be NULL; in_grad may
+ * be NULL. */
+void     cnv_layer_backward_image   (CnvLayer           *layer,
+                                     const CnvTensor    *in,
+                                     const CnvTensor    *out,
+                                     CnvTensor          *out_grad,
+                                     const CnvTensor    *relu_out_grad,
+                                     CnvTensor          *in_grad,
+                                     int                 worker,
+                                     int                 block,
+                                     int                 img);
+
+/* Runs func (data, worker, start, end) over [0, n_items) cut into
+ * n_workers contiguous ranges, the first in the calling thread, on the
+ * engine's thread pool.  The ranges depend only on n_items and
+ * n_workers. */
+typedef void (*CnvRangeFunc) (gpointer data,
+                              int      worker,
+                              int      start,
+                              int      end);
+
+int      cnv_count_workers          (int                 n_items);
+void     cnv_parallel_for           (int                 n_items,
+                                     int                 n_workers,
+                                     CnvRangeFunc        func,
+                                     gpointer            data);
+
+/* For tests: the floats one conv2d patch-matrix tile may hold (0: the
+ * default).  Not thread-safe; set it while no model runs. */
+void     cnv_layers_set_tile_budget (gsize               floats);
 
 G_END_DECLS

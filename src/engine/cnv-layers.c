@@ -1,17 +1,20 @@
 /* cnv-layers.c — forward and backward passes of every layer kind
  *
  * All activations are NCHW float32 (flat ones [N, F]).  The one idea that
- * makes the convolution fast: unfold the input patches of one image into a
- * matrix (im2col) that stays in the L2 cache, so that the forward pass, the
- * weight gradient and the input gradient are each one sgemm per image
- * straight on NCHW memory, with no transposes; the input gradient folds
- * the patch matrix back with col2im.  With stride 1 and "same" padding a
- * whole patch row is a single contiguous copy.  With more than one thread
- * (cnv_set_threads ()), the images of a batch are split among worker
- * threads, each with its own patch matrix; weight gradients are summed in
- * blocks of images fixed by the batch size alone and added up in order, so
- * any thread count gives the same bits.  Every other kind is a plain loop
- * over contiguous memory, written so that gcc -O2 vectorises it.
+ * makes the convolution fast: unfold the input patches of one image, a
+ * tile of output rows at a time, into a matrix (im2col) that stays in the
+ * L2 cache, so that the forward pass, the weight gradient and the input
+ * gradient are each one sgemm per tile straight on NCHW memory, with no
+ * transposes; the input gradient folds the patch matrix back with col2im.
+ * With stride 1 and "same" padding a patch row is a single contiguous
+ * copy.  With more than one thread (cnv_set_threads ()), the images of a
+ * batch are split among worker threads, each with its own patch matrix;
+ * weight gradients are summed in blocks of images fixed by the batch size
+ * alone and added up in order, so any thread count gives the same bits.
+ * The model runs stretches of per-image layers image by image
+ * (cnv_layer_forward_images ()), so pools and activations run on the
+ * workers too.  Element-wise loops run four lanes at a time
+ * (cnv-simd-private.h).
  *
  * Padding "same" follows TensorFlow and PyTorch: the output is
  * ceil (in / stride) and the total padding is split with the extra row or
@@ -29,29 +32,7 @@
 #include <string.h>
 
 #include "cnv-layers-private.h"
-
-/* dst[i] = expr for i in [0, n).  gcc vectorises a block of 8 that
- * loads everything into a temporary before storing, whatever the
- * pointers; a plain loop, once inlined, loses its restrict qualifiers
- * and stays scalar.  So element-wise loops run in such blocks, then a
- * tail.  expr may read dst[i] but no other element of dst. */
-#define BLOCKED_LOOP(i, n, dst, expr)                                    \
-  G_STMT_START                                                           \
-  {                                                                      \
-    gsize i##_start = 0;                                                 \
-    for (; i##_start + 8 <= (n); i##_start += 8)                         \
-      {                                                                  \
-        float i##_block[8];                                              \
-                                                                         \
-        for (gsize i = i##_start; i < i##_start + 8; i++)                \
-          i##_block[i - i##_start] = (expr);                             \
-        for (gsize i = i##_start; i < i##_start + 8; i++)                \
-          (dst)[i] = i##_block[i - i##_start];                           \
-      }                                                                  \
-    for (gsize i = i##_start; i < (n); i++)                              \
-      (dst)[i] = (expr);                                                 \
-  }                                                                      \
-  G_STMT_END
+#include "cnv-simd-private.h"
 
 static inline gsize
 shape_size (const CnvShape *shape)
@@ -218,7 +199,7 @@ add_row (float *restrict       dst,
          const float *restrict src,
          gsize                 n)
 {
-  BLOCKED_LOOP (i, n, dst, dst[i] + src[i]);
+  cnv_add_row (dst, src, n);
 }
 
 static inline void
@@ -226,7 +207,7 @@ copy_row (float *restrict       dst,
           const float *restrict src,
           gsize                 n)
 {
-  BLOCKED_LOOP (i, n, dst, src[i]);
+  memcpy (dst, src, n * sizeof (float));
 }
 
 static inline void
@@ -234,14 +215,14 @@ fill_row (float *restrict dst,
           gsize           n,
           float           value)
 {
-  BLOCKED_LOOP (i, n, dst, value);
+  cnv_fill_row (dst, n, value);
 }
 
 static inline void
 zero_row (float *restrict dst,
           gsize           n)
 {
-  BLOCKED_LOOP (i, n, dst, 0.0f);
+  cnv_fill_row (dst, n, 0.0f);
 }
 
 /* The same expressions as the relu layer's, so a relu fused into a
@@ -251,7 +232,7 @@ relu_row (const float *restrict x,
           float *restrict       y,
           gsize                 n)
 {
-  BLOCKED_LOOP (i, n, y, x[i] > 0.0f ? x[i] : 0.0f);
+  cnv_relu_row (x, y, n);
 }
 
 static inline void
@@ -260,7 +241,7 @@ relu_grad_row (const float *restrict x,
                float *restrict       dx,
                gsize                 n)
 {
-  BLOCKED_LOOP (i, n, dx, x[i] > 0.0f ? dy[i] : 0.0f * dy[i]);
+  cnv_relu_grad_row (x, dy, dx, n, 0.0f);
 }
 
 /* A sum with eight independent accumulators, so that it is not one long
@@ -269,19 +250,7 @@ static inline float
 sum_row (const float *restrict src,
          gsize                 n)
 {
-  float partial[8] = { 0 };
-  float total = 0.0f;
-  gsize i = 0;
-
-  for (; i + 8 <= n; i += 8)
-    for (int j = 0; j < 8; j++)
-      partial[j] += src[i + j];
-  for (; i < n; i++)
-    total += src[i];
-  for (int j = 0; j < 8; j++)
-    total += partial[j];
-
-  return total;
+  return cnv_sum8 (src, n);
 }
 
 /* Zeroes columns [0, lo) and [hi, w) of rows [oh_lo, oh_hi), column by
@@ -307,30 +276,36 @@ zero_wrapped_cells (float *d,
 }
 
 /* With stride 1 and "same" width, output row oh of a patch row reads input
- * row oh − pad + ki shifted by kj − pad, so a whole patch row is one
- * contiguous copy of the image plane.  The few cells that the shift wraps
- * into a neighbouring row are the padding: zeroed afterwards in im2col,
- * zeroed beforehand in col2im so that they add nothing. */
+ * row oh − pad + ki shifted by kj − pad, so the part of a patch row that
+ * one tile of output rows [oh0, oh1) needs is one contiguous copy of the
+ * image plane.  The few cells that the shift wraps into a neighbouring row
+ * are the padding: zeroed afterwards in im2col, zeroed beforehand in
+ * col2im so that they add nothing. */
 static void
 unfold_contiguous (const Geometry *g,
                    float          *image,
                    float          *cols,
+                   int             oh0,
+                   int             oh1,
                    gboolean        fold)
 {
   gsize plane = (gsize) g->height * (gsize) g->width;
   int w = g->width;
+  gsize tile = (gsize) (oh1 - oh0) * w;
 
   for (int c = 0; c < g->channels; c++)
     for (int ki = 0; ki < g->kh; ki++)
       for (int kj = 0; kj < g->kw; kj++)
         {
           gsize row = ((gsize) c * g->kh + ki) * g->kw + kj;
-          float *d = cols + row * plane;
-          float *src = image + (gsize) c * plane;
-          int oh_lo = MAX (g->pad_top - ki, 0);
-          int oh_hi = MIN (g->out_h, g->height + g->pad_top - ki);
-          ptrdiff_t shift = (ptrdiff_t) (ki - g->pad_top) * w
-                            + (kj - g->pad_left);
+          float *d = cols + row * tile;
+          /* src[p] is the input under output position p of the tile */
+          float *src = image + (gsize) c * plane + (gsize) oh0 * w
+                       + (ptrdiff_t) (ki - g->pad_top) * w
+                       + (kj - g->pad_left);
+          int oh_lo = MAX (g->pad_top - ki, oh0) - oh0;
+          int oh_hi = MIN (MIN (g->out_h, g->height + g->pad_top - ki), oh1)
+                      - oh0;
           gsize start, end;
           int lo, hi;
 
@@ -338,7 +313,7 @@ unfold_contiguous (const Geometry *g,
           if (oh_lo >= oh_hi || lo >= hi)
             {
               if (!fold)
-                zero_row (d, plane);
+                zero_row (d, tile);
               continue;
             }
 
@@ -349,34 +324,36 @@ unfold_contiguous (const Geometry *g,
           if (fold)
             {
               zero_wrapped_cells (d, w, oh_lo, oh_hi, lo, hi);
-              add_row (src + start + shift, d + start, end - start);
+              add_row (src + start, d + start, end - start);
               continue;
             }
 
           zero_row (d, start);
-          copy_row (d + start, src + start + shift, end - start);
-          zero_row (d + end, plane - end);
+          copy_row (d + start, src + start, end - start);
+          zero_row (d + end, tile - end);
           zero_wrapped_cells (d, w, oh_lo, oh_hi, lo, hi);
         }
 }
 
-/* Either copies the patches of one image into cols (im2col) or, with fold
- * TRUE, adds cols back into the image (col2im).  cols is
- * [C*KH*KW, OH*OW]. */
+/* Either copies the patches of output rows [oh0, oh1) of one image into
+ * cols (im2col) or, with fold TRUE, adds cols back into the image
+ * (col2im).  cols is [C*KH*KW, (oh1 − oh0)*OW]. */
 static void
 unfold_patches (const Geometry *g,
                 float          *image,
                 float          *cols,
+                int             oh0,
+                int             oh1,
                 gboolean        fold)
 {
   gsize plane = (gsize) g->height * (gsize) g->width;
-  gsize p = (gsize) g->out_h * (gsize) g->out_w;
   gsize out_w = (gsize) g->out_w;
+  gsize tile = (gsize) (oh1 - oh0) * out_w;
 
   if (g->sh == 1 && g->sw == 1 && g->out_w == g->width
       && g->out_h == g->height)
     {
-      unfold_contiguous (g, image, cols, fold);
+      unfold_contiguous (g, image, cols, oh0, oh1, fold);
       return;
     }
 
@@ -390,10 +367,10 @@ unfold_patches (const Geometry *g,
 
           valid_columns (g, kj, &lo, &hi);
 
-          for (int oh = 0; oh < g->out_h; oh++)
+          for (int oh = oh0; oh < oh1; oh++)
             {
               int ih = oh * g->sh - g->pad_top + ki;
-              float *d = cols + row * p + (gsize) oh * out_w;
+              float *d = cols + row * tile + (gsize) (oh - oh0) * out_w;
               float *s;
 
               if (ih < 0 || ih >= g->height)
@@ -434,6 +411,34 @@ is_pointwise (const Geometry *g)
          && g->pad_top == 0 && g->pad_left == 0;
 }
 
+/* Patch matrices are built for a tile of output rows at a time, as many
+ * rows as keep the tile within this many floats (256 KB, a quarter of this
+ * machine's L2): the im2col writes, the sgemm that reads them back and the
+ * col2im stay in the cache instead of streaming a 4.7 MB matrix per image
+ * of small-vgg's second layer through memory.  The tiles depend only on
+ * the layer's geometry, so every thread count gives the same bits. */
+#define DEFAULT_TILE_BUDGET ((gsize) 64 * 1024)
+
+static gsize tile_budget = DEFAULT_TILE_BUDGET;
+
+void
+cnv_layers_set_tile_budget (gsize floats)
+{
+  tile_budget = floats > 0 ? floats : DEFAULT_TILE_BUDGET;
+}
+
+/* Output rows per tile: at least one, at most all. */
+static int
+tile_rows (const Geometry *g)
+{
+  gsize per_row = (gsize) g->channels * g->kh * g->kw * (gsize) g->out_w;
+
+  if (is_pointwise (g))
+    return g->out_h;
+
+  return (int) CLAMP (tile_budget / MAX (per_row, 1), 1, (gsize) g->out_h);
+}
+
 /* Parallel loops over the images of a batch */
 
 #define MAX_WORKERS 64
@@ -443,10 +448,7 @@ is_pointwise (const Geometry *g)
 #define MAX_GRAD_BLOCKS 16
 #define GRAD_BLOCK_BUDGET ((gsize) 4 * 1024 * 1024)
 
-typedef void (*RangeFunc) (gpointer data,
-                           int      worker,
-                           int      start,
-                           int      end);
+typedef CnvRangeFunc RangeFunc;
 
 typedef struct
 {
@@ -545,46 +547,43 @@ parallel_for (int       n_items,
 
 /* Convolution */
 
-typedef struct
+static int
+patch_size (const Geometry *g)
 {
-  CnvLayer        *layer;
-  Geometry         g;
-  const CnvTensor *in;
-  CnvTensor       *out;
-  const CnvTensor *out_grad;
-  CnvTensor       *in_grad;
-  int              n_blocks;
-  CnvTensor       *relu_out;       /* fused relu: its output, forward */
-  const CnvTensor *relu_out_grad;  /* fused relu: its output gradient */
-} ConvJob;
-
-static ConvJob
-conv_job (CnvLayer        *layer,
-          const CnvTensor *in)
-{
-  ConvJob job = { layer, layer_geometry (layer), in, NULL, NULL, NULL, 0,
-                  NULL, NULL };
-
-  return job;
+  return g->channels * g->kh * g->kw;
 }
 
-/* Gives every worker its own patch matrix; reallocated only when the
- * number of workers grows. */
+int
+cnv_count_workers (int n_items)
+{
+  return count_workers (n_items);
+}
+
+void
+cnv_parallel_for (int          n_items,
+                  int          n_workers,
+                  CnvRangeFunc func,
+                  gpointer     data)
+{
+  parallel_for (n_items, n_workers, func, data);
+}
+
+/* Gives every worker its own patch matrix of one tile; reallocated only
+ * when the number of workers grows. */
 static void
 ensure_workers (CnvLayer *layer,
                 int       n_workers)
 {
-  const CnvLayerSpec *spec = layer->spec;
-  gsize k = (gsize) layer->in.channels * (gsize) spec->kernel[0]
-            * (gsize) spec->kernel[1];
-  gsize p = (gsize) layer->out.height * (gsize) layer->out.width;
+  Geometry g = layer_geometry (layer);
+  gsize size = (gsize) patch_size (&g) * tile_rows (&g) * (gsize) g.out_w;
 
-  if (n_workers <= layer->n_workers)
+  if (n_workers <= layer->n_workers && size <= layer->cols_size)
     return;
 
   g_free (layer->cols);
-  layer->n_workers = n_workers;
-  layer->cols = g_new (float, k * p * (gsize) n_workers);
+  layer->n_workers = MAX (n_workers, layer->n_workers);
+  layer->cols_size = size;
+  layer->cols = g_new (float, size * (gsize) layer->n_workers);
 }
 
 /* The weight gradient of a batch is summed in blocks of images, each into
@@ -616,15 +615,208 @@ ensure_grad_blocks (CnvLayer *layer,
 }
 
 static float *
-worker_cols (const CnvLayer *layer,
-             const Geometry *g,
-             int             worker)
+grad_block (const CnvLayer *layer,
+            int             block)
 {
-  gsize size = (gsize) g->channels * g->kh * g->kw
-               * (gsize) g->out_h * g->out_w;
+  gsize per_block = layer->weight->grad->size + layer->bias->grad->size;
 
-  return layer->cols + size * (gsize) worker;
+  return layer->grad_blocks + per_block * (gsize) block;
 }
+
+/* The images of block b of n_blocks in a batch of n: [first, last). */
+static void
+block_images (int  n,
+              int  n_blocks,
+              int  block,
+              int *first,
+              int *last)
+{
+  *first = (int) ((gint64) n * block / n_blocks);
+  *last = (int) ((gint64) n * (block + 1) / n_blocks);
+}
+
+/* Forward of images [start, end) with worker's patch matrix: conv_out
+ * [F, OH*OW] = bias + weight · im2col (image), and relu_out = max
+ * (conv_out, 0) when not NULL, a tile at a time while it is in the
+ * cache. */
+static void
+conv_forward_images (CnvLayer        *layer,
+                     const CnvTensor *in,
+                     CnvTensor       *out,
+                     CnvTensor       *relu_out,
+                     int              worker,
+                     int              start,
+                     int              end)
+{
+  Geometry g = layer_geometry (layer);
+  int filters = layer->spec->filters;
+  int k = patch_size (&g);
+  int p = g.out_h * g.out_w;
+  int rows = tile_rows (&g);
+  gsize in_size = shape_size (&layer->in);
+  gsize out_size = shape_size (&layer->out);
+  const float *weight = layer->weight->value->data;
+  const float *bias = layer->bias->value->data;
+  gboolean pointwise = is_pointwise (&g);
+  float *patches = layer->cols + layer->cols_size * (gsize) worker;
+
+  for (int img = start; img < end; img++)
+    {
+      float *image = in->data + (gsize) img * in_size;
+      float *result = out->data + (gsize) img * out_size;
+      float *relu = relu_out != NULL
+                    ? relu_out->data + (gsize) img * out_size : NULL;
+
+      for (int oh0 = 0; oh0 < g.out_h; oh0 += rows)
+        {
+          int oh1 = MIN (oh0 + rows, g.out_h);
+          int t = (oh1 - oh0) * g.out_w;
+          gsize offset = (gsize) oh0 * g.out_w;
+          const float *cols = pointwise ? image : patches;
+
+          /* cols [C*KH*KW, t] <- the tile's patches of image [C, H, W] */
+          if (!pointwise)
+            unfold_patches (&g, image, patches, oh0, oh1, FALSE);
+
+          /* result [F, tile] <- bias [F] */
+          for (int f = 0; f < filters; f++)
+            fill_row (result + (gsize) f * p + offset, (gsize) t, bias[f]);
+
+          /* result [F, tile] += weight [F, C*KH*KW] · cols [C*KH*KW, t] */
+          cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans,
+                       filters, t, k,
+                       1.0f, weight, k, cols, pointwise ? p : t,
+                       1.0f, result + offset, p);
+
+          /* relu [F, tile] = max (result, 0), while result is in the
+           * cache */
+          if (relu != NULL)
+            for (int f = 0; f < filters; f++)
+              relu_row (result + (gsize) f * p + offset,
+                        relu + (gsize) f * p + offset, (gsize) t);
+        }
+    }
+}
+
+/* Backward of image img: adds its weight and bias gradients into
+ * weight_grad [F, C*KH*KW] and bias_grad [F] (its block's), and overwrites
+ * its in_grad when that is not NULL.  With relu_out_grad, out_grad is first
+ * overwritten with relu_out_grad where the output was positive. */
+static void
+conv_backward_image (CnvLayer        *layer,
+                     const CnvTensor *in,
+                     const CnvTensor *out,
+                     CnvTensor       *out_grad,
+                     const CnvTensor *relu_out_grad,
+                     CnvTensor       *in_grad,
+                     int              worker,
+                     int              img,
+                     float           *weight_grad,
+                     float           *bias_grad)
+{
+  Geometry g = layer_geometry (layer);
+  int filters = layer->spec->filters;
+  int k = patch_size (&g);
+  int p = g.out_h * g.out_w;
+  int rows = tile_rows (&g);
+  gsize in_size = shape_size (&layer->in);
+  gsize out_size = shape_size (&layer->out);
+  const float *weight = layer->weight->value->data;
+  gboolean pointwise = is_pointwise (&g);
+  float *patches = layer->cols + layer->cols_size * (gsize) worker;
+  float *image = in->data + (gsize) img * in_size;
+  float *dy = out_grad->data + (gsize) img * out_size;
+  float *dx = in_grad != NULL ? in_grad->data + (gsize) img * in_size : NULL;
+
+  /* dy [F, OH*OW] = relu_out_grad masked where the output was > 0 */
+  if (relu_out_grad != NULL)
+    relu_grad_row (out->data + (gsize) img * out_size,
+                   relu_out_grad->data + (gsize) img * out_size, dy,
+                   out_size);
+
+  /* bias_grad [F] += Σ over positions of dy [F, OH*OW] */
+  for (int f = 0; f < filters; f++)
+    bias_grad[f] += sum_row (dy + (gsize) f * p, (gsize) p);
+
+  if (pointwise)
+    {
+      /* weight_grad [F, C] += dy [F, H*W] · image^T [H*W, C] */
+      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans,
+                   filters, k, p,
+                   1.0f, dy, p, image, p,
+                   1.0f, weight_grad, k);
+
+      /* dx [C, H*W] = weight^T [C, F] · dy [F, H*W] */
+      if (dx != NULL)
+        cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans,
+                     k, p, filters,
+                     1.0f, weight, k, dy, p,
+                     0.0f, dx, p);
+      return;
+    }
+
+  if (dx != NULL)
+    zero_row (dx, in_size);
+
+  for (int oh0 = 0; oh0 < g.out_h; oh0 += rows)
+    {
+      int oh1 = MIN (oh0 + rows, g.out_h);
+      int t = (oh1 - oh0) * g.out_w;
+      const float *dy_tile = dy + (gsize) oh0 * g.out_w;
+
+      /* cols [C*KH*KW, t] <- the tile's patches, unfolded again rather
+       * than kept from the forward pass: cheaper than streaming them back
+       * from memory. */
+      unfold_patches (&g, image, patches, oh0, oh1, FALSE);
+
+      /* weight_grad [F, C*KH*KW] += dy [F, tile] · cols^T [t, C*KH*KW] */
+      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans,
+                   filters, k, t,
+                   1.0f, dy_tile, p, patches, t,
+                   1.0f, weight_grad, k);
+
+      if (dx == NULL)
+        continue;
+
+      /* cols [C*KH*KW, t] = weight^T [C*KH*KW, F] · dy [F, tile] */
+      cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans,
+                   k, t, filters,
+                   1.0f, weight, k, dy_tile, p,
+                   0.0f, patches, t);
+
+      /* dx [C, H, W] += col2im (cols) */
+      unfold_patches (&g, dx, patches, oh0, oh1, TRUE);
+    }
+}
+
+/* weight_grad, bias_grad += Σ_b block b's gradients, in block order */
+static void
+sum_grad_blocks (CnvLayer *layer,
+                 int       n_blocks)
+{
+  gsize weight_size = layer->weight->grad->size;
+
+  for (int b = 0; b < n_blocks; b++)
+    {
+      const float *block = grad_block (layer, b);
+
+      add_row (layer->weight->grad->data, block, weight_size);
+      add_row (layer->bias->grad->data, block + weight_size,
+               layer->bias->grad->size);
+    }
+}
+
+typedef struct
+{
+  CnvLayer        *layer;
+  const CnvTensor *in;
+  CnvTensor       *out;
+  CnvTensor       *out_grad;
+  CnvTensor       *in_grad;
+  int              n_blocks;
+  CnvTensor       *relu_out;       /* fused relu: its output, forward */
+  const CnvTensor *relu_out_grad;  /* fused relu: its output gradient */
+} ConvJob;
 
 static void
 conv_forward_range (gpointer data,
@@ -633,44 +825,9 @@ conv_forward_range (gpointer data,
                     int      end)
 {
   ConvJob *job = data;
-  const Geometry *g = &job->g;
-  CnvLayer *layer = job->layer;
-  int filters = layer->spec->filters;
-  int k = g->channels * g->kh * g->kw;
-  int p = g->out_h * g->out_w;
-  gsize in_size = shape_size (&layer->in);
-  gsize out_size = shape_size (&layer->out);
-  const float *weight = layer->weight->value->data;
-  const float *bias = layer->bias->value->data;
-  gboolean pointwise = is_pointwise (g);
-  float *patches = worker_cols (layer, g, worker);
 
-  /* One image at a time keeps its patch matrix in the L2 cache. */
-  for (int img = start; img < end; img++)
-    {
-      float *image = job->in->data + (gsize) img * in_size;
-      float *result = job->out->data + (gsize) img * out_size;
-      const float *cols = pointwise ? image : patches;
-
-      /* cols [C*KH*KW, OH*OW] <- image [C, H, W] */
-      if (!pointwise)
-        unfold_patches (g, image, patches, FALSE);
-
-      /* result [F, OH*OW] <- bias [F] */
-      for (int f = 0; f < filters; f++)
-        fill_row (result + (gsize) f * p, (gsize) p, bias[f]);
-
-      /* result [F, OH*OW] += weight [F, C*KH*KW] · cols */
-      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans,
-                   filters, p, k,
-                   1.0f, weight, k, cols, p,
-                   1.0f, result, p);
-
-      /* relu [F, OH*OW] = max (result, 0), while result is in the cache */
-      if (job->relu_out != NULL)
-        relu_row (result, job->relu_out->data + (gsize) img * out_size,
-                  out_size);
-    }
+  conv_forward_images (job->layer, job->in, job->out, job->relu_out, worker,
+                       start, end);
 }
 
 static void
@@ -679,11 +836,9 @@ conv_forward (CnvLayer        *layer,
               CnvTensor       *out,
               CnvTensor       *relu_out)
 {
-  ConvJob job = conv_job (layer, in);
+  ConvJob job = { layer, in, out, NULL, NULL, 0, relu_out, NULL };
   int n_workers = count_workers (in->shape[0]);
 
-  job.out = out;
-  job.relu_out = relu_out;
   ensure_workers (layer, n_workers);
   parallel_for (in->shape[0], n_workers, conv_forward_range, &job);
 }
@@ -695,81 +850,21 @@ conv_backward_range (gpointer data,
                      int      end)
 {
   ConvJob *job = data;
-  const Geometry *g = &job->g;
   CnvLayer *layer = job->layer;
-  int n = job->in->shape[0];
-  int filters = layer->spec->filters;
-  int k = g->channels * g->kh * g->kw;
-  int p = g->out_h * g->out_w;
-  gsize in_size = shape_size (&layer->in);
-  gsize out_size = shape_size (&layer->out);
-  gsize per_block = (gsize) filters * k + filters;
-  const float *weight = layer->weight->value->data;
-  gboolean pointwise = is_pointwise (g);
-  float *patches = worker_cols (layer, g, worker);
-  float *in_grad = job->in_grad != NULL ? job->in_grad->data : NULL;
+  gsize per_block = layer->weight->grad->size + layer->bias->grad->size;
 
   for (int block = start; block < end; block++)
     {
-      float *weight_grad = layer->grad_blocks + per_block * (gsize) block;
-      float *bias_grad = weight_grad + (gsize) filters * k;
-      int first = (int) ((gint64) n * block / job->n_blocks);
-      int last = (int) ((gint64) n * (block + 1) / job->n_blocks);
+      float *weight_grad = grad_block (layer, block);
+      int first, last;
 
+      block_images (job->in->shape[0], job->n_blocks, block, &first, &last);
       zero_row (weight_grad, per_block);
-
       for (int img = first; img < last; img++)
-        {
-          float *image = job->in->data + (gsize) img * in_size;
-          float *dy = job->out_grad->data + (gsize) img * out_size;
-          const float *cols = pointwise ? image : patches;
-
-          /* dy [F, OH*OW] = relu_out_grad masked where the output was > 0 */
-          if (job->relu_out_grad != NULL)
-            relu_grad_row (job->out->data + (gsize) img * out_size,
-                           job->relu_out_grad->data + (gsize) img * out_size,
-                           dy, out_size);
-
-          /* bias_grad [F] += Σ over positions of dy [F, OH*OW] */
-          for (int f = 0; f < filters; f++)
-            bias_grad[f] += sum_row (dy + (gsize) f * p, (gsize) p);
-
-          /* cols [C*KH*KW, OH*OW] <- image, unfolded again rather than
-           * kept from the forward pass: cheaper than streaming it back. */
-          if (!pointwise)
-            unfold_patches (g, image, patches, FALSE);
-
-          /* weight_grad [F, C*KH*KW] += dy [F, OH*OW] · cols^T */
-          cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans,
-                       filters, k, p,
-                       1.0f, dy, p, cols, p,
-                       1.0f, weight_grad, k);
-
-          if (in_grad == NULL)
-            continue;
-
-          if (pointwise)
-            {
-              /* in_grad [C, H*W] = weight^T [C, F] · dy [F, H*W] */
-              cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans,
-                           k, p, filters,
-                           1.0f, weight, k, dy, p,
-                           0.0f, in_grad + (gsize) img * in_size, p);
-              continue;
-            }
-
-          /* cols [C*KH*KW, OH*OW] = weight^T · dy (zeroed by memset and
-           * accumulated: faster than OpenBLAS's own beta = 0 pass) */
-          memset (patches, 0, sizeof (float) * (gsize) k * p);
-          cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans,
-                       k, p, filters,
-                       1.0f, weight, k, dy, p,
-                       1.0f, patches, p);
-
-          /* in_grad [C, H, W] = col2im (cols) */
-          zero_row (in_grad + (gsize) img * in_size, in_size);
-          unfold_patches (g, in_grad + (gsize) img * in_size, patches, TRUE);
-        }
+        conv_backward_image (layer, job->in, job->out, job->out_grad,
+                             job->relu_out_grad, job->in_grad, worker, img,
+                             weight_grad,
+                             weight_grad + layer->weight->grad->size);
     }
 }
 
@@ -781,30 +876,15 @@ conv_backward (CnvLayer        *layer,
                const CnvTensor *relu_out_grad,
                CnvTensor       *in_grad)
 {
-  ConvJob job = conv_job (layer, in);
   int n_blocks = count_grad_blocks (layer, in->shape[0]);
   int n_workers = count_workers (n_blocks);
-  gsize weight_size = layer->weight->grad->size;
-  gsize per_block = weight_size + layer->bias->grad->size;
+  ConvJob job = { layer, in, (CnvTensor *) out, (CnvTensor *) out_grad,
+                  in_grad, n_blocks, NULL, relu_out_grad };
 
-  job.out = (CnvTensor *) out;
-  job.out_grad = out_grad;
-  job.relu_out_grad = relu_out_grad;
-  job.in_grad = in_grad;
-  job.n_blocks = n_blocks;
   ensure_workers (layer, n_workers);
   ensure_grad_blocks (layer, n_blocks);
   parallel_for (n_blocks, n_workers, conv_backward_range, &job);
-
-  /* weight_grad, bias_grad += Σ_b block b's gradients, in block order */
-  for (int b = 0; b < n_blocks; b++)
-    {
-      const float *block = layer->grad_blocks + per_block * (gsize) b;
-
-      add_row (layer->weight->grad->data, block, weight_size);
-      add_row (layer->bias->grad->data, block + weight_size,
-               layer->bias->grad->size);
-    }
+  sum_grad_blocks (layer, n_blocks);
 }
 
 /* Pooling */
@@ -833,7 +913,47 @@ max_pool_2x2 (const Geometry *g,
           const float *bottom = top + g->width;
           int base = 2 * oh * g->width;
 
-          for (int ow = 0; ow < g->out_w; ow++)
+          int ow = 0;
+
+          /* Four outputs at a time: the even and odd columns of eight
+           * inputs, compared lane by lane in the order of the scalar
+           * loop below, so ties and NaNs come out the same. */
+          for (; ow + CNV_LANES <= g->out_w; ow += CNV_LANES)
+            {
+              const CnvMask even = { 0, 2, 4, 6 };
+              const CnvMask odd = { 1, 3, 5, 7 };
+              const CnvMask lane = { 0, 2, 4, 6 };
+              CnvVec t0 = cnv_loadv (top + 2 * ow);
+              CnvVec t1 = cnv_loadv (top + 2 * ow + CNV_LANES);
+              CnvVec b0 = cnv_loadv (bottom + 2 * ow);
+              CnvVec b1 = cnv_loadv (bottom + 2 * ow + CNV_LANES);
+              CnvVec best = __builtin_shuffle (t0, t1, even);
+              CnvVec v;
+              CnvMask index = lane + (base + 2 * ow);
+              CnvMask first = index;
+              CnvMask greater;
+
+              v = __builtin_shuffle (t0, t1, odd);
+              greater = v > best;
+              best = cnv_selectv (greater, v, best);
+              index = (greater & (first + 1)) | (~greater & index);
+
+              v = __builtin_shuffle (b0, b1, even);
+              greater = v > best;
+              best = cnv_selectv (greater, v, best);
+              index = (greater & (first + g->width)) | (~greater & index);
+
+              v = __builtin_shuffle (b0, b1, odd);
+              greater = v > best;
+              best = cnv_selectv (greater, v, best);
+              index = (greater & (first + g->width + 1))
+                      | (~greater & index);
+
+              cnv_storev (dst + oh * g->out_w + ow, best);
+              memcpy (arg + oh * g->out_w + ow, &index, sizeof index);
+            }
+
+          for (; ow < g->out_w; ow++)
             {
               float best = top[2 * ow];
               int index = base + 2 * ow;
@@ -861,10 +981,12 @@ max_pool_2x2 (const Geometry *g,
     }
 }
 
+/* argmax holds the input index of each output of in's first image. */
 static void
 max_pool_forward (CnvLayer        *layer,
                   const CnvTensor *in,
-                  CnvTensor       *out)
+                  CnvTensor       *out,
+                  int             *argmax)
 {
   Geometry g = layer_geometry (layer);
   gsize planes = (gsize) in->shape[0] * (gsize) g.channels;
@@ -874,7 +996,7 @@ max_pool_forward (CnvLayer        *layer,
   if (g.kh == 2 && g.kw == 2 && g.sh == 2 && g.sw == 2
       && g.pad_top == 0 && g.pad_left == 0)
     {
-      max_pool_2x2 (&g, planes, in->data, out->data, layer->argmax);
+      max_pool_2x2 (&g, planes, in->data, out->data, argmax);
       return;
     }
 
@@ -882,7 +1004,7 @@ max_pool_forward (CnvLayer        *layer,
     {
       const float *src = in->data + pl * in_plane;
       float *dst = out->data + pl * out_plane;
-      int *arg = layer->argmax + pl * out_plane;
+      int *arg = argmax + pl * out_plane;
 
       for (int oh = 0; oh < g.out_h; oh++)
         {
@@ -921,7 +1043,8 @@ max_pool_forward (CnvLayer        *layer,
 static void
 max_pool_backward (CnvLayer        *layer,
                    const CnvTensor *out_grad,
-                   CnvTensor       *in_grad)
+                   CnvTensor       *in_grad,
+                   const int       *argmax)
 {
   gsize planes = (gsize) out_grad->shape[0] * (gsize) layer->in.channels;
   gsize in_plane = (gsize) layer->in.height * layer->in.width;
@@ -932,7 +1055,7 @@ max_pool_backward (CnvLayer        *layer,
   for (gsize pl = 0; pl < planes; pl++)
     {
       const float *dy = out_grad->data + pl * out_plane;
-      const int *arg = layer->argmax + pl * out_plane;
+      const int *arg = argmax + pl * out_plane;
       float *dx = in_grad->data + pl * in_plane;
 
       for (gsize i = 0; i < out_plane; i++)
@@ -1039,7 +1162,7 @@ scale_shift (const float *restrict x,
              float                 scale,
              float                 shift)
 {
-  BLOCKED_LOOP (i, n, y, x[i] * scale + shift);
+  cnv_scale_shift_row (x, y, n, scale, shift);
 }
 
 /* dx = a·dy + b·x + c */
@@ -1052,7 +1175,7 @@ batch_norm_input_grad (const float *restrict x,
                        float                 b,
                        float                 c)
 {
-  BLOCKED_LOOP (i, n, dx, a * dy[i] + b * x[i] + c);
+  cnv_affine2_row (x, dy, dx, n, a, b, c);
 }
 
 static void
@@ -1302,7 +1425,7 @@ relu_forward (const float *restrict x,
               float *restrict       y,
               gsize                 n)
 {
-  BLOCKED_LOOP (i, n, y, x[i] > 0.0f ? x[i] : 0.0f);
+  cnv_relu_row (x, y, n);
 }
 
 static void
@@ -1311,7 +1434,7 @@ leaky_relu_forward (const float *restrict x,
                     gsize                 n,
                     float                 slope)
 {
-  BLOCKED_LOOP (i, n, y, x[i] > 0.0f ? x[i] : slope * x[i]);
+  cnv_leaky_relu_row (x, y, n, slope);
 }
 
 static void
@@ -1321,7 +1444,7 @@ relu_backward (const float *restrict x,
                gsize                 n,
                float                 slope)
 {
-  BLOCKED_LOOP (i, n, dx, x[i] > 0.0f ? dy[i] : slope * dy[i]);
+  cnv_relu_grad_row (x, dy, dx, n, slope);
 }
 
 static void
@@ -1330,7 +1453,7 @@ sigmoid_backward (const float *restrict y,
                   float *restrict       dx,
                   gsize                 n)
 {
-  BLOCKED_LOOP (i, n, dx, dy[i] * y[i] * (1.0f - y[i]));
+  cnv_sigmoid_grad_row (y, dy, dx, n);
 }
 
 static void
@@ -1339,7 +1462,7 @@ tanh_backward (const float *restrict y,
                float *restrict       dx,
                gsize                 n)
 {
-  BLOCKED_LOOP (i, n, dx, dy[i] * (1.0f - y[i] * y[i]));
+  cnv_tanh_grad_row (y, dy, dx, n);
 }
 
 static void
@@ -1481,16 +1604,16 @@ softmax_backward (const CnvLayer  *layer,
 
 /* Dispatch */
 
-void
-cnv_layer_forward (CnvLayer        *layer,
-                   const CnvTensor *in,
-                   CnvTensor       *out,
-                   gboolean         training,
-                   CnvRng          *rng)
+/* argmax: the max-pool indices of in's first image. */
+static void
+forward_kind (CnvLayer        *layer,
+              const CnvTensor *in,
+              CnvTensor       *out,
+              gboolean         training,
+              CnvRng          *rng,
+              int             *argmax)
 {
   CnvLayerKind kind = layer->spec->kind;
-
-  g_assert (in->shape[0] <= layer->batch && out->shape[0] == in->shape[0]);
 
   switch (kind)
     {
@@ -1498,7 +1621,7 @@ cnv_layer_forward (CnvLayer        *layer,
       conv_forward (layer, in, out, NULL);
       break;
     case CNV_LAYER_MAX_POOL:
-      max_pool_forward (layer, in, out);
+      max_pool_forward (layer, in, out, argmax);
       break;
     case CNV_LAYER_AVG_POOL:
       avg_pool_run (layer, in->data, out->data, in->shape[0], FALSE);
@@ -1534,12 +1657,13 @@ cnv_layer_forward (CnvLayer        *layer,
     }
 }
 
-void
-cnv_layer_backward (CnvLayer        *layer,
-                    const CnvTensor *in,
-                    const CnvTensor *out,
-                    const CnvTensor *out_grad,
-                    CnvTensor       *in_grad)
+static void
+backward_kind (CnvLayer        *layer,
+               const CnvTensor *in,
+               const CnvTensor *out,
+               const CnvTensor *out_grad,
+               CnvTensor       *in_grad,
+               const int       *argmax)
 {
   CnvLayerKind kind = layer->spec->kind;
 
@@ -1576,7 +1700,7 @@ cnv_layer_backward (CnvLayer        *layer,
   switch (kind)
     {
     case CNV_LAYER_MAX_POOL:
-      max_pool_backward (layer, out_grad, in_grad);
+      max_pool_backward (layer, out_grad, in_grad, argmax);
       break;
     case CNV_LAYER_AVG_POOL:
       cnv_tensor_zero (in_grad);
@@ -1612,6 +1736,181 @@ cnv_layer_backward (CnvLayer        *layer,
     default:
       g_assert_not_reached ();
     }
+}
+
+void
+cnv_layer_forward (CnvLayer        *layer,
+                   const CnvTensor *in,
+                   CnvTensor       *out,
+                   gboolean         training,
+                   CnvRng          *rng)
+{
+  g_assert (in->shape[0] <= layer->batch && out->shape[0] == in->shape[0]);
+
+  forward_kind (layer, in, out, training, rng, layer->argmax);
+}
+
+void
+cnv_layer_backward (CnvLayer        *layer,
+                    const CnvTensor *in,
+                    const CnvTensor *out,
+                    const CnvTensor *out_grad,
+                    CnvTensor       *in_grad)
+{
+  backward_kind (layer, in, out, out_grad, in_grad, layer->argmax);
+}
+
+/* Running a stretch of layers one image at a time */
+
+gboolean
+cnv_layer_runs_per_image (const CnvLayer *layer)
+{
+  switch (layer->spec->kind)
+    {
+    case CNV_LAYER_CONV2D:
+    case CNV_LAYER_MAX_POOL:
+    case CNV_LAYER_AVG_POOL:
+    case CNV_LAYER_GLOBAL_AVG_POOL:
+    case CNV_LAYER_FLATTEN:
+    case CNV_LAYER_RELU:
+    case CNV_LAYER_LEAKY_RELU:
+    case CNV_LAYER_SIGMOID:
+    case CNV_LAYER_TANH:
+    case CNV_LAYER_SOFTMAX:
+      return TRUE;
+    /* Batch statistics, a mask drawn over the whole batch, and one sgemm
+     * over the whole batch. */
+    case CNV_LAYER_BATCH_NORM:
+    case CNV_LAYER_DROPOUT:
+    case CNV_LAYER_DENSE:
+    case CNV_N_LAYER_KINDS:
+    default:
+      return FALSE;
+    }
+}
+
+int
+cnv_layer_count_grad_blocks (const CnvLayer *layer,
+                             int             n)
+{
+  if (layer->spec->kind != CNV_LAYER_CONV2D)
+    return MIN (n, MAX_GRAD_BLOCKS);
+
+  return count_grad_blocks (layer, n);
+}
+
+void
+cnv_layer_prepare_images (CnvLayer *layer,
+                          int       n_workers,
+                          int       n_blocks)
+{
+  if (layer->spec->kind != CNV_LAYER_CONV2D)
+    return;
+
+  ensure_workers (layer, n_workers);
+  if (n_blocks > 0)
+    ensure_grad_blocks (layer, n_blocks);
+}
+
+void
+cnv_layer_begin_grad_block (CnvLayer *layer,
+                            int       block)
+{
+  if (layer->spec->kind == CNV_LAYER_CONV2D)
+    zero_row (grad_block (layer, block),
+              layer->weight->grad->size + layer->bias->grad->size);
+}
+
+void
+cnv_layer_sum_grad_blocks (CnvLayer *layer,
+                           int       n_blocks)
+{
+  if (layer->spec->kind == CNV_LAYER_CONV2D)
+    sum_grad_blocks (layer, n_blocks);
+}
+
+/* images [start, end) of t, as a batch of their own */
+static CnvTensor
+images_view (const CnvTensor *t,
+             int              start,
+             int              end)
+{
+  CnvTensor view = *t;
+  gsize per_image = t->size / (gsize) t->shape[0];
+
+  view.data = t->data + per_image * (gsize) start;
+  view.shape[0] = end - start;
+  view.size = per_image * (gsize) (end - start);
+
+  return view;
+}
+
+static int *
+argmax_of (const CnvLayer *layer,
+           int             img)
+{
+  if (layer->argmax == NULL)
+    return NULL;
+
+  return layer->argmax + shape_size (&layer->out) * (gsize) img;
+}
+
+void
+cnv_layer_forward_images (CnvLayer        *layer,
+                          const CnvTensor *in,
+                          CnvTensor       *out,
+                          CnvTensor       *relu_out,
+                          int              worker,
+                          int              start,
+                          int              end)
+{
+  CnvTensor in_view, out_view;
+
+  g_assert (end <= layer->batch);
+
+  if (layer->spec->kind == CNV_LAYER_CONV2D)
+    {
+      conv_forward_images (layer, in, out, relu_out, worker, start, end);
+      return;
+    }
+
+  in_view = images_view (in, start, end);
+  out_view = images_view (out, start, end);
+  forward_kind (layer, &in_view, &out_view, FALSE, NULL,
+                argmax_of (layer, start));
+}
+
+void
+cnv_layer_backward_image (CnvLayer        *layer,
+                          const CnvTensor *in,
+                          const CnvTensor *out,
+                          CnvTensor       *out_grad,
+                          const CnvTensor *relu_out_grad,
+                          CnvTensor       *in_grad,
+                          int              worker,
+                          int              block,
+                          int              img)
+{
+  CnvTensor in_view, out_view, out_grad_view, in_grad_view;
+
+  if (layer->spec->kind == CNV_LAYER_CONV2D)
+    {
+      float *weight_grad = grad_block (layer, block);
+
+      conv_backward_image (layer, in, out, out_grad, relu_out_grad, in_grad,
+                           worker, img, weight_grad,
+                           weight_grad + layer->weight->grad->size);
+      return;
+    }
+
+  in_view = images_view (in, img, img + 1);
+  out_view = images_view (out, img, img + 1);
+  out_grad_view = images_view (out_grad, img, img + 1);
+  if (in_grad != NULL)
+    in_grad_view = images_view (in_grad, img, img + 1);
+  backward_kind (layer, &in_view, &out_view, &out_grad_view,
+                 in_grad != NULL ? &in_grad_view : NULL,
+                 argmax_of (layer, img));
 }
 
 void

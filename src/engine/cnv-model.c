@@ -521,6 +521,161 @@ fuses_relu (const CnvModel *model,
          && model->layers[i + 1].spec->kind == CNV_LAYER_RELU;
 }
 
+/* Stretches of per-image layers */
+
+/* The end of the stretch of per-image layers that starts at first. */
+static guint
+stretch_end (const CnvModel *model,
+             guint           first)
+{
+  guint end = first;
+
+  while (end < model->spec->n_layers
+         && cnv_layer_runs_per_image (&model->layers[end]))
+    end++;
+
+  return end;
+}
+
+typedef struct
+{
+  CnvModel        *model;
+  guint            first;       /* layers [first, end) */
+  guint            end;
+  const CnvTensor *input;       /* the input of layer first */
+  CnvTensor       *input_grad;  /* backward: d loss / d input, or NULL */
+  int              n_blocks;    /* backward: gradient blocks */
+} Stretch;
+
+static const CnvTensor *
+stretch_layer_input (const Stretch *stretch,
+                     guint          i)
+{
+  return i == stretch->first ? stretch->input
+                             : stretch->model->activations[i - 1];
+}
+
+static CnvTensor *
+stretch_layer_input_grad (const Stretch *stretch,
+                          guint          i)
+{
+  return i == stretch->first ? stretch->input_grad
+                             : stretch->model->gradients[i - 1];
+}
+
+/* Images [start, end) through every layer of the stretch, one image at a
+ * time. */
+static void
+stretch_forward_cb (gpointer data,
+                    int      worker,
+                    int      start,
+                    int      end)
+{
+  Stretch *stretch = data;
+  CnvModel *model = stretch->model;
+
+  for (int img = start; img < end; img++)
+    for (guint i = stretch->first; i < stretch->end; i++)
+      {
+        const CnvTensor *in = stretch_layer_input (stretch, i);
+        CnvTensor *relu_out = NULL;
+
+        /* a conv2d and its relu in one pass */
+        if (fuses_relu (model, i))
+          relu_out = model->activations[i + 1];
+
+        cnv_layer_forward_images (&model->layers[i], in,
+                                  model->activations[i], relu_out, worker,
+                                  img, img + 1);
+        if (relu_out != NULL)
+          i++;
+      }
+}
+
+static void
+stretch_forward (CnvModel        *model,
+                 guint            first,
+                 guint            end,
+                 const CnvTensor *input)
+{
+  Stretch stretch = { model, first, end, input, NULL, 0 };
+  int n = input->shape[0];
+  int n_workers = cnv_count_workers (n);
+
+  for (guint i = first; i < end; i++)
+    cnv_layer_prepare_images (&model->layers[i], n_workers, 0);
+
+  cnv_parallel_for (n, n_workers, stretch_forward_cb, &stretch);
+}
+
+/* Blocks [start, end) of images back through the stretch, last layer
+ * first, one image at a time. */
+static void
+stretch_backward_cb (gpointer data,
+                     int      worker,
+                     int      start,
+                     int      end)
+{
+  Stretch *stretch = data;
+  CnvModel *model = stretch->model;
+  int n = model->batch;
+
+  for (int block = start; block < end; block++)
+    {
+      int first_image = (int) ((gint64) n * block / stretch->n_blocks);
+      int last_image = (int) ((gint64) n * (block + 1) / stretch->n_blocks);
+
+      for (guint i = stretch->first; i < stretch->end; i++)
+        cnv_layer_begin_grad_block (&model->layers[i], block);
+
+      for (int img = first_image; img < last_image; img++)
+        for (int i = (int) stretch->end - 1; i >= (int) stretch->first; i--)
+          {
+            const CnvTensor *relu_out_grad = NULL;
+
+            /* layers i − 1 (conv2d) and i (relu) in one pass */
+            if (i > (int) stretch->first && fuses_relu (model, i - 1))
+              relu_out_grad = model->gradients[i--];
+
+            cnv_layer_backward_image (&model->layers[i],
+                                      stretch_layer_input (stretch, i),
+                                      model->activations[i],
+                                      model->gradients[i], relu_out_grad,
+                                      stretch_layer_input_grad (stretch, i),
+                                      worker, block, img);
+          }
+    }
+}
+
+static void
+stretch_backward (CnvModel  *model,
+                  guint      first,
+                  guint      end,
+                  CnvTensor *input_grad)
+{
+  const CnvTensor *input = first > 0 ? model->activations[first - 1]
+                                     : model->input;
+  Stretch stretch = { model, first, end, input, input_grad, 0 };
+  int n_blocks = G_MAXINT;
+  int n_workers;
+
+  /* The blocks depend on the batch and the layers, never the threads. */
+  for (guint i = first; i < end; i++)
+    n_blocks = MIN (n_blocks,
+                    cnv_layer_count_grad_blocks (&model->layers[i],
+                                                 model->batch));
+  n_workers = cnv_count_workers (n_blocks);
+  stretch.n_blocks = n_blocks;
+
+  for (guint i = first; i < end; i++)
+    cnv_layer_prepare_images (&model->layers[i], n_workers, n_blocks);
+
+  cnv_parallel_for (n_blocks, n_workers, stretch_backward_cb, &stretch);
+
+  for (guint i = first; i < end; i++)
+    cnv_layer_sum_grad_blocks (&model->layers[i], n_blocks);
+}
+
 const CnvTensor *
 cnv_model_forward (CnvModel        *model,
                    const CnvTensor *input,
@@ -551,20 +706,21 @@ cnv_model_forward (CnvModel        *model,
   memcpy (model->input->data, input->data, sizeof (float) * input->size);
 
   in = model->input;
-  for (guint i = 0; i < spec->n_layers; i++)
+  for (guint i = 0; i < spec->n_layers;)
     {
-      if (fuses_relu (model, i))
+      guint end = stretch_end (model, i);
+
+      if (end > i)
         {
-          cnv_layer_forward_conv_relu (&model->layers[i], in,
-                                       model->activations[i],
-                                       model->activations[i + 1]);
-          in = model->activations[++i];
+          stretch_forward (model, i, end, in);
+          in = model->activations[end - 1];
+          i = end;
           continue;
         }
 
       cnv_layer_forward (&model->layers[i], in, model->activations[i],
                          training, rng != NULL ? rng : &model->fallback_rng);
-      in = model->activations[i];
+      in = model->activations[i++];
     }
 
   /* logits [N] <- the head's output [N, 1] */
@@ -625,25 +781,27 @@ cnv_model_backward (CnvModel        *model,
   memcpy (model->gradients[n_layers - 1]->data, logits_grad->data,
           sizeof (float) * logits_grad->size);
 
-  for (guint i = n_layers; i-- > 0;)
+  for (guint end = n_layers; end > 0;)
     {
+      guint i = end - 1;
       const CnvTensor *in = i > 0 ? model->activations[i - 1] : model->input;
       CnvTensor *in_grad = i > 0 ? model->gradients[i - 1] : input_grad;
+      guint first = end;
 
-      if (i > 0 && fuses_relu (model, i - 1))
+      /* layers [first, end) run one image at a time */
+      while (first > 0 && cnv_layer_runs_per_image (&model->layers[first - 1]))
+        first--;
+      if (first < end)
         {
-          /* layers i - 1 (conv2d) and i (relu) in one pass */
-          i--;
-          in = i > 0 ? model->activations[i - 1] : model->input;
-          in_grad = i > 0 ? model->gradients[i - 1] : input_grad;
-          cnv_layer_backward_conv_relu (&model->layers[i], in,
-                                        model->activations[i],
-                                        model->gradients[i],
-                                        model->gradients[i + 1], in_grad);
+          stretch_backward (model, first, end,
+                            first > 0 ? model->gradients[first - 1]
+                                      : input_grad);
+          end = first;
           continue;
         }
 
       cnv_layer_backward (&model->layers[i], in, model->activations[i],
                           model->gradients[i], in_grad);
+      end = i;
     }
 }

@@ -15,16 +15,16 @@
 
 #define TENSOR_ALIGNMENT 64
 
-CnvTensor *
-cnv_tensor_new (int        ndim,
-                const int *shape)
+/* A tensor of shape, its data zeroed when zero is TRUE and left as it
+ * is when the caller overwrites every element anyway. */
+static CnvTensor *
+tensor_alloc (int        ndim,
+              const int *shape,
+              gboolean   zero)
 {
   CnvTensor *tensor;
   void *data = NULL;
   gsize size = 1;
-
-  g_return_val_if_fail (ndim >= 1 && ndim <= CNV_TENSOR_MAX_DIMS, NULL);
-  g_return_val_if_fail (shape != NULL, NULL);
 
   for (int i = 0; i < ndim; i++)
     {
@@ -44,7 +44,8 @@ cnv_tensor_new (int        ndim,
   if (posix_memalign (&data, TENSOR_ALIGNMENT,
                       MAX (size, 1) * sizeof (float)) != 0)
     return NULL;
-  memset (data, 0, MAX (size, 1) * sizeof (float));
+  if (zero)
+    memset (data, 0, MAX (size, 1) * sizeof (float));
 
   tensor = g_new0 (CnvTensor, 1);
   tensor->ndim = ndim;
@@ -53,6 +54,16 @@ cnv_tensor_new (int        ndim,
   tensor->data = data;
 
   return tensor;
+}
+
+CnvTensor *
+cnv_tensor_new (int        ndim,
+                const int *shape)
+{
+  g_return_val_if_fail (ndim >= 1 && ndim <= CNV_TENSOR_MAX_DIMS, NULL);
+  g_return_val_if_fail (shape != NULL, NULL);
+
+  return tensor_alloc (ndim, shape, TRUE);
 }
 
 CnvTensor *
@@ -90,9 +101,14 @@ cnv_tensor_copy (const CnvTensor *tensor)
 
   g_return_val_if_fail (tensor != NULL, NULL);
 
-  copy = cnv_tensor_new (tensor->ndim, tensor->shape);
-  if (copy != NULL && tensor->size > 0)
+  /* Not zeroed first: every element is copied over. */
+  copy = tensor_alloc (tensor->ndim, tensor->shape, FALSE);
+  if (copy == NULL)
+    return NULL;
+  if (tensor->size > 0)
     memcpy (copy->data, tensor->data, tensor->size * sizeof (float));
+  else
+    copy->data[0] = 0.0f;
 
   return copy;
 }

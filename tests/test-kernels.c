@@ -1,0 +1,383 @@
+/* test-kernels.c — the fast paths of cnv-layers.c against the plain ones
+ *
+ * A convolution builds its patch matrix a tile of output rows at a time
+ * (cnv_layers_set_tile_budget () picks the tile); with a budget large
+ * enough for the whole image there is one tile, which is the path the
+ * layer tests compare with naive loops, finite differences and PyTorch.
+ * Here every tiling of random shapes (stride 2, valid padding, rectangular
+ * and even kernels, 1×1) must give the same outputs and gradients within
+ * a relative 1e-5, the sums being grouped differently.  The 2×2 max-pool
+ * runs four outputs per step; on inputs full of ties it must pick the
+ * first maximum like the naive loop.  And training stays bit for bit
+ * reproducible on one thread.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "cnv.h"
+#include "cnv-layers-private.h"
+#include "test-images-common.h"
+#include "test-util.h"
+
+typedef struct
+{
+  int         channels, height, width;
+  int         filters, kh, kw, sh, sw;
+  const char *padding;
+} ConvCase;
+
+static const ConvCase conv_cases[] = {
+  { 3, 11, 9, 4, 3, 3, 1, 1, "same" },
+  { 2, 12, 10, 5, 3, 5, 2, 2, "same" },   /* stride 2, rectangular */
+  { 3, 9, 13, 4, 4, 2, 1, 1, "valid" },   /* rectangular, valid */
+  { 1, 8, 8, 3, 2, 2, 1, 1, "same" },     /* even kernel, same */
+  { 4, 10, 7, 6, 3, 3, 2, 1, "valid" },   /* strides differ */
+  { 2, 13, 11, 3, 5, 3, 2, 2, "valid" },  /* stride 2, valid */
+  { 3, 7, 7, 5, 1, 1, 1, 1, "valid" },    /* pointwise: never tiled */
+};
+
+/* conv → relu → conv → flatten → dense 1, so that the first convolution
+ * also gets an input gradient and the relu is fused into it. */
+static CnvModel *
+conv_model (const ConvCase *c)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CnvModelSpec) spec = NULL;
+  g_autofree char *json = NULL;
+  CnvModel *model;
+
+  json = g_strdup_printf (
+    "{\"input\": {\"width\": %d, \"height\": %d, \"channels\": %d},"
+    " \"layers\": ["
+    "{\"id\": \"a\", \"type\": \"conv2d\", \"filters\": %d,"
+    " \"kernel\": [%d, %d], \"stride\": [%d, %d], \"padding\": \"%s\"},"
+    "{\"id\": \"r\", \"type\": \"relu\"},"
+    "{\"id\": \"b\", \"type\": \"conv2d\", \"filters\": 2,"
+    " \"kernel\": [%d, %d], \"stride\": [1, 1], \"padding\": \"same\"},"
+    "{\"id\": \"f\", \"type\": \"flatten\"},"
+    "{\"id\": \"out\", \"type\": \"dense\", \"units\": 1}]}",
+    c->width, c->height, c->channels, c->filters, c->kh, c->kw, c->sh,
+    c->sw, c->padding, c->kw, c->kh);
+  spec = cnv_model_spec_new_from_json (json, -1, &error);
+  g_assert_no_error (error);
+  model = cnv_model_new (spec, &error);
+  g_assert_no_error (error);
+
+  return model;
+}
+
+typedef struct
+{
+  GPtrArray *tensors;  /* CnvTensor*: activations, input grad, param grads */
+} Run;
+
+static void
+run_clear (Run *run)
+{
+  g_ptr_array_unref (run->tensors);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Run, run_clear)
+
+/* Forward and backward of a batch of 3 random images with random weights
+ * (the same for a given seed), keeping everything that comes out. */
+static Run
+run_conv_model (const ConvCase *c,
+                gsize           tile_budget)
+{
+  g_autoptr(CnvModel) model = conv_model (c);
+  g_autoptr(CnvTensor) input = NULL;
+  g_autoptr(CnvTensor) input_grad = NULL;
+  g_autoptr(CnvTensor) grad = cnv_tensor_new_1d (3);
+  Run run = { g_ptr_array_new_with_free_func ((GDestroyNotify) cnv_tensor_free) };
+  CnvRng rng;
+
+  cnv_layers_set_tile_budget (tile_budget);
+  cnv_rng_init (&rng, 7);
+  cnv_model_init_parameters (model, &rng);
+  for (guint i = 0; i < cnv_model_get_n_params (model); i++)
+    {
+      CnvTensor *value = cnv_model_get_param (model, i)->value;
+
+      /* non-zero biases, so that their gradient path counts too */
+      if (value->ndim == 1)
+        for (gsize j = 0; j < value->size; j++)
+          value->data[j] = (float) cnv_rng_uniform (&rng) - 0.5f;
+    }
+  input = cnv_tensor_new_4d (3, c->channels, c->height, c->width);
+  input_grad = cnv_tensor_new_4d (3, c->channels, c->height, c->width);
+  for (gsize i = 0; i < input->size; i++)
+    input->data[i] = (float) cnv_rng_uniform (&rng) * 2.0f - 1.0f;
+  for (int i = 0; i < 3; i++)
+    grad->data[i] = (float) cnv_rng_uniform (&rng) - 0.5f;
+
+  cnv_model_forward (model, input, TRUE, NULL);
+  cnv_model_zero_grad (model);
+  cnv_model_backward (model, grad, input_grad);
+
+  for (guint l = 0; l < cnv_model_get_spec (model)->n_layers; l++)
+    g_ptr_array_add (run.tensors,
+                     cnv_tensor_copy (cnv_model_get_activation (model, l)));
+  g_ptr_array_add (run.tensors, g_steal_pointer (&input_grad));
+  for (guint i = 0; i < cnv_model_get_n_params (model); i++)
+    g_ptr_array_add (run.tensors,
+                     cnv_tensor_copy (cnv_model_get_param (model, i)->grad));
+
+  cnv_layers_set_tile_budget (0);
+  return run;
+}
+
+static void
+assert_runs_close (const Run  *a,
+                   const Run  *b,
+                   const char *what)
+{
+  g_assert_cmpuint (a->tensors->len, ==, b->tensors->len);
+
+  for (guint t = 0; t < a->tensors->len; t++)
+    {
+      const CnvTensor *x = g_ptr_array_index (a->tensors, t);
+      const CnvTensor *y = g_ptr_array_index (b->tensors, t);
+      double largest = 0.0;
+
+      g_assert_true (cnv_tensor_same_shape (x, y));
+      for (gsize i = 0; i < x->size; i++)
+        largest = MAX (largest, fabs (x->data[i]));
+      g_assert_cmpfloat (largest, >, 0.0);
+
+      for (gsize i = 0; i < x->size; i++)
+        if (fabs (x->data[i] - y->data[i]) > 1e-5 * largest)
+          g_error ("%s: tensor %u element %zu: %.9g against %.9g", what, t, i,
+                   x->data[i], y->data[i]);
+    }
+}
+
+static void
+test_tiles_match_one_tile (void)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (conv_cases); i++)
+    {
+      const ConvCase *c = &conv_cases[i];
+      gsize patch_row = (gsize) c->channels * c->kh * c->kw;
+      /* one tile; one output row per tile; three rows per tile, which
+       * leaves a shorter last tile */
+      gsize budgets[3] = { G_MAXSIZE / 4, 1, 3 * patch_row * c->width };
+      g_auto (Run) whole = run_conv_model (c, budgets[0]);
+
+      for (guint b = 1; b < G_N_ELEMENTS (budgets); b++)
+        {
+          g_auto (Run) tiled = run_conv_model (c, budgets[b]);
+          g_autofree char *what = g_strdup_printf ("case %u, budget %zu", i,
+                                                   budgets[b]);
+
+          assert_runs_close (&whole, &tiled, what);
+        }
+    }
+}
+
+/* The 2×2 pool on 3 channels of 10×13 values that are mostly ties (five
+ * levels), NaN second in one window and first in another: outputs and where the gradient goes must be
+ * those of the naive loop, which keeps the first maximum in row-major
+ * order. */
+static void
+test_max_pool_lanes (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CnvModelSpec) spec = NULL;
+  g_autoptr(CnvModel) model = NULL;
+  g_autoptr(CnvTensor) input = cnv_tensor_new_4d (2, 3, 10, 13);
+  g_autoptr(CnvTensor) input_grad = cnv_tensor_new_4d (2, 3, 10, 13);
+  g_autoptr(CnvTensor) grad = cnv_tensor_new_1d (2);
+  const CnvTensor *pooled;
+  const CnvTensor *pooled_grad;
+  CnvRng rng;
+
+  spec = cnv_model_spec_new_from_json (
+    "{\"input\": {\"width\": 13, \"height\": 10, \"channels\": 3},"
+    " \"layers\": [{\"id\": \"p\", \"type\": \"max-pool\", \"size\": 2},"
+    "{\"id\": \"f\", \"type\": \"flatten\"},"
+    "{\"id\": \"out\", \"type\": \"dense\", \"units\": 1}]}", -1, &error);
+  g_assert_no_error (error);
+  model = cnv_model_new (spec, &error);
+  g_assert_no_error (error);
+
+  cnv_rng_init (&rng, 3);
+  cnv_model_init_parameters (model, &rng);
+  for (gsize i = 0; i < input->size; i++)
+    input->data[i] = (float) (int) (cnv_rng_uniform (&rng) * 5.0);
+  input->data[2 * 13 + 5] = NAN;
+  input->data[130 + 4 * 13] = NAN;
+  grad->data[0] = 1.0f;
+  grad->data[1] = -0.5f;
+
+  pooled = cnv_model_forward (model, input, TRUE, NULL) != NULL
+           ? cnv_model_get_activation (model, 0) : NULL;
+  g_assert_nonnull (pooled);
+  cnv_model_zero_grad (model);
+  cnv_model_backward (model, grad, input_grad);
+  pooled_grad = cnv_model_get_activation_grad (model, 0);
+
+  for (int plane = 0; plane < 2 * 3; plane++)
+    {
+      const float *x = input->data + plane * 130;
+      const float *dx = input_grad->data + plane * 130;
+      g_autofree float *expected_dx = g_new0 (float, 130);
+
+      for (int oh = 0; oh < 5; oh++)
+        for (int ow = 0; ow < 6; ow++)
+          {
+            int o = plane * 30 + oh * 6 + ow;
+            int best = (2 * oh) * 13 + 2 * ow;
+
+            for (int dh = 0; dh < 2; dh++)
+              for (int dw = 0; dw < 2; dw++)
+                {
+                  int at = (2 * oh + dh) * 13 + 2 * ow + dw;
+
+                  if (x[at] > x[best])
+                    best = at;
+                }
+
+            if (isnan (x[best]))
+              g_assert_true (isnan (pooled->data[o]));
+            else
+              g_assert_cmpfloat (pooled->data[o], ==, x[best]);
+            expected_dx[best] += pooled_grad->data[o];
+          }
+
+      for (int i = 0; i < 130; i++)
+        g_assert_cmpfloat (dx[i], ==, expected_dx[i]);
+    }
+}
+
+/* Two class folders of n grey size × size images with noise, so that
+ * training has something to learn and the weights move. */
+static void
+make_noisy_dataset (const char *folder,
+                    guint       n,
+                    int         size)
+{
+  const char *names[2] = { "dark", "light" };
+  CnvRng rng;
+
+  cnv_rng_init (&rng, 11);
+  for (guint c = 0; c < 2; c++)
+    {
+      g_autofree char *dir = g_build_filename (folder, names[c], NULL);
+
+      g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
+      for (guint i = 0; i < n; i++)
+        {
+          g_autofree char *name = g_strdup_printf ("img-%03u.png", i);
+          g_autofree char *path = g_build_filename (dir, name, NULL);
+          g_autofree guint8 *rows = g_new (guint8, size * size);
+          g_autoptr(GBytes) png = NULL;
+
+          for (int p = 0; p < size * size; p++)
+            rows[p] = (guint8) (60 * c + 60 + 80 * cnv_rng_uniform (&rng));
+          png = make_png (size, size, 8, PNG_GREY, rows, NULL, 0);
+          write_bytes (path, png);
+        }
+    }
+}
+
+static CnvClassifier *
+train_once (const CnvDataset       *dataset,
+            const CnvPreprocessing *pp)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CnvModelSpec) spec = NULL;
+  CnvClassifier *classifier;
+  CnvTrainConfig config;
+
+  /* Every kind that runs per image and the ones that need the batch:
+   * convolutions with their relus, both pools, dropout, dense. */
+  spec = cnv_model_spec_new_from_json (
+    "{\"input\": {\"width\": 12, \"height\": 12, \"channels\": 1},"
+    " \"layers\": ["
+    "{\"id\": \"c1\", \"type\": \"conv2d\", \"filters\": 4, \"kernel\": 3,"
+    " \"padding\": \"same\"}, {\"id\": \"r1\", \"type\": \"relu\"},"
+    "{\"id\": \"p1\", \"type\": \"max-pool\", \"size\": 2},"
+    "{\"id\": \"c2\", \"type\": \"conv2d\", \"filters\": 6, \"kernel\": 3,"
+    " \"stride\": 2, \"padding\": \"same\"}, {\"id\": \"r2\", \"type\": \"relu\"},"
+    "{\"id\": \"p2\", \"type\": \"avg-pool\", \"size\": 3},"
+    "{\"id\": \"f\", \"type\": \"flatten\"},"
+    "{\"id\": \"d\", \"type\": \"dropout\", \"rate\": 0.3},"
+    "{\"id\": \"fc\", \"type\": \"dense\", \"units\": 8},"
+    "{\"id\": \"r3\", \"type\": \"relu\"},"
+    "{\"id\": \"out\", \"type\": \"dense\", \"units\": 1}]}", -1, &error);
+  g_assert_no_error (error);
+  classifier = cnv_classifier_new (spec, pp, NULL, 21, &error);
+  g_assert_no_error (error);
+
+  cnv_train_config_init_default (&config);
+  config.epochs = 3;
+  config.batch_size = 5;
+  config.val_split = 0.25;
+  config.threads = 1;
+  g_assert_true (cnv_classifier_train (classifier, dataset, &config, NULL,
+                                       NULL, NULL, &error));
+  g_assert_no_error (error);
+
+  return classifier;
+}
+
+static void
+test_one_thread_is_reproducible (void)
+{
+  g_autoptr(TestTmpDir) tmp = test_tmp_dir_new ("test-kernels-XXXXXX");
+  g_autofree char *folder = g_build_filename (tmp->dir, "data", NULL);
+  g_autoptr(CnvDataset) dataset = NULL;
+  g_autoptr(CnvClassifier) first = NULL;
+  g_autoptr(CnvClassifier) second = NULL;
+  g_autoptr(GError) error = NULL;
+  int saved = cnv_get_threads ();
+  CnvPreprocessing pp;
+  gboolean moved = FALSE;
+
+  make_noisy_dataset (folder, 14, 12);
+  cnv_preprocessing_init_default (&pp, 12, 12, 1);
+  dataset = cnv_dataset_load (folder, &pp, NULL, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+
+  first = train_once (dataset, &pp);
+  second = train_once (dataset, &pp);
+  cnv_set_threads (saved);
+
+  for (guint i = 0; i < cnv_model_get_n_params (first->model); i++)
+    {
+      const CnvParam *a = cnv_model_get_param (first->model, i);
+      const CnvParam *b = cnv_model_get_param (second->model, i);
+
+      g_assert_cmpstr (a->name, ==, b->name);
+      g_assert_cmpmem (a->value->data, a->value->size * sizeof (float),
+                       b->value->data, b->value->size * sizeof (float));
+      /* the runs trained: a bias away from its zero start */
+      if (a->trainable && a->value->ndim == 1)
+        for (gsize j = 0; j < a->value->size; j++)
+          moved = moved || a->value->data[j] != 0.0f;
+    }
+  g_assert_true (moved);
+  for (guint e = 0; e < 3; e++)
+    g_assert_cmpfloat (g_array_index (first->history, CnvEpochRecord,
+                                      e).validation.loss, ==,
+                       g_array_index (second->history, CnvEpochRecord,
+                                      e).validation.loss);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+
+  cnv_set_threads (1);
+  g_test_add_func ("/engine/conv2d/tiles-match-one-tile",
+                   test_tiles_match_one_tile);
+  g_test_add_func ("/engine/max-pool/lanes-match-naive-loop-with-ties",
+                   test_max_pool_lanes);
+  g_test_add_func ("/training/one-thread-runs-are-bit-identical",
+                   test_one_thread_is_reproducible);
+
+  return g_test_run ();
+}

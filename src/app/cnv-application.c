@@ -382,3 +382,41 @@ cnv_application_new (const char        *application_id,
                        "resource-base-path", "/io/github/convolve/Convolve",
                        NULL);
 }
+
+static gboolean
+release_application_idle (gpointer data)
+{
+  GApplication *app = data;
+
+  g_application_release (app);
+  g_object_unref (app);
+
+  return G_SOURCE_REMOVE;
+}
+
+/* The last reference to a task may go in its worker thread: the release
+ * waits for the main loop, where the application lives. */
+static void
+release_application_cb (gpointer  data,
+                        GObject  *where_the_task_was)
+{
+  g_idle_add (release_application_idle, data);
+}
+
+void
+cnv_application_run_in_thread (GTask           *task,
+                               GTaskThreadFunc  func)
+{
+  GApplication *app = g_application_get_default ();
+
+  g_return_if_fail (G_IS_TASK (task));
+
+  if (app != NULL)
+    {
+      g_application_hold (app);
+      g_object_weak_ref (G_OBJECT (task), release_application_cb,
+                         g_object_ref (app));
+    }
+
+  g_task_run_in_thread (task, func);
+}

@@ -21,4 +21,10 @@ char           *cnv_application_find_sample_folder (void);
  * schema cannot be found.  (transfer none) */
 GSettings      *cnv_application_get_settings       (CnvApplication *self);
 
+/* g_task_run_in_thread () with the application held until the task is
+ * gone, so that quitting waits for a save, an evaluation or a decode
+ * going on instead of ending the process under it. */
+void            cnv_application_run_in_thread (GTask           *task,
+                                               GTaskThreadFunc  func);
+
 G_END_DECLS

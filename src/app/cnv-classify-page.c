@@ -23,6 +23,7 @@
 
 #include <glib/gi18n.h>
 
+#include "cnv-application.h"
 #include "cnv-classify-page.h"
 #include "cnv-export.h"
 #include "cnv-format.h"
@@ -1013,7 +1014,7 @@ start_predictions (CnvClassifyPage *self,
   task = g_task_new (NULL, self->cancellable, NULL, NULL);
   g_task_set_source_tag (task, start_predictions);
   g_task_set_task_data (task, job, predict_job_unref);
-  g_task_run_in_thread (task, predict_thread);
+  cnv_application_run_in_thread (task, predict_thread);
 
   self->n_jobs++;
   update_status (self);
@@ -1286,7 +1287,7 @@ start_inspection (CnvClassifyPage *self,
   task = g_task_new (self, self->cancellable, inspect_done_cb, NULL);
   g_task_set_source_tag (task, start_inspection);
   g_task_set_task_data (task, job, inspect_job_free);
-  g_task_run_in_thread (task, inspect_thread);
+  cnv_application_run_in_thread (task, inspect_thread);
 
   self->n_inspecting++;
   update_status (self);

@@ -24,6 +24,7 @@
 #include <string.h>
 #include <glib/gi18n.h>
 
+#include "cnv-application.h"
 #include "cnv-chart.h"
 #include "cnv-data-page.h"
 #include "cnv-format.h"
@@ -396,7 +397,7 @@ run_thumbnail_job (CnvDataPage  *self,
   task = g_task_new (self, self->thumbnail_cancellable, thumbnails_done_cb,
                      NULL);
   g_task_set_task_data (task, job, (GDestroyNotify) thumbnail_job_free);
-  g_task_run_in_thread (task, thumbnail_thread);
+  cnv_application_run_in_thread (task, thumbnail_thread);
 }
 
 /* The size histogram */
@@ -1151,7 +1152,7 @@ redraw_preview (CnvDataPage *self)
 
   task = g_task_new (self, self->preview_cancellable, preview_done_cb, NULL);
   g_task_set_task_data (task, job, (GDestroyNotify) preview_job_free);
-  g_task_run_in_thread (task, preview_thread);
+  cnv_application_run_in_thread (task, preview_thread);
 }
 
 static void

@@ -13,6 +13,7 @@
 
 #include <glib/gi18n.h>
 
+#include "cnv-application.h"
 #include "cnv-diff-view.h"
 #include "cnv-format.h"
 #include "cnv-history-chart.h"
@@ -620,7 +621,7 @@ cnv_diff_view_set_sample_image (CnvDiffView *self,
 
   task = g_task_new (self, self->sees_cancellable, sees_done_cb, NULL);
   g_task_set_task_data (task, job, (GDestroyNotify) sees_job_free);
-  g_task_run_in_thread (task, sees_thread);
+  cnv_application_run_in_thread (task, sees_thread);
 }
 
 /* The whole view */

@@ -21,6 +21,7 @@
 
 #include <glib/gi18n.h>
 
+#include "cnv-application.h"
 #include "cnv-confusion-matrix.h"
 #include "cnv-evaluate-page.h"
 #include "cnv-evaluation-report.h"
@@ -430,7 +431,7 @@ start_evaluation (CnvEvaluatePage *self,
   task = g_task_new (self, self->cancellable, evaluate_done_cb, NULL);
   g_task_set_source_tag (task, start_evaluation);
   g_task_set_task_data (task, job, evaluate_job_free);
-  g_task_run_in_thread (task, evaluate_thread);
+  cnv_application_run_in_thread (task, evaluate_thread);
   busy_begin (self);
 
   name = g_filename_display_basename (folder != NULL ? folder
@@ -809,7 +810,7 @@ open_gallery (CnvEvaluatePage *self,
                      NULL);
   g_task_set_source_tag (task, open_gallery);
   g_task_set_task_data (task, job, thumbnail_job_free);
-  g_task_run_in_thread (task, thumbnail_thread);
+  cnv_application_run_in_thread (task, thumbnail_thread);
   busy_begin (self);
 
   gtk_stack_set_visible_child_name (self->stack, "gallery");
@@ -911,7 +912,7 @@ cnv_evaluate_page_export_to_path (CnvEvaluatePage *self,
   g_task_set_task_data (task, report,
                         (GDestroyNotify) cnv_evaluation_report_free);
   g_object_set_data_full (G_OBJECT (task), "path", g_strdup (path), g_free);
-  g_task_run_in_thread (task, export_thread);
+  cnv_application_run_in_thread (task, export_thread);
   busy_begin (self);
 }
 

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <glib/gi18n.h>
 
+#include "cnv-application.h"
 #include "cnv-format.h"
 #include "cnv-layer-editor.h"
 #include "cnv-layer-row.h"
@@ -1889,7 +1890,7 @@ cnv_layer_editor_import_architecture_async (CnvLayerEditor      *self,
   /* A later import, or the editor going away, makes this one moot. */
   g_object_set_data (G_OBJECT (task), "serial",
                      GUINT_TO_POINTER (++self->import_serial));
-  g_task_run_in_thread (task, load_architecture_thread);
+  cnv_application_run_in_thread (task, load_architecture_thread);
 }
 
 gboolean

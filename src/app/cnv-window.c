@@ -32,6 +32,7 @@
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
 
+#include "cnv-application.h"
 #include "cnv-config.h"
 #include "cnv-classify-page.h"
 #include "cnv-compare-window.h"
@@ -1200,7 +1201,7 @@ cnv_window_load_folder (CnvWindow  *self,
   g_task_set_task_data (task, job, (GDestroyNotify) load_job_free);
   g_object_set_data_full (G_OBJECT (task), "folder", g_strdup (folder),
                           g_free);
-  g_task_run_in_thread (task, load_thread);
+  cnv_application_run_in_thread (task, load_thread);
 
   self->loading = TRUE;
   cnv_data_page_show_loading (self->data_page, folder);
@@ -1323,7 +1324,7 @@ data_compute_normalisation_cb (CnvWindow *self)
 
   task = g_task_new (self, NULL, normalisation_done_cb, NULL);
   g_task_set_task_data (task, job, (GDestroyNotify) normalisation_job_free);
-  g_task_run_in_thread (task, normalisation_thread);
+  cnv_application_run_in_thread (task, normalisation_thread);
 }
 
 /* Training */
@@ -1958,7 +1959,7 @@ start_save (CnvWindow     *self,
   g_object_set_data_full (G_OBJECT (task), "path", g_strdup (path), g_free);
   g_object_set_data (G_OBJECT (task), "snapshot-run",
                      GUINT_TO_POINTER (snapshot_run));
-  g_task_run_in_thread (task, save_thread);
+  cnv_application_run_in_thread (task, save_thread);
 
   self->n_saving++;
   update_actions (self);
@@ -2105,7 +2106,7 @@ start_best_save (CnvWindow *self)
                         (GDestroyNotify) cnv_classifier_free);
   g_object_set_data_full (G_OBJECT (task), "path", g_steal_pointer (&path),
                           g_free);
-  g_task_run_in_thread (task, save_thread);
+  cnv_application_run_in_thread (task, save_thread);
   self->best_saving = TRUE;
 }
 
@@ -2839,7 +2840,7 @@ start_open (CnvWindow  *self,
   task = g_task_new (self, NULL, open_done_cb, NULL);
   g_task_set_source_tag (task, cnv_window_open_checkpoint);
   g_task_set_task_data (task, g_strdup (path), g_free);
-  g_task_run_in_thread (task, open_thread);
+  cnv_application_run_in_thread (task, open_thread);
 
   self->n_opening++;
   update_actions (self);
@@ -2974,7 +2975,7 @@ cnv_window_compare_checkpoints (CnvWindow  *self,
   task = g_task_new (self, NULL, compare_done_cb, NULL);
   g_task_set_source_tag (task, cnv_window_compare_checkpoints);
   g_task_set_task_data (task, paths, (GDestroyNotify) g_strfreev);
-  g_task_run_in_thread (task, compare_thread);
+  cnv_application_run_in_thread (task, compare_thread);
 
   self->n_opening++;
   update_actions (self);

@@ -150,6 +150,7 @@ test_main_flow (void)
   g_autofree char *image = NULL;
   g_autofree char *sample = sample_folder ();
   GtkWidget *add_button;
+  CnvClassifyPage *page;
   CnvStackEditor *editor;
   CnvWindow *window;
   guint n_layers;
@@ -238,6 +239,31 @@ test_main_flow (void)
   g_assert_cmpstr (cnv_window_get_classified_path (window), ==, image);
   g_assert_nonnull (cnv_window_get_predicted_class (window));
   save_screenshot (GTK_WIDGET (window), "keyboard-classified.png");
+
+  /* At the window's default size the page folds its list and detail into
+   * one; back on the list, one click on the row shows its detail. */
+  page = cnv_window_get_classify_page (window);
+  g_test_message ("the Classify page is %s at the default size",
+                  cnv_classify_page_get_folded (page) ? "folded" : "unfolded");
+  if (cnv_classify_page_get_folded (page))
+    {
+      g_autofree char *move = NULL;
+      GtkWidget *list = cnv_classify_page_get_list_view (page);
+      graphene_point_t point;
+
+      cnv_classify_page_show_list (page);
+      settle (0.5);
+      g_assert_false (cnv_classify_page_get_detail_shown (page));
+      g_assert_true (gtk_widget_compute_point (list, GTK_WIDGET (window),
+                                               &GRAPHENE_POINT_INIT (60, 20),
+                                               &point));
+      move = g_strdup_printf ("mousemove --window WINDOW %d %d",
+                              (int) point.x, (int) point.y);
+      xdotool (GTK_WINDOW (window), move);
+      xdotool (GTK_WINDOW (window), "click 1");
+      settle (0.3);
+      g_assert_true (cnv_classify_page_get_detail_shown (page));
+    }
 
   destroy_and_check_finalized (window);
   g_unlink (checkpoint);

@@ -672,6 +672,20 @@ row_activated_cb (CnvClassifyPage *self,
   adw_leaflet_set_visible_child (self->leaflet, self->detail_pane);
 }
 
+/* Narrow, one click on a row is enough to see it, as a pointer user
+ * expects; the arrow keys still move along the list, and Return opens
+ * the row under them (row_activated_cb). */
+static void
+list_clicked_cb (CnvClassifyPage *self,
+                 int              n_press,
+                 double           x,
+                 double           y)
+{
+  if (adw_leaflet_get_folded (self->leaflet)
+      && gtk_single_selection_get_selected_item (self->selection) != NULL)
+    adw_leaflet_set_visible_child (self->leaflet, self->detail_pane);
+}
+
 static void
 back_clicked_cb (CnvClassifyPage *self)
 {
@@ -1889,6 +1903,14 @@ cnv_classify_page_init (CnvClassifyPage *self)
   gtk_list_view_set_single_click_activate (self->list_view, FALSE);
   g_signal_connect_swapped (self->list_view, "activate",
                             G_CALLBACK (row_activated_cb), self);
+  {
+    GtkGesture *click = gtk_gesture_click_new ();
+
+    g_signal_connect_swapped (click, "released",
+                              G_CALLBACK (list_clicked_cb), self);
+    gtk_widget_add_controller (GTK_WIDGET (self->list_view),
+                               GTK_EVENT_CONTROLLER (click));
+  }
 
   g_signal_connect_swapped (self->filter_dropdown, "notify::selected",
                             G_CALLBACK (filter_selected_cb), self);
@@ -2018,6 +2040,31 @@ CnvGradcamView *
 cnv_classify_page_get_gradcam_view (CnvClassifyPage *self)
 {
   return self->gradcam_view;
+}
+
+gboolean
+cnv_classify_page_get_detail_shown (CnvClassifyPage *self)
+{
+  g_return_val_if_fail (CNV_IS_CLASSIFY_PAGE (self), FALSE);
+
+  return !adw_leaflet_get_folded (self->leaflet)
+         || adw_leaflet_get_visible_child (self->leaflet) == self->detail_pane;
+}
+
+gboolean
+cnv_classify_page_get_folded (CnvClassifyPage *self)
+{
+  g_return_val_if_fail (CNV_IS_CLASSIFY_PAGE (self), FALSE);
+
+  return adw_leaflet_get_folded (self->leaflet);
+}
+
+void
+cnv_classify_page_show_list (CnvClassifyPage *self)
+{
+  g_return_if_fail (CNV_IS_CLASSIFY_PAGE (self));
+
+  back_clicked_cb (self);
 }
 
 GtkWidget *

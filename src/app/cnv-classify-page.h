@@ -105,6 +105,11 @@ CnvMapsView    *cnv_classify_page_get_maps_view    (CnvClassifyPage *self);
 CnvFiltersView *cnv_classify_page_get_filters_view (CnvClassifyPage *self);
 CnvGradcamView *cnv_classify_page_get_gradcam_view (CnvClassifyPage *self);
 GtkWidget  *cnv_classify_page_get_list_view   (CnvClassifyPage     *self);
+/* Folded (narrow), whether the detail is the pane on screen; unfolded,
+ * both are and it is TRUE.  show_list goes back to the list. */
+gboolean    cnv_classify_page_get_detail_shown (CnvClassifyPage    *self);
+gboolean    cnv_classify_page_get_folded      (CnvClassifyPage     *self);
+void        cnv_classify_page_show_list       (CnvClassifyPage     *self);
 const char *cnv_classify_page_get_summary     (CnvClassifyPage     *self);
 
 G_END_DECLS

@@ -596,6 +596,9 @@ test_checkpoint_without_folder (void)
   g_assert_cmpstr (cnv_evaluate_page_get_state (page), ==, "empty");
   g_assert_cmpstr (adw_status_page_get_title (cnv_evaluate_page_get_status (page)),
                    ==, "No Images to Evaluate On");
+  /* The folder it records is not on this machine: nothing is offered. */
+  g_assert_false (gtk_widget_get_visible (GTK_WIDGET (
+                    cnv_evaluate_page_get_training_folder_button (page))));
   settle (0.2);
   save_screenshot (GTK_WIDGET (window), "evaluate-no-folder.png");
 
@@ -640,6 +643,112 @@ test_checkpoint_without_folder (void)
   g_assert_cmpint (g_rmdir (tmp), ==, 0);
 }
 
+/* Removes folder and everything in it, as the tests made it. */
+static void
+remove_tree (const char *folder)
+{
+  g_autoptr(GDir) dir = g_dir_open (folder, 0, NULL);
+  const char *name;
+
+  g_assert_nonnull (dir);
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (folder, name, NULL);
+
+      if (g_file_test (path, G_FILE_TEST_IS_DIR))
+        remove_tree (path);
+      else
+        g_assert_cmpint (g_unlink (path), ==, 0);
+    }
+  g_assert_cmpint (g_rmdir (folder), ==, 0);
+}
+
+/* A checkpoint whose training folder, recorded relative to it, is still
+ * next to it: opening it reads nothing from that folder, the empty
+ * Evaluate page offers it by name, and taking the offer loads it as the
+ * window's dataset and evaluates the images training held out. */
+static void
+test_training_folder_offered (void)
+{
+  g_autoptr(CnvApplication) app = new_test_application ();
+  g_autofree char *source = g_build_filename (g_getenv ("CNV_SOURCE_ROOT"),
+                                              "tests", "checkpoints",
+                                              "v1-small.convolve", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *tmp = g_dir_make_tmp ("test-app-evaluate-XXXXXX", &error);
+  g_autofree char *images = NULL;
+  g_autofree char *checkpoint = NULL;
+  g_autoptr(CnvClassifier) classifier = NULL;
+  const char *classes[] = { "猫", "chien" };
+  CnvEvaluatePage *page;
+  GtkButton *offer;
+  CnvEvaluation *e;
+  CnvWindow *window;
+
+  g_assert_no_error (error);
+  images = g_build_filename (tmp, "images", NULL);
+  g_assert_cmpint (g_mkdir (images, 0755), ==, 0);
+  for (guint c = 0; c < 2; c++)
+    {
+      g_autofree char *class_folder = g_build_filename (images, classes[c],
+                                                        NULL);
+
+      g_assert_cmpint (g_mkdir (class_folder, 0755), ==, 0);
+      for (guint i = 0; i < 10; i++)
+        {
+          g_autofree char *name = g_strdup_printf ("%u.png", i);
+          g_autofree char *path = g_build_filename (class_folder, name, NULL);
+
+          write_grey_png (path, (guint8) (c * 120 + i * 10));
+        }
+    }
+  classifier = cnv_checkpoint_load (source, &error);
+  g_assert_no_error (error);
+  g_free (classifier->dataset_folder);
+  classifier->dataset_folder = g_strdup ("images");
+  checkpoint = g_build_filename (tmp, "model.convolve", NULL);
+  g_assert_true (cnv_checkpoint_save (classifier, checkpoint, &error));
+  g_assert_no_error (error);
+
+  window = new_window (app, NULL);
+  page = cnv_window_get_evaluate_page (window);
+  offer = cnv_evaluate_page_get_training_folder_button (page);
+  cnv_window_open_checkpoint (window, checkpoint);
+  g_assert_true (iterate_until (window_idle, window, 30));
+  cnv_open_dialog_respond (cnv_window_get_open_dialog (window), "open");
+  g_assert_true (iterate_until (window_idle, window, 30));
+  g_assert_null (cnv_window_get_dataset (window));
+  cnv_window_show_page (window, "evaluate");
+  g_assert_cmpstr (cnv_evaluate_page_get_state (page), ==, "empty");
+  g_assert_true (gtk_widget_get_visible (GTK_WIDGET (offer)));
+  g_assert_cmpstr (gtk_button_get_label (offer), ==,
+                   "Use the _Training Folder “images”");
+  settle (0.2);
+  save_screenshot (GTK_WIDGET (window), "evaluate-training-folder.png");
+
+  g_signal_emit_by_name (offer, "clicked");
+  g_assert_true (iterate_until (window_idle, window, 30));
+  g_assert_nonnull (cnv_window_get_dataset (window));
+  g_assert_cmpstr (cnv_window_get_dataset (window)->folder, ==, images);
+  g_assert_cmpuint (cnv_window_get_dataset (window)->n_images, ==, 20);
+  g_assert_cmpstr (cnv_evaluate_page_get_state (page), ==, "results");
+  e = cnv_evaluate_page_get_evaluation (page);
+  /* The held-out share of the twenty images, each labelled by its
+   * folder in the model's class order. */
+  g_assert_cmpuint (e->n_items, >, 0);
+  g_assert_cmpuint (e->n_items, <, 20);
+  for (guint i = 0; i < e->n_items; i++)
+    {
+      g_assert_true (g_str_has_prefix (e->items[i].path, images));
+      g_assert_cmpuint (e->items[i].label, ==,
+                        strstr (e->items[i].path, "chien") != NULL);
+    }
+  g_assert_cmpstr (cnv_window_get_visible_page (window), ==, "evaluate");
+
+  destroy_and_check_finalized (window);
+  remove_tree (tmp);
+}
+
 /* The window closes while the evaluation that the end of a run started is
  * in flight: the task holds its own references to the classifier copy and
  * the dataset, and the page goes away once it answers. */
@@ -674,6 +783,8 @@ main (int   argc,
                    test_evaluate_threshold_gallery_report);
   g_test_add_func ("/app/evaluate/checkpoint-without-folder",
                    test_checkpoint_without_folder);
+  g_test_add_func ("/app/evaluate/training-folder-offered",
+                   test_training_folder_offered);
   g_test_add_func ("/app/evaluate/window-closes-while-evaluating",
                    test_window_closes_while_evaluating);
 

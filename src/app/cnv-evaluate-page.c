@@ -41,6 +41,7 @@ struct _CnvEvaluatePage
   GtkStack            *stack;
   AdwStatusPage       *status;
   GtkWidget           *status_button;
+  GtkWidget           *training_folder_button;
   GtkSpinner          *spinner;
   GtkLabel            *loading_label;
   AdwActionRow        *source_row;
@@ -72,6 +73,7 @@ struct _CnvEvaluatePage
   GBoxedCopyFunc       acquire;
   GDestroyNotify       release;
   char                *folder;          /* evaluated on; NULL: the split */
+  char                *training_folder; /* offered when there is no split */
   char                *model_name;
   CnvEvaluation       *evaluation;
   GCancellable        *cancellable;     /* of the evaluation in flight */
@@ -158,6 +160,21 @@ busy_end (CnvEvaluatePage *self)
 
 /* The empty state */
 
+/* The training folder, found again, is offered above the folder chooser
+ * and is then the suggested action. */
+static void
+update_training_folder_button (CnvEvaluatePage *self)
+{
+  gboolean offer = gtk_widget_get_visible (self->status_button)
+                   && self->training_folder != NULL;
+
+  gtk_widget_set_visible (self->training_folder_button, offer);
+  if (offer)
+    gtk_widget_remove_css_class (self->status_button, "suggested-action");
+  else
+    gtk_widget_add_css_class (self->status_button, "suggested-action");
+}
+
 static void
 show_empty (CnvEvaluatePage *self,
             const char      *icon_name,
@@ -169,6 +186,7 @@ show_empty (CnvEvaluatePage *self,
   adw_status_page_set_title (self->status, title);
   adw_status_page_set_description (self->status, description);
   gtk_widget_set_visible (self->status_button, offer_folder);
+  update_training_folder_button (self);
   gtk_spinner_stop (self->spinner);
   gtk_stack_set_visible_child_name (self->stack, "empty");
 }
@@ -503,6 +521,34 @@ cnv_evaluate_page_set_model_name (CnvEvaluatePage *self,
 
   g_free (self->model_name);
   self->model_name = g_strdup (name);
+}
+
+void
+cnv_evaluate_page_set_training_folder (CnvEvaluatePage *self,
+                                       const char      *folder)
+{
+  g_autofree char *name = NULL;
+  g_autofree char *label = NULL;
+
+  g_return_if_fail (CNV_IS_EVALUATE_PAGE (self));
+
+  g_free (self->training_folder);
+  self->training_folder = g_strdup (folder);
+  if (folder != NULL)
+    {
+      name = g_filename_display_basename (folder);
+      /* Translators: %s is the name of the folder a model was trained on */
+      label = g_strdup_printf (_("Use the _Training Folder “%s”"), name);
+      gtk_button_set_label (GTK_BUTTON (self->training_folder_button), label);
+      gtk_actionable_set_action_target (GTK_ACTIONABLE (
+                                          self->training_folder_button),
+                                        "s", folder);
+      gtk_actionable_set_action_name (GTK_ACTIONABLE (
+                                        self->training_folder_button),
+                                      "win.load-training-folder");
+      gtk_widget_set_tooltip_text (self->training_folder_button, folder);
+    }
+  update_training_folder_button (self);
 }
 
 void
@@ -1016,6 +1062,7 @@ cnv_evaluate_page_finalize (GObject *object)
   g_clear_pointer (&self->gallery, g_array_unref);
   g_clear_pointer (&self->thumbnails, g_ptr_array_unref);
   g_free (self->folder);
+  g_free (self->training_folder);
   g_free (self->model_name);
   g_free (self->last_error);
 
@@ -1050,6 +1097,7 @@ cnv_evaluate_page_class_init (CnvEvaluatePageClass *klass)
   BIND (stack);
   BIND (status);
   BIND (status_button);
+  BIND (training_folder_button);
   BIND (spinner);
   BIND (loading_label);
   BIND (source_row);
@@ -1127,6 +1175,12 @@ AdwStatusPage *
 cnv_evaluate_page_get_status (CnvEvaluatePage *self)
 {
   return self->status;
+}
+
+GtkButton *
+cnv_evaluate_page_get_training_folder_button (CnvEvaluatePage *self)
+{
+  return GTK_BUTTON (self->training_folder_button);
 }
 
 CnvEvaluation *

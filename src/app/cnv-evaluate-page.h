@@ -39,6 +39,10 @@ void           cnv_evaluate_page_set_model      (CnvEvaluatePage     *self,
 /* The checkpoint's file name, for the report's title; NULL: untitled. */
 void           cnv_evaluate_page_set_model_name (CnvEvaluatePage     *self,
                                                  const char          *name);
+/* The folder the model was trained on, found again (NULL: none): the
+ * empty state offers to load it as the window's dataset. */
+void           cnv_evaluate_page_set_training_folder (CnvEvaluatePage *self,
+                                                      const char      *folder);
 /* What the folder chooser does: every image of folder, read with the
  * model's preprocessing and class order.  A folder that cannot be used
  * is named in a dialog and the evaluation on screen stays. */
@@ -55,6 +59,9 @@ gboolean             cnv_evaluate_page_is_busy          (CnvEvaluatePage *self);
 /* "empty", "loading", "results" or "gallery". */
 const char          *cnv_evaluate_page_get_state        (CnvEvaluatePage *self);
 AdwStatusPage       *cnv_evaluate_page_get_status       (CnvEvaluatePage *self);
+/* The empty state's offer of the training folder. */
+GtkButton           *cnv_evaluate_page_get_training_folder_button
+                                                        (CnvEvaluatePage *self);
 CnvEvaluation       *cnv_evaluate_page_get_evaluation   (CnvEvaluatePage *self);
 double               cnv_evaluate_page_get_threshold    (CnvEvaluatePage *self);
 GtkRange            *cnv_evaluate_page_get_scale        (CnvEvaluatePage *self);

@@ -2503,6 +2503,53 @@ show_opened_toast (CnvWindow  *self,
   show_toast_with_button (self, message, _("Details"), "win.show-notices");
 }
 
+/* Whether folder has a subfolder for each of the two class names. */
+static gboolean
+folder_has_classes (const char        *folder,
+                    char * const      *names)
+{
+  for (guint c = 0; c < 2; c++)
+    {
+      g_autofree char *path = g_build_filename (folder, names[c], NULL);
+
+      if (!g_file_test (path, G_FILE_TEST_IS_DIR))
+        return FALSE;
+    }
+
+  return TRUE;
+}
+
+/* The folder c was trained on, as the checkpoint at path records it, if
+ * it still holds c's class folders; a relative one (a command-line run's
+ * "data/sample") is looked for from the checkpoint's folder and from the
+ * current one.  NULL otherwise. */
+static char *
+find_training_folder (const CnvClassifier *c,
+                      const char          *path)
+{
+  g_autofree char *checkpoint_dir = g_path_get_dirname (path);
+  g_autofree char *cwd = g_get_current_dir ();
+  const char *bases[] = { checkpoint_dir, cwd };
+
+  if (c->dataset_folder == NULL)
+    return NULL;
+
+  if (g_path_is_absolute (c->dataset_folder))
+    return folder_has_classes (c->dataset_folder, c->class_names)
+           ? g_strdup (c->dataset_folder) : NULL;
+
+  for (guint i = 0; i < G_N_ELEMENTS (bases); i++)
+    {
+      g_autofree char *folder = g_build_filename (bases[i], c->dataset_folder,
+                                                  NULL);
+
+      if (folder_has_classes (folder, c->class_names))
+        return g_steal_pointer (&folder);
+    }
+
+  return NULL;
+}
+
 /* Adopts a classifier read from path: the stack, the preprocessing and
  * the trained model on screen become the file's. */
 static void
@@ -2511,6 +2558,7 @@ finish_open (CnvWindow     *self,
              const char    *path)
 {
   g_autofree char *name = g_filename_display_basename (path);
+  g_autofree char *training_folder = NULL;
   CnvPreprocessing before;
 
   current_preprocessing (self, &before);
@@ -2552,6 +2600,10 @@ finish_open (CnvWindow     *self,
           || g_strcmp0 (self->dataset->dataset->class_names[0],
                         self->classifier->class_names[0]) != 0))
     cnv_window_load_folder (self, self->data_folder);
+  training_folder = find_training_folder (self->classifier, path);
+  /* Only offered: a checkpoint never makes the window open a path. */
+  cnv_evaluate_page_set_training_folder (self->evaluate_page,
+                                         training_folder);
   update_evaluation (self);
 
   show_opened_toast (self, name);
@@ -2587,22 +2639,6 @@ needs_review (const CnvDiff        *diff,
 {
   return !file->runnable || diff->n_layers_differ > 0 || diff->input->len > 0
          || diff->preprocessing->len > 0 || diff->classes->len > 0;
-}
-
-/* Whether folder has a subfolder for each of the two class names. */
-static gboolean
-folder_has_classes (const char        *folder,
-                    char * const      *names)
-{
-  for (guint c = 0; c < 2; c++)
-    {
-      g_autofree char *path = g_build_filename (folder, names[c], NULL);
-
-      if (!g_file_test (path, G_FILE_TEST_IS_DIR))
-        return FALSE;
-    }
-
-  return TRUE;
 }
 
 /* A classifier of the stack on screen with every tensor of file that
@@ -3119,6 +3155,17 @@ open_recent_folder_action_cb (GtkWidget  *widget,
   folder_chosen (CNV_WINDOW (widget), g_variant_get_string (parameter, NULL));
 }
 
+/* The Evaluate page's offer of the folder a checkpoint was trained on:
+ * loaded where the user is, to be evaluated there. */
+static void
+load_training_folder_action_cb (GtkWidget  *widget,
+                                const char *action_name,
+                                GVariant   *parameter)
+{
+  cnv_window_load_folder (CNV_WINDOW (widget),
+                          g_variant_get_string (parameter, NULL));
+}
+
 static void
 open_sample_action_cb (GtkWidget  *widget,
                        const char *action_name,
@@ -3543,6 +3590,8 @@ cnv_window_class_init (CnvWindowClass *klass)
                                    open_recent_action_cb);
   gtk_widget_class_install_action (widget_class, "win.open-recent-folder",
                                    "s", open_recent_folder_action_cb);
+  gtk_widget_class_install_action (widget_class, "win.load-training-folder",
+                                   "s", load_training_folder_action_cb);
   gtk_widget_class_install_action (widget_class, "win.open-sample", NULL,
                                    open_sample_action_cb);
 }

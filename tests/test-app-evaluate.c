@@ -323,6 +323,15 @@ test_evaluate_threshold_gallery_report (void)
   g_assert_cmpuint (cnv_curve_chart_get_marker (roc), ==,
                     cnv_curves_find (e->curves, threshold));
   g_assert_cmpuint (cnv_curve_chart_get_marker (roc), !=, roc_marker);
+  /* The legend names the slider's threshold, not the probability of the
+   * image the marker's point starts at. */
+  {
+    g_autofree char *expected = g_strdup_printf ("Threshold %.3f: ",
+                                                 threshold);
+    g_autofree char *text = cnv_curve_chart_dup_marker_text (roc);
+
+    g_assert_true (g_str_has_prefix (text, expected));
+  }
   g_assert_cmpuint (cnv_curve_chart_get_marker (
                       cnv_evaluate_page_get_chart (page,
                                                    CNV_CURVE_PRECISION_RECALL)),

@@ -114,11 +114,15 @@ show_legend_text (cairo_t     *cr,
   pango_layout_set_width (layout, -1);
 }
 
-/* "Threshold 0.62: false positive rate 0.05, true positive rate 0.91" */
+/* "Threshold 0.62: false positive rate 0.05, true positive rate 0.91":
+ * point k, named by threshold, which is the slider's for the marker (the
+ * point's rates are those at any threshold between it and the next
+ * lower probability) and the point's own for the read-out. */
 static char *
 describe_point (CnvCurveKind     kind,
                 const CnvCurves *curves,
-                guint            k)
+                guint            k,
+                double           threshold)
 {
   double x, y;
 
@@ -131,10 +135,10 @@ describe_point (CnvCurveKind     kind,
   if (kind == CNV_CURVE_ROC)
     return g_strdup_printf (_("Threshold %.3f: false positive rate %.2f, "
                               "true positive rate %.2f"),
-                            curves->thresholds[k], x, y);
+                            threshold, x, y);
 
   return g_strdup_printf (_("Threshold %.3f: recall %.2f, precision %.2f"),
-                          curves->thresholds[k], x, y);
+                          threshold, x, y);
 }
 
 static void
@@ -269,6 +273,7 @@ draw_legend (cairo_t         *cr,
              PangoLayout     *layout,
              CnvCurveKind     kind,
              const CnvCurves *curves,
+             double           threshold,
              guint            marker,
              const GdkRGBA   *fg,
              double           width)
@@ -277,7 +282,8 @@ draw_legend (cairo_t         *cr,
   double n = curves->n_positive + curves->n_negative;
   g_autofree char *curve_text = NULL;
   g_autofree char *chance_text = NULL;
-  g_autofree char *marker_text = describe_point (kind, curves, marker);
+  g_autofree char *marker_text = describe_point (kind, curves, marker,
+                                                 threshold);
   double y = LEGEND_LINE / 2 + 2;
   double x = 4;
 
@@ -417,7 +423,7 @@ cnv_curve_chart_draw (cairo_t         *cr,
     return;
 
   marker = cnv_curves_find (curves, threshold);
-  draw_legend (cr, layout, kind, curves, marker, fg, width);
+  draw_legend (cr, layout, kind, curves, threshold, marker, fg, width);
   draw_chance (cr, kind, curves, &frame, fg);
   draw_curve (cr, kind, curves, &frame);
 
@@ -451,8 +457,7 @@ update_accessible (CnvCurveChart *self)
       double area = self->kind == CNV_CURVE_ROC ? curves->auc
                                                 : curves->average_precision;
 
-      point = describe_point (self->kind, curves,
-                              cnv_curves_find (curves, self->threshold));
+      point = cnv_curve_chart_dup_marker_text (self);
       description = g_strdup_printf (self->kind == CNV_CURVE_ROC
                                      ? _("Area under the curve %.3f. %s.")
                                      : _("Average precision %.3f. %s."),
@@ -513,7 +518,8 @@ set_hover (CnvCurveChart *self,
   self->hover = hover;
   g_clear_pointer (&self->readout, g_free);
   if (hover >= 0 && curves != NULL)
-    self->readout = describe_point (self->kind, curves, (guint) hover);
+    self->readout = describe_point (self->kind, curves, (guint) hover,
+                                    curves->thresholds[hover]);
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
@@ -675,6 +681,22 @@ cnv_curve_chart_get_marker (CnvCurveChart *self)
     return 0;
 
   return cnv_curves_find (get_curves (self), self->threshold);
+}
+
+char *
+cnv_curve_chart_dup_marker_text (CnvCurveChart *self)
+{
+  const CnvCurves *curves;
+
+  g_return_val_if_fail (CNV_IS_CURVE_CHART (self), NULL);
+
+  curves = get_curves (self);
+  if (curves == NULL)
+    return NULL;
+
+  return describe_point (self->kind, curves,
+                         cnv_curves_find (curves, self->threshold),
+                         self->threshold);
 }
 
 int

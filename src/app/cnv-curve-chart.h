@@ -31,6 +31,9 @@ void         cnv_curve_chart_set_threshold   (CnvCurveChart       *self,
  * pointer is over (-1: none), for tests. */
 guint        cnv_curve_chart_get_marker      (CnvCurveChart       *self);
 int          cnv_curve_chart_get_hover       (CnvCurveChart       *self);
+/* What the legend and the accessible label say of the marker's point,
+ * named by the slider's threshold; NULL without an evaluation. */
+char        *cnv_curve_chart_dup_marker_text (CnvCurveChart       *self);
 /* What the read-out says about the point under the pointer; NULL when
  * the pointer is not over the plot.  Moving the pointer to (x, y) is
  * what a motion event does. */

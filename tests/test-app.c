@@ -2214,6 +2214,80 @@ test_window_save_action_rewrites_file (void)
   g_assert_cmpint (g_rmdir (tmp), ==, 0);
 }
 
+/* Save As with the name typed over the chooser's selected "model" of
+ * "model.convolve": "ana.convolve.convolve" saves "ana.convolve" and
+ * "bo" saves "bo.convolve"; when the name meant is already a file, the
+ * window asks first and Cancel leaves that file as it was. */
+static void
+test_window_save_as_name_meant (void)
+{
+  g_autoptr(CnvApplication) app = new_test_application ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *tmp = g_dir_make_tmp ("test-app-XXXXXX", &error);
+  g_autofree char *ana = g_build_filename (tmp, "ana.convolve", NULL);
+  g_autofree char *ana_twice = g_strconcat (ana, ".convolve", NULL);
+  g_autofree char *bo = g_build_filename (tmp, "bo", NULL);
+  g_autofree char *bo_meant = g_strconcat (bo, ".convolve", NULL);
+  g_autofree char *other = g_build_filename (tmp, "other.bin", NULL);
+  g_autofree char *contents = NULL;
+  gsize length;
+  CnvWindow *window;
+
+  g_assert_no_error (error);
+  window = new_trained_window (app, 1);
+
+  cnv_window_save_chosen (window, ana_twice);
+  g_assert_true (iterate_until (window_idle, window, 30));
+  g_assert_null (cnv_window_get_replace_question (window));
+  g_assert_true (g_file_test (ana, G_FILE_TEST_IS_REGULAR));
+  g_assert_false (g_file_test (ana_twice, G_FILE_TEST_EXISTS));
+  g_assert_cmpstr (cnv_window_get_checkpoint_path (window), ==, ana);
+
+  cnv_window_save_chosen (window, bo);
+  g_assert_true (iterate_until (window_idle, window, 30));
+  g_assert_true (g_file_test (bo_meant, G_FILE_TEST_IS_REGULAR));
+  g_assert_false (g_file_test (bo, G_FILE_TEST_EXISTS));
+
+  /* A name with another extension is the user's choice. */
+  cnv_window_save_chosen (window, other);
+  g_assert_true (iterate_until (window_idle, window, 30));
+  g_assert_true (g_file_test (other, G_FILE_TEST_IS_REGULAR));
+
+  /* "ana.convolve.convolve" again: ana.convolve exists, and Cancel
+   * keeps it. */
+  g_assert_true (g_file_set_contents (ana, "keep me", -1, &error));
+  g_assert_no_error (error);
+  cnv_window_save_chosen (window, ana_twice);
+  g_assert_nonnull (cnv_window_get_replace_question (window));
+  g_assert_cmpstr (adw_message_dialog_get_heading (
+                     cnv_window_get_replace_question (window)),
+                   ==, "Replace “ana.convolve”?");
+  adw_message_dialog_response (cnv_window_get_replace_question (window),
+                               "cancel");
+  g_assert_true (iterate_until (window_idle, window, 30));
+  g_assert_true (g_file_get_contents (ana, &contents, &length, &error));
+  g_assert_cmpstr (contents, ==, "keep me");
+  g_assert_false (g_file_test (ana_twice, G_FILE_TEST_EXISTS));
+
+  /* And Replace writes the checkpoint over it. */
+  cnv_window_save_chosen (window, ana_twice);
+  adw_message_dialog_response (cnv_window_get_replace_question (window),
+                               "replace");
+  g_assert_true (iterate_until (window_idle, window, 30));
+  {
+    g_autoptr(CnvClassifier) saved = cnv_checkpoint_load (ana, &error);
+
+    g_assert_no_error (error);
+    g_assert_nonnull (saved);
+  }
+
+  close_and_check_finalized_now (window);
+  g_assert_cmpint (g_unlink (ana), ==, 0);
+  g_assert_cmpint (g_unlink (bo_meant), ==, 0);
+  g_assert_cmpint (g_unlink (other), ==, 0);
+  g_assert_cmpint (g_rmdir (tmp), ==, 0);
+}
+
 /* C16 in the window: saving while training writes a snapshot and the run
  * goes on; a save that fails names the file, offers to save elsewhere,
  * and the run goes on too. */
@@ -2740,6 +2814,8 @@ main (int   argc,
 
   g_test_add_func ("/app/window/train-save-open-classify",
                    test_window_train_save_open_classify);
+  g_test_add_func ("/app/window/save-as-name-meant",
+                   test_window_save_as_name_meant);
   g_test_add_func ("/app/window/lists-skipped-files",
                    test_window_lists_skipped_files);
   g_test_add_func ("/app/window/open-error-names-file",

@@ -36,6 +36,13 @@ GtkWidget           *cnv_window_get_save_button     (CnvWindow  *self);
  * Answer it with adw_message_dialog_response (): "cancel", "discard" or
  * "save". */
 AdwMessageDialog    *cnv_window_get_question        (CnvWindow  *self);
+/* Save As was given a name that means another, existing file: asks
+ * whether to replace it ("cancel" or "replace"); NULL when it does not. */
+AdwMessageDialog    *cnv_window_get_replace_question (CnvWindow *self);
+/* What the Save As chooser does with the path it returns (NULL: the user
+ * cancelled). */
+void                 cnv_window_save_chosen         (CnvWindow  *self,
+                                                     const char *path);
 /* What opening a checkpoint would change, while the window asks; NULL
  * when it does not.  Answer with cnv_open_dialog_respond (). */
 CnvOpenDialog       *cnv_window_get_open_dialog     (CnvWindow  *self);

@@ -170,6 +170,7 @@ struct _CnvWindow
   CnvOpenDialog        *open_dialog;    /* what opening would change */
   AdwMessageDialog     *load_report;    /* what a partial load loaded */
   AdwMessageDialog     *save_error;     /* a save failed: save elsewhere? */
+  AdwMessageDialog     *replace_question; /* the name meant exists */
   CnvCompareWindow     *compare_window; /* the last one opened */
 
   /* state */
@@ -2174,6 +2175,94 @@ show_save_error (CnvWindow    *self,
   gtk_window_present (GTK_WINDOW (dialog));
 }
 
+/* The name the user meant: typing "ana.convolve" over the "model" that
+ * the chooser selects in "model.convolve" leaves GTK's extension after
+ * it, and "ana" alone means a checkpoint too.  NULL: path as chosen. */
+static char *
+checkpoint_path_meant (const char *path)
+{
+  g_autofree char *dir = g_path_get_dirname (path);
+  g_autofree char *base = g_path_get_basename (path);
+
+  if (g_str_has_suffix (base, ".convolve.convolve"))
+    base[strlen (base) - strlen (".convolve")] = '\0';
+  else if (strchr (base, '.') == NULL)
+    {
+      char *named = g_strconcat (base, ".convolve", NULL);
+
+      g_free (base);
+      base = named;
+    }
+  else
+    return NULL;
+
+  return g_build_filename (dir, base, NULL);
+}
+
+static void
+replace_response_cb (AdwMessageDialog *dialog,
+                     const char       *response,
+                     CnvWindow        *self)
+{
+  const char *path = g_object_get_data (G_OBJECT (dialog), "path");
+
+  cnv_window_save_to_path (self, g_str_equal (response, "replace") ? path
+                                                                   : NULL);
+}
+
+/* What the Save As chooser does.  The chooser asked before replacing the
+ * name it returned, not the one meant: that one is asked about here. */
+void
+cnv_window_save_chosen (CnvWindow  *self,
+                        const char *path)
+{
+  g_autofree char *meant = NULL;
+  g_autofree char *name = NULL;
+  g_autofree char *dir = NULL;
+  g_autofree char *heading = NULL;
+  g_autofree char *body = NULL;
+  AdwMessageDialog *dialog;
+
+  g_return_if_fail (CNV_IS_WINDOW (self));
+
+  if (path != NULL)
+    meant = checkpoint_path_meant (path);
+  if (meant == NULL || !g_file_test (meant, G_FILE_TEST_EXISTS))
+    {
+      cnv_window_save_to_path (self, meant != NULL ? meant : path);
+      return;
+    }
+
+  name = g_filename_display_basename (meant);
+  dir = g_path_get_dirname (meant);
+  {
+    g_autofree char *dir_name = g_filename_display_basename (dir);
+
+    heading = g_strdup_printf (_("Replace “%s”?"), name);
+    body = g_strdup_printf (_("A file with this name is already in “%s”. "
+                              "Replacing it overwrites what it holds."),
+                            dir_name);
+  }
+  dialog = ADW_MESSAGE_DIALOG (adw_message_dialog_new (GTK_WINDOW (self),
+                                                       heading, body));
+  adw_message_dialog_add_response (dialog, "cancel", _("_Cancel"));
+  adw_message_dialog_add_response (dialog, "replace", _("_Replace"));
+  adw_message_dialog_set_response_appearance (dialog, "replace",
+                                              ADW_RESPONSE_DESTRUCTIVE);
+  adw_message_dialog_set_default_response (dialog, "cancel");
+  adw_message_dialog_set_close_response (dialog, "cancel");
+  g_object_set_data_full (G_OBJECT (dialog), "path", g_steal_pointer (&meant),
+                          g_free);
+  g_signal_connect_object (dialog, "response",
+                           G_CALLBACK (replace_response_cb), self, 0);
+  if (self->replace_question != NULL)
+    gtk_window_destroy (GTK_WINDOW (self->replace_question));
+  self->replace_question = dialog;
+  g_object_add_weak_pointer (G_OBJECT (dialog),
+                             (gpointer *) &self->replace_question);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
 static void
 save_as_action_cb (GtkWidget  *widget,
                    const char *action_name,
@@ -2185,7 +2274,7 @@ save_as_action_cb (GtkWidget  *widget,
 
   chooser = new_file_chooser (self, _("Save Checkpoint"),
                               GTK_FILE_CHOOSER_ACTION_SAVE, _("_Save"),
-                              filter, cnv_window_save_to_path);
+                              filter, cnv_window_save_chosen);
 
   if (self->checkpoint_path != NULL)
     {
@@ -2985,6 +3074,13 @@ compare_done_cb (GObject      *source,
                                      GTK_WINDOW (self)),
                                    g_ptr_array_index (records, 0),
                                    g_ptr_array_index (records, 1));
+  if (self->replace_question != NULL)
+    {
+      g_object_remove_weak_pointer (G_OBJECT (self->replace_question),
+                                    (gpointer *) &self->replace_question);
+      gtk_window_destroy (GTK_WINDOW (
+                            g_steal_pointer (&self->replace_question)));
+    }
   if (self->compare_window != NULL)
     g_object_remove_weak_pointer (G_OBJECT (self->compare_window),
                                   (gpointer *) &self->compare_window);
@@ -3802,6 +3898,12 @@ cnv_window_dismiss_toast (CnvWindow *self)
 {
   if (self->toast != NULL)
     adw_toast_dismiss (self->toast);
+}
+
+AdwMessageDialog *
+cnv_window_get_replace_question (CnvWindow *self)
+{
+  return self->replace_question;
 }
 
 AdwMessageDialog *

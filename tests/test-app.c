@@ -2123,8 +2123,12 @@ test_window_close_asks_about_edited_stack (void)
   editor = cnv_window_get_stack_editor (window);
   cnv_stack_editor_insert_layer (editor, 1, CNV_LAYER_BATCH_NORM);
   g_assert_cmpstr (cnv_window_get_model_title (window), ==, "kept.convolve •");
+  /* Not "Unsaved changes": Save would not keep the edit. */
+  g_assert_cmpstr (cnv_window_get_model_subtitle (window), ==,
+                   "Layer stack edited, not trained yet");
   g_assert_true (cnv_stack_editor_undo (editor));
   g_assert_cmpstr (cnv_window_get_model_title (window), ==, "kept.convolve");
+  g_assert_cmpstr (cnv_window_get_model_subtitle (window), ==, "");
   g_assert_true (cnv_stack_editor_redo (editor));
 
   gtk_window_close (GTK_WINDOW (window));

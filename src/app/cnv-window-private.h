@@ -60,6 +60,7 @@ CnvCompareWindow    *cnv_window_get_compare_window  (CnvWindow  *self);
 /* The title above the layer stack: the file's name, with " •" while
  * something on screen is not in any file. */
 const char          *cnv_window_get_model_title     (CnvWindow  *self);
+const char          *cnv_window_get_model_subtitle  (CnvWindow  *self);
 /* The title of the toast on screen; NULL when none is. */
 const char          *cnv_window_get_toast_title     (CnvWindow  *self);
 /* Takes the toast on screen away, for a screenshot without it. */

@@ -716,6 +716,7 @@ update_title (CnvWindow *self)
   g_autofree char *title = NULL;
   g_autofree char *window_title = NULL;
   gboolean unsaved = self->modified || has_unsaved_stack (self);
+  const char *subtitle;
 
   /* The marker says there are changes that no file holds yet. */
   if (unsaved)
@@ -724,8 +725,16 @@ update_title (CnvWindow *self)
     title = g_strdup (name);
 
   adw_window_title_set_title (self->model_title, title);
-  adw_window_title_set_subtitle (self->model_title,
-                                 unsaved ? _("Unsaved changes") : NULL);
+  /* Save keeps a trained model, not a stack edited since: that one is
+   * kept by training it or exporting it, and the subtitle says which
+   * kind of change is waiting. */
+  if (self->modified)
+    subtitle = _("Unsaved changes");
+  else if (unsaved)
+    subtitle = _("Layer stack edited, not trained yet");
+  else
+    subtitle = NULL;
+  adw_window_title_set_subtitle (self->model_title, subtitle);
 
   /* Shown in place of the view switcher when the window is narrow. */
   adw_view_switcher_title_set_title (self->switcher_title, title);
@@ -3885,6 +3894,12 @@ const char *
 cnv_window_get_model_title (CnvWindow *self)
 {
   return adw_window_title_get_title (self->model_title);
+}
+
+const char *
+cnv_window_get_model_subtitle (CnvWindow *self)
+{
+  return adw_window_title_get_subtitle (self->model_title);
 }
 
 const char *

@@ -566,7 +566,12 @@ show_final_timing (CnvTrainPage *self)
   if (!gtk_widget_get_visible (GTK_WIDGET (self->timing_label)))
     return;
 
-  elapsed = format_clock (self->last_elapsed);
+  /* A run of seconds reads "0:00" on a clock. */
+  if (self->last_elapsed < 10.0)
+    /* Translators: a duration in seconds, "2.4 s" */
+    elapsed = g_strdup_printf (_("%.1f s"), self->last_elapsed);
+  else
+    elapsed = format_clock (self->last_elapsed);
   /* Translators: under the bar after a run, "Took 1:52 · 4210 images/s". */
   text = g_strdup_printf (_("Took %s · %.0f images/s"), elapsed,
                           self->last_speed);

@@ -1447,8 +1447,9 @@ training_finished (CnvWindow   *self,
         message = g_strdup (_("Stopped before the first batch ended; "
                               "nothing was trained"));
       else
-        message = g_strdup_printf (_("Stopped at the end of epoch %u, "
-                                     "with nothing left out of the history"),
+        message = g_strdup_printf (_("Stopped at the end of epoch %u; "
+                                     "every epoch so far is in the "
+                                     "history"),
                                    total);
       show_toast (self, message);
     }

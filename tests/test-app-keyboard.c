@@ -121,6 +121,34 @@ choose_by_keyboard (CnvWindow  *window,
   g_assert_true (iterate_until (chooser_gone, NULL, 10));
 }
 
+typedef struct
+{
+  CnvStackEditor *editor;
+  guint           n_before;
+} LayerCount;
+
+static gboolean
+layer_added (gpointer data)
+{
+  LayerCount *count = data;
+
+  return cnv_stack_editor_get_n_layers (count->editor) > count->n_before;
+}
+
+static gboolean
+detail_shown (gpointer data)
+{
+  return cnv_classify_page_get_detail_shown (data);
+}
+
+/* Ctrl+T took: a run is on, or (on a fast machine) already over. */
+static gboolean
+training_started (gpointer data)
+{
+  return cnv_window_is_training (CNV_WINDOW (data))
+         || cnv_window_get_classifier (CNV_WINDOW (data)) != NULL;
+}
+
 static gboolean
 has_checkpoint_path (gpointer data)
 {
@@ -195,14 +223,19 @@ test_main_flow (void)
   for (int i = 0; i <= CNV_LAYER_DROPOUT; i++)
     press_keys (GTK_WINDOW (window), "Down");
   press_keys (GTK_WINDOW (window), "Return");
+  g_assert_true (iterate_until (layer_added,
+                                &(LayerCount) { editor, n_layers }, 10));
   g_assert_cmpuint (cnv_stack_editor_get_n_layers (editor), ==, n_layers + 1);
   g_assert_cmpint (cnv_stack_editor_get_spec (editor)->layers[0].kind, ==,
                    CNV_LAYER_DROPOUT);
   g_assert_true (cnv_stack_editor_get_is_valid (editor));
 
   /* Train with Ctrl+T, on the settings the page proposes. */
+  g_assert_null (cnv_window_get_classifier (window));
   press_keys (GTK_WINDOW (window), "ctrl+t");
-  g_assert_true (cnv_window_is_training (window));
+  /* Under the sanitizers on a busy machine, the key can take longer to
+   * arrive than the settling after it. */
+  g_assert_true (iterate_until (training_started, window, 10));
   g_assert_true (iterate_until (window_idle, window, 180));
   g_assert_nonnull (cnv_window_get_classifier (window));
   g_assert_cmpuint (cnv_window_get_classifier (window)->history->len, >, 0);
@@ -261,8 +294,7 @@ test_main_flow (void)
                               (int) point.x, (int) point.y);
       xdotool (GTK_WINDOW (window), move);
       xdotool (GTK_WINDOW (window), "click 1");
-      settle (0.3);
-      g_assert_true (cnv_classify_page_get_detail_shown (page));
+      g_assert_true (iterate_until (detail_shown, page, 10));
     }
 
   destroy_and_check_finalized (window);

@@ -536,6 +536,15 @@ test_predict_unreadable (void)
   g_assert_nonnull (strstr (run->err, "broken.png"));
   g_assert_null (strstr (run->err, "b-03.png"));
 
+  /* Nothing classified at all is a failure, not a partial result. */
+  {
+    g_autoptr(Run) none = run_cli ("predict", model_path, bad, NULL);
+
+    g_assert_cmpint (none->status, ==, 1);
+    g_assert_cmpstr (none->out, ==, "");
+    g_assert_nonnull (strstr (none->err, "broken.png"));
+  }
+
   /* --json keeps both, the failure with its message, in argument order. */
   json = run_cli ("predict", "--json", model_path, bad, good, NULL);
   g_assert_cmpint (json->status, ==, 3);

@@ -222,7 +222,9 @@ run_predict (const PredictOptions *opts,
                             "%s: %u paths could not be classified\n",
                             n_failed),
                CNV_CLI_NAME, n_failed);
-      return CNV_CLI_EXIT_PARTIAL;
+      /* 3 says the others were classified: with none, it is a failure. */
+      return n_failed < entries->len ? CNV_CLI_EXIT_PARTIAL
+                                     : CNV_CLI_EXIT_FAILURE;
     }
 
   return CNV_CLI_EXIT_OK;

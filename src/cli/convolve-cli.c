@@ -69,7 +69,8 @@ print_help (FILE *stream)
              "       checkpoint or model description, training that failed"));
   fprintf (stream, "  2    %s\n", _("a usage error: unknown or missing options"));
   fprintf (stream, "  3    %s\n",
-           _("predict: some images could not be classified (the others were)"));
+           _("predict: some images could not be classified (the others "
+             "were);\n       1 when none could"));
   fprintf (stream, "  130  %s\n",
            _("train: stopped with Ctrl+C; the output was saved"));
   fprintf (stream, "\n%s\n",

@@ -372,8 +372,29 @@ test_layout_errors (void)
   assert_layout_error (two, empty_second, CNV_DATASET_ERROR_EMPTY_CLASS,
                        "hollow");
 
-  /* A class whose only file is not an image is empty too. */
   cnv_preprocessing_init_default (&pp, 4, 4, 1);
+
+  /* One class folder chosen instead of the dataset, with or without a
+   * trailing separator: the message names the folder to choose. */
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autofree char *full = g_strconcat (root, G_DIR_SEPARATOR_S, "full",
+                                           i == 0 ? "" : G_DIR_SEPARATOR_S,
+                                           NULL);
+      g_autofree char *expected = g_strdup_printf ("one of the two class "
+                                                   "folders of “%s”. Choose "
+                                                   "“%s” instead.", root,
+                                                   root);
+
+      dataset = cnv_dataset_load (full, &pp, NULL, NULL, NULL, NULL, &error);
+      g_assert_null (dataset);
+      g_assert_error (error, CNV_DATASET_ERROR, CNV_DATASET_ERROR_LAYOUT);
+      if (strstr (error->message, expected) == NULL)
+        g_error ("“%s” does not say “%s”", error->message, expected);
+      g_clear_error (&error);
+    }
+
+  /* A class whose only file is not an image is empty too. */
   g_assert_true (test_remove_tree (first));
   g_assert_true (test_remove_tree (second));
   write_text (hollow, "text");

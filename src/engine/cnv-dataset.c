@@ -171,6 +171,33 @@ join_display_names (GPtrArray *names)
   return g_string_free (text, FALSE);
 }
 
+/* The parent of folder, which has no subfolders, when folder is one of
+ * exactly two there: the images of one class, chosen instead of the
+ * dataset.  NULL otherwise. */
+static char *
+one_class_parent (const char *folder)
+{
+  g_autofree char *trimmed = g_strdup (folder);
+  g_autofree char *parent = NULL;
+  g_autofree char *name = NULL;
+  g_auto(GStrv) siblings = NULL;
+  gsize length = strlen (trimmed);
+
+  while (length > 1 && G_IS_DIR_SEPARATOR (trimmed[length - 1]))
+    trimmed[--length] = '\0';
+  parent = g_path_get_dirname (trimmed);
+  name = g_path_get_basename (trimmed);
+  if (g_str_equal (parent, trimmed))
+    return NULL;
+
+  siblings = cnv_dataset_list_class_folders (parent);
+  if (g_strv_length (siblings) != 2
+      || !g_strv_contains ((const char * const *) siblings, name))
+    return NULL;
+
+  return g_steal_pointer (&parent);
+}
+
 /* Picks the two class folders among the subfolders of folder. */
 static gboolean
 choose_classes (const char         *folder,
@@ -185,12 +212,26 @@ choose_classes (const char         *folder,
   if (class_names == NULL)
     {
       g_autofree char *list = NULL;
+      g_autofree char *parent = NULL;
 
       if (subfolders->len == 2)
         {
           chosen[0] = g_strdup (subfolders->pdata[0]);
           chosen[1] = g_strdup (subfolders->pdata[1]);
           return TRUE;
+        }
+
+      if (subfolders->len == 0
+          && (parent = one_class_parent (folder)) != NULL)
+        {
+          g_autofree char *parent_display = g_filename_display_name (parent);
+
+          g_set_error (error, CNV_DATASET_ERROR, CNV_DATASET_ERROR_LAYOUT,
+                       _("The folder “%s” has no subfolders: it is one of "
+                         "the two class folders of “%s”. Choose “%s” "
+                         "instead."), display, parent_display,
+                       parent_display);
+          return FALSE;
         }
 
       if (subfolders->len == 0)

@@ -1390,6 +1390,47 @@ test_resume (void)
                    ==, previous_step);
 }
 
+/* --model given a checkpoint trains its architecture from new weights,
+ * says so, and points at --resume; the stack is the checkpoint's, the
+ * history starts over and the weights are not the checkpoint's. */
+static void
+test_train_model_from_checkpoint (void)
+{
+  g_autofree char *fresh = g_build_filename (tmp_dir, "fresh.convolve",
+                                             NULL);
+  g_autoptr(Run) train = NULL;
+  g_autoptr(CnvClassifier) source = NULL;
+  g_autoptr(CnvClassifier) trained = NULL;
+  g_autoptr(GError) error = NULL;
+  CnvParam *before;
+  CnvParam *after;
+
+  ensure_trained ();
+  train = run_cli ("train", "--data", data_dir, "--model", model_path,
+                   "--epochs", "1", "--seed", "7", "--threads", "1",
+                   "--output", fresh, NULL);
+  g_assert_cmpint (train->status, ==, 0);
+  g_assert_nonnull (strstr (train->err, "training the architecture of the "
+                                        "checkpoint"));
+  g_assert_nonnull (strstr (train->err, "--resume"));
+  g_assert_nonnull (strstr (train->err, "\nepoch 1/1"));
+
+  source = cnv_checkpoint_load (model_path, &error);
+  g_assert_no_error (error);
+  trained = cnv_checkpoint_load (fresh, &error);
+  g_assert_no_error (error);
+  g_assert_true (cnv_model_spec_equal (cnv_model_get_spec (source->model),
+                                       cnv_model_get_spec (trained->model)));
+  g_assert_cmpuint (trained->history->len, ==, 1);
+  before = cnv_model_find_param (source->model, "conv1.weight");
+  after = cnv_model_find_param (trained->model, "conv1.weight");
+  g_assert_nonnull (before);
+  g_assert_nonnull (after);
+  g_assert_cmpint (memcmp (before->value->data, after->value->data,
+                           before->value->size
+                           * sizeof (float)), !=, 0);
+}
+
 /* A loss that stops being finite fails the run and leaves an existing
  * output file as it was. */
 static void
@@ -1773,6 +1814,8 @@ main (int    argc,
   g_test_add_func ("/cli/threshold/checkpoint-default-option-overrides",
                    test_checkpoint_threshold_used);
   g_test_add_func ("/cli/train/resume-continues-steps", test_resume);
+  g_test_add_func ("/cli/train/model-from-checkpoint",
+                   test_train_model_from_checkpoint);
   g_test_add_func ("/cli/train/not-finite-keeps-output",
                    test_not_finite_keeps_output);
   g_test_add_func ("/cli/train/diverged-loss-warns", test_diverged_warns);

@@ -95,6 +95,12 @@ CnvModelRecord *cnv_model_record_new_from_spec (const CnvModelSpec     *spec,
 CnvModelRecord *cnv_model_record_load (const char     *path,
                                        GError        **error);
 void            cnv_model_record_free (CnvModelRecord *record);
+/* The stack of a record, to edit or to train from new weights; NULL
+ * when a layer has a type Convolve does not implement, with an error
+ * naming it and path's file. */
+CnvModelSpec   *cnv_model_record_to_spec (const CnvModelRecord *record,
+                                          const char           *path,
+                                          GError              **error);
 
 typedef enum
 {

@@ -1408,44 +1408,6 @@ json_action_cb (GtkWidget  *widget,
 
 /* Importing the architecture of a checkpoint */
 
-/* The stack of a record, or NULL when a layer has a type Convolve does
- * not implement (and so no CnvLayerSpec to edit). */
-static CnvModelSpec *
-record_to_spec (const CnvModelRecord *record,
-                const char           *path,
-                GError              **error)
-{
-  g_autofree CnvLayerSpec *layers = g_new0 (CnvLayerSpec, MAX (record->layers->len, 1));
-  CnvModelSpec spec = {
-    .width = record->width,
-    .height = record->height,
-    .channels = record->channels,
-    .n_layers = record->layers->len,
-    .layers = layers,
-  };
-
-  for (guint i = 0; i < record->layers->len; i++)
-    {
-      const CnvRecordLayer *layer = g_ptr_array_index (record->layers, i);
-
-      if (!layer->known)
-        {
-          g_autofree char *name = g_filename_display_basename (path);
-
-          g_set_error (error, CNV_MODEL_ERROR, CNV_MODEL_ERROR_UNKNOWN_TYPE,
-                       _("Layer “%s” of “%s” has the type “%s”, which Convolve "
-                         "does not implement, so its architecture cannot be "
-                         "edited."), layer->id, name, layer->type);
-          return NULL;
-        }
-
-      layers[i] = layer->spec;
-      layers[i].id = layer->id;
-    }
-
-  return cnv_model_spec_copy (&spec);
-}
-
 /* A lenient read: a checkpoint whose head cannot train or whose tensors
  * are missing still has an architecture to start from. */
 static void
@@ -1466,7 +1428,7 @@ load_architecture_thread (GTask        *task,
       return;
     }
 
-  spec = record_to_spec (record, path, &error);
+  spec = cnv_model_record_to_spec (record, path, &error);
   cnv_model_record_free (record);
   if (spec == NULL)
     g_task_return_error (task, error);

@@ -280,10 +280,33 @@ load_spec (const char  *path,
   else if (!g_file_get_contents (path, &json, &length, error))
     return NULL;
   else
-    spec = cnv_model_spec_new_from_json (json, length, error);
+    {
+      g_autoptr(GError) json_error = NULL;
+      g_autoptr(CnvModelRecord) record = NULL;
 
-  if (spec == NULL)
-    return NULL;
+      spec = cnv_model_spec_new_from_json (json, length, &json_error);
+      /* Not JSON: a checkpoint gives its architecture, to train from new
+       * weights, as the window's "Import Architecture" does. */
+      if (spec == NULL)
+        record = cnv_model_record_load (path, NULL);
+      if (record != NULL && record->has_weights)
+        {
+          g_autofree char *name = g_filename_display_name (path);
+
+          spec = cnv_model_record_to_spec (record, path, error);
+          if (spec == NULL)
+            return NULL;
+          fprintf (stderr, _("%s: training the architecture of the "
+                             "checkpoint “%s” from new weights; --resume "
+                             "continues its training instead\n"),
+                   CNV_CLI_NAME, name);
+        }
+      else if (spec == NULL)
+        {
+          g_propagate_error (error, g_steal_pointer (&json_error));
+          return NULL;
+        }
+    }
 
   if (!cnv_model_spec_check (spec, NULL, &problems)
       || !cnv_model_spec_check_memory (spec, batch_size, 0, problems))
@@ -752,7 +775,8 @@ cnv_cli_train (int    argc,
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &opts.output,
       N_("Checkpoint to write (required); replaced atomically"), N_("FILE") },
     { "model", 'm', 0, G_OPTION_ARG_FILENAME, &opts.model,
-      N_("JSON model description (default: the built-in LeNet-style stack "
+      N_("JSON model description, or a checkpoint whose architecture to "
+         "train from new weights (default: the built-in LeNet-style stack "
          "for 28×28 grey images)"), N_("FILE") },
     { "resume", 'r', 0, G_OPTION_ARG_FILENAME, &opts.resume,
       N_("Continue training a checkpoint: its preprocessing, classes, "

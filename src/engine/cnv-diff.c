@@ -74,6 +74,42 @@ record_new (const char *label)
   return record;
 }
 
+CnvModelSpec *
+cnv_model_record_to_spec (const CnvModelRecord *record,
+                          const char           *path,
+                          GError              **error)
+{
+  g_autofree CnvLayerSpec *layers = g_new0 (CnvLayerSpec, MAX (record->layers->len, 1));
+  CnvModelSpec spec = {
+    .width = record->width,
+    .height = record->height,
+    .channels = record->channels,
+    .n_layers = record->layers->len,
+    .layers = layers,
+  };
+
+  for (guint i = 0; i < record->layers->len; i++)
+    {
+      const CnvRecordLayer *layer = g_ptr_array_index (record->layers, i);
+
+      if (!layer->known)
+        {
+          g_autofree char *name = g_filename_display_basename (path);
+
+          g_set_error (error, CNV_MODEL_ERROR, CNV_MODEL_ERROR_UNKNOWN_TYPE,
+                       _("Layer “%s” of “%s” has the type “%s”, which Convolve "
+                         "does not implement, so its architecture cannot be "
+                         "edited."), layer->id, name, layer->type);
+          return NULL;
+        }
+
+      layers[i] = layer->spec;
+      layers[i].id = layer->id;
+    }
+
+  return cnv_model_spec_copy (&spec);
+}
+
 void
 cnv_model_record_free (CnvModelRecord *record)
 {

@@ -804,6 +804,23 @@ test_evaluate (void)
   g_assert_cmpfloat (json_object_get_double_member (object, "threshold"),
                      ==, 0.5);
 
+  /* A third class folder is left out, and called a folder. */
+  {
+    g_autofree char *three = g_build_filename (tmp_dir, "evaluate-three",
+                                               NULL);
+    g_autofree char *expected = g_strdup_printf ("Skipped 1 folder:\n  %s%c"
+                                                 "c: not one of the model’s "
+                                                 "classes (a, b)\n", three,
+                                                 G_DIR_SEPARATOR);
+    g_autoptr(Run) skipping = NULL;
+
+    make_dataset (three, 3);
+    skipping = run_cli ("evaluate", model_path, three, NULL);
+    g_assert_cmpint (skipping->status, ==, 0);
+    if (strstr (skipping->err, expected) == NULL)
+      g_error ("“%s” does not say “%s”", skipping->err, expected);
+  }
+
   /* AUC and average precision are the engine's, as the app's Evaluate
    * page shows them. */
   {

@@ -539,6 +539,7 @@ cnv_cli_print_dataset_summary (const CnvDataset *dataset,
                                int               positive_class)
 {
   guint n_skipped = dataset->skipped != NULL ? dataset->skipped->len : 0;
+  guint n_folders = 0;
 
   fprintf (stderr, g_dngettext (GETTEXT_PACKAGE, "Dataset %s: %u image\n",
                                 "Dataset %s: %u images\n", dataset->n_images),
@@ -561,10 +562,29 @@ cnv_cli_print_dataset_summary (const CnvDataset *dataset,
   if (n_skipped == 0)
     return;
 
-  fprintf (stderr,
-           g_dngettext (GETTEXT_PACKAGE, "Skipped %u file:\n",
-                        "Skipped %u files:\n", n_skipped),
-           n_skipped);
+  /* Folders are skipped too: a third class, or one the model lacks. */
+  for (guint i = 0; i < n_skipped; i++)
+    {
+      const CnvSkippedFile *skipped = g_ptr_array_index (dataset->skipped, i);
+
+      n_folders += g_file_test (skipped->path, G_FILE_TEST_IS_DIR);
+    }
+
+  if (n_folders == 0)
+    fprintf (stderr,
+             g_dngettext (GETTEXT_PACKAGE, "Skipped %u file:\n",
+                          "Skipped %u files:\n", n_skipped),
+             n_skipped);
+  else if (n_folders == n_skipped)
+    fprintf (stderr,
+             g_dngettext (GETTEXT_PACKAGE, "Skipped %u folder:\n",
+                          "Skipped %u folders:\n", n_skipped),
+             n_skipped);
+  else
+    fprintf (stderr,
+             g_dngettext (GETTEXT_PACKAGE, "Skipped %u file or folder:\n",
+                          "Skipped %u files and folders:\n", n_skipped),
+             n_skipped);
 
   for (guint i = 0; i < n_skipped && i < MAX_LISTED_SKIPPED; i++)
     {

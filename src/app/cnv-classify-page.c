@@ -169,6 +169,7 @@ struct _CnvClassifyPage
 
   /* owned */
   GListStore         *store;          /* CnvPrediction, in added order */
+  GHashTable         *rows_by_path;   /* path → row of store, borrowed */
   GtkCustomFilter    *filter;
   GtkCustomSorter    *sorter;
   GtkSingleSelection *selection;
@@ -923,25 +924,35 @@ apply_answers (CnvClassifyPage *self,
                GPtrArray       *answers)
 {
   g_autoptr(GPtrArray) added = g_ptr_array_new_with_free_func (g_object_unref);
-  CnvPrediction *first_new = NULL;
+  CnvPrediction *first = NULL;
   CnvPrediction *selected = cnv_classify_page_get_selected (self);
   gboolean selected_changed = FALSE;
 
   for (guint i = 0; i < answers->len; i++)
     {
       Answer *answer = g_ptr_array_index (answers, i);
+      const char *path = answer->source->path;
       CnvPrediction *row = answer->source->row;
+
+      /* A file added again, alone or in a folder, keeps its one row; a
+       * class folder around it tells its class from now on. */
+      if (row == NULL && path != NULL
+          && (row = g_hash_table_lookup (self->rows_by_path, path)) != NULL
+          && answer->truth >= 0)
+        cnv_prediction_set_truth (row, answer->truth);
 
       if (row == NULL)
         {
-          row = cnv_prediction_new (answer->source->path,
-                                    answer->source->bytes,
+          row = cnv_prediction_new (path, answer->source->bytes,
                                     answer->source->name, self->next_order++,
                                     answer->truth);
           g_ptr_array_add (added, row);
-          if (first_new == NULL)
-            first_new = row;
+          if (path != NULL)
+            g_hash_table_insert (self->rows_by_path,
+                                 (char *) cnv_prediction_get_path (row), row);
         }
+      if (first == NULL && answer->source->row == NULL)
+        first = row;
       selected_changed = selected_changed || row == selected;
       cnv_prediction_set_outcome (row, job->snapshot, &answer->outcome);
     }
@@ -959,11 +970,11 @@ apply_answers (CnvClassifyPage *self,
 
   /* The newest request's first image comes forward; an older request
    * finishing late does not take the selection away from it. */
-  if (first_new != NULL && job->batch == self->select_batch
+  if (first != NULL && job->batch == self->select_batch
       && !self->select_done)
     {
       self->select_done = TRUE;
-      select_row (self, first_new);
+      select_row (self, first);
     }
   else if (selected_changed)
     show_selected (self);
@@ -1709,6 +1720,7 @@ clear_action_cb (GtkWidget  *widget,
       g_object_set_data (G_OBJECT (row), INSPECTION_KEY, NULL);
       g_object_unref (row);
     }
+  g_hash_table_remove_all (self->rows_by_path);
   g_list_store_remove_all (self->store);
   self->inspect_counter++;
   gtk_stack_set_visible_child_name (self->stack, "empty");
@@ -1773,6 +1785,7 @@ cnv_classify_page_dispose (GObject *object)
   if (self->list_view != NULL)
     gtk_list_view_set_model (self->list_view, NULL);
   g_clear_object (&self->selection);
+  g_clear_pointer (&self->rows_by_path, g_hash_table_unref);
   g_clear_object (&self->store);
   g_clear_pointer (&self->snapshot, cnv_snapshot_unref);
   g_clear_pointer (&self->pending, g_ptr_array_unref);
@@ -1879,6 +1892,7 @@ cnv_classify_page_init (CnvClassifyPage *self)
 
   /* store → filter → sort → selection → list */
   self->store = g_list_store_new (CNV_TYPE_PREDICTION);
+  self->rows_by_path = g_hash_table_new (g_str_hash, g_str_equal);
   self->filter = gtk_custom_filter_new (filter_func, self, NULL);
   self->sorter = gtk_custom_sorter_new (sort_func, self, NULL);
   filtered = gtk_filter_list_model_new (G_LIST_MODEL (g_object_ref (self->store)),

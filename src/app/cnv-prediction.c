@@ -215,7 +215,7 @@ struct _CnvPrediction
   GBytes      *bytes;
   char        *name;
   guint        order;
-  int          truth;
+  int          truth;           /* set again when found in a class folder */
 
   /* owned, the last answer */
   CnvSnapshot *snapshot;
@@ -316,6 +316,15 @@ int
 cnv_prediction_get_truth (CnvPrediction *self)
 {
   return self->truth;
+}
+
+void
+cnv_prediction_set_truth (CnvPrediction *self,
+                          int            truth)
+{
+  g_return_if_fail (CNV_IS_PREDICTION (self));
+
+  self->truth = truth;
 }
 
 void

@@ -77,6 +77,10 @@ GBytes        *cnv_prediction_get_bytes       (CnvPrediction *self);
 const char    *cnv_prediction_get_name        (CnvPrediction *self);
 guint          cnv_prediction_get_order       (CnvPrediction *self);
 int            cnv_prediction_get_truth       (CnvPrediction *self);
+/* The class folder it was found in again (-1: none); no signal, the
+ * outcome that follows emits "changed". */
+void           cnv_prediction_set_truth       (CnvPrediction *self,
+                                               int            truth);
 
 /* Takes the outcome's contents; emits "changed". */
 void           cnv_prediction_set_outcome     (CnvPrediction        *self,

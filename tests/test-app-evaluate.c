@@ -22,6 +22,7 @@
 #include "cnv-window.h"
 #include "cnv-window-private.h"
 #include "app-test-util.h"
+#include "test-util.h"
 
 
 /* Main loop helpers */
@@ -92,8 +93,8 @@ assert_matrix (CnvEvaluatePage *page,
                         counts[t][p]);
 }
 
-/* A threshold at which the counts differ from those at 0.5: halfway
- * between the two probabilities on either side of the one nearest 0.5. */
+/* A threshold at which the counts differ from those at 0.5: the highest
+ * probability below 0.5, which moves that image to the positive side. */
 static double
 threshold_that_moves_an_image (const CnvEvaluation *e)
 {
@@ -114,6 +115,39 @@ threshold_that_moves_an_image (const CnvEvaluation *e)
     }
 
   return nearest;
+}
+
+static int
+compare_doubles (gconstpointer a,
+                 gconstpointer b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+
+  return (x > y) - (x < y);
+}
+
+/* Halfway across the widest gap between two neighbouring probabilities,
+ * and the higher of the two: where the curves' point for that threshold
+ * starts. */
+static double
+threshold_between_images (const CnvEvaluation *e,
+                          double              *upper)
+{
+  g_autofree double *p = g_new (double, e->n_items);
+  double widest = -1.0, threshold = 0.5;
+
+  for (guint i = 0; i < e->n_items; i++)
+    p[i] = e->items[i].probability;
+  qsort (p, e->n_items, sizeof (double), compare_doubles);
+  for (guint i = 1; i < e->n_items; i++)
+    if (p[i] - p[i - 1] > widest)
+      {
+        widest = p[i] - p[i - 1];
+        threshold = (p[i] + p[i - 1]) / 2;
+        *upper = p[i];
+      }
+
+  return threshold;
 }
 
 static gboolean
@@ -323,14 +357,21 @@ test_evaluate_threshold_gallery_report (void)
   g_assert_cmpuint (cnv_curve_chart_get_marker (roc), ==,
                     cnv_curves_find (e->curves, threshold));
   g_assert_cmpuint (cnv_curve_chart_get_marker (roc), !=, roc_marker);
-  /* The legend names the slider's threshold, not the probability of the
-   * image the marker's point starts at. */
+  /* Between two images, the legend names the slider's threshold, not
+   * the probability of the image the marker's point starts at. */
   {
-    g_autofree char *expected = g_strdup_printf ("Threshold %.3f: ",
-                                                 threshold);
-    g_autofree char *text = cnv_curve_chart_dup_marker_text (roc);
+    double upper = 0.0;
+    double between = threshold_between_images (e, &upper);
+    g_autofree char *expected = g_strdup_printf ("Threshold %.3f: ", between);
+    g_autofree char *point = g_strdup_printf ("Threshold %.3f: ", upper);
+    g_autofree char *text = NULL;
 
-    g_assert_true (g_str_has_prefix (text, expected));
+    g_assert_cmpstr (expected, !=, point);
+    gtk_range_set_value (cnv_evaluate_page_get_scale (page), between);
+    text = cnv_curve_chart_dup_marker_text (roc);
+    if (!g_str_has_prefix (text, expected))
+      g_error ("“%s” does not start with “%s”", text, expected);
+    gtk_range_set_value (cnv_evaluate_page_get_scale (page), threshold);
   }
   g_assert_cmpuint (cnv_curve_chart_get_marker (
                       cnv_evaluate_page_get_chart (page,
@@ -652,26 +693,6 @@ test_checkpoint_without_folder (void)
   g_assert_cmpint (g_rmdir (tmp), ==, 0);
 }
 
-/* Removes folder and everything in it, as the tests made it. */
-static void
-remove_tree (const char *folder)
-{
-  g_autoptr(GDir) dir = g_dir_open (folder, 0, NULL);
-  const char *name;
-
-  g_assert_nonnull (dir);
-  while ((name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *path = g_build_filename (folder, name, NULL);
-
-      if (g_file_test (path, G_FILE_TEST_IS_DIR))
-        remove_tree (path);
-      else
-        g_assert_cmpint (g_unlink (path), ==, 0);
-    }
-  g_assert_cmpint (g_rmdir (folder), ==, 0);
-}
-
 /* A checkpoint whose training folder, recorded relative to it, is still
  * next to it: opening it reads nothing from that folder, the empty
  * Evaluate page offers it by name, and taking the offer loads it as the
@@ -695,7 +716,7 @@ test_training_folder_offered (void)
   CnvWindow *window;
 
   g_assert_no_error (error);
-  images = g_build_filename (tmp, "images", NULL);
+  images = g_build_filename (tmp, "train_images", NULL);
   g_assert_cmpint (g_mkdir (images, 0755), ==, 0);
   for (guint c = 0; c < 2; c++)
     {
@@ -714,7 +735,7 @@ test_training_folder_offered (void)
   classifier = cnv_checkpoint_load (source, &error);
   g_assert_no_error (error);
   g_free (classifier->dataset_folder);
-  classifier->dataset_folder = g_strdup ("images");
+  classifier->dataset_folder = g_strdup ("train_images");
   checkpoint = g_build_filename (tmp, "model.convolve", NULL);
   g_assert_true (cnv_checkpoint_save (classifier, checkpoint, &error));
   g_assert_no_error (error);
@@ -731,7 +752,7 @@ test_training_folder_offered (void)
   g_assert_cmpstr (cnv_evaluate_page_get_state (page), ==, "empty");
   g_assert_true (gtk_widget_get_visible (GTK_WIDGET (offer)));
   g_assert_cmpstr (gtk_button_get_label (offer), ==,
-                   "Use the _Training Folder “images”");
+                   "Use the _Training Folder “train__images”");
   settle (0.2);
   save_screenshot (GTK_WIDGET (window), "evaluate-training-folder.png");
 
@@ -755,7 +776,7 @@ test_training_folder_offered (void)
   g_assert_cmpstr (cnv_window_get_visible_page (window), ==, "evaluate");
 
   destroy_and_check_finalized (window);
-  remove_tree (tmp);
+  g_assert_true (test_remove_tree (tmp));
 }
 
 /* The window closes while the evaluation that the end of a run started is

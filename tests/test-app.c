@@ -2219,9 +2219,10 @@ test_window_save_action_rewrites_file (void)
 }
 
 /* Save As with the name typed over the chooser's selected "model" of
- * "model.convolve": "ana.convolve.convolve" saves "ana.convolve" and
- * "bo" saves "bo.convolve"; when the name meant is already a file, the
- * window asks first and Cancel leaves that file as it was. */
+ * "model.convolve": "ana.convolve.convolve" saves "ana.convolve", and
+ * "bo" and "run-0.5" get the extension; when the name meant is already a
+ * file, the window asks first and Cancel leaves that file as it was, and
+ * closing the window with the question open saves nothing. */
 static void
 test_window_save_as_name_meant (void)
 {
@@ -2232,7 +2233,8 @@ test_window_save_as_name_meant (void)
   g_autofree char *ana_twice = g_strconcat (ana, ".convolve", NULL);
   g_autofree char *bo = g_build_filename (tmp, "bo", NULL);
   g_autofree char *bo_meant = g_strconcat (bo, ".convolve", NULL);
-  g_autofree char *other = g_build_filename (tmp, "other.bin", NULL);
+  g_autofree char *other = g_build_filename (tmp, "run-0.5", NULL);
+  g_autofree char *other_meant = g_strconcat (other, ".convolve", NULL);
   g_autofree char *contents = NULL;
   gsize length;
   CnvWindow *window;
@@ -2252,10 +2254,11 @@ test_window_save_as_name_meant (void)
   g_assert_true (g_file_test (bo_meant, G_FILE_TEST_IS_REGULAR));
   g_assert_false (g_file_test (bo, G_FILE_TEST_EXISTS));
 
-  /* A name with another extension is the user's choice. */
+  /* A name with a dot in it is still a checkpoint's. */
   cnv_window_save_chosen (window, other);
   g_assert_true (iterate_until (window_idle, window, 30));
-  g_assert_true (g_file_test (other, G_FILE_TEST_IS_REGULAR));
+  g_assert_true (g_file_test (other_meant, G_FILE_TEST_IS_REGULAR));
+  g_assert_false (g_file_test (other, G_FILE_TEST_EXISTS));
 
   /* "ana.convolve.convolve" again: ana.convolve exists, and Cancel
    * keeps it. */
@@ -2285,10 +2288,25 @@ test_window_save_as_name_meant (void)
     g_assert_nonnull (saved);
   }
 
-  close_and_check_finalized_now (window);
+  /* The window goes away with its question, and nothing is written. */
+  g_assert_true (g_file_set_contents (ana, "keep me too", -1, &error));
+  g_assert_no_error (error);
+  cnv_window_save_chosen (window, ana_twice);
+  g_assert_nonnull (cnv_window_get_replace_question (window));
+  {
+    gpointer question = cnv_window_get_replace_question (window);
+
+    g_object_add_weak_pointer (G_OBJECT (question), &question);
+    close_and_check_finalized_now (window);
+    g_assert_true (iterate_until (pointer_cleared, &question, 10));
+  }
+  g_clear_pointer (&contents, g_free);
+  g_assert_true (g_file_get_contents (ana, &contents, &length, &error));
+  g_assert_cmpstr (contents, ==, "keep me too");
+
   g_assert_cmpint (g_unlink (ana), ==, 0);
   g_assert_cmpint (g_unlink (bo_meant), ==, 0);
-  g_assert_cmpint (g_unlink (other), ==, 0);
+  g_assert_cmpint (g_unlink (other_meant), ==, 0);
   g_assert_cmpint (g_rmdir (tmp), ==, 0);
 }
 

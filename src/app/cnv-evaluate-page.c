@@ -73,7 +73,7 @@ struct _CnvEvaluatePage
   GBoxedCopyFunc       acquire;
   GDestroyNotify       release;
   char                *folder;          /* evaluated on; NULL: the split */
-  char                *training_folder; /* offered when there is no split */
+  gboolean             offer_training_folder; /* when there is no split */
   char                *model_name;
   CnvEvaluation       *evaluation;
   GCancellable        *cancellable;     /* of the evaluation in flight */
@@ -166,7 +166,7 @@ static void
 update_training_folder_button (CnvEvaluatePage *self)
 {
   gboolean offer = gtk_widget_get_visible (self->status_button)
-                   && self->training_folder != NULL;
+                   && self->offer_training_folder;
 
   gtk_widget_set_visible (self->training_folder_button, offer);
   if (offer)
@@ -529,24 +529,24 @@ cnv_evaluate_page_set_training_folder (CnvEvaluatePage *self,
 {
   g_autofree char *name = NULL;
   g_autofree char *label = NULL;
+  g_autofree char *tooltip = NULL;
+  g_auto(GStrv) parts = NULL;
 
   g_return_if_fail (CNV_IS_EVALUATE_PAGE (self));
 
-  g_free (self->training_folder);
-  self->training_folder = g_strdup (folder);
+  self->offer_training_folder = folder != NULL;
   if (folder != NULL)
     {
+      /* The label takes mnemonics: a "_" in the name stays one. */
       name = g_filename_display_basename (folder);
+      parts = g_strsplit (name, "_", -1);
+      g_free (name);
+      name = g_strjoinv ("__", parts);
       /* Translators: %s is the name of the folder a model was trained on */
       label = g_strdup_printf (_("Use the _Training Folder “%s”"), name);
       gtk_button_set_label (GTK_BUTTON (self->training_folder_button), label);
-      gtk_actionable_set_action_target (GTK_ACTIONABLE (
-                                          self->training_folder_button),
-                                        "s", folder);
-      gtk_actionable_set_action_name (GTK_ACTIONABLE (
-                                        self->training_folder_button),
-                                      "win.load-training-folder");
-      gtk_widget_set_tooltip_text (self->training_folder_button, folder);
+      tooltip = g_filename_display_name (folder);
+      gtk_widget_set_tooltip_text (self->training_folder_button, tooltip);
     }
   update_training_folder_button (self);
 }
@@ -1062,7 +1062,6 @@ cnv_evaluate_page_finalize (GObject *object)
   g_clear_pointer (&self->gallery, g_array_unref);
   g_clear_pointer (&self->thumbnails, g_ptr_array_unref);
   g_free (self->folder);
-  g_free (self->training_folder);
   g_free (self->model_name);
   g_free (self->last_error);
 

@@ -40,7 +40,8 @@ void           cnv_evaluate_page_set_model      (CnvEvaluatePage     *self,
 void           cnv_evaluate_page_set_model_name (CnvEvaluatePage     *self,
                                                  const char          *name);
 /* The folder the model was trained on, found again (NULL: none): the
- * empty state offers to load it as the window's dataset. */
+ * empty state offers it by name, through the action
+ * "win.load-training-folder" of the window that knows it. */
 void           cnv_evaluate_page_set_training_folder (CnvEvaluatePage *self,
                                                       const char      *folder);
 /* What the folder chooser does: every image of folder, read with the

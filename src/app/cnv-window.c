@@ -171,6 +171,7 @@ struct _CnvWindow
   AdwMessageDialog     *load_report;    /* what a partial load loaded */
   AdwMessageDialog     *save_error;     /* a save failed: save elsewhere? */
   AdwMessageDialog     *replace_question; /* the name meant exists */
+  char                 *training_folder; /* of the checkpoint opened */
   CnvCompareWindow     *compare_window; /* the last one opened */
 
   /* state */
@@ -1019,6 +1020,17 @@ update_evaluation (CnvWindow *self)
                                (GDestroyNotify) dataset_ref_release);
 }
 
+/* The folder the model on screen was trained on, found again next to
+ * its checkpoint (NULL: none), which Evaluate offers to load. */
+static void
+set_training_folder (CnvWindow  *self,
+                     const char *folder)
+{
+  g_free (self->training_folder);
+  self->training_folder = g_strdup (folder);
+  cnv_evaluate_page_set_training_folder (self->evaluate_page, folder);
+}
+
 /* The user moved the threshold: it is the model's from now on, and in its
  * next save. */
 static gboolean
@@ -1384,6 +1396,7 @@ training_finished (CnvWindow   *self,
         report->classifier->threshold = self->classifier->threshold;
       g_clear_pointer (&self->classifier, cnv_classifier_free);
       self->classifier = g_steal_pointer (&report->classifier);
+      set_training_folder (self, NULL);
       /* A fresh run replaces what the file holds, unless the file holds
        * a snapshot of this very run. */
       if (!report->run->continued
@@ -2187,26 +2200,20 @@ show_save_error (CnvWindow    *self,
 
 /* The name the user meant: typing "ana.convolve" over the "model" that
  * the chooser selects in "model.convolve" leaves GTK's extension after
- * it, and "ana" alone means a checkpoint too.  NULL: path as chosen. */
+ * it, and any other name ("ana", "run-0.5") is a checkpoint too, which
+ * the chooser's filter and the file manager know by its extension.
+ * NULL: path as chosen. */
 static char *
 checkpoint_path_meant (const char *path)
 {
-  g_autofree char *dir = g_path_get_dirname (path);
-  g_autofree char *base = g_path_get_basename (path);
+  g_autofree char *lower = g_ascii_strdown (path, -1);
 
-  if (g_str_has_suffix (base, ".convolve.convolve"))
-    base[strlen (base) - strlen (".convolve")] = '\0';
-  else if (strchr (base, '.') == NULL)
-    {
-      char *named = g_strconcat (base, ".convolve", NULL);
+  if (g_str_has_suffix (lower, ".convolve.convolve"))
+    return g_strndup (path, strlen (path) - strlen (".convolve"));
+  if (!g_str_has_suffix (lower, ".convolve"))
+    return g_strconcat (path, ".convolve", NULL);
 
-      g_free (base);
-      base = named;
-    }
-  else
-    return NULL;
-
-  return g_build_filename (dir, base, NULL);
+  return NULL;
 }
 
 static void
@@ -2220,39 +2227,22 @@ replace_response_cb (AdwMessageDialog *dialog,
                                                                    : NULL);
 }
 
-/* What the Save As chooser does.  The chooser asked before replacing the
- * name it returned, not the one meant: that one is asked about here. */
-void
-cnv_window_save_chosen (CnvWindow  *self,
-                        const char *path)
+/* Asks whether to replace the file at path, which the chooser did not
+ * ask about; the answer goes to cnv_window_save_to_path (). */
+static void
+ask_to_replace (CnvWindow  *self,
+                const char *path)
 {
-  g_autofree char *meant = NULL;
-  g_autofree char *name = NULL;
-  g_autofree char *dir = NULL;
-  g_autofree char *heading = NULL;
+  g_autofree char *name = g_filename_display_basename (path);
+  g_autofree char *dir = g_path_get_dirname (path);
+  g_autofree char *dir_name = g_filename_display_basename (dir);
+  g_autofree char *heading = g_strdup_printf (_("Replace “%s”?"), name);
   g_autofree char *body = NULL;
   AdwMessageDialog *dialog;
 
-  g_return_if_fail (CNV_IS_WINDOW (self));
-
-  if (path != NULL)
-    meant = checkpoint_path_meant (path);
-  if (meant == NULL || !g_file_test (meant, G_FILE_TEST_EXISTS))
-    {
-      cnv_window_save_to_path (self, meant != NULL ? meant : path);
-      return;
-    }
-
-  name = g_filename_display_basename (meant);
-  dir = g_path_get_dirname (meant);
-  {
-    g_autofree char *dir_name = g_filename_display_basename (dir);
-
-    heading = g_strdup_printf (_("Replace “%s”?"), name);
-    body = g_strdup_printf (_("A file with this name is already in “%s”. "
-                              "Replacing it overwrites what it holds."),
-                            dir_name);
-  }
+  body = g_strdup_printf (_("A file with this name is already in “%s”. "
+                            "Replacing it overwrites what it holds."),
+                          dir_name);
   dialog = ADW_MESSAGE_DIALOG (adw_message_dialog_new (GTK_WINDOW (self),
                                                        heading, body));
   adw_message_dialog_add_response (dialog, "cancel", _("_Cancel"));
@@ -2261,16 +2251,42 @@ cnv_window_save_chosen (CnvWindow  *self,
                                               ADW_RESPONSE_DESTRUCTIVE);
   adw_message_dialog_set_default_response (dialog, "cancel");
   adw_message_dialog_set_close_response (dialog, "cancel");
-  g_object_set_data_full (G_OBJECT (dialog), "path", g_steal_pointer (&meant),
-                          g_free);
+  g_object_set_data_full (G_OBJECT (dialog), "path", g_strdup (path), g_free);
   g_signal_connect_object (dialog, "response",
                            G_CALLBACK (replace_response_cb), self, 0);
+
+  /* The question is modal, so a second one comes only from code; it
+   * takes over the save the first one held. */
   if (self->replace_question != NULL)
-    gtk_window_destroy (GTK_WINDOW (self->replace_question));
+    {
+      g_object_remove_weak_pointer (G_OBJECT (self->replace_question),
+                                    (gpointer *) &self->replace_question);
+      gtk_window_destroy (GTK_WINDOW (
+                            g_steal_pointer (&self->replace_question)));
+    }
   self->replace_question = dialog;
   g_object_add_weak_pointer (G_OBJECT (dialog),
                              (gpointer *) &self->replace_question);
   gtk_window_present (GTK_WINDOW (dialog));
+}
+
+/* What the Save As chooser does.  The chooser asked before replacing the
+ * name it returned, not the one meant: that one is asked about here. */
+void
+cnv_window_save_chosen (CnvWindow  *self,
+                        const char *path)
+{
+  g_autofree char *meant = NULL;
+
+  g_return_if_fail (CNV_IS_WINDOW (self));
+
+  if (path != NULL)
+    meant = checkpoint_path_meant (path);
+
+  if (meant != NULL && g_file_test (meant, G_FILE_TEST_EXISTS))
+    ask_to_replace (self, meant);
+  else
+    cnv_window_save_to_path (self, meant != NULL ? meant : path);
 }
 
 static void
@@ -2532,6 +2548,7 @@ typedef struct
 {
   CnvModelRecord *record;
   CnvClassifier  *classifier;
+  char           *training_folder; /* see find_training_folder () */
 } Opened;
 
 static void
@@ -2539,10 +2556,53 @@ opened_free (Opened *opened)
 {
   g_clear_pointer (&opened->record, cnv_model_record_free);
   g_clear_pointer (&opened->classifier, cnv_classifier_free);
+  g_free (opened->training_folder);
   g_free (opened);
 }
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Opened, opened_free)
+
+/* Whether folder has a subfolder for each of the two class names. */
+static gboolean
+folder_has_classes (const char        *folder,
+                    char * const      *names)
+{
+  for (guint c = 0; c < 2; c++)
+    {
+      g_autofree char *path = g_build_filename (folder, names[c], NULL);
+
+      if (!g_file_test (path, G_FILE_TEST_IS_DIR))
+        return FALSE;
+    }
+
+  return TRUE;
+}
+
+/* The folder c was trained on, as the checkpoint at path records it, if
+ * it still holds c's class folders; a relative one (a command-line run's
+ * "data/sample") is taken from the checkpoint's folder.  NULL otherwise.
+ * It stats paths that the file names, so it runs in the open thread. */
+static char *
+find_training_folder (const CnvClassifier *c,
+                      const char          *path)
+{
+  g_autofree char *checkpoint_dir = NULL;
+  g_autofree char *folder = NULL;
+
+  if (c->dataset_folder == NULL)
+    return NULL;
+
+  if (g_path_is_absolute (c->dataset_folder))
+    folder = g_strdup (c->dataset_folder);
+  else
+    {
+      checkpoint_dir = g_path_get_dirname (path);
+      folder = g_build_filename (checkpoint_dir, c->dataset_folder, NULL);
+    }
+
+  return folder_has_classes (folder, c->class_names)
+         ? g_steal_pointer (&folder) : NULL;
+}
 
 static void
 open_thread (GTask        *task,
@@ -2574,6 +2634,8 @@ open_thread (GTask        *task,
 
       opened->record = cnv_model_record_new_from_classifier (opened->classifier,
                                                              label);
+      opened->training_folder = find_training_folder (opened->classifier,
+                                                      path);
     }
 
   g_task_return_pointer (task, g_steal_pointer (&opened),
@@ -2602,62 +2664,15 @@ show_opened_toast (CnvWindow  *self,
   show_toast_with_button (self, message, _("Details"), "win.show-notices");
 }
 
-/* Whether folder has a subfolder for each of the two class names. */
-static gboolean
-folder_has_classes (const char        *folder,
-                    char * const      *names)
-{
-  for (guint c = 0; c < 2; c++)
-    {
-      g_autofree char *path = g_build_filename (folder, names[c], NULL);
-
-      if (!g_file_test (path, G_FILE_TEST_IS_DIR))
-        return FALSE;
-    }
-
-  return TRUE;
-}
-
-/* The folder c was trained on, as the checkpoint at path records it, if
- * it still holds c's class folders; a relative one (a command-line run's
- * "data/sample") is looked for from the checkpoint's folder and from the
- * current one.  NULL otherwise. */
-static char *
-find_training_folder (const CnvClassifier *c,
-                      const char          *path)
-{
-  g_autofree char *checkpoint_dir = g_path_get_dirname (path);
-  g_autofree char *cwd = g_get_current_dir ();
-  const char *bases[] = { checkpoint_dir, cwd };
-
-  if (c->dataset_folder == NULL)
-    return NULL;
-
-  if (g_path_is_absolute (c->dataset_folder))
-    return folder_has_classes (c->dataset_folder, c->class_names)
-           ? g_strdup (c->dataset_folder) : NULL;
-
-  for (guint i = 0; i < G_N_ELEMENTS (bases); i++)
-    {
-      g_autofree char *folder = g_build_filename (bases[i], c->dataset_folder,
-                                                  NULL);
-
-      if (folder_has_classes (folder, c->class_names))
-        return g_steal_pointer (&folder);
-    }
-
-  return NULL;
-}
-
 /* Adopts a classifier read from path: the stack, the preprocessing and
  * the trained model on screen become the file's. */
 static void
 finish_open (CnvWindow     *self,
              CnvClassifier *classifier,
-             const char    *path)
+             const char    *path,
+             const char    *training_folder)
 {
   g_autofree char *name = g_filename_display_basename (path);
-  g_autofree char *training_folder = NULL;
   CnvPreprocessing before;
 
   current_preprocessing (self, &before);
@@ -2699,10 +2714,8 @@ finish_open (CnvWindow     *self,
           || g_strcmp0 (self->dataset->dataset->class_names[0],
                         self->classifier->class_names[0]) != 0))
     cnv_window_load_folder (self, self->data_folder);
-  training_folder = find_training_folder (self->classifier, path);
-  /* Only offered: a checkpoint never makes the window open a path. */
-  cnv_evaluate_page_set_training_folder (self->evaluate_page,
-                                         training_folder);
+  /* Only offered: a checkpoint never makes the window read a folder. */
+  set_training_folder (self, training_folder);
   update_evaluation (self);
 
   show_opened_toast (self, name);
@@ -2792,6 +2805,7 @@ load_matching (CnvWindow            *self,
 
   g_clear_pointer (&self->classifier, cnv_classifier_free);
   self->classifier = g_steal_pointer (&classifier);
+  set_training_folder (self, NULL);
   /* A new model, which no file holds yet. */
   g_clear_pointer (&self->checkpoint_path, g_free);
   self->file_is_ancestor = FALSE;
@@ -2887,7 +2901,8 @@ open_dialog_response_cb (CnvOpenDialog *dialog,
     return;
 
   if (g_str_equal (response, "open") && opened->classifier != NULL)
-    finish_open (self, g_steal_pointer (&opened->classifier), path);
+    finish_open (self, g_steal_pointer (&opened->classifier), path,
+                 opened->training_folder);
   else if (g_str_equal (response, "load-matching"))
     {
       g_auto(GStrv) mapping = cnv_diff_view_get_accepted_mapping (
@@ -2930,7 +2945,8 @@ open_done_cb (GObject      *source,
   diff = cnv_diff_new (screen, opened->record);
   if (!needs_review (diff, opened->record))
     {
-      finish_open (self, g_steal_pointer (&opened->classifier), path);
+      finish_open (self, g_steal_pointer (&opened->classifier), path,
+                 opened->training_folder);
       return;
     }
   g_clear_pointer (&diff, cnv_diff_free);
@@ -3084,13 +3100,6 @@ compare_done_cb (GObject      *source,
                                      GTK_WINDOW (self)),
                                    g_ptr_array_index (records, 0),
                                    g_ptr_array_index (records, 1));
-  if (self->replace_question != NULL)
-    {
-      g_object_remove_weak_pointer (G_OBJECT (self->replace_question),
-                                    (gpointer *) &self->replace_question);
-      gtk_window_destroy (GTK_WINDOW (
-                            g_steal_pointer (&self->replace_question)));
-    }
   if (self->compare_window != NULL)
     g_object_remove_weak_pointer (G_OBJECT (self->compare_window),
                                   (gpointer *) &self->compare_window);
@@ -3268,8 +3277,10 @@ load_training_folder_action_cb (GtkWidget  *widget,
                                 const char *action_name,
                                 GVariant   *parameter)
 {
-  cnv_window_load_folder (CNV_WINDOW (widget),
-                          g_variant_get_string (parameter, NULL));
+  CnvWindow *self = CNV_WINDOW (widget);
+
+  if (self->training_folder != NULL)
+    cnv_window_load_folder (self, self->training_folder);
 }
 
 static void
@@ -3532,6 +3543,13 @@ cnv_window_dispose (GObject *object)
                                     (gpointer *) &self->save_error);
       gtk_window_destroy (GTK_WINDOW (g_steal_pointer (&self->save_error)));
     }
+  if (self->replace_question != NULL)
+    {
+      g_object_remove_weak_pointer (G_OBJECT (self->replace_question),
+                                    (gpointer *) &self->replace_question);
+      gtk_window_destroy (GTK_WINDOW (
+                            g_steal_pointer (&self->replace_question)));
+    }
   if (self->compare_window != NULL)
     g_object_remove_weak_pointer (G_OBJECT (self->compare_window),
                                   (gpointer *) &self->compare_window);
@@ -3564,6 +3582,7 @@ cnv_window_finalize (GObject *object)
   g_clear_pointer (&self->checkpoint_path, g_free);
   g_clear_pointer (&self->snapshot_path, g_free);
   g_clear_pointer (&self->pending_open, g_free);
+  g_clear_pointer (&self->training_folder, g_free);
 
   G_OBJECT_CLASS (cnv_window_parent_class)->finalize (object);
 }
@@ -3697,7 +3716,7 @@ cnv_window_class_init (CnvWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.open-recent-folder",
                                    "s", open_recent_folder_action_cb);
   gtk_widget_class_install_action (widget_class, "win.load-training-folder",
-                                   "s", load_training_folder_action_cb);
+                                   NULL, load_training_folder_action_cb);
   gtk_widget_class_install_action (widget_class, "win.open-sample", NULL,
                                    open_sample_action_cb);
 }

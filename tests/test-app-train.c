@@ -139,11 +139,24 @@ test_early_stopping_keeps_and_saves_best (void)
                               100.0 * second->train_accuracy);
   g_assert_true (g_str_has_prefix (readout, expected));
 
-  /* Seconds with a decimal for a short run, a clock for a long one. */
   g_assert_true (g_regex_match_simple ("^Took ([0-9]\\.[0-9] s|[0-9]+:[0-9]{2})"
                                        " · [0-9]+ images/s$",
                                        cnv_train_page_get_timing_text (page),
                                        0, 0));
+  /* Seconds with a decimal under ten seconds, a clock from there on. */
+  {
+    const struct { double seconds; const char *text; } took[] = {
+      { 0.04, "0.0 s" }, { 2.44, "2.4 s" }, { 9.94, "9.9 s" },
+      { 9.96, "0:10" }, { 75.0, "1:15" }, { 3725.0, "1:02:05" },
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS (took); i++)
+      {
+        g_autofree char *text = cnv_train_page_format_took (took[i].seconds);
+
+        g_assert_cmpstr (text, ==, took[i].text);
+      }
+  }
 
   /* Past the buttons' transitions to their new state. */
   cnv_window_show_page (window, "train");

@@ -1446,6 +1446,23 @@ test_train_model_from_checkpoint (void)
   g_assert_cmpint (memcmp (before->value->data, after->value->data,
                            before->value->size
                            * sizeof (float)), !=, 0);
+
+  /* A damaged checkpoint there says what the checkpoint reader says. */
+  {
+    g_autofree char *cut = g_build_filename (tmp_dir, "cut.convolve", NULL);
+    g_autofree char *contents = NULL;
+    g_autoptr(Run) failed = NULL;
+    gsize length = 0;
+
+    g_assert_true (g_file_get_contents (model_path, &contents, &length,
+                                        NULL));
+    g_assert_true (g_file_set_contents (cut, contents, 300, NULL));
+    failed = run_cli ("train", "--data", data_dir, "--model", cut,
+                      "--epochs", "1", "--output", fresh, NULL);
+    g_assert_cmpint (failed->status, ==, 1);
+    g_assert_nonnull (strstr (failed->err, "cut.convolve” is truncated"));
+    g_assert_null (strstr (failed->err, "UTF-8"));
+  }
 }
 
 /* A loss that stops being finite fails the run and leaves an existing

@@ -394,6 +394,20 @@ test_layout_errors (void)
       g_clear_error (&error);
     }
 
+  /* Not when its one neighbour holds no files: no class folder pair. */
+  {
+    g_autofree char *other = make_simple_dataset (two, empty_second);
+    g_autofree char *full = g_build_filename (other, "full", NULL);
+
+    dataset = cnv_dataset_load (full, &pp, NULL, NULL, NULL, NULL, &error);
+    g_assert_null (dataset);
+    g_assert_error (error, CNV_DATASET_ERROR, CNV_DATASET_ERROR_LAYOUT);
+    g_assert_nonnull (strstr (error->message, "has no subfolders; a dataset "
+                              "needs exactly two"));
+    g_clear_error (&error);
+    g_assert_true (test_remove_tree (other));
+  }
+
   /* A class whose only file is not an image is empty too. */
   g_assert_true (test_remove_tree (first));
   g_assert_true (test_remove_tree (second));

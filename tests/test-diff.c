@@ -494,6 +494,17 @@ test_unknown_layer (void)
   g_assert_cmpfloat (json_object_get_double_member (odd->params, "beta"), ==,
                      1.5);
   g_assert_cmpint (odd->output.channels, ==, 0);
+  /* ...and no stack can be built from it, which the error says. */
+  {
+    g_autoptr(GError) spec_error = NULL;
+    g_autoptr(CnvModelSpec) spec = cnv_model_record_to_spec (record, path,
+                                                             &spec_error);
+
+    g_assert_null (spec);
+    g_assert_error (spec_error, CNV_MODEL_ERROR, CNV_MODEL_ERROR_UNKNOWN_TYPE);
+    g_assert_nonnull (strstr (spec_error->message, "Layer “relu1” of "
+                              "“odd.convolve” has the type “mish”"));
+  }
   /* conv1 before it still has its shape and count. */
   g_assert_cmpint (((CnvRecordLayer *) g_ptr_array_index (record->layers,
                                                           0))->output.width,

@@ -97,7 +97,8 @@ CnvModelRecord *cnv_model_record_load (const char     *path,
 void            cnv_model_record_free (CnvModelRecord *record);
 /* The stack of a record, to edit or to train from new weights; NULL
  * when a layer has a type Convolve does not implement, with an error
- * naming it and path's file. */
+ * naming the layer and the file at path (which the record was read
+ * from; neither may be NULL). */
 CnvModelSpec   *cnv_model_record_to_spec (const CnvModelRecord *record,
                                           const char           *path,
                                           GError              **error);

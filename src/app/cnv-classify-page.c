@@ -936,10 +936,12 @@ apply_answers (CnvClassifyPage *self,
 
       /* A file added again, alone or in a folder, keeps its one row; a
        * class folder around it tells its class from now on. */
-      if (row == NULL && path != NULL
-          && (row = g_hash_table_lookup (self->rows_by_path, path)) != NULL
-          && answer->truth >= 0)
-        cnv_prediction_set_truth (row, answer->truth);
+      if (row == NULL && path != NULL)
+        {
+          row = g_hash_table_lookup (self->rows_by_path, path);
+          if (row != NULL && answer->truth >= 0)
+            cnv_prediction_set_truth (row, answer->truth);
+        }
 
       if (row == NULL)
         {

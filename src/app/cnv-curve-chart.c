@@ -114,10 +114,10 @@ show_legend_text (cairo_t     *cr,
   pango_layout_set_width (layout, -1);
 }
 
-/* "Threshold 0.62: false positive rate 0.05, true positive rate 0.91":
- * point k, named by threshold, which is the slider's for the marker (the
- * point's rates are those at any threshold between it and the next
- * lower probability) and the point's own for the read-out. */
+/* "Threshold 0.62: false positive rate 0.05, true positive rate 0.91"
+ * for point k.  threshold is the one printed: the slider's for the
+ * marker, since point k's rates hold for any threshold in
+ * (p[k+1], p[k]]; the point's own for the hover read-out. */
 static char *
 describe_point (CnvCurveKind     kind,
                 const CnvCurves *curves,

@@ -102,6 +102,18 @@ format_clock (double seconds)
   return g_strdup_printf ("%u:%02u", (guint) (s / 60), (guint) (s % 60));
 }
 
+char *
+cnv_train_page_format_took (double seconds)
+{
+  /* Under ten seconds a clock reads "0:02", which looks like minutes, or
+   * "0:00"; decided on the rounded value so that 9.96 s is "0:10". */
+  if (round (seconds * 10.0) < 100.0)
+    /* Translators: a duration in seconds, "2.4 s" */
+    return g_strdup_printf (_("%.1f s"), MAX (seconds, 0.0));
+
+  return format_clock (seconds);
+}
+
 static void
 set_figures (CnvTrainPage *self,
              const char   *epoch,
@@ -566,12 +578,7 @@ show_final_timing (CnvTrainPage *self)
   if (!gtk_widget_get_visible (GTK_WIDGET (self->timing_label)))
     return;
 
-  /* A run of seconds reads "0:00" on a clock. */
-  if (self->last_elapsed < 10.0)
-    /* Translators: a duration in seconds, "2.4 s" */
-    elapsed = g_strdup_printf (_("%.1f s"), self->last_elapsed);
-  else
-    elapsed = format_clock (self->last_elapsed);
+  elapsed = cnv_train_page_format_took (self->last_elapsed);
   /* Translators: under the bar after a run, "Took 1:52 · 4210 images/s". */
   text = g_strdup_printf (_("Took %s · %.0f images/s"), elapsed,
                           self->last_speed);

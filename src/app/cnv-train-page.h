@@ -89,6 +89,10 @@ const char    *cnv_train_page_get_invalid_reason (CnvTrainPage         *self);
 /* The batch size the editor's memory figures follow. */
 GtkSpinButton *cnv_train_page_get_batch_spin   (CnvTrainPage           *self);
 
+/* How long a finished run took: "2.4 s" under ten seconds, "1:52" from
+ * there on. */
+char          *cnv_train_page_format_took      (double                  seconds);
+
 /* For tests/test-app.c */
 GtkSpinButton *cnv_train_page_get_epochs_spin  (CnvTrainPage           *self);
 GtkWidget     *cnv_train_page_get_stop_button  (CnvTrainPage           *self);

@@ -265,6 +265,29 @@ check_output (const char  *output,
 /* NULL with error set when the file cannot be read or parsed; NULL with
  * error unset when the stack has problems, which are printed: the same
  * problems, in the same words, as the editor shows at that batch size. */
+/* Whether the file at path starts as JSON text does, with "{" after
+ * blanks, as a model description; a checkpoint starts with its header's
+ * length in 8 bytes.  A file that cannot be read counts as JSON, so that
+ * reading it says why. */
+static gboolean
+starts_like_json (const char *path)
+{
+  char head[16];
+  gsize n_read;
+  gsize i = 0;
+  FILE *file = g_fopen (path, "rb");
+
+  if (file == NULL)
+    return TRUE;
+  n_read = fread (head, 1, sizeof head, file);
+  fclose (file);
+
+  while (i < n_read && g_ascii_isspace (head[i]))
+    i++;
+
+  return i == n_read || head[i] == '{';
+}
+
 static CnvModelSpec *
 load_spec (const char  *path,
            int          batch_size,
@@ -277,36 +300,31 @@ load_spec (const char  *path,
 
   if (path == NULL)
     spec = cnv_model_spec_new_default ();
+  else if (!starts_like_json (path))
+    {
+      /* A checkpoint gives its architecture, to train from new weights,
+       * as the window's "Import Architecture" does; one that cannot be
+       * read says why in the checkpoint reader's words. */
+      g_autoptr(CnvModelRecord) record = cnv_model_record_load (path, error);
+      g_autofree char *name = g_filename_display_name (path);
+
+      if (record == NULL)
+        return NULL;
+      spec = cnv_model_record_to_spec (record, path, error);
+      if (spec == NULL)
+        return NULL;
+      fprintf (stderr, _("%s: training the architecture of the "
+                         "checkpoint “%s” from new weights; --resume "
+                         "continues its training instead\n"),
+               CNV_CLI_NAME, name);
+    }
   else if (!g_file_get_contents (path, &json, &length, error))
     return NULL;
   else
-    {
-      g_autoptr(GError) json_error = NULL;
-      g_autoptr(CnvModelRecord) record = NULL;
+    spec = cnv_model_spec_new_from_json (json, length, error);
 
-      spec = cnv_model_spec_new_from_json (json, length, &json_error);
-      /* Not JSON: a checkpoint gives its architecture, to train from new
-       * weights, as the window's "Import Architecture" does. */
-      if (spec == NULL)
-        record = cnv_model_record_load (path, NULL);
-      if (record != NULL && record->has_weights)
-        {
-          g_autofree char *name = g_filename_display_name (path);
-
-          spec = cnv_model_record_to_spec (record, path, error);
-          if (spec == NULL)
-            return NULL;
-          fprintf (stderr, _("%s: training the architecture of the "
-                             "checkpoint “%s” from new weights; --resume "
-                             "continues its training instead\n"),
-                   CNV_CLI_NAME, name);
-        }
-      else if (spec == NULL)
-        {
-          g_propagate_error (error, g_steal_pointer (&json_error));
-          return NULL;
-        }
-    }
+  if (spec == NULL)
+    return NULL;
 
   if (!cnv_model_spec_check (spec, NULL, &problems)
       || !cnv_model_spec_check_memory (spec, batch_size, 0, problems))

@@ -567,7 +567,8 @@ cnv_cli_print_dataset_summary (const CnvDataset *dataset,
     {
       const CnvSkippedFile *skipped = g_ptr_array_index (dataset->skipped, i);
 
-      n_folders += g_file_test (skipped->path, G_FILE_TEST_IS_DIR);
+      if (g_file_test (skipped->path, G_FILE_TEST_IS_DIR))
+        n_folders++;
     }
 
   if (n_folders == 0)

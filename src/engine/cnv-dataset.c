@@ -171,29 +171,52 @@ join_display_names (GPtrArray *names)
   return g_string_free (text, FALSE);
 }
 
-/* The parent of folder, which has no subfolders, when folder is one of
- * exactly two there: the images of one class, chosen instead of the
- * dataset.  NULL otherwise. */
+/* Whether folder holds files and no folders: what a class folder is. */
+static gboolean
+is_leaf_with_files (const char *folder)
+{
+  g_autoptr(GPtrArray) names = list_names (folder, NULL);
+  gboolean has_files = FALSE;
+
+  for (guint i = 0; names != NULL && i < names->len; i++)
+    {
+      g_autofree char *path = g_build_filename (folder, names->pdata[i],
+                                                NULL);
+
+      if (g_file_test (path, G_FILE_TEST_IS_DIR))
+        return FALSE;
+      has_files = TRUE;
+    }
+
+  return has_files;
+}
+
+/* The parent of folder when folder is one of two class folders there,
+ * chosen instead of the dataset: both hold files and no folders.  NULL
+ * otherwise. */
 static char *
 one_class_parent (const char *folder)
 {
-  g_autofree char *trimmed = g_strdup (folder);
-  g_autofree char *parent = NULL;
-  g_autofree char *name = NULL;
+  g_autofree char *canonical = g_canonicalize_filename (folder, NULL);
+  g_autofree char *parent = g_path_get_dirname (canonical);
+  g_autofree char *name = g_path_get_basename (canonical);
   g_auto(GStrv) siblings = NULL;
-  gsize length = strlen (trimmed);
 
-  while (length > 1 && G_IS_DIR_SEPARATOR (trimmed[length - 1]))
-    trimmed[--length] = '\0';
-  parent = g_path_get_dirname (trimmed);
-  name = g_path_get_basename (trimmed);
-  if (g_str_equal (parent, trimmed))
+  if (g_str_equal (parent, canonical))
     return NULL;
 
   siblings = cnv_dataset_list_class_folders (parent);
   if (g_strv_length (siblings) != 2
       || !g_strv_contains ((const char * const *) siblings, name))
     return NULL;
+
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autofree char *sibling = g_build_filename (parent, siblings[i], NULL);
+
+      if (!is_leaf_with_files (sibling))
+        return NULL;
+    }
 
   return g_steal_pointer (&parent);
 }
@@ -212,7 +235,6 @@ choose_classes (const char         *folder,
   if (class_names == NULL)
     {
       g_autofree char *list = NULL;
-      g_autofree char *parent = NULL;
 
       if (subfolders->len == 2)
         {
@@ -221,24 +243,25 @@ choose_classes (const char         *folder,
           return TRUE;
         }
 
-      if (subfolders->len == 0
-          && (parent = one_class_parent (folder)) != NULL)
+      if (subfolders->len == 0)
         {
-          g_autofree char *parent_display = g_filename_display_name (parent);
+          g_autofree char *parent = one_class_parent (folder);
+          g_autofree char *parent_display = NULL;
 
+          if (parent == NULL)
+            {
+              g_set_error (error, CNV_DATASET_ERROR, CNV_DATASET_ERROR_LAYOUT,
+                           _("The folder “%s” has no subfolders; a dataset "
+                             "needs exactly two, one per class."), display);
+              return FALSE;
+            }
+
+          parent_display = g_filename_display_name (parent);
           g_set_error (error, CNV_DATASET_ERROR, CNV_DATASET_ERROR_LAYOUT,
                        _("The folder “%s” has no subfolders: it is one of "
                          "the two class folders of “%s”. Choose “%s” "
                          "instead."), display, parent_display,
                        parent_display);
-          return FALSE;
-        }
-
-      if (subfolders->len == 0)
-        {
-          g_set_error (error, CNV_DATASET_ERROR, CNV_DATASET_ERROR_LAYOUT,
-                       _("The folder “%s” has no subfolders; a dataset needs "
-                         "exactly two, one per class."), display);
           return FALSE;
         }
 

@@ -79,14 +79,19 @@ cnv_model_record_to_spec (const CnvModelRecord *record,
                           const char           *path,
                           GError              **error)
 {
-  g_autofree CnvLayerSpec *layers = g_new0 (CnvLayerSpec, MAX (record->layers->len, 1));
-  CnvModelSpec spec = {
-    .width = record->width,
-    .height = record->height,
-    .channels = record->channels,
-    .n_layers = record->layers->len,
-    .layers = layers,
-  };
+  g_autofree CnvLayerSpec *layers = NULL;
+  CnvModelSpec spec = { 0 };
+
+  g_return_val_if_fail (record != NULL, NULL);
+  g_return_val_if_fail (path != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  layers = g_new0 (CnvLayerSpec, MAX (record->layers->len, 1));
+  spec.width = record->width;
+  spec.height = record->height;
+  spec.channels = record->channels;
+  spec.n_layers = record->layers->len;
+  spec.layers = layers;
 
   for (guint i = 0; i < record->layers->len; i++)
     {
@@ -98,8 +103,8 @@ cnv_model_record_to_spec (const CnvModelRecord *record,
 
           g_set_error (error, CNV_MODEL_ERROR, CNV_MODEL_ERROR_UNKNOWN_TYPE,
                        _("Layer “%s” of “%s” has the type “%s”, which Convolve "
-                         "does not implement, so its architecture cannot be "
-                         "edited."), layer->id, name, layer->type);
+                         "does not implement, so it cannot build this "
+                         "stack."), layer->id, name, layer->type);
           return NULL;
         }
 

@@ -1294,6 +1294,34 @@ test_diff (void)
   g_assert_nonnull (strstr (differ->out, "\n~ conv1.weight "));
   g_assert_null (strchr (differ->out, '\033'));
 
+  /* Without pool2, flatten and fc1 keep their settings but not their
+   * shapes: marked as changed, with a line that says why. */
+  {
+    g_autofree char *no_pool = g_build_filename (tmp_dir, "diff-nopool.json",
+                                                 NULL);
+    g_autoptr(CnvModelSpec) lenet = cnv_model_spec_new_default ();
+    g_autofree char *lenet_json = cnv_model_spec_to_json (lenet, TRUE);
+    g_autoptr(JsonNode) node = parse_json (lenet_json);
+    g_autofree char *no_pool_json = NULL;
+    g_autoptr(Run) reshaped = NULL;
+    JsonArray *layers = json_object_get_array_member (
+      json_node_get_object (node), "layers");
+
+    g_assert_cmpstr (json_object_get_string_member (
+                       json_array_get_object_element (layers, 5), "id"),
+                     ==, "pool2");
+    json_array_remove_element (layers, 5);
+    no_pool_json = json_to_string (node, TRUE);
+    g_assert_true (g_file_set_contents (no_pool, no_pool_json, -1, NULL));
+    reshaped = run_cli ("diff", no_pool, model_path, NULL);
+    g_assert_cmpint (reshaped->status, ==, 1);
+    g_assert_nonnull (strstr (reshaped->out, "\n~ fc1 (dense) "));
+    g_assert_nonnull (strstr (reshaped->out, "200,768 → 50,240\n    same "
+                              "settings; what it receives changed above "
+                              "it\n"));
+    g_assert_nonnull (strstr (reshaped->out, "\n  relu3 (relu) "));
+  }
+
   colored = run_cli ("diff", "--color=always", changed, model_path, NULL);
   g_assert_cmpint (colored->status, ==, 1);
   g_assert_nonnull (strstr (colored->out, "\033[33m~ conv1 (conv2d)"));

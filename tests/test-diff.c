@@ -176,6 +176,27 @@ test_identical (void)
   }
 }
 
+/* A moved threshold is named as such, not as a change of classes. */
+static void
+test_threshold_only (void)
+{
+  g_autoptr(CnvClassifier) c = classifier_new (LENET, 3);
+  g_autoptr(CnvModelRecord) a = cnv_model_record_new_from_classifier (c, "a");
+  g_autoptr(CnvModelRecord) b = NULL;
+  g_autoptr(CnvDiff) diff = NULL;
+  g_autofree char *summary = NULL;
+
+  c->threshold = 0.25;
+  b = cnv_model_record_new_from_classifier (c, "b");
+  diff = cnv_diff_new (a, b);
+  summary = cnv_diff_get_summary (diff);
+
+  g_assert_cmpuint (diff->classes->len, ==, 1);
+  assert_field (diff->classes, "threshold", "0.5", "0.25");
+  g_assert_cmpstr (summary, ==, "The decision threshold differs, 8 of 8 "
+                   "tensors loadable");
+}
+
 /* C01: the kernel differs; the shape of the weights follows. */
 static void
 test_one_parameter_changed (void)
@@ -249,8 +270,23 @@ test_layer_removed (void)
     const CnvDiffLayerRow *flatten = g_ptr_array_index (diff->layers, 6);
     const CnvDiffTensorRow *fc1 = find_tensor_row (diff, "fc1.weight");
 
+    const CnvDiffLayerRow *fc1_row = g_ptr_array_index (diff->layers, 7);
+    const CnvDiffLayerRow *relu3 = g_ptr_array_index (diff->layers, 8);
+
     g_assert_cmpuint (flatten->status, ==, CNV_DIFF_SAME);
     g_assert_true (flatten->output_differs);
+    g_assert_false (flatten->params_differ);
+    g_assert_true (cnv_diff_layer_row_is_reshaped (flatten));
+    /* fc1 keeps its 64 units, so its output is the same; its weights
+     * are not: 784·64 + 64 against 3136·64 + 64. */
+    g_assert_cmpstr (fc1_row->a->id, ==, "fc1");
+    g_assert_false (fc1_row->output_differs);
+    g_assert_true (fc1_row->params_differ);
+    g_assert_cmpuint (fc1_row->a->n_params, ==, 50240);
+    g_assert_cmpuint (fc1_row->b->n_params, ==, 200768);
+    g_assert_true (cnv_diff_layer_row_is_reshaped (fc1_row));
+    /* relu3 after it is the same in every way. */
+    g_assert_false (cnv_diff_layer_row_is_reshaped (relu3));
     g_assert_cmpuint (fc1->status, ==, CNV_TENSOR_SHAPE_MISMATCH);
     g_assert_cmpint (fc1->a->shape[1], ==, 784);
     g_assert_cmpint (fc1->b->shape[1], ==, 3136);
@@ -770,6 +806,7 @@ main (int   argc,
                    test_class_mapping_of_folders);
   g_test_add_func ("/diff/weights-and-training", test_weights_and_training);
   g_test_add_func ("/diff/unknown-layer-type", test_unknown_layer);
+  g_test_add_func ("/diff/threshold-only", test_threshold_only);
   g_test_add_func ("/diff/dtype-converted", test_dtype_converted);
   g_test_add_func ("/diff/description-file", test_description_file);
   g_test_add_func ("/diff/load-matching", test_load_matching);

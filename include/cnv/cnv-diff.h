@@ -135,7 +135,14 @@ typedef struct
    * row or of the input, not a field of this layer, so a row can be SAME
    * with it set. */
   gboolean              output_differs;
+  /* The parameter counts differ (both sides present), for the same
+   * reason: a dense layer after a changed flatten keeps its units. */
+  gboolean              params_differ;
 } CnvDiffLayerRow;
+
+/* A SAME row whose shape or parameter count still differs: its settings
+ * are the same, what it receives is not, so its weights do not fit. */
+gboolean cnv_diff_layer_row_is_reshaped (const CnvDiffLayerRow *row);
 
 typedef enum
 {

@@ -166,7 +166,14 @@ static const StatusLook status_looks[] = {
   [CNV_DIFF_MOVED]   = { "go-jump-symbolic", N_("moved"), "accent" },
 };
 
-/* "conv1 · Convolution" over "8 × 28 × 28 · 208 parameters". */
+/* A SAME row whose shape follows an earlier change (see
+ * cnv_diff_layer_row_is_reshaped ()). */
+static const StatusLook reshaped_look = {
+  "zoom-fit-best-symbolic", N_("reshaped"), "warning"
+};
+
+/* "conv1 · Convolution" over "8 × 28 × 28 · 208 parameters", the latter
+ * highlighted when the shape or the count differs from the other side. */
 static GtkWidget *
 new_layer_cell (const CnvRecordLayer *layer,
                 gboolean              shape_differs)
@@ -206,9 +213,10 @@ new_layer_cell (const CnvRecordLayer *layer,
 }
 
 static GtkWidget *
-new_status_cell (CnvDiffStatus status)
+new_status_cell (const CnvDiffLayerRow *row)
 {
-  const StatusLook *look = &status_looks[status];
+  const StatusLook *look = cnv_diff_layer_row_is_reshaped (row)
+                           ? &reshaped_look : &status_looks[row->status];
   GtkWidget *box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
   GtkWidget *label = new_label (_(look->text), look->style);
 
@@ -222,6 +230,10 @@ new_status_cell (CnvDiffStatus status)
       gtk_box_append (GTK_BOX (box), icon);
     }
   gtk_box_append (GTK_BOX (box), label);
+  if (look == &reshaped_look)
+    gtk_widget_set_tooltip_text (box, _("The same settings, but what it "
+                                        "receives changed above it, so its "
+                                        "shape or its weights differ"));
   gtk_widget_set_size_request (box, 96, -1);
   gtk_widget_set_valign (box, GTK_ALIGN_START);
 
@@ -277,17 +289,18 @@ fill_layers (CnvDiffView *self,
       const CnvDiffLayerRow *row = g_ptr_array_index (diff->layers, i);
       g_autofree char *moved_weights = compare ? weight_change (diff, row)
                                                : NULL;
+      gboolean reshaped = row->output_differs || row->params_differ;
 
-      gtk_grid_attach (grid, new_status_cell (row->status), 0, y, 1, 1);
-      gtk_grid_attach (grid, new_layer_cell (row->a, row->output_differs), 1,
-                       y, 1, 1);
-      gtk_grid_attach (grid, new_layer_cell (row->b, row->output_differs), 2,
-                       y, 1, 1);
+      gtk_grid_attach (grid, new_status_cell (row), 0, y, 1, 1);
+      gtk_grid_attach (grid, new_layer_cell (row->a, reshaped), 1, y, 1, 1);
+      gtk_grid_attach (grid, new_layer_cell (row->b, reshaped), 2, y, 1, 1);
       if (moved_weights != NULL)
         gtk_grid_attach (grid, new_label (moved_weights, "caption"), 3, y, 1,
                          1);
       g_ptr_array_add (self->row_statuses,
-                       g_strdup (cnv_diff_status_to_string (row->status)));
+                       g_strdup (cnv_diff_layer_row_is_reshaped (row)
+                                 ? "reshaped"
+                                 : cnv_diff_status_to_string (row->status)));
       y++;
 
       if (row->status == CNV_DIFF_MOVED)

@@ -181,11 +181,21 @@ print_layers (const Out     *out,
       g_autofree char *shape = layer_shape (row);
       g_autofree char *params = layer_params (row);
       const char *color = paint (out, status_color (row->status));
+      const char *marker = status_marker (row->status);
       g_autofree char *name_column = pad (name, 32);
       g_autofree char *shape_column = pad (shape, 28);
 
-      printf ("%s%s %s %s %12s%s\n", color, status_marker (row->status),
-              name_column, shape_column, params, paint (out, RESET));
+      if (cnv_diff_layer_row_is_reshaped (row))
+        {
+          color = paint (out, status_color (CNV_DIFF_CHANGED));
+          marker = status_marker (CNV_DIFF_CHANGED);
+        }
+      printf ("%s%s %s %s %12s%s\n", color, marker, name_column,
+              shape_column, params, paint (out, RESET));
+      if (cnv_diff_layer_row_is_reshaped (row))
+        printf ("%s    %s%s\n", color,
+                _("same settings; what it receives changed above it"),
+                paint (out, RESET));
       if (row->status == CNV_DIFF_MOVED)
         {
           /* Translators: positions in the two stacks, from 1. */

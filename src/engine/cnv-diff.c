@@ -1246,6 +1246,15 @@ shapes_differ (const CnvRecordLayer *a,
              || a->output.flat != b->output.flat);
 }
 
+gboolean
+cnv_diff_layer_row_is_reshaped (const CnvDiffLayerRow *row)
+{
+  g_return_val_if_fail (row != NULL, FALSE);
+
+  return row->status == CNV_DIFF_SAME
+         && (row->output_differs || row->params_differ);
+}
+
 static void
 add_layer_row (CnvDiff       *diff,
                CnvDiffStatus  status,
@@ -1263,6 +1272,7 @@ add_layer_row (CnvDiff       *diff,
     {
       row->fields = compare_layers (row->a, row->b);
       row->output_differs = shapes_differ (row->a, row->b);
+      row->params_differ = row->a->n_params != row->b->n_params;
       if (status == CNV_DIFF_SAME && row->fields->len > 0)
         status = CNV_DIFF_CHANGED;
     }
@@ -1901,6 +1911,8 @@ char *
 cnv_diff_get_summary (const CnvDiff *diff)
 {
   g_autoptr(GPtrArray) parts = g_ptr_array_new_with_free_func (g_free);
+  gboolean classes_differ = FALSE;
+  gboolean threshold_differs = FALSE;
   guint n_input, n_pp;
 
   g_return_val_if_fail (diff != NULL, NULL);
@@ -1921,8 +1933,21 @@ cnv_diff_get_summary (const CnvDiff *diff)
     g_ptr_array_add (parts, g_strdup_printf (
       g_dngettext (GETTEXT_PACKAGE, "preprocessing differs in %u field",
                    "preprocessing differs in %u fields", n_pp), n_pp));
-  if (diff->classes->len > 0)
+  /* The threshold is kept with the classes, but a moved threshold is
+   * not a change of classes. */
+  for (guint i = 0; i < diff->classes->len; i++)
+    {
+      const CnvDiffField *field = g_ptr_array_index (diff->classes, i);
+
+      if (g_str_equal (field->field, "threshold"))
+        threshold_differs = TRUE;
+      else
+        classes_differ = TRUE;
+    }
+  if (classes_differ)
     g_ptr_array_add (parts, g_strdup (_("the classes differ")));
+  if (threshold_differs)
+    g_ptr_array_add (parts, g_strdup (_("the decision threshold differs")));
   if (diff->training->len > 0)
     g_ptr_array_add (parts, g_strdup (_("the training settings differ")));
   if (diff->a->has_weights || diff->b->has_weights)
@@ -2118,6 +2143,8 @@ cnv_diff_to_json_node (const CnvDiff *diff)
       add_layer_side_json (builder, "b_layer", row->b, row->b_index);
       json_builder_set_member_name (builder, "output_differs");
       json_builder_add_boolean_value (builder, row->output_differs);
+      json_builder_set_member_name (builder, "params_differ");
+      json_builder_add_boolean_value (builder, row->params_differ);
       add_fields_json (builder, "fields", row->fields);
       json_builder_end_object (builder);
     }

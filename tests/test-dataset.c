@@ -375,18 +375,21 @@ test_layout_errors (void)
   cnv_preprocessing_init_default (&pp, 4, 4, 1);
 
   /* One class folder chosen instead of the dataset, with or without a
-   * trailing separator: the message names the folder to choose. */
-  for (guint i = 0; i < 2; i++)
+   * trailing separator, with or without a model's classes to find in
+   * it: the message names the folder to choose. */
+  for (guint i = 0; i < 4; i++)
     {
+      const char *names[] = { "full", "hollow", NULL };
       g_autofree char *full = g_strconcat (root, G_DIR_SEPARATOR_S, "full",
-                                           i == 0 ? "" : G_DIR_SEPARATOR_S,
+                                           i % 2 == 0 ? "" : G_DIR_SEPARATOR_S,
                                            NULL);
       g_autofree char *expected = g_strdup_printf ("one of the two class "
                                                    "folders of “%s”. Choose "
                                                    "“%s” instead.", root,
                                                    root);
 
-      dataset = cnv_dataset_load (full, &pp, NULL, NULL, NULL, NULL, &error);
+      dataset = cnv_dataset_load (full, &pp, i < 2 ? NULL : names, NULL,
+                                  NULL, NULL, &error);
       g_assert_null (dataset);
       g_assert_error (error, CNV_DATASET_ERROR, CNV_DATASET_ERROR_LAYOUT);
       if (strstr (error->message, expected) == NULL)

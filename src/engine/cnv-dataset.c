@@ -232,6 +232,25 @@ choose_classes (const char         *folder,
 {
   g_autofree char *display = g_filename_display_name (folder);
 
+  /* One class folder chosen for the dataset, with or without the
+   * model's classes to find in it. */
+  if (subfolders->len == 0)
+    {
+      g_autofree char *parent = one_class_parent (folder);
+
+      if (parent != NULL)
+        {
+          g_autofree char *parent_display = g_filename_display_name (parent);
+
+          g_set_error (error, CNV_DATASET_ERROR, CNV_DATASET_ERROR_LAYOUT,
+                       _("The folder “%s” has no subfolders: it is one of "
+                         "the two class folders of “%s”. Choose “%s” "
+                         "instead."), display, parent_display,
+                       parent_display);
+          return FALSE;
+        }
+    }
+
   if (class_names == NULL)
     {
       g_autofree char *list = NULL;
@@ -245,23 +264,9 @@ choose_classes (const char         *folder,
 
       if (subfolders->len == 0)
         {
-          g_autofree char *parent = one_class_parent (folder);
-          g_autofree char *parent_display = NULL;
-
-          if (parent == NULL)
-            {
-              g_set_error (error, CNV_DATASET_ERROR, CNV_DATASET_ERROR_LAYOUT,
-                           _("The folder “%s” has no subfolders; a dataset "
-                             "needs exactly two, one per class."), display);
-              return FALSE;
-            }
-
-          parent_display = g_filename_display_name (parent);
           g_set_error (error, CNV_DATASET_ERROR, CNV_DATASET_ERROR_LAYOUT,
-                       _("The folder “%s” has no subfolders: it is one of "
-                         "the two class folders of “%s”. Choose “%s” "
-                         "instead."), display, parent_display,
-                       parent_display);
+                       _("The folder “%s” has no subfolders; a dataset "
+                         "needs exactly two, one per class."), display);
           return FALSE;
         }
 

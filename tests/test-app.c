@@ -582,6 +582,63 @@ test_window_open_error_names_file (void)
   g_assert_cmpint (g_rmdir (tmp), ==, 0);
 }
 
+/* A folder of datasets, and a class folder, chosen for the data: the
+ * dialog says why it cannot be used and offers the dataset meant, which
+ * its button loads. */
+static void
+test_window_folder_error_offers_dataset (void)
+{
+  g_autoptr(CnvApplication) app = new_test_application ();
+  g_autofree char *data = g_build_filename (g_getenv ("CNV_SOURCE_ROOT"),
+                                            "data", NULL);
+  g_autofree char *sample = g_build_filename (data, "sample", NULL);
+  g_autofree char *sneaker = g_build_filename (sample, "sneaker", NULL);
+  const char *chosen[] = { data, sneaker };
+  CnvWindow *window;
+
+  window = cnv_window_new (app, NULL);
+  gtk_window_present (GTK_WINDOW (window));
+  g_assert_true (iterate_until (window_idle, window, 30));
+
+  for (guint i = 0; i < G_N_ELEMENTS (chosen); i++)
+    {
+      AdwMessageDialog *dialog;
+
+      expected_warning = "Could Not Load Image Folder*";
+      n_expected_warnings = 0;
+      cnv_window_load_folder (window, chosen[i]);
+      g_assert_true (iterate_until (window_idle, window, 30));
+      g_assert_cmpuint (n_expected_warnings, ==, 1);
+      expected_warning = NULL;
+      g_assert_null (cnv_window_get_dataset (window));
+
+      dialog = ADW_MESSAGE_DIALOG (find_toplevel (ADW_TYPE_MESSAGE_DIALOG));
+      g_assert_nonnull (dialog);
+      g_assert_cmpstr (adw_message_dialog_get_response_label (dialog, "use"),
+                       ==, "_Use “sample”");
+      g_assert_cmpstr (adw_message_dialog_get_default_response (dialog), ==,
+                       "use");
+      if (i == 0)
+        {
+          settle (0.3);
+          save_screenshot (GTK_WIDGET (dialog), "folder-error-dialog.png");
+        }
+      adw_message_dialog_response (dialog, "use");
+      g_assert_true (iterate_until (window_idle, window, 60));
+      g_assert_nonnull (cnv_window_get_dataset (window));
+      g_assert_cmpstr (cnv_window_get_dataset (window)->folder, ==, sample);
+      g_assert_cmpuint (cnv_window_get_dataset (window)->n_images, ==, 400);
+
+      /* Back to no folder for the next one. */
+      destroy_and_check_finalized (window);
+      window = cnv_window_new (app, NULL);
+      gtk_window_present (GTK_WINDOW (window));
+      g_assert_true (iterate_until (window_idle, window, 30));
+    }
+
+  destroy_and_check_finalized (window);
+}
+
 /* The About window carries the version and the licences; the shortcuts
  * window comes from the resources. */
 /* Adds the action-name of every GtkShortcutsShortcut under widget. */
@@ -2838,6 +2895,8 @@ main (int   argc,
                    test_window_train_save_open_classify);
   g_test_add_func ("/app/window/save-as-name-meant",
                    test_window_save_as_name_meant);
+  g_test_add_func ("/app/window/folder-error-offers-dataset",
+                   test_window_folder_error_offers_dataset);
   g_test_add_func ("/app/window/lists-skipped-files",
                    test_window_lists_skipped_files);
   g_test_add_func ("/app/window/open-error-names-file",

@@ -69,6 +69,16 @@ CnvDataset *cnv_dataset_load   (const char             *folder,
                                 gpointer                user_data,
                                 GError                **error);
 void        cnv_dataset_free   (CnvDataset             *dataset);
+/* The first subfolder of folder, in name order, that looks like a
+ * dataset (exactly two subfolders holding images, no image beside them):
+ * the folder probably meant when folder, a folder of datasets ("data"
+ * holding "sample" and "sample-test"), could not be loaded.  NULL when
+ * there is none. */
+char       *cnv_dataset_find_nested (const char        *folder);
+/* The folder probably meant when folder could not be loaded: a dataset
+ * inside it (cnv_dataset_find_nested ()), or its parent when folder is
+ * one of two class folders there.  NULL when there is none. */
+char       *cnv_dataset_suggest_folder (const char     *folder);
 const guint8 *cnv_dataset_get_pixels (const CnvDataset *dataset,
                                       guint             index);
 /* A stratified split: in each class, a seeded shuffle puts

@@ -530,18 +530,13 @@ cnv_evaluate_page_set_training_folder (CnvEvaluatePage *self,
   g_autofree char *name = NULL;
   g_autofree char *label = NULL;
   g_autofree char *tooltip = NULL;
-  g_auto(GStrv) parts = NULL;
 
   g_return_if_fail (CNV_IS_EVALUATE_PAGE (self));
 
   self->offer_training_folder = folder != NULL;
   if (folder != NULL)
     {
-      /* The label takes mnemonics: a "_" in the name stays one. */
-      name = g_filename_display_basename (folder);
-      parts = g_strsplit (name, "_", -1);
-      g_free (name);
-      name = g_strjoinv ("__", parts);
+      name = cnv_format_mnemonic_name (folder);
       /* Translators: %s is the name of the folder a model was trained on */
       label = g_strdup_printf (_("Use the _Training Folder “%s”"), name);
       gtk_button_set_label (GTK_BUTTON (self->training_folder_button), label);

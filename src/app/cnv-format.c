@@ -32,3 +32,12 @@ cnv_format_shape (const CnvShape *shape)
 {
   return cnv_shape_to_display_string (shape);
 }
+
+char *
+cnv_format_mnemonic_name (const char *path)
+{
+  g_autofree char *name = g_filename_display_basename (path);
+  g_auto(GStrv) parts = g_strsplit (name, "_", -1);
+
+  return g_strjoinv ("__", parts);
+}

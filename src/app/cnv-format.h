@@ -15,5 +15,8 @@ char *cnv_format_percent (double  fraction,
 /* "8 × 28 × 28" for feature maps, "120" for flat features, and "?" when
  * the shape could not be inferred (channels = 0). */
 char *cnv_format_shape (const CnvShape *shape);
+/* The display name of the file or folder at path, for a label that takes
+ * mnemonics: each "_" doubled, so that it stays one. */
+char *cnv_format_mnemonic_name (const char *path);
 
 G_END_DECLS

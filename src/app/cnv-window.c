@@ -493,6 +493,67 @@ show_error (CnvWindow    *self,
   gtk_window_present (GTK_WINDOW (dialog));
 }
 
+static void
+folder_error_response_cb (AdwMessageDialog *dialog,
+                          const char       *response,
+                          CnvWindow        *self)
+{
+  const char *suggested = g_object_get_data (G_OBJECT (dialog), "suggested");
+
+  if (g_str_equal (response, "use") && !self->disposed)
+    cnv_window_load_folder (self, suggested);
+}
+
+/* A folder that could not be loaded; when another one near it is
+ * probably the one meant (a dataset inside it, or the dataset around a
+ * class folder), the dialog offers to load that one. */
+static void
+show_folder_error (CnvWindow    *self,
+                   const char   *folder,
+                   const GError *error)
+{
+  g_autofree char *suggested = NULL;
+  g_autofree char *name = g_filename_display_basename (folder);
+  g_autofree char *body = NULL;
+  g_autofree char *label = NULL;
+  g_autofree char *suggested_name = NULL;
+  AdwMessageDialog *dialog;
+
+  if (g_error_matches (error, CNV_DATASET_ERROR, CNV_DATASET_ERROR_LAYOUT)
+      || g_error_matches (error, CNV_DATASET_ERROR,
+                          CNV_DATASET_ERROR_EMPTY_CLASS))
+    suggested = cnv_dataset_suggest_folder (folder);
+  if (suggested == NULL)
+    {
+      show_error (self, _("Could Not Load Image Folder"), folder, error);
+      return;
+    }
+
+  if (strstr (error->message, name) == NULL)
+    body = g_strdup_printf (_("“%s”: %s"), name, error->message);
+  else
+    body = g_strdup (error->message);
+  g_warning ("%s %s", _("Could Not Load Image Folder"), body);
+
+  suggested_name = cnv_format_mnemonic_name (suggested);
+  /* Translators: %s is the name of a folder */
+  label = g_strdup_printf (_("_Use “%s”"), suggested_name);
+
+  dialog = ADW_MESSAGE_DIALOG (adw_message_dialog_new (
+    GTK_WINDOW (self), _("Could Not Load Image Folder"), body));
+  adw_message_dialog_add_response (dialog, "close", _("_Close"));
+  adw_message_dialog_add_response (dialog, "use", label);
+  adw_message_dialog_set_response_appearance (dialog, "use",
+                                              ADW_RESPONSE_SUGGESTED);
+  adw_message_dialog_set_default_response (dialog, "use");
+  adw_message_dialog_set_close_response (dialog, "close");
+  g_object_set_data_full (G_OBJECT (dialog), "suggested",
+                          g_steal_pointer (&suggested), g_free);
+  g_signal_connect_object (dialog, "response",
+                           G_CALLBACK (folder_error_response_cb), self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
 static gboolean continues_classifier (CnvWindow *self);
 
 static void
@@ -1150,7 +1211,7 @@ load_done_cb (GObject      *source,
   g_clear_object (&self->load_cancellable);
 
   if (loaded == NULL)
-    show_error (self, _("Could Not Load Image Folder"), folder, error);
+    show_folder_error (self, folder, error);
   else
     {
       g_clear_pointer (&self->dataset, dataset_ref_release);

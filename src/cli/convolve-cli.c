@@ -269,100 +269,6 @@ cnv_cli_print_record_error (const char   *path,
                        "starts with “{”)\n"), CNV_CLI_NAME, path, kind);
 }
 
-/* TRUE when folder holds at least one file whose name says it is an
- * image. */
-static gboolean
-holds_images (const char *folder)
-{
-  g_autoptr(GDir) dir = g_dir_open (folder, 0, NULL);
-  const char *name;
-
-  if (dir == NULL)
-    return FALSE;
-
-  while ((name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *type = NULL;
-
-      if (name[0] == '.')
-        continue;
-
-      type = g_content_type_guess (name, NULL, 0, NULL);
-      if (g_str_has_prefix (type, "image/"))
-        return TRUE;
-    }
-
-  return FALSE;
-}
-
-/* TRUE when folder looks like a dataset: exactly two subfolders, each
- * holding images, and no image beside them. */
-static gboolean
-looks_like_dataset (const char *folder)
-{
-  g_autoptr(GDir) dir = g_dir_open (folder, 0, NULL);
-  const char *name;
-  guint n_classes = 0;
-
-  if (dir == NULL || holds_images (folder))
-    return FALSE;
-
-  while ((name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *path = NULL;
-
-      if (name[0] == '.')
-        continue;
-
-      path = g_build_filename (folder, name, NULL);
-      if (!g_file_test (path, G_FILE_TEST_IS_DIR))
-        continue;
-      if (!holds_images (path))
-        return FALSE;
-      n_classes++;
-    }
-
-  return n_classes == 2;
-}
-
-/* g_ptr_array_sort () passes pointers to the elements. */
-static int
-compare_names (gconstpointer a,
-               gconstpointer b)
-{
-  return g_strcmp0 (*(const char * const *) a, *(const char * const *) b);
-}
-
-/* The first subfolder of folder, in sorted order, that looks like a
- * dataset, or NULL. */
-static char *
-find_nested_dataset (const char *folder)
-{
-  g_autoptr(GDir) dir = g_dir_open (folder, 0, NULL);
-  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
-  const char *name;
-
-  if (dir == NULL)
-    return NULL;
-
-  while ((name = g_dir_read_name (dir)) != NULL)
-    if (name[0] != '.')
-      g_ptr_array_add (names, g_strdup (name));
-  g_ptr_array_sort (names, compare_names);
-
-  for (guint i = 0; i < names->len; i++)
-    {
-      g_autofree char *path = g_build_filename (folder,
-                                                g_ptr_array_index (names, i),
-                                                NULL);
-
-      if (looks_like_dataset (path))
-        return g_steal_pointer (&path);
-    }
-
-  return NULL;
-}
-
 void
 cnv_cli_print_dataset_error (const char   *folder,
                              const GError *error,
@@ -381,7 +287,7 @@ cnv_cli_print_dataset_error (const char   *folder,
                            CNV_DATASET_ERROR_LAYOUT))
     return;
 
-  nested = find_nested_dataset (folder);
+  nested = cnv_dataset_find_nested (folder);
   if (nested == NULL)
     return;
 

@@ -221,6 +221,107 @@ one_class_parent (const char *folder)
   return g_steal_pointer (&parent);
 }
 
+/* TRUE when folder holds at least one file whose name says it is an
+ * image. */
+static gboolean
+holds_images (const char *folder)
+{
+  g_autoptr(GDir) dir = g_dir_open (folder, 0, NULL);
+  const char *name;
+
+  if (dir == NULL)
+    return FALSE;
+
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *type = NULL;
+
+      if (name[0] == '.')
+        continue;
+
+      type = g_content_type_guess (name, NULL, 0, NULL);
+      if (g_str_has_prefix (type, "image/"))
+        return TRUE;
+    }
+
+  return FALSE;
+}
+
+/* TRUE when folder looks like a dataset: exactly two subfolders, each
+ * holding images, and no image beside them. */
+static gboolean
+looks_like_dataset (const char *folder)
+{
+  g_autoptr(GDir) dir = g_dir_open (folder, 0, NULL);
+  const char *name;
+  guint n_classes = 0;
+
+  if (dir == NULL || holds_images (folder))
+    return FALSE;
+
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *path = NULL;
+
+      if (name[0] == '.')
+        continue;
+
+      path = g_build_filename (folder, name, NULL);
+      if (!g_file_test (path, G_FILE_TEST_IS_DIR))
+        continue;
+      if (!holds_images (path))
+        return FALSE;
+      n_classes++;
+    }
+
+  return n_classes == 2;
+}
+
+char *
+cnv_dataset_find_nested (const char *folder)
+{
+  g_autoptr(GDir) dir = NULL;
+  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  const char *name;
+
+  g_return_val_if_fail (folder != NULL, NULL);
+
+  dir = g_dir_open (folder, 0, NULL);
+  if (dir == NULL)
+    return NULL;
+
+  while ((name = g_dir_read_name (dir)) != NULL)
+    if (name[0] != '.')
+      g_ptr_array_add (names, g_strdup (name));
+  g_ptr_array_sort (names, compare_strings);
+
+  for (guint i = 0; i < names->len; i++)
+    {
+      g_autofree char *path = g_build_filename (folder,
+                                                g_ptr_array_index (names, i),
+                                                NULL);
+
+      if (looks_like_dataset (path))
+        return g_steal_pointer (&path);
+    }
+
+  return NULL;
+}
+
+char *
+cnv_dataset_suggest_folder (const char *folder)
+{
+  char *nested;
+
+  g_return_val_if_fail (folder != NULL, NULL);
+
+  nested = cnv_dataset_find_nested (folder);
+  if (nested != NULL)
+    return nested;
+
+  return one_class_parent (folder);
+}
+
 /* Picks the two class folders among the subfolders of folder. */
 static gboolean
 choose_classes (const char         *folder,

@@ -284,6 +284,8 @@ test_main_flow (void)
       GtkWidget *list = cnv_classify_page_get_list_view (page);
       graphene_point_t point;
 
+      /* One image chosen is shown at once, not left in the list. */
+      g_assert_true (cnv_classify_page_get_detail_shown (page));
       cnv_classify_page_show_list (page);
       settle (0.5);
       g_assert_false (cnv_classify_page_get_detail_shown (page));

@@ -185,6 +185,7 @@ struct _CnvClassifyPage
   guint               batch_counter;
   guint               select_batch;   /* its first answer gets selected */
   gboolean            select_done;
+  gboolean            select_opens;   /* and opened: one image was added */
   guint               snapshot_counter;
   guint               inspect_counter;
   guint               paste_counter;
@@ -977,6 +978,8 @@ apply_answers (CnvClassifyPage *self,
     {
       self->select_done = TRUE;
       select_row (self, first);
+      if (self->select_opens)
+        adw_leaflet_set_visible_child (self->leaflet, self->detail_pane);
     }
   else if (selected_changed)
     show_selected (self);
@@ -1073,8 +1076,17 @@ enqueue (CnvClassifyPage *self,
   pending->sources = sources;
   if (select)
     {
+      const Source *first = sources->len > 0 ? sources->pdata[0] : NULL;
+
       self->select_batch = pending->batch;
       self->select_done = FALSE;
+      /* One image (an evaluation's card, a pasted image, one file) is
+       * added to be looked at; many, or a folder, to be looked over. */
+      self->select_opens = sources->len == 1
+                           && (first->bytes != NULL
+                               || (first->path != NULL
+                                   && !g_file_test (first->path,
+                                                    G_FILE_TEST_IS_DIR)));
     }
 
   if (self->snapshot != NULL && !self->snapshot->training && !self->stale)

@@ -95,6 +95,10 @@ CnvModelRecord *cnv_model_record_new_from_spec (const CnvModelSpec     *spec,
 CnvModelRecord *cnv_model_record_load (const char     *path,
                                        GError        **error);
 void            cnv_model_record_free (CnvModelRecord *record);
+/* Whether the file at path reads as a JSON model description rather
+ * than a checkpoint, by its first bytes, as cnv_model_record_load ()
+ * tells them apart; FALSE when it cannot be read. */
+gboolean        cnv_model_record_is_description (const char *path);
 /* The stack of a record, to edit or to train from new weights; NULL
  * when a layer has a type Convolve does not implement, with an error
  * naming the layer and the file at path (which the record was read

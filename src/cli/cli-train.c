@@ -265,29 +265,6 @@ check_output (const char  *output,
 /* NULL with error set when the file cannot be read or parsed; NULL with
  * error unset when the stack has problems, which are printed: the same
  * problems, in the same words, as the editor shows at that batch size. */
-/* Whether the file at path starts as JSON text does, with "{" after
- * blanks, as a model description; a checkpoint starts with its header's
- * length in 8 bytes.  A file that cannot be read counts as JSON, so that
- * reading it says why. */
-static gboolean
-starts_like_json (const char *path)
-{
-  char head[16];
-  gsize n_read;
-  gsize i = 0;
-  FILE *file = g_fopen (path, "rb");
-
-  if (file == NULL)
-    return TRUE;
-  n_read = fread (head, 1, sizeof head, file);
-  fclose (file);
-
-  while (i < n_read && g_ascii_isspace (head[i]))
-    i++;
-
-  return i == n_read || head[i] == '{';
-}
-
 static CnvModelSpec *
 load_spec (const char  *path,
            int          batch_size,
@@ -300,7 +277,7 @@ load_spec (const char  *path,
 
   if (path == NULL)
     spec = cnv_model_spec_new_default ();
-  else if (!starts_like_json (path))
+  else if (!cnv_model_record_is_description (path))
     {
       /* A checkpoint gives its architecture, to train from new weights,
        * as the window's "Import Architecture" does; one that cannot be

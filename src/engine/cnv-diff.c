@@ -844,6 +844,38 @@ head_is_text (const char *head,
   return g_utf8_validate (head, n, &end) || n - (gsize) (end - head) < 4;
 }
 
+/* A model description is JSON text: it starts with "{" after blanks.
+ * A safetensors file starts with its header's length in 8 bytes. */
+static gboolean
+starts_like_description (const char *head,
+                         gsize       n_read)
+{
+  gsize i = 0;
+
+  while (i < n_read && g_ascii_isspace (head[i]))
+    i++;
+
+  return i < n_read && head[i] == '{';
+}
+
+gboolean
+cnv_model_record_is_description (const char *path)
+{
+  char head[16];
+  gsize n_read;
+  FILE *file;
+
+  g_return_val_if_fail (path != NULL, FALSE);
+
+  file = g_fopen (path, "rb");
+  if (file == NULL)
+    return FALSE;
+  n_read = fread (head, 1, sizeof head, file);
+  fclose (file);
+
+  return starts_like_description (head, n_read);
+}
+
 CnvModelRecord *
 cnv_model_record_load (const char  *path,
                        GError     **error)
@@ -851,7 +883,6 @@ cnv_model_record_load (const char  *path,
   g_autofree char *display = NULL;
   char head[16] = { 0 };
   gsize n_read = 0;
-  gsize i = 0;
   FILE *file;
 
   g_return_val_if_fail (path != NULL, NULL);
@@ -871,11 +902,7 @@ cnv_model_record_load (const char  *path,
   n_read = fread (head, 1, sizeof head, file);
   fclose (file);
 
-  /* A model description is JSON text: it starts with "{" after blanks.
-   * A safetensors file starts with its header's length in 8 bytes. */
-  while (i < n_read && g_ascii_isspace (head[i]))
-    i++;
-  if (i < n_read && head[i] == '{')
+  if (starts_like_description (head, n_read))
     {
       g_autofree char *text = NULL;
       gsize length = 0;

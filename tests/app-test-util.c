@@ -344,6 +344,12 @@ stall_probe_start (void)
 }
 
 double
+stall_probe_get_largest (StallProbe *probe)
+{
+  return probe->largest / 1000.0;
+}
+
+double
 stall_probe_stop (StallProbe *probe,
                   guint      *turns)
 {

@@ -69,6 +69,8 @@ void            type_text           (GtkWindow  *window,
 typedef struct _StallProbe StallProbe;
 
 StallProbe     *stall_probe_start   (void);
+/* The largest gap so far, in milliseconds. */
+double          stall_probe_get_largest (StallProbe *probe);
 /* Frees probe; returns the largest gap in milliseconds, and the number
  * of turns in turns (may be NULL). */
 double          stall_probe_stop    (StallProbe *probe,

@@ -29,6 +29,7 @@
 #define G_LOG_DOMAIN "cnv-window"
 
 #include <math.h>
+#include <sys/resource.h>
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
 
@@ -48,6 +49,10 @@
 
 /* A threshold still for this long reaches the Classify page. */
 #define THRESHOLD_SETTLE_MS 300
+
+/* The nice value of the training thread: its CPU weight becomes a tenth
+ * of the window's (110 against 1024). */
+#define TRAIN_THREAD_NICE 10
 
 /* Batch reports closer together than this are merged. */
 #define REPORT_INTERVAL_US (G_USEC_PER_SEC / 30)
@@ -388,6 +393,11 @@ train_thread_func (gpointer data)
   TrainRun *run = data;
   g_autoptr(GError) error = NULL;
   TrainReport *report;
+
+  /* Training takes every core; lowered (and its workers with it, see
+   * cnv-layers.c), it yields them whenever the window has a frame to
+   * draw or the display server has work, instead of sharing them. */
+  setpriority (PRIO_PROCESS, 0, TRAIN_THREAD_NICE);
 
   /* A new model's weights are drawn here: for small-vgg's 1.3 million
    * parameters that kept the window from drawing for 40 ms. */

@@ -28,8 +28,10 @@
 #define G_LOG_DOMAIN "cnv-layers"
 
 #include <cblas.h>
+#include <errno.h>
 #include <math.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "cnv-layers-private.h"
 #include "cnv-simd-private.h"
@@ -464,8 +466,33 @@ typedef struct
   int       worker;
   int       start;
   int       end;
+  int       nice;   /* of the thread that gave the work */
   Join     *join;
 } Range;
+
+/* The calling thread's nice value (Linux keeps one per thread); 0 when
+ * it cannot be read. */
+static int
+get_thread_nice (void)
+{
+  int nice;
+
+  errno = 0;
+  nice = getpriority (PRIO_PROCESS, 0);
+
+  return errno == 0 ? nice : 0;
+}
+
+/* Workers take the priority of the thread that gives them work: a
+ * training thread that the app lowered, so that drawing the window goes
+ * first, stays lowered on every core.  An unprivileged thread can only
+ * lower its priority, so a worker lowered once stays so. */
+static void
+match_thread_nice (int nice)
+{
+  if (get_thread_nice () < nice)
+    setpriority (PRIO_PROCESS, 0, nice);
+}
 
 /* One pool for every model in the process, created on first use. */
 static GThreadPool *worker_pool;
@@ -477,6 +504,7 @@ run_range_cb (gpointer job,
 {
   Range *range = job;
 
+  match_thread_nice (range->nice);
   range->func (range->data, range->worker, range->start, range->end);
 
   g_mutex_lock (&range->join->mutex);
@@ -503,6 +531,7 @@ parallel_for (int       n_items,
 {
   Range ranges[MAX_WORKERS];
   Join join;
+  int nice;
 
   if (n_workers <= 1)
     {
@@ -521,9 +550,11 @@ parallel_for (int       n_items,
   g_mutex_init (&join.mutex);
   g_cond_init (&join.cond);
   join.pending = n_workers - 1;
+  nice = get_thread_nice ();
 
   for (int w = 0; w < n_workers; w++)
     {
+      ranges[w].nice = nice;
       ranges[w].func = func;
       ranges[w].data = data;
       ranges[w].worker = w;

@@ -344,7 +344,7 @@ stall_probe_start (void)
 }
 
 double
-stall_probe_get_largest (StallProbe *probe)
+stall_probe_get_largest (const StallProbe *probe)
 {
   return probe->largest / 1000.0;
 }

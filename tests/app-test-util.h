@@ -68,13 +68,13 @@ void            type_text           (GtkWindow  *window,
  * g_test_message (). */
 typedef struct _StallProbe StallProbe;
 
-StallProbe     *stall_probe_start   (void);
+StallProbe     *stall_probe_start       (void);
 /* The largest gap so far, in milliseconds. */
-double          stall_probe_get_largest (StallProbe *probe);
+double          stall_probe_get_largest (const StallProbe *probe);
 /* Frees probe; returns the largest gap in milliseconds, and the number
  * of turns in turns (may be NULL). */
-double          stall_probe_stop    (StallProbe *probe,
-                                     guint      *turns);
+double          stall_probe_stop        (StallProbe       *probe,
+                                         guint            *turns);
 
 /* The app logs with structured logging, which g_test_expect_message ()
  * of GLib 2.74 does not see: install test_log_writer with

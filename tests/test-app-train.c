@@ -233,8 +233,9 @@ test_pause_resume_stop (void)
   g_assert_false (g_str_has_prefix (cnv_train_page_get_progress_text (page),
                                     "Paused"));
 
-  /* Until Stop the probe sees training; after it, the window taking the
-   * weights back, the evaluation starting and the toast. */
+  /* Until Stop the probe sees training, the pause and the resume; after
+   * it, the window taking the weights back, the evaluation starting and
+   * the toast. */
   training_largest = stall_probe_get_largest (probe);
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.stop",
                                              NULL));

@@ -208,6 +208,57 @@ test_round_trip (void)
   g_assert_cmpstr (first->stored_dtype, ==, "F32");
 }
 
+/* Large enough for the writer to hash in a thread of its own, beside the
+ * copy into the file: the checksum it writes is still the SHA-256 of the
+ * data bytes as they lie in the file, in name order (GLib's own SHA-256
+ * of the file's tail here), whatever order the tensors were added in. */
+static void
+test_threaded_checksum (void)
+{
+  g_autoptr(TestTmpDir) tmp = test_tmp_dir_new ("test-checkpoint-XXXXXX");
+  g_autofree char *path = test_tmp_path (tmp, "large.safetensors");
+  g_autoptr(CnvSafetensors) st = cnv_safetensors_new ();
+  g_autoptr(CnvSafetensors) back = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *contents = NULL;
+  g_autofree char *expected = NULL;
+  g_autofree char *digest = NULL;
+  const char *names[] = { "z.weight", "a.weight", "m.bias" };
+  const int sizes[] = { 300000, 200000, 7 };
+  gsize length;
+  guint64 header_length = 0;
+
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autoptr(CnvTensor) t = cnv_tensor_new_1d (sizes[i]);
+
+      for (int k = 0; k < sizes[i]; k++)
+        t->data[k] = (float) (i + 1) * 0.001f * (float) (k % 977) - 0.5f;
+      cnv_safetensors_add (st, names[i], t);
+    }
+
+  cnv_safetensors_write (st, path, &error);
+  g_assert_no_error (error);
+
+  g_file_get_contents (path, &contents, &length, &error);
+  g_assert_no_error (error);
+  for (int i = 0; i < 8; i++)
+    header_length |= (guint64) (guint8) contents[i] << (8 * i);
+  g_assert_cmpuint (length, ==,
+                    8 + header_length + 4 * (300000 + 200000 + 7));
+  digest = g_compute_checksum_for_data (G_CHECKSUM_SHA256,
+                                        (const guchar *) contents + 8
+                                        + header_length,
+                                        length - 8 - header_length);
+  expected = g_strconcat ("sha256:", digest, NULL);
+
+  back = cnv_safetensors_read (path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (g_hash_table_lookup (back->metadata, "checksum"), ==,
+                   expected);
+  assert_same_tensors (st, back);
+}
+
 /* The bytes follow the safetensors rules: u64 LE header length N with N a
  * multiple of 8, a JSON object padded with spaces, offsets relative to the
  * data start, tensors contiguous in name order, nothing after them. */
@@ -2243,6 +2294,8 @@ main (int   argc,
 
   g_test_add_func ("/checkpoint/safetensors/round-trip-bit-identical",
                    test_round_trip);
+  g_test_add_func ("/checkpoint/safetensors/threaded-checksum",
+                   test_threaded_checksum);
   g_test_add_func ("/checkpoint/safetensors/layout-follows-the-format",
                    test_layout);
   g_test_add_func ("/checkpoint/safetensors/opens-with-numpy-reader",

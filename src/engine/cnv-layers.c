@@ -485,8 +485,9 @@ get_thread_nice (void)
 
 /* Workers take the priority of the thread that gives them work: a
  * training thread that the app lowered, so that drawing the window goes
- * first, stays lowered on every core.  An unprivileged thread can only
- * lower its priority, so a worker lowered once stays so. */
+ * first, stays lowered on every core.  An unprivileged thread cannot
+ * raise its priority again, so lowered work has workers of its own (see
+ * worker_pools). */
 static void
 match_thread_nice (int nice)
 {
@@ -494,9 +495,12 @@ match_thread_nice (int nice)
     setpriority (PRIO_PROCESS, 0, nice);
 }
 
-/* One pool for every model in the process, created on first use. */
-static GThreadPool *worker_pool;
-G_LOCK_DEFINE_STATIC (worker_pool);
+/* Two pools for every model in the process, created on first use: one
+ * for work given at normal priority, one for lowered work, whose workers
+ * stay lowered.  Both are exclusive: a shared pool would hand a lowered
+ * thread on to GLib's other pools, GTask's among them. */
+static GThreadPool *worker_pools[2];
+G_LOCK_DEFINE_STATIC (worker_pools);
 
 static void
 run_range_cb (gpointer job,
@@ -530,6 +534,7 @@ parallel_for (int       n_items,
               gpointer  data)
 {
   Range ranges[MAX_WORKERS];
+  GThreadPool *pool;
   Join join;
   int nice;
 
@@ -539,18 +544,28 @@ parallel_for (int       n_items,
       return;
     }
 
-  G_LOCK (worker_pool);
-  if (worker_pool == NULL)
-    worker_pool = g_thread_pool_new (run_range_cb, NULL, n_workers - 1,
-                                     FALSE, NULL);
-  else if (g_thread_pool_get_max_threads (worker_pool) < n_workers - 1)
-    g_thread_pool_set_max_threads (worker_pool, n_workers - 1, NULL);
-  G_UNLOCK (worker_pool);
+  nice = get_thread_nice ();
+
+  G_LOCK (worker_pools);
+  pool = worker_pools[nice > 0];
+  if (pool == NULL)
+    pool = worker_pools[nice > 0] = g_thread_pool_new (run_range_cb, NULL,
+                                                       n_workers - 1, TRUE,
+                                                       NULL);
+  else if (g_thread_pool_get_max_threads (pool) < n_workers - 1)
+    g_thread_pool_set_max_threads (pool, n_workers - 1, NULL);
+  G_UNLOCK (worker_pools);
+
+  /* No thread could be started: every item in this one. */
+  if (pool == NULL)
+    {
+      func (data, 0, 0, n_items);
+      return;
+    }
 
   g_mutex_init (&join.mutex);
   g_cond_init (&join.cond);
   join.pending = n_workers - 1;
-  nice = get_thread_nice ();
 
   for (int w = 0; w < n_workers; w++)
     {
@@ -562,7 +577,7 @@ parallel_for (int       n_items,
       ranges[w].end = (int) ((gint64) n_items * (w + 1) / n_workers);
       ranges[w].join = &join;
       if (w > 0)
-        g_thread_pool_push (worker_pool, &ranges[w], NULL);
+        g_thread_pool_push (pool, &ranges[w], NULL);
     }
 
   func (data, 0, ranges[0].start, ranges[0].end);

@@ -8,11 +8,14 @@
  * and even kernels, 1×1) must give the same outputs and gradients within
  * a relative 1e-5, the sums being grouped differently.  The 2×2 max-pool
  * runs four outputs per step; on inputs full of ties it must pick the
- * first maximum like the naive loop.  And training stays bit for bit
- * reproducible on one thread.
+ * first maximum like the naive loop.  Training stays bit for bit
+ * reproducible on one thread.  And a worker lowered for lowered work
+ * (the app's training) never runs work given at normal priority.
  */
+#include <errno.h>
 #include <math.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "cnv.h"
 #include "cnv-layers-private.h"
@@ -365,6 +368,55 @@ test_one_thread_is_reproducible (void)
                                       e).validation.loss);
 }
 
+/* Item i records the nice value of the thread that ran it. */
+static void
+record_nice_cb (gpointer data,
+                int      worker,
+                int      start,
+                int      end)
+{
+  int *nice = data;
+
+  for (int i = start; i < end; i++)
+    nice[i] = getpriority (PRIO_PROCESS, 0);
+}
+
+static gpointer
+lowered_loop_thread (gpointer data)
+{
+  int *nice = data;
+
+  g_assert_cmpint (setpriority (PRIO_PROCESS, 0, 7), ==, 0);
+  cnv_parallel_for (2, 2, record_nice_cb, nice);
+
+  return NULL;
+}
+
+static void
+test_lowered_workers_stay_apart (void)
+{
+  int lowered[2] = { -100, -100 };
+  int normal[2] = { -100, -100 };
+
+  if (getpriority (PRIO_PROCESS, 0) != 0)
+    {
+      g_test_skip ("the test runs at a nice value other than 0");
+      return;
+    }
+
+  /* Linux keeps a nice value per thread: the lowered caller's worker
+   * takes its value. */
+  g_thread_join (g_thread_new ("lowered", lowered_loop_thread, lowered));
+  g_assert_cmpint (lowered[0], ==, 7);
+  g_assert_cmpint (lowered[1], ==, 7);
+
+  /* The next loop given at normal priority runs at normal priority on
+   * both threads, though the lowered worker is idle. */
+  cnv_parallel_for (2, 2, record_nice_cb, normal);
+  g_assert_cmpint (normal[0], ==, 0);
+  g_assert_cmpint (normal[1], ==, 0);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -376,6 +428,8 @@ main (int    argc,
                    test_tiles_match_one_tile);
   g_test_add_func ("/engine/max-pool/lanes-match-naive-loop-with-ties",
                    test_max_pool_lanes);
+  g_test_add_func ("/engine/parallel/lowered-workers-stay-apart",
+                   test_lowered_workers_stay_apart);
   g_test_add_func ("/training/one-thread-runs-are-bit-identical",
                    test_one_thread_is_reproducible);
 

@@ -6,6 +6,7 @@
 
 #include "cnv.h"
 #include "cnv-application.h"
+#include "cnv-data-page.h"
 #include "cnv-preferences-window.h"
 #include "cnv-settings.h"
 #include "cnv-window.h"
@@ -635,6 +636,54 @@ test_window_folder_error_offers_dataset (void)
       gtk_window_present (GTK_WINDOW (window));
       g_assert_true (iterate_until (window_idle, window, 30));
     }
+
+  destroy_and_check_finalized (window);
+}
+
+/* A folder that fails to load takes nothing from the one loaded before:
+ * the window's folder, its dataset and the page's report stay, so that
+ * the next checkpoint opened is checked against the folder on screen. */
+static void
+test_window_failed_folder_keeps_previous (void)
+{
+  g_autoptr(CnvApplication) app = new_test_application ();
+  g_autofree char *data = g_build_filename (g_getenv ("CNV_SOURCE_ROOT"),
+                                            "data", NULL);
+  g_autofree char *sample = g_build_filename (data, "sample", NULL);
+  g_autofree char *folder = NULL;
+  const CnvDataset *before;
+  CnvDataPage *page;
+  CnvWindow *window;
+  GtkWindow *dialog;
+
+  window = cnv_window_new (app, NULL);
+  gtk_window_present (GTK_WINDOW (window));
+  page = cnv_window_get_data_page (window);
+  cnv_window_load_folder (window, sample);
+  g_assert_true (iterate_until (window_idle, window, 60));
+  before = cnv_window_get_dataset (window);
+  g_assert_nonnull (before);
+  g_assert_nonnull (cnv_data_page_get_report (page));
+  g_assert_true (gtk_widget_get_visible (cnv_data_page_get_widget (page,
+                                                                   "report")));
+
+  expected_warning = "Could Not Load Image Folder*";
+  n_expected_warnings = 0;
+  cnv_window_load_folder (window, data);
+  g_assert_true (iterate_until (window_idle, window, 30));
+  g_assert_cmpuint (n_expected_warnings, ==, 1);
+  expected_warning = NULL;
+  dialog = find_toplevel (ADW_TYPE_MESSAGE_DIALOG);
+  g_assert_nonnull (dialog);
+  gtk_window_destroy (dialog);
+
+  g_object_get (window, "data-folder", &folder, NULL);
+  g_assert_cmpstr (folder, ==, sample);
+  g_assert_true (cnv_window_get_dataset (window) == before);
+  g_assert_nonnull (cnv_data_page_get_report (page));
+  g_assert_cmpuint (cnv_data_page_get_report (page)->n_images, ==, 400);
+  g_assert_true (gtk_widget_get_visible (cnv_data_page_get_widget (page,
+                                                                   "report")));
 
   destroy_and_check_finalized (window);
 }
@@ -2897,6 +2946,8 @@ main (int   argc,
                    test_window_save_as_name_meant);
   g_test_add_func ("/app/window/folder-error-offers-dataset",
                    test_window_folder_error_offers_dataset);
+  g_test_add_func ("/app/window/failed-folder-keeps-previous",
+                   test_window_failed_folder_keeps_previous);
   g_test_add_func ("/app/window/lists-skipped-files",
                    test_window_lists_skipped_files);
   g_test_add_func ("/app/window/open-error-names-file",

@@ -1637,6 +1637,23 @@ cnv_data_page_show_dataset (CnvDataPage      *self,
 }
 
 void
+cnv_data_page_show_previous (CnvDataPage      *self,
+                             const CnvDataset *dataset)
+{
+  CnvDatasetReport *report;
+
+  g_return_if_fail (CNV_IS_DATA_PAGE (self));
+
+  /* The report still held is the dataset's: loading another folder only
+   * replaces it once that folder has loaded. */
+  report = dataset != NULL && g_strcmp0 (dataset->folder, self->folder) == 0
+           ? g_steal_pointer (&self->report) : NULL;
+  cnv_data_page_show_dataset (self, dataset);
+  if (report != NULL)
+    cnv_data_page_show_report (self, report);
+}
+
+void
 cnv_data_page_show_report (CnvDataPage      *self,
                            CnvDatasetReport *report)
 {

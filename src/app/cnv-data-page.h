@@ -39,6 +39,10 @@ void            cnv_data_page_show_loading    (CnvDataPage      *self,
  * preview); nothing of dataset is kept. */
 void            cnv_data_page_show_dataset    (CnvDataPage      *self,
                                                const CnvDataset *dataset);
+/* After a folder failed to load: dataset, the one held before (or NULL),
+ * again, with the report it had. */
+void            cnv_data_page_show_previous   (CnvDataPage      *self,
+                                               const CnvDataset *dataset);
 /* The report of the dataset last shown (transfer full; NULL clears it).
  * The page sets its split from the page's validation share and seed and
  * keeps it following them. */

@@ -1205,6 +1205,23 @@ load_thread (GTask        *task,
   g_task_return_pointer (task, loaded, (GDestroyNotify) loaded_free);
 }
 
+/* Makes the folder of the dataset held (or none) the window's folder
+ * again. */
+static void
+restore_data_folder (CnvWindow *self)
+{
+  const char *folder = self->dataset != NULL ? self->dataset->dataset->folder
+                                             : NULL;
+
+  if (g_strcmp0 (folder, self->data_folder) == 0)
+    return;
+
+  g_free (self->data_folder);
+  self->data_folder = g_strdup (folder);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_DATA_FOLDER]);
+  update_best_path (self);
+}
+
 static void
 load_done_cb (GObject      *source,
               GAsyncResult *result,
@@ -1229,20 +1246,27 @@ load_done_cb (GObject      *source,
   g_clear_object (&self->load_cancellable);
 
   if (loaded == NULL)
-    show_folder_error (self, folder, error);
-  else
     {
-      g_clear_pointer (&self->dataset, dataset_ref_release);
-      self->dataset = dataset_ref_new (g_steal_pointer (&loaded->dataset));
-      if (self->settings != NULL)
-        cnv_settings_add_recent (self->settings, "recent-folders", folder);
+      /* The folder that failed is not the window's: the one loaded before
+       * stays, with its report, for the page, for training and for the
+       * class check of the next checkpoint opened. */
+      restore_data_folder (self);
+      cnv_data_page_show_previous (self->data_page,
+                                   self->dataset != NULL
+                                   ? self->dataset->dataset : NULL);
+      show_folder_error (self, folder, error);
+      update_actions (self);
+      return;
     }
 
-  cnv_data_page_show_dataset (self->data_page,
-                              self->dataset ? self->dataset->dataset : NULL);
-  if (loaded != NULL)
-    cnv_data_page_show_report (self->data_page,
-                               g_steal_pointer (&loaded->report));
+  g_clear_pointer (&self->dataset, dataset_ref_release);
+  self->dataset = dataset_ref_new (g_steal_pointer (&loaded->dataset));
+  if (self->settings != NULL)
+    cnv_settings_add_recent (self->settings, "recent-folders", folder);
+
+  cnv_data_page_show_dataset (self->data_page, self->dataset->dataset);
+  cnv_data_page_show_report (self->data_page,
+                             g_steal_pointer (&loaded->report));
   g_clear_pointer (&loaded, loaded_free);
   update_evaluation (self);
   update_actions (self);

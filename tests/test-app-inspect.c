@@ -289,6 +289,21 @@ test_list (void)
   row = g_list_model_get_item (rows, n - 1);
   g_assert_cmpstr (cnv_prediction_get_name (row), ==, "broken.png");
   g_object_unref (row);
+
+  /* A file that could not be read has nothing inside the network to
+   * show: its detail offers the Prediction tab alone, and the next image
+   * gets the other tabs back. */
+  cnv_classify_page_show_view (page, "maps");
+  cnv_classify_page_select (page, n - 1);
+  g_assert_true (iterate_until (window_idle, window, 30));
+  g_assert_cmpstr (cnv_classify_page_get_view (page), ==, "prediction");
+  g_assert_false (cnv_classify_page_offers_view (page, "maps"));
+  g_assert_false (cnv_classify_page_offers_view (page, "gradcam"));
+  g_assert_true (cnv_classify_page_offers_view (page, "prediction"));
+  cnv_classify_page_select (page, 0);
+  g_assert_true (iterate_until (window_idle, window, 30));
+  g_assert_true (cnv_classify_page_offers_view (page, "maps"));
+  g_assert_true (cnv_classify_page_offers_view (page, "gradcam"));
   cnv_classify_page_set_sort (page, CNV_CLASSIFY_SORT_CONFIDENCE_UP);
   for (guint i = 1; i + 1 < n; i++)
     {

@@ -392,6 +392,27 @@ set_views_inspection (CnvClassifyPage *self,
                                GDK_PAINTABLE (inspection->original));
 }
 
+/* The views inside the network need an image the network saw: for a
+ * file that could not be read, only the Prediction tab, with the
+ * reason, is offered. */
+static void
+show_inside_views (CnvClassifyPage *self,
+                   gboolean         visible)
+{
+  static const char *const names[] = { "maps", "filters", "gradcam" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      GtkWidget *child = gtk_stack_get_child_by_name (self->detail_stack,
+                                                      names[i]);
+
+      gtk_stack_page_set_visible (gtk_stack_get_page (self->detail_stack,
+                                                      child), visible);
+    }
+  if (!visible)
+    gtk_stack_set_visible_child_name (self->detail_stack, "prediction");
+}
+
 static void
 show_selected (CnvClassifyPage *self)
 {
@@ -421,6 +442,7 @@ show_selected (CnvClassifyPage *self)
       return;
     }
 
+  show_inside_views (self, cnv_prediction_get_error (row) == NULL);
   if (cnv_prediction_get_error (row) != NULL)
     {
       gtk_label_set_label (self->class_label, _("Not Classified"));
@@ -1977,6 +1999,29 @@ cnv_classify_page_get_selected (CnvClassifyPage *self)
     return NULL;
 
   return gtk_single_selection_get_selected_item (self->selection);
+}
+
+const char *
+cnv_classify_page_get_view (CnvClassifyPage *self)
+{
+  g_return_val_if_fail (CNV_IS_CLASSIFY_PAGE (self), NULL);
+
+  return gtk_stack_get_visible_child_name (self->detail_stack);
+}
+
+gboolean
+cnv_classify_page_offers_view (CnvClassifyPage *self,
+                               const char      *name)
+{
+  GtkWidget *child;
+
+  g_return_val_if_fail (CNV_IS_CLASSIFY_PAGE (self), FALSE);
+
+  child = gtk_stack_get_child_by_name (self->detail_stack, name);
+
+  return child != NULL
+         && gtk_stack_page_get_visible (gtk_stack_get_page (self->detail_stack,
+                                                            child));
 }
 
 void

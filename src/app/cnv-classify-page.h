@@ -90,6 +90,11 @@ gboolean    cnv_classify_page_export_csv      (CnvClassifyPage     *self,
 /* "prediction", "maps", "filters" or "gradcam". */
 void        cnv_classify_page_show_view       (CnvClassifyPage     *self,
                                                const char          *name);
+/* The view shown in the detail, and whether the view name is offered
+ * (a file that could not be read offers only "prediction"). */
+const char *cnv_classify_page_get_view        (CnvClassifyPage     *self);
+gboolean    cnv_classify_page_offers_view     (CnvClassifyPage     *self,
+                                               const char          *name);
 /* The inspection on screen, or NULL while it is computed. */
 CnvInspection *cnv_classify_page_get_inspection (CnvClassifyPage   *self);
 

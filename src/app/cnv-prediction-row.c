@@ -32,6 +32,27 @@ struct _CnvPredictionRow
 
 G_DEFINE_FINAL_TYPE (CnvPredictionRow, cnv_prediction_row, GTK_TYPE_WIDGET)
 
+
+/* The error of p with the file named as the row names it: the messages
+ * carry the whole path, which pushed the reason out of the row. */
+static char *
+short_error (CnvPrediction *p)
+{
+  const char *error = cnv_prediction_get_error (p);
+  g_autofree char *display = NULL;
+  g_autofree char *basename = NULL;
+  g_auto(GStrv) parts = NULL;
+
+  if (error == NULL)
+    return g_strdup ("");
+
+  display = g_filename_display_name (cnv_prediction_get_path (p));
+  basename = g_filename_display_basename (cnv_prediction_get_path (p));
+  parts = g_strsplit (error, display, -1);
+
+  return g_strjoinv (basename, parts);
+}
+
 static void
 update (CnvPredictionRow *self)
 {
@@ -53,10 +74,17 @@ update (CnvPredictionRow *self)
   class_name = cnv_prediction_get_class_name (p);
   if (class_name == NULL)
     {
-      gtk_label_set_label (self->class_label,
-                           cnv_prediction_get_error (p) != NULL
-                           ? cnv_prediction_get_error (p) : "");
+      g_autofree char *reason = short_error (p);
+
+      gtk_label_set_label (self->class_label, reason);
       gtk_widget_add_css_class (GTK_WIDGET (self->class_label), "error");
+      /* The reason comes at the end of the message: four lines of it,
+       * at most, rather than the first forty characters, and the list no
+       * wider for it. */
+      gtk_label_set_wrap (self->class_label, TRUE);
+      gtk_label_set_wrap_mode (self->class_label, PANGO_WRAP_WORD_CHAR);
+      gtk_label_set_lines (self->class_label, 4);
+      gtk_label_set_max_width_chars (self->class_label, 30);
       gtk_widget_set_visible (GTK_WIDGET (self->probability_bar), FALSE);
       gtk_label_set_label (self->probability_label, "");
       gtk_widget_set_visible (GTK_WIDGET (self->near_icon), FALSE);
@@ -68,6 +96,9 @@ update (CnvPredictionRow *self)
 
   c = cnv_prediction_get_snapshot (p)->classifier;
   gtk_widget_remove_css_class (GTK_WIDGET (self->class_label), "error");
+  gtk_label_set_wrap (self->class_label, FALSE);
+  gtk_label_set_lines (self->class_label, -1);
+  gtk_label_set_max_width_chars (self->class_label, -1);
   gtk_label_set_label (self->class_label, class_name);
   gtk_widget_set_visible (GTK_WIDGET (self->probability_bar), TRUE);
   gtk_level_bar_set_value (self->probability_bar,

@@ -984,6 +984,7 @@ test_error_not_a_checkpoint (void)
   g_autofree char *text = g_build_filename (tmp_dir, "notes.txt", NULL);
   g_autoptr(Run) swapped = NULL;
   g_autoptr(Run) inspect_text = NULL;
+  g_autoptr(Run) text_first = NULL;
   g_autoptr(Run) evaluate_folder = NULL;
   g_auto(GStrv) lines = NULL;
 
@@ -1002,6 +1003,15 @@ test_error_not_a_checkpoint (void)
   g_assert_cmpstr (lines[1], ==, "convolve-cli: hint: the checkpoint comes "
                                  "first: convolve-cli predict CHECKPOINT "
                                  "IMAGE…");
+
+  /* A text file where the checkpoint goes is not the arguments swapped:
+   * the loader says what it is, and no hint about their order follows. */
+  text_first = run_cli ("predict", text, image, NULL);
+  g_assert_cmpint (text_first->status, ==, 1);
+  g_assert_cmpuint (count_lines (text_first->err), ==, 1);
+  g_assert_nonnull (strstr (text_first->err, "notes.txt” is a text file, "
+                                             "not a Convolve checkpoint."));
+  g_assert_null (strstr (text_first->err, "comes first"));
 
   /* The loader already says what the file is; inspect has no order of
    * arguments to get wrong, so no hint follows. */
@@ -1262,6 +1272,7 @@ test_diff (void)
   g_autofree char *missing = g_build_filename (tmp_dir, "none.convolve", NULL);
   g_autoptr(CnvModelSpec) spec = cnv_model_spec_new_default ();
   g_autofree char *json = NULL;
+  char *expected = NULL;
   g_autoptr(Run) same = NULL;
   g_autoptr(Run) differ = NULL;
   g_autoptr(Run) colored = NULL;
@@ -1336,20 +1347,24 @@ test_diff (void)
                                                                  "layers"),
                                    0), "status"), ==, "changed");
 
+  /* The messages name the path as it was given. */
   absent = run_cli ("diff", missing, model_path, NULL);
   g_assert_cmpint (absent->status, ==, 2);
-  g_assert_cmpstr (absent->err, ==, "convolve-cli: Could not open "
-                                    "“none.convolve”: No such file or "
-                                    "directory.\n");
+  expected = g_strdup_printf ("convolve-cli: Could not open “%s”: No such "
+                              "file or directory.\n", missing);
+  g_assert_cmpstr (absent->err, ==, expected);
+  g_free (expected);
 
   /* diff takes descriptions too, and its hint says so. */
   g_assert_true (g_file_set_contents (notes, "to do: more filters\n", -1, NULL));
   text = run_cli ("diff", notes, model_path, NULL);
   g_assert_cmpint (text->status, ==, 2);
-  g_assert_cmpstr (text->err, ==, "convolve-cli: “notes.txt” is a text file, "
-                                  "neither a Convolve checkpoint nor a JSON "
-                                  "model description (which starts with "
-                                  "“{”).\n");
+  expected = g_strdup_printf ("convolve-cli: “%s” is a text file, neither a "
+                              "Convolve checkpoint nor a JSON model "
+                              "description (which starts with “{”).\n",
+                              notes);
+  g_assert_cmpstr (text->err, ==, expected);
+  g_clear_pointer (&expected, g_free);
   g_unlink (notes);
 
   bad_option = run_cli ("diff", "--color=sometimes", model_path, model_path,

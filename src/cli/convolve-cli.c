@@ -163,7 +163,8 @@ cnv_cli_print_model_problems (const char *file,
  * from its name and its first bytes: an image, a text file, or NULL when
  * it does not look like anything else (a damaged checkpoint, say). */
 static const char *
-guess_other_kind (const char *path)
+guess_other_kind (const char *path,
+                  gboolean   *is_image)
 {
   g_autofree char *type = NULL;
   guint8 head[4096];
@@ -178,6 +179,8 @@ guess_other_kind (const char *path)
 
   type = g_content_type_guess (path, head, length, &uncertain);
 
+  if (is_image != NULL)
+    *is_image = g_str_has_prefix (type, "image/");
   if (g_str_has_prefix (type, "image/"))
     return _("an image");
   if (g_content_type_is_a (type, "text/plain"))
@@ -193,24 +196,27 @@ cnv_cli_print_checkpoint_error (const char   *path,
 {
   g_autofree char *what = NULL;
   const char *kind = NULL;
+  gboolean swapped = FALSE;   /* an image or a folder: the usual swap */
 
   cnv_cli_print_error (path, error);
 
   /* Only a file that is not a safetensors file at all earns a hint: the
    * usual mistake is an image or a text file given in the checkpoint's
-   * place, for example the arguments swapped. */
+   * place; an image or a folder there is most likely the arguments
+   * swapped, so only then is their order pointed out. */
   if (g_file_test (path, G_FILE_TEST_IS_DIR))
     {
       /* TRANSLATORS: %s is a path. */
       what = g_strdup_printf (_("“%s” is a folder, not a Convolve checkpoint"),
                               path);
+      swapped = TRUE;
     }
   else if (g_error_matches (error, CNV_CHECKPOINT_ERROR,
                             CNV_CHECKPOINT_ERROR_HEADER)
            || g_error_matches (error, CNV_CHECKPOINT_ERROR,
                                CNV_CHECKPOINT_ERROR_TRUNCATED))
     {
-      kind = guess_other_kind (path);
+      kind = guess_other_kind (path, &swapped);
       if (kind != NULL)
         /* TRANSLATORS: the first %s is a path, the second "an image" or
          * "a text file". */
@@ -223,7 +229,7 @@ cnv_cli_print_checkpoint_error (const char   *path,
   if (what == NULL && usage != NULL
       && g_error_matches (error, CNV_CHECKPOINT_ERROR,
                           CNV_CHECKPOINT_ERROR_FORMAT)
-      && guess_other_kind (path) != NULL)
+      && guess_other_kind (path, &swapped) != NULL && swapped)
     {
       /* TRANSLATORS: %s is a command line such as
        * "convolve-cli predict CHECKPOINT IMAGE…". */
@@ -235,7 +241,7 @@ cnv_cli_print_checkpoint_error (const char   *path,
   if (what == NULL)
     return;
 
-  if (usage != NULL)
+  if (usage != NULL && swapped)
     /* TRANSLATORS: the second %s is a command line such as
      * "convolve-cli predict CHECKPOINT IMAGE…". */
     fprintf (stderr, _("%s: hint: %s; the checkpoint comes first: %s\n"),
@@ -261,7 +267,7 @@ cnv_cli_print_record_error (const char   *path,
                              CNV_CHECKPOINT_ERROR_HEADER)
             || g_error_matches (error, CNV_CHECKPOINT_ERROR,
                                 CNV_CHECKPOINT_ERROR_TRUNCATED))
-           && (kind = guess_other_kind (path)) != NULL)
+           && (kind = guess_other_kind (path, NULL)) != NULL)
     /* TRANSLATORS: the first %s is a path, the second "an image" or "a
      * text file". */
     fprintf (stderr, _("%s: hint: “%s” looks like %s, neither a Convolve "

@@ -881,6 +881,7 @@ cnv_model_record_load (const char  *path,
                        GError     **error)
 {
   g_autofree char *display = NULL;
+  g_autofree char *where = NULL;   /* the path, for messages */
   char head[16] = { 0 };
   gsize n_read = 0;
   FILE *file;
@@ -889,13 +890,14 @@ cnv_model_record_load (const char  *path,
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   display = g_filename_display_basename (path);
+  where = g_filename_display_name (path);
   file = g_fopen (path, "rb");
   if (file == NULL)
     {
       int saved_errno = errno;
 
       g_set_error (error, CNV_CHECKPOINT_ERROR, CNV_CHECKPOINT_ERROR_IO,
-                   _("Could not open “%s”: %s."), display,
+                   _("Could not open “%s”: %s."), where,
                    g_strerror (saved_errno));
       return NULL;
     }
@@ -913,14 +915,14 @@ cnv_model_record_load (const char  *path,
         {
           g_set_error (error, CNV_MODEL_ERROR, CNV_MODEL_ERROR_INVALID,
                        _("“%s” is %" PRId64 " bytes long, too long for a "
-                         "model description."), display,
+                         "model description."), where,
                        (int64_t) st.st_size);
           return NULL;
         }
       if (!g_file_get_contents (path, &text, &length, &read_error))
         {
           g_set_error (error, CNV_CHECKPOINT_ERROR, CNV_CHECKPOINT_ERROR_IO,
-                       _("Could not read “%s”: %s."), display,
+                       _("Could not read “%s”: %s."), where,
                        read_error->message);
           g_error_free (read_error);
           return NULL;
@@ -934,7 +936,7 @@ cnv_model_record_load (const char  *path,
       g_set_error (error, CNV_CHECKPOINT_ERROR, CNV_CHECKPOINT_ERROR_FORMAT,
                    _("“%s” is a text file, neither a Convolve checkpoint nor "
                      "a JSON model description (which starts with “{”)."),
-                   display);
+                   where);
       return NULL;
     }
 

@@ -161,7 +161,8 @@ cnv_cli_print_model_problems (const char *file,
 
 /* What a file that failed to load as a checkpoint plainly is instead,
  * from its name and its first bytes: an image, a text file, or NULL when
- * it does not look like anything else (a damaged checkpoint, say). */
+ * it does not look like anything else (a damaged checkpoint, say); and in
+ * is_image (may be NULL) whether it is an image. */
 static const char *
 guess_other_kind (const char *path,
                   gboolean   *is_image)

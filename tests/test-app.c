@@ -2788,8 +2788,9 @@ test_window_open_shows_what_the_network_sees (void)
   dialog = open_and_wait_for_diff (window, path);
   g_assert_true (iterate_until (sees_ready, window, 30));
   g_assert_cmpstr (cnv_diff_view_get_summary (cnv_open_dialog_get_diff_view (
-    dialog)), ==, "The input size differs, 1 layer differs, preprocessing "
-                  "differs in 1 field, 6 of 8 tensors loadable");
+    dialog)), ==, "The input size differs, 1 layer differs, 7 layers "
+                  "reshaped, preprocessing differs in 1 field, 6 of 8 "
+                  "tensors loadable");
   settle (0.3);
   save_screenshot (GTK_WIDGET (dialog), "diff-what-the-network-sees.png");
   cnv_open_dialog_respond (dialog, "cancel");
@@ -2906,7 +2907,8 @@ test_window_compare_checkpoints (void)
 
   g_assert_cmpstr (cnv_diff_view_get_summary (
     cnv_compare_window_get_diff_view (compare)), ==,
-    "The training settings differ, 8 of 8 tensors loadable");
+    "The training settings differ, the weights differ in 8 tensors, 8 of 8 "
+    "tensors loadable");
   g_assert_cmpstr (gtk_window_get_title (GTK_WINDOW (compare)), ==,
                    "Compare two-epochs.convolve ↔ three-epochs.convolve");
   save_screenshot (GTK_WIDGET (compare), "compare.png");

@@ -427,6 +427,7 @@ test_weights_and_training (void)
   g_autoptr(CnvModelRecord) b = NULL;
   g_autoptr(CnvDiff) diff = NULL;
   g_autoptr(CnvDiff) same = NULL;
+  g_autofree char *summary = NULL;
   CnvOptimizerConfig adam;
   const CnvDiffTensorRow *w;
   CnvParam *param;
@@ -448,6 +449,11 @@ test_weights_and_training (void)
   g_assert_cmpfloat_with_epsilon (w->cosine, 1.0, 1e-6);
   w = find_tensor_row (diff, "conv1.weight");
   g_assert_cmpfloat (w->relative_l2, ==, 0.0);
+
+  /* The summary counts the tensors whose values moved: fc1.weight only. */
+  summary = cnv_diff_get_summary (diff);
+  g_assert_cmpstr (summary, ==, "The training settings differ, the weights "
+                                "differ in 1 tensor, 8 of 8 tensors loadable");
 
   /* Optimizer slots are not tensor rows; they are the training rows. */
   g_assert_null (find_tensor_row (diff, "optimizer.fc1.weight.exp_avg"));
@@ -780,7 +786,8 @@ test_json (void)
 
   g_assert_false (json_object_get_boolean_member (root, "equal"));
   g_assert_cmpstr (json_object_get_string_member (root, "summary"), ==,
-                   "1 layer differs, 7 of 8 tensors keep their shape");
+                   "1 layer differs, 2 layers reshaped, 7 of 8 tensors "
+                   "keep their shape");
   g_assert_cmpstr (json_object_get_string_member (removed, "status"), ==,
                    "removed");
   g_assert_true (json_object_get_null_member (removed, "b_layer"));

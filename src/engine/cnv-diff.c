@@ -1943,6 +1943,8 @@ cnv_diff_get_summary (const CnvDiff *diff)
   gboolean classes_differ = FALSE;
   gboolean threshold_differs = FALSE;
   guint n_input, n_pp;
+  guint n_reshaped = 0;
+  guint n_moved = 0;
 
   g_return_val_if_fail (diff != NULL, NULL);
 
@@ -1958,6 +1960,16 @@ cnv_diff_get_summary (const CnvDiff *diff)
     g_ptr_array_add (parts, g_strdup_printf (
       g_dngettext (GETTEXT_PACKAGE, "%u layer differs", "%u layers differ",
                    diff->n_layers_differ), diff->n_layers_differ));
+  for (guint i = 0; i < diff->layers->len; i++)
+    n_reshaped +=
+      cnv_diff_layer_row_is_reshaped (g_ptr_array_index (diff->layers, i));
+  if (n_reshaped > 0)
+    /* Translators: after "3 layers differ": the layers whose settings are
+     * the same but whose shape follows from a change before them (the
+     * rows marked reshaped). */
+    g_ptr_array_add (parts, g_strdup_printf (
+      g_dngettext (GETTEXT_PACKAGE, "%u layer reshaped",
+                   "%u layers reshaped", n_reshaped), n_reshaped));
   if (n_pp > 0)
     g_ptr_array_add (parts, g_strdup_printf (
       g_dngettext (GETTEXT_PACKAGE, "preprocessing differs in %u field",
@@ -1979,6 +1991,16 @@ cnv_diff_get_summary (const CnvDiff *diff)
     g_ptr_array_add (parts, g_strdup (_("the decision threshold differs")));
   if (diff->training->len > 0)
     g_ptr_array_add (parts, g_strdup (_("the training settings differ")));
+  for (guint i = 0; i < diff->tensors->len; i++)
+    {
+      const CnvDiffTensorRow *row = g_ptr_array_index (diff->tensors, i);
+
+      n_moved += !isnan (row->relative_l2) && row->relative_l2 > 0.0;
+    }
+  if (n_moved > 0)
+    g_ptr_array_add (parts, g_strdup_printf (
+      g_dngettext (GETTEXT_PACKAGE, "the weights differ in %u tensor",
+                   "the weights differ in %u tensors", n_moved), n_moved));
   if (diff->a->has_weights || diff->b->has_weights)
     g_ptr_array_add (parts, g_strdup_printf (
       g_dngettext (GETTEXT_PACKAGE, "%u of %u tensor loadable",

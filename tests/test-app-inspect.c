@@ -220,6 +220,9 @@ test_list (void)
   rows = cnv_classify_page_get_rows (page);
   all = cnv_classify_page_get_all_rows (page);
   cnv_window_show_page (window, "classify");
+  g_assert_cmpstr (cnv_classify_page_get_state (page), ==, "empty");
+  settle (0.3);
+  save_screenshot (GTK_WIDGET (window), "inspect-empty.png");
 
   /* Three files: two images in class folders and one that is not an
    * image, which gets a row saying so. */

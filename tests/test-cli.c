@@ -1855,6 +1855,31 @@ remove_tree (const char *path)
   g_rmdir (path);
 }
 
+/* Without --seed, train uses the seed the app starts with (42), so that a
+ * run of the app's defaults is repeated on the command line. */
+static void
+test_train_default_seed (void)
+{
+  g_autofree char *path = g_build_filename (tmp_dir, "default-seed.convolve",
+                                            NULL);
+  g_autoptr(Run) run = NULL;
+  g_autoptr(CnvClassifier) stored = NULL;
+  g_autoptr(GError) error = NULL;
+  CnvTrainConfig defaults;
+
+  run = run_cli ("train", "--data", data_dir, "--output", path, "--epochs",
+                 "1", "--batch-size", "8", "--threads", "1", NULL);
+  g_assert_cmpint (run->status, ==, 0);
+  g_assert_nonnull (strstr (run->err, "seed 42,"));
+
+  stored = cnv_checkpoint_load (path, &error);
+  g_assert_no_error (error);
+  cnv_train_config_init_default (&defaults);
+  g_assert_cmpuint (stored->seed, ==, 42);
+  g_assert_cmpuint (stored->seed, ==, defaults.seed);
+  g_unlink (path);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -1877,6 +1902,8 @@ main (int    argc,
                    test_model_too_large_for_memory);
   g_test_add_func ("/cli/help-and-usage", test_help);
   g_test_add_func ("/cli/train/two-epochs", test_train);
+  g_test_add_func ("/cli/train/default-seed-is-the-apps",
+                   test_train_default_seed);
   g_test_add_func ("/cli/inspect/text", test_inspect_text);
   g_test_add_func ("/cli/inspect/json", test_inspect_json);
   g_test_add_func ("/cli/inspect/optimizer-fields-of-its-kind",

@@ -500,12 +500,12 @@ make_config (const TrainOptions  *opts,
   else
     config->val_split = DEFAULT_VAL_SPLIT;
 
+  /* Without --seed the engine's default stays, the one the app starts
+   * with, so that a run of either is repeated by the other. */
   if (resumed != NULL)
     config->seed = resumed->seed;
   else if (opts->seed >= 0)
     config->seed = (guint64) opts->seed;
-  else
-    config->seed = g_random_int_range (1, G_MAXINT32);
 
   config->threads = opts->threads;
   make_run_settings (opts, resumed, config);
@@ -793,7 +793,7 @@ cnv_cli_train (int    argc,
          "(default 0.2)"), "F" },
     { "seed", 's', 0, G_OPTION_ARG_INT64, &opts.seed,
       N_("Seed of the initial weights, split, shuffling and dropout, at "
-         "least 1 (default: random, printed)"), "N" },
+         "least 1 (default: 42, as in the app)"), "N" },
     { "threads", 'j', 0, G_OPTION_ARG_INT, &opts.threads,
       CNV_CLI_THREADS_HELP, "N" },
     { "schedule", 0, 0, G_OPTION_ARG_STRING, &opts.schedule,

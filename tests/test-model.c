@@ -346,7 +346,24 @@ test_json_parse_errors (void)
 
   assert_parse_error ("{" INPUT_28 ", \"layers\": [{\"id\": \"attn\", "
                       "\"type\": \"attention\"}]}",
-                      CNV_MODEL_ERROR_UNKNOWN_TYPE, "attn", "attention", NULL);
+                      CNV_MODEL_ERROR_UNKNOWN_TYPE, "attn", "attention",
+                      "the types are conv2d, max-pool, avg-pool, "
+                      "global-avg-pool, batch-norm, dropout, flatten, dense, "
+                      "relu, leaky-relu, sigmoid, tanh, softmax.", NULL);
+  /* Another tool's name of a layer, or ours spelt another way, is met
+   * with ours. */
+  assert_parse_error ("{" INPUT_28 ", \"layers\": [{\"id\": \"p\", "
+                      "\"type\": \"MaxPool2d\"}]}",
+                      CNV_MODEL_ERROR_UNKNOWN_TYPE,
+                      "did you mean “max-pool”?", NULL);
+  assert_parse_error ("{" INPUT_28 ", \"layers\": [{\"id\": \"fc\", "
+                      "\"type\": \"Linear\"}]}",
+                      CNV_MODEL_ERROR_UNKNOWN_TYPE, "did you mean “dense”?",
+                      NULL);
+  assert_parse_error ("{" INPUT_28 ", \"layers\": [{\"id\": \"bn\", "
+                      "\"type\": \"batch_norm\"}]}",
+                      CNV_MODEL_ERROR_UNKNOWN_TYPE,
+                      "did you mean “batch-norm”?", NULL);
   assert_parse_error ("{" INPUT_28 ", \"layers\": [{\"id\": \"c1\", "
                       "\"type\": \"conv2d\", \"filter\": 3}]}",
                       CNV_MODEL_ERROR_INVALID, "c1", "filter", NULL);

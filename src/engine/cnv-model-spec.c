@@ -55,6 +55,76 @@ static const KindInfo kind_info[CNV_N_LAYER_KINDS] = {
   [CNV_LAYER_SOFTMAX]         = { "softmax",         N_("Softmax") },
 };
 
+/* name in lower case without "-", "_", spaces and a final "2d": how
+ * PyTorch's, Keras's and our names of one layer come to agree. */
+static char *
+fold_kind_name (const char *name)
+{
+  GString *folded = g_string_new (NULL);
+
+  for (const char *c = name; *c != '\0'; c++)
+    if (*c != '-' && *c != '_' && *c != ' ')
+      g_string_append_c (folded, g_ascii_tolower (*c));
+  if (g_str_has_suffix (folded->str, "2d"))
+    g_string_truncate (folded, folded->len - 2);
+
+  return g_string_free (folded, FALSE);
+}
+
+/* The type meant by an unknown one, when it is another tool's name of
+ * it ("MaxPool2d", "Linear", "BatchNormalization") or ours spelt another
+ * way; NULL when nothing is close. */
+static const char *
+suggest_kind (const char *type)
+{
+  static const struct
+  {
+    const char  *alias;   /* folded */
+    CnvLayerKind kind;
+  } aliases[] = {
+    { "linear", CNV_LAYER_DENSE },
+    { "fc", CNV_LAYER_DENSE },
+    { "fullyconnected", CNV_LAYER_DENSE },
+    { "batchnormalization", CNV_LAYER_BATCH_NORM },
+    { "maxpooling", CNV_LAYER_MAX_POOL },
+    { "averagepooling", CNV_LAYER_AVG_POOL },
+    { "averagepool", CNV_LAYER_AVG_POOL },
+    { "adaptiveavgpool", CNV_LAYER_GLOBAL_AVG_POOL },
+    { "globalaveragepooling", CNV_LAYER_GLOBAL_AVG_POOL },
+    { "convolution", CNV_LAYER_CONV2D },
+  };
+  g_autofree char *folded = fold_kind_name (type);
+
+  for (int i = 0; i < CNV_N_LAYER_KINDS; i++)
+    {
+      g_autofree char *known = fold_kind_name (kind_info[i].name);
+
+      if (strcmp (folded, known) == 0)
+        return kind_info[i].name;
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (aliases); i++)
+    if (strcmp (folded, aliases[i].alias) == 0)
+      return kind_info[aliases[i].kind].name;
+
+  return NULL;
+}
+
+/* "conv2d, max-pool, …, softmax" */
+static char *
+list_kinds (void)
+{
+  GString *list = g_string_new (NULL);
+
+  for (int i = 0; i < CNV_N_LAYER_KINDS; i++)
+    {
+      if (i > 0)
+        g_string_append (list, ", ");
+      g_string_append (list, kind_info[i].name);
+    }
+
+  return g_string_free (list, FALSE);
+}
+
 const char *
 cnv_layer_kind_to_string (CnvLayerKind kind)
 {
@@ -465,9 +535,20 @@ read_layer (JsonNode      *node,
     }
   if (!cnv_layer_kind_from_string (type, &kind))
     {
-      g_set_error (error, CNV_MODEL_ERROR, CNV_MODEL_ERROR_UNKNOWN_TYPE,
-                   _("Layer “%s” has type “%s”, which Convolve does not "
-                     "implement."), id, type);
+      const char *meant = suggest_kind (type);
+      g_autofree char *known = NULL;
+
+      if (meant != NULL)
+        g_set_error (error, CNV_MODEL_ERROR, CNV_MODEL_ERROR_UNKNOWN_TYPE,
+                     _("Layer “%s” has type “%s”, which Convolve does not "
+                       "implement; did you mean “%s”?"), id, type, meant);
+      else
+        {
+          known = list_kinds ();
+          g_set_error (error, CNV_MODEL_ERROR, CNV_MODEL_ERROR_UNKNOWN_TYPE,
+                       _("Layer “%s” has type “%s”, which Convolve does not "
+                         "implement; the types are %s."), id, type, known);
+        }
       return FALSE;
     }
 

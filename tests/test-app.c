@@ -497,7 +497,7 @@ test_window_lists_skipped_files (void)
   g_assert_nonnull (skipped);
   g_assert_cmpstr (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (skipped)),
                    ==, "1 file skipped");
-  g_assert_true (has_row_titled (GTK_WIDGET (skipped), "broken.png"));
+  g_assert_true (has_row_titled (GTK_WIDGET (skipped), "sneaker/broken.png"));
 
   adw_expander_row_set_expanded (skipped, TRUE);
   settle (0.5);

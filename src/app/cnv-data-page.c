@@ -1009,8 +1009,16 @@ new_skipped_row (const CnvDataset *dataset)
   for (guint i = 0; i < dataset->skipped->len; i++)
     {
       CnvSkippedFile *file = g_ptr_array_index (dataset->skipped, i);
-      g_autofree char *name = g_filename_display_basename (file->path);
+      g_autoptr(GFile) folder = g_file_new_for_path (dataset->folder);
+      g_autoptr(GFile) skipped = g_file_new_for_path (file->path);
+      g_autofree char *relative = g_file_get_relative_path (folder, skipped);
+      g_autofree char *name = NULL;
       GtkWidget *row = adw_action_row_new ();
+
+      /* "sneaker/boot.png": the class folder tells two files of one name
+       * apart, and which class is missing an image. */
+      name = relative != NULL ? g_filename_display_name (relative)
+                              : g_filename_display_basename (file->path);
 
       adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), name);
       adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);

@@ -2913,6 +2913,18 @@ test_window_compare_checkpoints (void)
                    "Compare two-epochs.convolve ↔ three-epochs.convolve");
   save_screenshot (GTK_WIDGET (compare), "compare.png");
 
+  /* Swap Sides puts the second file first, titles and diff alike. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (compare),
+                                             "compare.swap", NULL));
+  g_assert_cmpstr (gtk_window_get_title (GTK_WINDOW (compare)), ==,
+                   "Compare three-epochs.convolve ↔ two-epochs.convolve");
+  g_assert_cmpstr (cnv_diff_view_get_diff (cnv_compare_window_get_diff_view (
+    compare))->a->label, ==, "three-epochs.convolve");
+  g_assert_cmpstr (cnv_diff_view_get_summary (
+    cnv_compare_window_get_diff_view (compare)), ==,
+    "The training settings differ, the weights differ in 8 tensors, 8 of 8 "
+    "tensors loadable");
+
   gtk_window_destroy (GTK_WINDOW (compare));
   g_assert_true (iterate_until (pointer_cleared, &weak, 10));
   g_assert_null (cnv_window_get_compare_window (window));

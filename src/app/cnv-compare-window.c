@@ -21,6 +21,35 @@ struct _CnvCompareWindow
 
 G_DEFINE_FINAL_TYPE (CnvCompareWindow, cnv_compare_window, ADW_TYPE_WINDOW)
 
+/* The titles name the two files in the order shown. */
+static void
+update_titles (CnvCompareWindow *self)
+{
+  const CnvModelRecord *a = cnv_diff_view_get_record (self->diff_view, FALSE);
+  const CnvModelRecord *b = cnv_diff_view_get_record (self->diff_view, TRUE);
+  g_autofree char *subtitle = NULL;
+  g_autofree char *title = NULL;
+
+  /* Translators: the two files compared, "a.convolve ↔ b.convolve". */
+  subtitle = g_strdup_printf (_("%s ↔ %s"), a->label, b->label);
+  adw_window_title_set_subtitle (self->window_title, subtitle);
+  title = g_strdup_printf (_("Compare %s"), subtitle);
+  gtk_window_set_title (GTK_WINDOW (self), title);
+}
+
+/* The first side reads as the earlier one ("moved from … to …"): the
+ * user decides which that is. */
+static void
+swap_action_cb (GtkWidget  *widget,
+                const char *action_name,
+                GVariant   *parameter)
+{
+  CnvCompareWindow *self = CNV_COMPARE_WINDOW (widget);
+
+  cnv_diff_view_swap (self->diff_view);
+  update_titles (self);
+}
+
 static void
 cnv_compare_window_class_init (CnvCompareWindowClass *klass)
 {
@@ -33,6 +62,8 @@ cnv_compare_window_class_init (CnvCompareWindowClass *klass)
                                         window_title);
   gtk_widget_class_bind_template_child (widget_class, CnvCompareWindow,
                                         diff_view);
+  gtk_widget_class_install_action (widget_class, "compare.swap", NULL,
+                                   swap_action_cb);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_w,
                                        GDK_CONTROL_MASK, "window.close",
                                        NULL);
@@ -50,19 +81,13 @@ cnv_compare_window_new (GtkApplication *application,
                         CnvModelRecord *b)
 {
   CnvCompareWindow *self;
-  g_autofree char *subtitle = NULL;
-  g_autofree char *title = NULL;
 
   g_return_val_if_fail (a != NULL && b != NULL, NULL);
 
   self = g_object_new (CNV_TYPE_COMPARE_WINDOW, "application", application,
                        NULL);
-  /* Translators: the two files compared, "a.convolve ↔ b.convolve". */
-  subtitle = g_strdup_printf (_("%s ↔ %s"), a->label, b->label);
-  adw_window_title_set_subtitle (self->window_title, subtitle);
-  title = g_strdup_printf (_("Compare %s"), subtitle);
-  gtk_window_set_title (GTK_WINDOW (self), title);
   cnv_diff_view_set_diff (self->diff_view, a, b, cnv_diff_new (a, b), TRUE);
+  update_titles (self);
 
   return self;
 }

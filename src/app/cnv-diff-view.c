@@ -59,6 +59,7 @@ struct _CnvDiffView
 
   /* state */
   gboolean         sees_ready;
+  gboolean         compare;         /* the form set_diff () was given */
 };
 
 G_DEFINE_FINAL_TYPE (CnvDiffView, cnv_diff_view, ADW_TYPE_BIN)
@@ -640,6 +641,29 @@ cnv_diff_view_set_sample_image (CnvDiffView *self,
 /* The whole view */
 
 void
+cnv_diff_view_swap (CnvDiffView *self)
+{
+  CnvModelRecord *a, *b;
+
+  g_return_if_fail (CNV_IS_DIFF_VIEW (self));
+  g_return_if_fail (self->a != NULL && self->b != NULL);
+
+  g_clear_pointer (&self->diff, cnv_diff_free);
+  a = g_steal_pointer (&self->a);
+  b = g_steal_pointer (&self->b);
+  cnv_diff_view_set_diff (self, b, a, cnv_diff_new (b, a), self->compare);
+}
+
+const CnvModelRecord *
+cnv_diff_view_get_record (CnvDiffView *self,
+                          gboolean     second)
+{
+  g_return_val_if_fail (CNV_IS_DIFF_VIEW (self), NULL);
+
+  return second ? self->b : self->a;
+}
+
+void
 cnv_diff_view_set_diff (CnvDiffView    *self,
                         CnvModelRecord *a,
                         CnvModelRecord *b,
@@ -658,6 +682,7 @@ cnv_diff_view_set_diff (CnvDiffView    *self,
   self->a = a;
   self->b = b;
   self->diff = diff;
+  self->compare = compare;
 
   g_cancellable_cancel (self->sees_cancellable);
   g_clear_object (&self->sees_cancellable);

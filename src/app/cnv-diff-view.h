@@ -29,6 +29,11 @@ void        cnv_diff_view_set_diff          (CnvDiffView    *self,
                                              CnvDiff        *diff,
                                              gboolean        compare);
 const CnvDiff *cnv_diff_view_get_diff       (CnvDiffView    *self);
+/* Shows b against a instead, in the same form. */
+void        cnv_diff_view_swap              (CnvDiffView    *self);
+/* The first record shown, or the second. */
+const CnvModelRecord *cnv_diff_view_get_record (CnvDiffView *self,
+                                                gboolean     second);
 /* Says text about the classes instead of the diff's explanation (the
  * folder's view of them is the clearer one when a folder is loaded). */
 void        cnv_diff_view_set_classes_explanation (CnvDiffView *self,

@@ -563,6 +563,18 @@ test_pasted_image (void)
   g_assert_cmpstr (cnv_prediction_get_name (row), ==, "Pasted image 2");
   g_assert_cmpfloat (cnv_prediction_get_probability (row), ==, probability);
 
+  /* Pasted bytes that are not an image: a row with the reason, and no
+   * path to shorten in it. */
+  g_bytes_unref (bytes);
+  bytes = g_bytes_new_static ("not an image", 12);
+  cnv_classify_page_add_bytes (page, bytes, "Pasted image 3");
+  g_assert_true (iterate_until (window_idle, window, 30));
+  row = cnv_classify_page_get_selected (page);
+  g_assert_cmpstr (cnv_prediction_get_name (row), ==, "Pasted image 3");
+  g_assert_null (cnv_prediction_get_path (row));
+  g_assert_nonnull (cnv_prediction_get_error (row));
+  settle (0.2);
+
   destroy_and_check_finalized (window);
 }
 

@@ -684,8 +684,90 @@ test_window_failed_folder_keeps_previous (void)
   g_assert_cmpuint (cnv_data_page_get_report (page)->n_images, ==, 400);
   g_assert_true (gtk_widget_get_visible (cnv_data_page_get_widget (page,
                                                                    "report")));
+  destroy_and_check_finalized (window);
+}
+
+/* The folder held failing to be read again (here: a class folder gone)
+ * is let go, so that nothing trains on pixels read the old way. */
+static void
+test_window_failed_reload_lets_go (void)
+{
+  g_autoptr(CnvApplication) app = new_test_application ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *tmp = g_dir_make_tmp ("test-app-XXXXXX", &error);
+  const char *classes[] = { "ankle-boot", "sneaker" };
+  const char *images[] = { "train-00000.png", "train-00001.png" };
+  g_autofree char *folder = NULL;
+  GtkWindow *dialog;
+  CnvWindow *window;
+
+  g_assert_no_error (error);
+  for (guint c = 0; c < 2; c++)
+    {
+      g_autofree char *dir = g_build_filename (tmp, classes[c], NULL);
+      g_autofree char *source = g_build_filename (g_getenv ("CNV_SOURCE_ROOT"),
+                                                  "data", "sample",
+                                                  classes[c], NULL);
+      g_autoptr(GDir) listing = g_dir_open (source, 0, NULL);
+
+      g_assert_cmpint (g_mkdir (dir, 0755), ==, 0);
+      for (guint i = 0; i < G_N_ELEMENTS (images); i++)
+        {
+          const char *name = g_dir_read_name (listing);
+          g_autofree char *from = g_build_filename (source, name, NULL);
+          g_autofree char *to = g_build_filename (dir, images[i], NULL);
+
+          copy_file (from, to);
+        }
+    }
+
+  window = cnv_window_new (app, tmp);
+  gtk_window_present (GTK_WINDOW (window));
+  g_assert_true (iterate_until (window_idle, window, 60));
+  g_assert_nonnull (cnv_window_get_dataset (window));
+
+  for (guint i = 0; i < G_N_ELEMENTS (images); i++)
+    {
+      g_autofree char *path = g_build_filename (tmp, "sneaker", images[i],
+                                                NULL);
+
+      g_assert_cmpint (g_unlink (path), ==, 0);
+    }
+  {
+    g_autofree char *dir = g_build_filename (tmp, "sneaker", NULL);
+
+    g_assert_cmpint (g_rmdir (dir), ==, 0);
+  }
+
+  expected_warning = "Could Not Load Image Folder*";
+  n_expected_warnings = 0;
+  cnv_window_load_folder (window, tmp);
+  g_assert_true (iterate_until (window_idle, window, 30));
+  g_assert_cmpuint (n_expected_warnings, ==, 1);
+  expected_warning = NULL;
+  dialog = find_toplevel (ADW_TYPE_MESSAGE_DIALOG);
+  g_assert_nonnull (dialog);
+  gtk_window_destroy (dialog);
+
+  g_assert_null (cnv_window_get_dataset (window));
+  g_object_get (window, "data-folder", &folder, NULL);
+  g_assert_null (folder);
+  g_assert_null (cnv_data_page_get_report (cnv_window_get_data_page (window)));
 
   destroy_and_check_finalized (window);
+  for (guint i = 0; i < G_N_ELEMENTS (images); i++)
+    {
+      g_autofree char *path = g_build_filename (tmp, "ankle-boot", images[i],
+                                                NULL);
+
+      g_assert_cmpint (g_unlink (path), ==, 0);
+    }
+  {
+    g_autofree char *dir = g_build_filename (tmp, "ankle-boot", NULL);
+
+    g_assert_cmpint (g_rmdir (dir), ==, 0);
+  }
+  g_assert_cmpint (g_rmdir (tmp), ==, 0);
 }
 
 /* The About window carries the version and the licences; the shortcuts
@@ -2962,6 +3044,8 @@ main (int   argc,
                    test_window_folder_error_offers_dataset);
   g_test_add_func ("/app/window/failed-folder-keeps-previous",
                    test_window_failed_folder_keeps_previous);
+  g_test_add_func ("/app/window/failed-reload-lets-go",
+                   test_window_failed_reload_lets_go);
   g_test_add_func ("/app/window/lists-skipped-files",
                    test_window_lists_skipped_files);
   g_test_add_func ("/app/window/open-error-names-file",

@@ -436,6 +436,9 @@ test_weights_and_training (void)
   param = cnv_model_find_param (cb->model, "fc1.weight");
   for (gsize i = 0; i < param->value->size; i++)
     param->value->data[i] *= 2.0f;
+  /* fc1.bias starts at zeros, which have no relative change. */
+  param = cnv_model_find_param (cb->model, "fc1.bias");
+  param->value->data[0] = 0.5f;
   cnv_optimizer_config_init_default (&adam, CNV_OPTIMIZER_ADAM);
   cb->optimizer = cnv_optimizer_new (&adam, cb->model);
   cnv_optimizer_set_step (cb->optimizer, 40);
@@ -450,10 +453,15 @@ test_weights_and_training (void)
   w = find_tensor_row (diff, "conv1.weight");
   g_assert_cmpfloat (w->relative_l2, ==, 0.0);
 
-  /* The summary counts the tensors whose values moved: fc1.weight only. */
+  w = find_tensor_row (diff, "fc1.bias");
+  g_assert_true (isnan (w->relative_l2));
+  g_assert_true (w->values_differ);
+  g_assert_false (find_tensor_row (diff, "conv1.weight")->values_differ);
+
+  /* The summary counts the tensors whose values moved: fc1's two. */
   summary = cnv_diff_get_summary (diff);
   g_assert_cmpstr (summary, ==, "The training settings differ, the weights "
-                                "differ in 1 tensor, 8 of 8 tensors loadable");
+                                "differ in 2 tensors, 8 of 8 tensors loadable");
 
   /* Optimizer slots are not tensor rows; they are the training rows. */
   g_assert_null (find_tensor_row (diff, "optimizer.fc1.weight.exp_avg"));
@@ -466,6 +474,22 @@ test_weights_and_training (void)
   same = cnv_diff_new (a, a);
   g_assert_true (cnv_diff_is_empty (same));
   g_assert_false (same->optimizer_state_fits);
+
+  /* Weights alone moved: nothing to open over, something to compare. */
+  {
+    g_autoptr(CnvClassifier) cc = classifier_new (LENET, 1);
+    g_autoptr(CnvModelRecord) c = NULL;
+    g_autoptr(CnvDiff) moved = NULL;
+    g_autofree char *text = NULL;
+
+    cnv_model_find_param (cc->model, "conv1.weight")->value->data[3] += 1.0f;
+    c = cnv_model_record_new_from_classifier (cc, "c");
+    moved = cnv_diff_new (a, c);
+    text = cnv_diff_get_summary (moved);
+    g_assert_true (cnv_diff_is_empty (moved));
+    g_assert_cmpstr (text, ==, "The weights differ in 1 tensor, 8 of 8 "
+                               "tensors loadable");
+  }
 }
 
 /* A checkpoint on disk with one tensor stored as F64 (C11) and another

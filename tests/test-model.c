@@ -347,7 +347,7 @@ test_json_parse_errors (void)
   assert_parse_error ("{" INPUT_28 ", \"layers\": [{\"id\": \"attn\", "
                       "\"type\": \"attention\"}]}",
                       CNV_MODEL_ERROR_UNKNOWN_TYPE, "attn", "attention",
-                      "the types are conv2d, max-pool, avg-pool, "
+                      "the types it knows are conv2d, max-pool, avg-pool, "
                       "global-avg-pool, batch-norm, dropout, flatten, dense, "
                       "relu, leaky-relu, sigmoid, tanh, softmax.", NULL);
   /* Another tool's name of a layer, or ours spelt another way, is met

@@ -166,6 +166,9 @@ typedef struct
    * the cosine similarity; NAN otherwise. */
   double           relative_l2;
   double           cosine;
+  /* Both sides have values of the same shape, and some differ (also
+   * where a was all zeros, as a bias starts). */
+  gboolean         values_differ;
 } CnvDiffTensorRow;
 
 /* A proposed renaming: layer a_id in a matches b_id in b by type,

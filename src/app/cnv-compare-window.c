@@ -25,10 +25,10 @@ G_DEFINE_FINAL_TYPE (CnvCompareWindow, cnv_compare_window, ADW_TYPE_WINDOW)
 static void
 update_titles (CnvCompareWindow *self)
 {
-  const CnvModelRecord *a = cnv_diff_view_get_record (self->diff_view, FALSE);
-  const CnvModelRecord *b = cnv_diff_view_get_record (self->diff_view, TRUE);
   g_autofree char *subtitle = NULL;
   g_autofree char *title = NULL;
+  const CnvModelRecord *a = cnv_diff_view_get_record (self->diff_view, FALSE);
+  const CnvModelRecord *b = cnv_diff_view_get_record (self->diff_view, TRUE);
 
   /* Translators: the two files compared, "a.convolve ↔ b.convolve". */
   subtitle = g_strdup_printf (_("%s ↔ %s"), a->label, b->label);

@@ -993,6 +993,7 @@ static GtkWidget *
 new_skipped_row (const CnvDataset *dataset)
 {
   GtkWidget *expander = adw_expander_row_new ();
+  g_autoptr(GFile) folder = NULL;
   g_autofree char *title = NULL;
 
   title = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
@@ -1006,10 +1007,10 @@ new_skipped_row (const CnvDataset *dataset)
   adw_expander_row_set_icon_name (ADW_EXPANDER_ROW (expander),
                                   "dialog-warning-symbolic");
 
+  folder = g_file_new_for_path (dataset->folder);
   for (guint i = 0; i < dataset->skipped->len; i++)
     {
       CnvSkippedFile *file = g_ptr_array_index (dataset->skipped, i);
-      g_autoptr(GFile) folder = g_file_new_for_path (dataset->folder);
       g_autoptr(GFile) skipped = g_file_new_for_path (file->path);
       g_autofree char *relative = g_file_get_relative_path (folder, skipped);
       g_autofree char *name = NULL;

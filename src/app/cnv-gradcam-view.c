@@ -129,11 +129,6 @@ update_class_labels (CnvGradcamView *self)
   const CnvClassifier *c;
   int p;
 
-  /* Without an image there is no class to name. */
-  gtk_widget_set_visible (GTK_WIDGET (self->predicted_toggle),
-                          self->inspection != NULL);
-  gtk_widget_set_visible (GTK_WIDGET (self->other_toggle),
-                          self->inspection != NULL);
   if (self->inspection == NULL)
     return;
 

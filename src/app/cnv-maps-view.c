@@ -83,15 +83,10 @@ show_channel (CnvMapsView *self)
   guint layer;
   float lo, hi;
 
-  gtk_widget_set_visible (GTK_WIDGET (self->legend), maps != NULL);
-  gtk_widget_set_visible (GTK_WIDGET (self->legend_low), maps != NULL);
-  gtk_widget_set_visible (GTK_WIDGET (self->legend_high), maps != NULL);
   if (maps == NULL || channel < 0)
     {
       cnv_pixel_view_set_rgb (self->channel_view, 0, 0, NULL);
       gtk_label_set_label (self->stats_label, "");
-      if (maps == NULL)
-        gtk_label_set_label (self->channel_title, "");
       return;
     }
 
@@ -164,7 +159,6 @@ show_layer (CnvMapsView *self)
   if (maps == NULL)
     {
       cnv_map_grid_set_tiles (self->grid, 0, 0, 0, NULL, NULL, 1);
-      gtk_label_set_label (self->layer_caption, "");
       show_channel (self);
       return;
     }

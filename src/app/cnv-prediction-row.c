@@ -32,25 +32,26 @@ struct _CnvPredictionRow
 
 G_DEFINE_FINAL_TYPE (CnvPredictionRow, cnv_prediction_row, GTK_TYPE_WIDGET)
 
-
 /* The error of p with the file named as the row names it: the messages
- * carry the whole path, which pushed the reason out of the row. */
+ * carry the whole path, which pushed the reason out of the row.  A pasted
+ * image has no path, and its message none to shorten. */
 static char *
 short_error (CnvPrediction *p)
 {
   const char *error = cnv_prediction_get_error (p);
+  const char *path = cnv_prediction_get_path (p);
   g_autofree char *display = NULL;
-  g_autofree char *basename = NULL;
   g_auto(GStrv) parts = NULL;
 
   if (error == NULL)
     return g_strdup ("");
+  if (path == NULL)
+    return g_strdup (error);
 
-  display = g_filename_display_name (cnv_prediction_get_path (p));
-  basename = g_filename_display_basename (cnv_prediction_get_path (p));
+  display = g_filename_display_name (path);
   parts = g_strsplit (error, display, -1);
 
-  return g_strjoinv (basename, parts);
+  return g_strjoinv (cnv_prediction_get_name (p), parts);
 }
 
 static void

@@ -1247,9 +1247,18 @@ load_done_cb (GObject      *source,
 
   if (loaded == NULL)
     {
-      /* The folder that failed is not the window's: the one loaded before
-       * stays, with its report, for the page, for training and for the
-       * class check of the next checkpoint opened. */
+      /* Another folder that failed is not the window's: the one loaded
+       * before stays, with its report, for the page, for training and for
+       * the class check of the next checkpoint opened.  The folder held,
+       * failing to be read again (with other settings, or changed on
+       * disk), is let go: its pixels are no longer what the settings on
+       * screen say. */
+      if (self->dataset != NULL
+          && g_strcmp0 (folder, self->dataset->dataset->folder) == 0)
+        {
+          g_clear_pointer (&self->dataset, dataset_ref_release);
+          update_evaluation (self);
+        }
       restore_data_folder (self);
       cnv_data_page_show_previous (self->data_page,
                                    self->dataset != NULL

@@ -740,25 +740,28 @@ check_runnable_json (CnvModelRecord *record,
     check_runnable_spec (record, spec);
 }
 
+/* label names the record in the views (the file's name); where names
+ * the file in messages (its path, as the checkpoint reader's do). */
 static CnvModelRecord *
-load_description (const char  *display,
+load_description (const char  *label,
+                  const char  *where,
                   const char  *text,
                   gsize        length,
                   GError     **error)
 {
-  g_autoptr(CnvModelRecord) record = record_new (display);
+  g_autoptr(CnvModelRecord) record = record_new (label);
   g_autoptr(JsonNode) root = NULL;
   g_autoptr(CnvModelSpec) spec = NULL;
   g_autoptr(GError) local_error = NULL;
 
-  root = cnv_json_parse (text, (gssize) length, display, &local_error);
+  root = cnv_json_parse (text, (gssize) length, where, &local_error);
   if (root == NULL)
     {
       g_set_error (error, CNV_MODEL_ERROR, CNV_MODEL_ERROR_INVALID, "%s.",
                    local_error->message);
       return NULL;
     }
-  if (!read_model_leniently (record, root, display, error))
+  if (!read_model_leniently (record, root, where, error))
     return NULL;
 
   check_runnable_json (record, root);
@@ -927,7 +930,7 @@ cnv_model_record_load (const char  *path,
           g_error_free (read_error);
           return NULL;
         }
-      return load_description (display, text, length, error);
+      return load_description (display, where, text, length, error);
     }
 
   /* Text that does not start with "{" is neither. */
@@ -1539,8 +1542,12 @@ measure_change (CnvDiffTensorRow *row)
 
   row->relative_l2 = NAN;
   row->cosine = NAN;
+  row->values_differ = FALSE;
   if (a == NULL || b == NULL || a->size != b->size)
     return;
+
+  row->values_differ = memcmp (a->data, b->data,
+                               a->size * sizeof (float)) != 0;
 
   for (gsize i = 0; i < a->size; i++)
     {
@@ -1951,7 +1958,15 @@ cnv_diff_get_summary (const CnvDiff *diff)
   n_input = diff->input->len;
   n_pp = diff->preprocessing->len;
 
-  if (cnv_diff_is_empty (diff))
+  for (guint i = 0; i < diff->tensors->len; i++)
+    {
+      const CnvDiffTensorRow *row = g_ptr_array_index (diff->tensors, i);
+
+      n_moved += row->values_differ;
+    }
+  /* Weights that moved are not a difference to open over (that is what
+   * opening another checkpoint is for), but a comparison names them. */
+  if (cnv_diff_is_empty (diff) && n_moved == 0)
     return g_strdup (_("No differences"));
 
   if (n_input > 0)
@@ -1991,12 +2006,6 @@ cnv_diff_get_summary (const CnvDiff *diff)
     g_ptr_array_add (parts, g_strdup (_("the decision threshold differs")));
   if (diff->training->len > 0)
     g_ptr_array_add (parts, g_strdup (_("the training settings differ")));
-  for (guint i = 0; i < diff->tensors->len; i++)
-    {
-      const CnvDiffTensorRow *row = g_ptr_array_index (diff->tensors, i);
-
-      n_moved += !isnan (row->relative_l2) && row->relative_l2 > 0.0;
-    }
   if (n_moved > 0)
     g_ptr_array_add (parts, g_strdup_printf (
       g_dngettext (GETTEXT_PACKAGE, "the weights differ in %u tensor",

@@ -547,7 +547,8 @@ read_layer (JsonNode      *node,
           known = list_kinds ();
           g_set_error (error, CNV_MODEL_ERROR, CNV_MODEL_ERROR_UNKNOWN_TYPE,
                        _("Layer “%s” has type “%s”, which Convolve does not "
-                         "implement; the types are %s."), id, type, known);
+                         "implement; the types it knows are %s."), id, type,
+                       known);
         }
       return FALSE;
     }

@@ -12,6 +12,7 @@
 #include "cnv-window.h"
 #include "cnv-window-private.h"
 #include "app-test-util.h"
+#include "test-util.h"
 #include "cnv-stack-diagram.h"
 
 static GtkSpinButton *
@@ -640,6 +641,25 @@ test_window_folder_error_offers_dataset (void)
   destroy_and_check_finalized (window);
 }
 
+/* Loads folder, which must fail with the folder error dialog, and
+ * closes the dialog. */
+static void
+load_folder_failing (CnvWindow  *window,
+                     const char *folder)
+{
+  GtkWindow *dialog;
+
+  expected_warning = "Could Not Load Image Folder*";
+  n_expected_warnings = 0;
+  cnv_window_load_folder (window, folder);
+  g_assert_true (iterate_until (window_idle, window, 30));
+  g_assert_cmpuint (n_expected_warnings, ==, 1);
+  expected_warning = NULL;
+  dialog = find_toplevel (ADW_TYPE_MESSAGE_DIALOG);
+  g_assert_nonnull (dialog);
+  gtk_window_destroy (dialog);
+}
+
 /* A folder that fails to load takes nothing from the one loaded before:
  * the window's folder, its dataset and the page's report stay, so that
  * the next checkpoint opened is checked against the folder on screen. */
@@ -654,7 +674,6 @@ test_window_failed_folder_keeps_previous (void)
   const CnvDataset *before;
   CnvDataPage *page;
   CnvWindow *window;
-  GtkWindow *dialog;
 
   window = cnv_window_new (app, NULL);
   gtk_window_present (GTK_WINDOW (window));
@@ -667,15 +686,7 @@ test_window_failed_folder_keeps_previous (void)
   g_assert_true (gtk_widget_get_visible (cnv_data_page_get_widget (page,
                                                                    "report")));
 
-  expected_warning = "Could Not Load Image Folder*";
-  n_expected_warnings = 0;
-  cnv_window_load_folder (window, data);
-  g_assert_true (iterate_until (window_idle, window, 30));
-  g_assert_cmpuint (n_expected_warnings, ==, 1);
-  expected_warning = NULL;
-  dialog = find_toplevel (ADW_TYPE_MESSAGE_DIALOG);
-  g_assert_nonnull (dialog);
-  gtk_window_destroy (dialog);
+  load_folder_failing (window, data);
 
   g_object_get (window, "data-folder", &folder, NULL);
   g_assert_cmpstr (folder, ==, sample);
@@ -693,61 +704,38 @@ static void
 test_window_failed_reload_lets_go (void)
 {
   g_autoptr(CnvApplication) app = new_test_application ();
-  g_autoptr(GError) error = NULL;
-  g_autofree char *tmp = g_dir_make_tmp ("test-app-XXXXXX", &error);
+  g_autoptr(TestTmpDir) tmp = test_tmp_dir_new ("test-app-XXXXXX");
+  g_autofree char *gone = test_tmp_path (tmp, "sneaker");
   const char *classes[] = { "ankle-boot", "sneaker" };
-  const char *images[] = { "train-00000.png", "train-00001.png" };
   g_autofree char *folder = NULL;
-  GtkWindow *dialog;
   CnvWindow *window;
 
-  g_assert_no_error (error);
   for (guint c = 0; c < 2; c++)
     {
-      g_autofree char *dir = g_build_filename (tmp, classes[c], NULL);
+      g_autofree char *dir = test_tmp_path (tmp, classes[c]);
       g_autofree char *source = g_build_filename (g_getenv ("CNV_SOURCE_ROOT"),
                                                   "data", "sample",
                                                   classes[c], NULL);
       g_autoptr(GDir) listing = g_dir_open (source, 0, NULL);
 
       g_assert_cmpint (g_mkdir (dir, 0755), ==, 0);
-      for (guint i = 0; i < G_N_ELEMENTS (images); i++)
+      for (guint i = 0; i < 2; i++)
         {
           const char *name = g_dir_read_name (listing);
           g_autofree char *from = g_build_filename (source, name, NULL);
-          g_autofree char *to = g_build_filename (dir, images[i], NULL);
+          g_autofree char *to = g_build_filename (dir, name, NULL);
 
           copy_file (from, to);
         }
     }
 
-  window = cnv_window_new (app, tmp);
+  window = cnv_window_new (app, tmp->dir);
   gtk_window_present (GTK_WINDOW (window));
   g_assert_true (iterate_until (window_idle, window, 60));
   g_assert_nonnull (cnv_window_get_dataset (window));
 
-  for (guint i = 0; i < G_N_ELEMENTS (images); i++)
-    {
-      g_autofree char *path = g_build_filename (tmp, "sneaker", images[i],
-                                                NULL);
-
-      g_assert_cmpint (g_unlink (path), ==, 0);
-    }
-  {
-    g_autofree char *dir = g_build_filename (tmp, "sneaker", NULL);
-
-    g_assert_cmpint (g_rmdir (dir), ==, 0);
-  }
-
-  expected_warning = "Could Not Load Image Folder*";
-  n_expected_warnings = 0;
-  cnv_window_load_folder (window, tmp);
-  g_assert_true (iterate_until (window_idle, window, 30));
-  g_assert_cmpuint (n_expected_warnings, ==, 1);
-  expected_warning = NULL;
-  dialog = find_toplevel (ADW_TYPE_MESSAGE_DIALOG);
-  g_assert_nonnull (dialog);
-  gtk_window_destroy (dialog);
+  g_assert_true (test_remove_tree (gone));
+  load_folder_failing (window, tmp->dir);
 
   g_assert_null (cnv_window_get_dataset (window));
   g_object_get (window, "data-folder", &folder, NULL);
@@ -755,19 +743,6 @@ test_window_failed_reload_lets_go (void)
   g_assert_null (cnv_data_page_get_report (cnv_window_get_data_page (window)));
 
   destroy_and_check_finalized (window);
-  for (guint i = 0; i < G_N_ELEMENTS (images); i++)
-    {
-      g_autofree char *path = g_build_filename (tmp, "ankle-boot", images[i],
-                                                NULL);
-
-      g_assert_cmpint (g_unlink (path), ==, 0);
-    }
-  {
-    g_autofree char *dir = g_build_filename (tmp, "ankle-boot", NULL);
-
-    g_assert_cmpint (g_rmdir (dir), ==, 0);
-  }
-  g_assert_cmpint (g_rmdir (tmp), ==, 0);
 }
 
 /* The About window carries the version and the licences; the shortcuts

@@ -179,9 +179,9 @@ test_tiles_match_one_tile (void)
 }
 
 /* The 2×2 pool on 3 channels of 10×13 values that are mostly ties (five
- * levels), NaN second in one window and first in another: outputs and where the gradient goes must be
- * those of the naive loop, which keeps the first maximum in row-major
- * order. */
+ * levels), NaN second in one window and first in another: outputs and
+ * where the gradient goes must be those of the naive loop, which keeps
+ * the first maximum in row-major order. */
 static void
 test_max_pool_lanes (void)
 {

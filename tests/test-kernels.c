@@ -6,9 +6,11 @@
  * layer tests compare with naive loops, finite differences and PyTorch.
  * Here every tiling of random shapes (stride 2, valid padding, rectangular
  * and even kernels, 1×1) must give the same outputs and gradients within
- * a relative 1e-5, the sums being grouped differently.  The 2×2 max-pool
- * runs four outputs per step; on inputs full of ties it must pick the
- * first maximum like the naive loop.  Training stays bit for bit
+ * a relative 1e-5, the sums being grouped differently.  On a CPU with
+ * AVX-512 the direct convolutions of cnv-avx512.c must give the same
+ * within the same bound on every case they can run.  The 2×2 max-pool
+ * runs four or sixteen outputs per step; on inputs full of ties it must
+ * pick the first maximum like the naive loop.  Training stays bit for bit
  * reproducible on one thread.  And a worker lowered for lowered work
  * (the app's training) never runs work given at normal priority.
  */
@@ -37,6 +39,9 @@ static const ConvCase conv_cases[] = {
   { 4, 10, 7, 6, 3, 3, 2, 1, "valid" },   /* strides differ */
   { 2, 13, 11, 3, 5, 3, 2, 2, "valid" },  /* stride 2, valid */
   { 3, 7, 7, 5, 1, 1, 1, 1, "valid" },    /* pointwise: never tiled */
+  { 1, 28, 28, 8, 5, 5, 1, 1, "same" },   /* LeNet's layers */
+  { 8, 14, 14, 16, 5, 5, 1, 1, "same" },
+  { 5, 9, 6, 12, 3, 2, 1, 1, "valid" },   /* filters past a block of 8 */
 };
 
 /* conv → relu → conv → flatten → dense 1, so that the first convolution
@@ -86,7 +91,8 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Run, run_clear)
  * (the same for a given seed), keeping everything that comes out. */
 static Run
 run_conv_model (const ConvCase *c,
-                gsize           tile_budget)
+                gsize           tile_budget,
+                CnvAvx512Mode   mode)
 {
   g_autoptr(CnvModel) model = conv_model (c);
   g_autoptr(CnvTensor) input = NULL;
@@ -96,6 +102,7 @@ run_conv_model (const ConvCase *c,
   CnvRng rng;
 
   cnv_layers_set_tile_budget (tile_budget);
+  cnv_layers_set_avx512 (mode);
   cnv_rng_init (&rng, 7);
   cnv_model_init_parameters (model, &rng);
   for (guint i = 0; i < cnv_model_get_n_params (model); i++)
@@ -127,6 +134,7 @@ run_conv_model (const ConvCase *c,
                      cnv_tensor_copy (cnv_model_get_param (model, i)->grad));
 
   cnv_layers_set_tile_budget (0);
+  cnv_layers_set_avx512 (CNV_AVX512_AUTO);
   return run;
 }
 
@@ -165,11 +173,12 @@ test_tiles_match_one_tile (void)
       /* one tile; one output row per tile; three rows per tile, which
        * leaves a shorter last tile */
       gsize budgets[3] = { G_MAXSIZE / 4, 1, 3 * patch_row * c->width };
-      g_auto (Run) whole = run_conv_model (c, budgets[0]);
+      g_auto (Run) whole = run_conv_model (c, budgets[0], CNV_AVX512_NEVER);
 
       for (guint b = 1; b < G_N_ELEMENTS (budgets); b++)
         {
-          g_auto (Run) tiled = run_conv_model (c, budgets[b]);
+          g_auto (Run) tiled = run_conv_model (c, budgets[b],
+                                               CNV_AVX512_NEVER);
           g_autofree char *what = g_strdup_printf ("case %u, budget %zu", i,
                                                    budgets[b]);
 
@@ -178,28 +187,62 @@ test_tiles_match_one_tile (void)
     }
 }
 
-/* The 2×2 pool on 3 channels of 10×13 values that are mostly ties (five
+/* Every case, both convolutions of its model on the direct kernels
+ * (the stride-2 ones stay on im2col), against im2col in one tile. */
+static void
+test_direct_matches_im2col (void)
+{
+  if (!cnv_layers_avx512_supported ())
+    {
+      g_test_skip ("this CPU has no AVX-512");
+      return;
+    }
+
+  for (guint i = 0; i < G_N_ELEMENTS (conv_cases); i++)
+    {
+      const ConvCase *c = &conv_cases[i];
+      g_auto (Run) im2col = run_conv_model (c, G_MAXSIZE / 4,
+                                            CNV_AVX512_NEVER);
+      g_auto (Run) direct = run_conv_model (c, 0, CNV_AVX512_ALWAYS);
+      g_autofree char *what = g_strdup_printf ("case %u, direct", i);
+
+      assert_runs_close (&im2col, &direct, what);
+    }
+}
+
+/* The 2×2 pool on 3 channels of 10×37 values that are mostly ties (five
  * levels), NaN second in one window and first in another: outputs and
  * where the gradient goes must be those of the naive loop, which keeps
- * the first maximum in row-major order. */
+ * the first maximum in row-major order.  18 outputs a row: a full step
+ * of sixteen lanes and a short one, four lanes and a scalar tail. */
+#define POOL_H 10
+#define POOL_W 37
+#define POOL_PLANE (POOL_H * POOL_W)
+#define POOL_OUT_H (POOL_H / 2)
+#define POOL_OUT_W (POOL_W / 2)
+
 static void
-test_max_pool_lanes (void)
+check_max_pool_lanes (CnvAvx512Mode mode)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(CnvModelSpec) spec = NULL;
   g_autoptr(CnvModel) model = NULL;
-  g_autoptr(CnvTensor) input = cnv_tensor_new_4d (2, 3, 10, 13);
-  g_autoptr(CnvTensor) input_grad = cnv_tensor_new_4d (2, 3, 10, 13);
+  g_autoptr(CnvTensor) input = cnv_tensor_new_4d (2, 3, POOL_H, POOL_W);
+  g_autoptr(CnvTensor) input_grad = cnv_tensor_new_4d (2, 3, POOL_H,
+                                                       POOL_W);
   g_autoptr(CnvTensor) grad = cnv_tensor_new_1d (2);
+  g_autofree char *json = NULL;
   const CnvTensor *pooled;
   const CnvTensor *pooled_grad;
   CnvRng rng;
 
-  spec = cnv_model_spec_new_from_json (
-    "{\"input\": {\"width\": 13, \"height\": 10, \"channels\": 3},"
+  json = g_strdup_printf (
+    "{\"input\": {\"width\": %d, \"height\": %d, \"channels\": 3},"
     " \"layers\": [{\"id\": \"p\", \"type\": \"max-pool\", \"size\": 2},"
     "{\"id\": \"f\", \"type\": \"flatten\"},"
-    "{\"id\": \"out\", \"type\": \"dense\", \"units\": 1}]}", -1, &error);
+    "{\"id\": \"out\", \"type\": \"dense\", \"units\": 1}]}",
+    POOL_W, POOL_H);
+  spec = cnv_model_spec_new_from_json (json, -1, &error);
   g_assert_no_error (error);
   model = cnv_model_new (spec, &error);
   g_assert_no_error (error);
@@ -208,34 +251,36 @@ test_max_pool_lanes (void)
   cnv_model_init_parameters (model, &rng);
   for (gsize i = 0; i < input->size; i++)
     input->data[i] = (float) (int) (cnv_rng_uniform (&rng) * 5.0);
-  input->data[2 * 13 + 5] = NAN;
-  input->data[130 + 4 * 13] = NAN;
+  input->data[2 * POOL_W + 5] = NAN;
+  input->data[POOL_PLANE + 4 * POOL_W + 30] = NAN;
   grad->data[0] = 1.0f;
   grad->data[1] = -0.5f;
 
+  cnv_layers_set_avx512 (mode);
   pooled = cnv_model_forward (model, input, TRUE, NULL) != NULL
            ? cnv_model_get_activation (model, 0) : NULL;
   g_assert_nonnull (pooled);
   cnv_model_zero_grad (model);
   cnv_model_backward (model, grad, input_grad);
   pooled_grad = cnv_model_get_activation_grad (model, 0);
+  cnv_layers_set_avx512 (CNV_AVX512_AUTO);
 
   for (int plane = 0; plane < 2 * 3; plane++)
     {
-      const float *x = input->data + plane * 130;
-      const float *dx = input_grad->data + plane * 130;
-      g_autofree float *expected_dx = g_new0 (float, 130);
+      const float *x = input->data + plane * POOL_PLANE;
+      const float *dx = input_grad->data + plane * POOL_PLANE;
+      g_autofree float *expected_dx = g_new0 (float, POOL_PLANE);
 
-      for (int oh = 0; oh < 5; oh++)
-        for (int ow = 0; ow < 6; ow++)
+      for (int oh = 0; oh < POOL_OUT_H; oh++)
+        for (int ow = 0; ow < POOL_OUT_W; ow++)
           {
-            int o = plane * 30 + oh * 6 + ow;
-            int best = (2 * oh) * 13 + 2 * ow;
+            int o = (plane * POOL_OUT_H + oh) * POOL_OUT_W + ow;
+            int best = (2 * oh) * POOL_W + 2 * ow;
 
             for (int dh = 0; dh < 2; dh++)
               for (int dw = 0; dw < 2; dw++)
                 {
-                  int at = (2 * oh + dh) * 13 + 2 * ow + dw;
+                  int at = (2 * oh + dh) * POOL_W + 2 * ow + dw;
 
                   if (x[at] > x[best])
                     best = at;
@@ -248,9 +293,27 @@ test_max_pool_lanes (void)
             expected_dx[best] += pooled_grad->data[o];
           }
 
-      for (int i = 0; i < 130; i++)
+      for (int i = 0; i < POOL_PLANE; i++)
         g_assert_cmpfloat (dx[i], ==, expected_dx[i]);
     }
+}
+
+static void
+test_max_pool_lanes (void)
+{
+  check_max_pool_lanes (CNV_AVX512_NEVER);
+}
+
+static void
+test_max_pool_avx512 (void)
+{
+  if (!cnv_layers_avx512_supported ())
+    {
+      g_test_skip ("this CPU has no AVX-512");
+      return;
+    }
+
+  check_max_pool_lanes (CNV_AVX512_AUTO);
 }
 
 /* Two class folders of n grey size × size images with noise, so that
@@ -426,8 +489,12 @@ main (int    argc,
   cnv_set_threads (1);
   g_test_add_func ("/engine/conv2d/tiles-match-one-tile",
                    test_tiles_match_one_tile);
+  g_test_add_func ("/engine/conv2d/direct-matches-im2col",
+                   test_direct_matches_im2col);
   g_test_add_func ("/engine/max-pool/lanes-match-naive-loop-with-ties",
                    test_max_pool_lanes);
+  g_test_add_func ("/engine/max-pool/avx512-matches-naive-loop-with-ties",
+                   test_max_pool_avx512);
   g_test_add_func ("/engine/parallel/lowered-workers-stay-apart",
                    test_lowered_workers_stay_apart);
   g_test_add_func ("/training/one-thread-runs-are-bit-identical",

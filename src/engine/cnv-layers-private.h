@@ -30,7 +30,10 @@ typedef struct
   int                 batch;        /* samples the caches can hold */
   int                 n_workers;    /* conv2d: threads the buffers serve */
   gsize               cols_size;    /* conv2d: floats of one worker's */
-  float              *cols;         /* conv2d: [C*KH*KW, tile] per worker */
+  float              *cols;         /* conv2d: [C*KH*KW, tile] per worker,
+                                     * or the direct kernels' buffers */
+  float              *packed;       /* conv2d, direct: the kernel packed
+                                     * forward, then turned round */
   int                 n_grad_blocks;
   float              *grad_blocks;  /* conv2d: weight and bias gradients of
                                      * each block of images */
@@ -151,5 +154,18 @@ void     cnv_parallel_for           (int                 n_items,
 /* For tests: the floats one conv2d patch-matrix tile may hold (0: the
  * default).  Not thread-safe; set it while no model runs. */
 void     cnv_layers_set_tile_budget (gsize               floats);
+
+/* For tests: where the kernels of cnv-avx512.c run, on a CPU with
+ * AVX-512. */
+typedef enum
+{
+  CNV_AVX512_AUTO,    /* the 2×2 max-pool, and the stride-1 convolutions
+                       * they run faster than im2col and sgemm */
+  CNV_AVX512_NEVER,   /* nowhere: the portable loops everywhere */
+  CNV_AVX512_ALWAYS,  /* also every stride-1 convolution they can run */
+} CnvAvx512Mode;
+
+void     cnv_layers_set_avx512       (CnvAvx512Mode       mode);
+gboolean cnv_layers_avx512_supported (void);
 
 G_END_DECLS

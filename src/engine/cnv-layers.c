@@ -14,7 +14,10 @@
  * The model runs stretches of per-image layers image by image
  * (cnv_layer_forward_images ()), so pools and activations run on the
  * workers too.  Element-wise loops run four lanes at a time
- * (cnv-simd-private.h).
+ * (cnv-simd-private.h).  On a CPU with AVX-512, the stride-1
+ * convolutions with few channels (LeNet's) skip the patch matrix and
+ * OpenBLAS altogether for the direct kernels of cnv-avx512.c, which also
+ * runs the 2×2 max-pool.
  *
  * Padding "same" follows TensorFlow and PyTorch: the output is
  * ceil (in / stride) and the total padding is split with the extra row or
@@ -33,6 +36,7 @@
 #include <string.h>
 #include <sys/resource.h>
 
+#include "cnv-avx512-private.h"
 #include "cnv-layers-private.h"
 #include "cnv-simd-private.h"
 
@@ -80,6 +84,7 @@ static void
 free_caches (CnvLayer *layer)
 {
   g_clear_pointer (&layer->cols, g_free);
+  g_clear_pointer (&layer->packed, g_free);
   g_clear_pointer (&layer->grad_blocks, g_free);
   layer->n_workers = 0;
   layer->n_grad_blocks = 0;
@@ -441,6 +446,233 @@ tile_rows (const Geometry *g)
   return (int) CLAMP (tile_budget / MAX (per_row, 1), 1, (gsize) g->out_h);
 }
 
+/* The kernels written for AVX-512 (cnv-avx512.c) */
+
+static CnvAvx512Mode avx512_mode = CNV_AVX512_AUTO;
+
+void
+cnv_layers_set_avx512 (CnvAvx512Mode mode)
+{
+  avx512_mode = mode;
+}
+
+gboolean
+cnv_layers_avx512_supported (void)
+{
+  static gsize supported = 0;
+
+  if (g_once_init_enter (&supported))
+    {
+#ifdef CNV_HAVE_AVX512
+      __builtin_cpu_init ();
+      g_once_init_leave (&supported,
+                         __builtin_cpu_supports ("avx512f") ? 2 : 1);
+#else
+      g_once_init_leave (&supported, 1);
+#endif
+    }
+
+  return supported == 2;
+}
+
+/* Stride 1 with at most kernel − 1 cells of padding on every side, which
+ * "same" and "valid" both are, on a CPU with AVX-512.  Left to itself it
+ * takes the layers with few channels, like LeNet's, where the patch
+ * matrix and OpenBLAS's per-call work cost as much as the arithmetic;
+ * the wide layers of a VGG are faster through sgemm. */
+static gboolean
+runs_direct (const CnvLayer *layer)
+{
+  Geometry g = layer_geometry (layer);
+  int bottom = g.out_h + g.kh - 1 - g.pad_top - g.height;
+  int right = g.out_w + g.kw - 1 - g.pad_left - g.width;
+
+  if (avx512_mode == CNV_AVX512_NEVER || !cnv_layers_avx512_supported ()
+      || g.sh != 1 || g.sw != 1 || is_pointwise (&g)
+      || g.pad_top >= g.kh || g.pad_left >= g.kw
+      || bottom < 0 || bottom >= g.kh || right < 0 || right >= g.kw)
+    return FALSE;
+
+  if (avx512_mode == CNV_AVX512_ALWAYS)
+    return TRUE;
+
+  return g.channels <= 16 && layer->spec->filters <= 32;
+}
+
+#ifdef CNV_HAVE_AVX512
+
+static void
+direct_geometry (const Geometry *g,
+                 int             filters,
+                 CnvDirect      *d)
+{
+  d->channels = g->channels;
+  d->height = g->height;
+  d->width = g->width;
+  d->kh = g->kh;
+  d->kw = g->kw;
+  d->pad_top = g->pad_top;
+  d->pad_left = g->pad_left;
+  d->out_h = g->out_h;
+  d->out_w = g->out_w;
+  d->filters = filters;
+}
+
+/* One worker's floats: the padded image, one block of output rows, the
+ * output gradient on padded rows and the padded output gradient. */
+static gsize
+direct_worker_size (const CnvLayer *layer)
+{
+  Geometry g = layer_geometry (layer);
+  CnvDirect d, t;
+
+  direct_geometry (&g, layer->spec->filters, &d);
+  cnv_direct_transposed (&d, &t);
+
+  return cnv_direct_padded_size (&d)
+         + MAX (cnv_direct_block_size (&d), cnv_direct_block_size (&t))
+         + cnv_direct_flat_size (&d) + cnv_direct_padded_size (&t);
+}
+
+/* The weights as the direct kernels read them, forward and turned
+ * round; packed again before every pass, as the weights move. */
+static void
+pack_direct (CnvLayer *layer)
+{
+  Geometry g = layer_geometry (layer);
+  CnvDirect d, t;
+
+  if (!runs_direct (layer))
+    return;
+
+  direct_geometry (&g, layer->spec->filters, &d);
+  cnv_direct_transposed (&d, &t);
+  if (layer->packed == NULL)
+    layer->packed = g_new (float, cnv_direct_packed_size (&d)
+                                  + cnv_direct_packed_size (&t));
+  cnv_direct_pack (&d, layer->weight->value->data, layer->packed);
+  cnv_direct_pack_flipped (&d, layer->weight->value->data,
+                           layer->packed + cnv_direct_packed_size (&d));
+}
+
+/* The buffers of worker for the direct kernels, as direct_worker_size ()
+ * lays them out. */
+typedef struct
+{
+  CnvDirect d, t;         /* the layer, and its input gradient */
+  float    *padded;       /* the image on padded rows */
+  float    *block;        /* eight filters' output */
+  float    *flat;         /* the output gradient on d's rows */
+  float    *padded_grad;  /* the output gradient on t's padded rows */
+} DirectBuffers;
+
+static DirectBuffers
+direct_buffers (const CnvLayer *layer,
+                int             worker)
+{
+  Geometry g = layer_geometry (layer);
+  DirectBuffers b;
+
+  direct_geometry (&g, layer->spec->filters, &b.d);
+  cnv_direct_transposed (&b.d, &b.t);
+  b.padded = layer->cols + layer->cols_size * (gsize) worker;
+  b.block = b.padded + cnv_direct_padded_size (&b.d);
+  b.flat = b.block + MAX (cnv_direct_block_size (&b.d),
+                          cnv_direct_block_size (&b.t));
+  b.padded_grad = b.flat + cnv_direct_flat_size (&b.d);
+
+  return b;
+}
+
+static void
+direct_forward_images (CnvLayer        *layer,
+                       const CnvTensor *in,
+                       CnvTensor       *out,
+                       CnvTensor       *relu_out,
+                       int              worker,
+                       int              start,
+                       int              end)
+{
+  DirectBuffers b = direct_buffers (layer, worker);
+  gsize in_size = shape_size (&layer->in);
+  gsize out_size = shape_size (&layer->out);
+
+  for (int img = start; img < end; img++)
+    {
+      float *relu = relu_out != NULL
+                    ? relu_out->data + (gsize) img * out_size : NULL;
+
+      cnv_direct_pad (&b.d, in->data + (gsize) img * in_size, b.padded);
+      cnv_direct_forward (&b.d, layer->packed, layer->bias->value->data,
+                          b.padded, b.block,
+                          out->data + (gsize) img * out_size, relu);
+    }
+}
+
+/* conv_backward_image () from the point where dy is the output
+ * gradient. */
+static void
+direct_backward_image (CnvLayer    *layer,
+                       const float *image,
+                       const float *dy,
+                       float       *dx,
+                       int          worker,
+                       float       *weight_grad)
+{
+  DirectBuffers b = direct_buffers (layer, worker);
+
+  cnv_direct_pad (&b.d, image, b.padded);
+  cnv_direct_flatten (&b.d, dy, b.flat);
+  cnv_direct_weight_grad (&b.d, b.padded, b.flat, weight_grad);
+
+  if (dx == NULL)
+    return;
+
+  /* dx = dy ∗ the kernel turned round */
+  cnv_direct_pad (&b.t, dy, b.padded_grad);
+  cnv_direct_forward (&b.t, layer->packed + cnv_direct_packed_size (&b.d),
+                      NULL, b.padded_grad, b.block, dx, NULL);
+}
+
+#else  /* !CNV_HAVE_AVX512 */
+
+/* Built without the kernels: runs_direct () is always FALSE. */
+static gsize
+direct_worker_size (const CnvLayer *layer)
+{
+  return 0;
+}
+
+static void
+pack_direct (CnvLayer *layer)
+{
+}
+
+static void
+direct_forward_images (CnvLayer        *layer,
+                       const CnvTensor *in,
+                       CnvTensor       *out,
+                       CnvTensor       *relu_out,
+                       int              worker,
+                       int              start,
+                       int              end)
+{
+  g_assert_not_reached ();
+}
+
+static void
+direct_backward_image (CnvLayer    *layer,
+                       const float *image,
+                       const float *dy,
+                       float       *dx,
+                       int          worker,
+                       float       *weight_grad)
+{
+  g_assert_not_reached ();
+}
+
+#endif  /* CNV_HAVE_AVX512 */
+
 /* Parallel loops over the images of a batch */
 
 #define MAX_WORKERS 64
@@ -623,6 +855,9 @@ ensure_workers (CnvLayer *layer,
   Geometry g = layer_geometry (layer);
   gsize size = (gsize) patch_size (&g) * tile_rows (&g) * (gsize) g.out_w;
 
+  if (runs_direct (layer))
+    size = MAX (size, direct_worker_size (layer));
+
   if (n_workers <= layer->n_workers && size <= layer->cols_size)
     return;
 
@@ -706,6 +941,12 @@ conv_forward_images (CnvLayer        *layer,
   gboolean pointwise = is_pointwise (&g);
   float *patches = layer->cols + layer->cols_size * (gsize) worker;
 
+  if (runs_direct (layer))
+    {
+      direct_forward_images (layer, in, out, relu_out, worker, start, end);
+      return;
+    }
+
   for (int img = start; img < end; img++)
     {
       float *image = in->data + (gsize) img * in_size;
@@ -783,6 +1024,12 @@ conv_backward_image (CnvLayer        *layer,
   /* bias_grad [F] += Σ over positions of dy [F, OH*OW] */
   for (int f = 0; f < filters; f++)
     bias_grad[f] += sum_row (dy + (gsize) f * p, (gsize) p);
+
+  if (runs_direct (layer))
+    {
+      direct_backward_image (layer, image, dy, dx, worker, weight_grad);
+      return;
+    }
 
   if (pointwise)
     {
@@ -886,6 +1133,7 @@ conv_forward (CnvLayer        *layer,
   int n_workers = count_workers (in->shape[0]);
 
   ensure_workers (layer, n_workers);
+  pack_direct (layer);
   parallel_for (in->shape[0], n_workers, conv_forward_range, &job);
 }
 
@@ -929,6 +1177,7 @@ conv_backward (CnvLayer        *layer,
 
   ensure_workers (layer, n_workers);
   ensure_grad_blocks (layer, n_blocks);
+  pack_direct (layer);
   parallel_for (n_blocks, n_workers, conv_backward_range, &job);
   sum_grad_blocks (layer, n_blocks);
 }
@@ -1039,9 +1288,19 @@ max_pool_forward (CnvLayer        *layer,
   gsize in_plane = (gsize) g.height * g.width;
   gsize out_plane = (gsize) g.out_h * g.out_w;
 
+  /* Windows inside the image: "same" on an odd size pads the last. */
   if (g.kh == 2 && g.kw == 2 && g.sh == 2 && g.sw == 2
-      && g.pad_top == 0 && g.pad_left == 0)
+      && g.pad_top == 0 && g.pad_left == 0
+      && 2 * g.out_h <= g.height && 2 * g.out_w <= g.width)
     {
+#ifdef CNV_HAVE_AVX512
+      if (avx512_mode != CNV_AVX512_NEVER && cnv_layers_avx512_supported ())
+        {
+          cnv_avx512_max_pool_2x2 (planes, g.height, g.width, in->data,
+                                   out->data, argmax);
+          return;
+        }
+#endif
       max_pool_2x2 (&g, planes, in->data, out->data, argmax);
       return;
     }
@@ -1856,6 +2115,7 @@ cnv_layer_prepare_images (CnvLayer *layer,
   ensure_workers (layer, n_workers);
   if (n_blocks > 0)
     ensure_grad_blocks (layer, n_blocks);
+  pack_direct (layer);
 }
 
 void

@@ -1,0 +1,87 @@
+/* cnv-avx512-private.h — kernels written for AVX-512
+ *
+ * Stride-1 convolutions without a patch matrix, and the 2×2 max-pool.
+ * Compiled for AVX-512: call them only where
+ * cnv_layers_avx512_supported () says the CPU has it.  The convolutions
+ * run one image at a time; the caller gives every thread its own
+ * buffers, sized by the functions below.
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* One stride-1 convolution: input [channels, height, width] padded by
+ * pad_top rows and pad_left columns (and whatever the output size needs
+ * at the bottom and right), kernel [filters, channels, kh, kw], output
+ * [filters, out_h, out_w]. */
+typedef struct
+{
+  int channels, height, width;
+  int kh, kw;
+  int pad_top, pad_left;
+  int out_h, out_w;
+  int filters;
+} CnvDirect;
+
+/* The convolution whose output is the input gradient of g: the output
+ * gradient convolved with g's kernel turned round. */
+void  cnv_direct_transposed      (const CnvDirect *g,
+                                  CnvDirect       *t);
+
+/* Floats of the buffers one image needs. */
+gsize cnv_direct_packed_size     (const CnvDirect *g);
+gsize cnv_direct_padded_size     (const CnvDirect *g);
+gsize cnv_direct_flat_size       (const CnvDirect *g);
+gsize cnv_direct_block_size      (const CnvDirect *g);
+
+/* packed <- weight [filters, channels*kh*kw] in the order the kernel
+ * reads it; flipped: packed for cnv_direct_transposed (g) from g's
+ * weight. */
+void  cnv_direct_pack            (const CnvDirect *g,
+                                  const float     *weight,
+                                  float           *packed);
+void  cnv_direct_pack_flipped    (const CnvDirect *g,
+                                  const float     *weight,
+                                  float           *packed);
+
+/* padded <- image with its zero border; flat <- the same for an output
+ * gradient [filters, out_h, out_w], in the layout of
+ * cnv_direct_forward ()'s rows. */
+void  cnv_direct_pad             (const CnvDirect *g,
+                                  const float     *image,
+                                  float           *padded);
+void  cnv_direct_flatten         (const CnvDirect *g,
+                                  const float     *out_grad,
+                                  float           *flat);
+
+/* out [filters, out_h, out_w] = bias (zero when NULL) + weight ∗ image,
+ * from cnv_direct_pad ()'s padded; relu, when not NULL, gets max (out, 0)
+ * too.  block is cnv_direct_block_size () floats of scratch. */
+void  cnv_direct_forward         (const CnvDirect *g,
+                                  const float     *packed,
+                                  const float     *bias,
+                                  const float     *padded,
+                                  float           *block,
+                                  float           *out,
+                                  float           *relu);
+
+/* weight_grad [filters, channels*kh*kw] += the weight gradient of one
+ * image: padded from cnv_direct_pad (), flat from cnv_direct_flatten (). */
+void  cnv_direct_weight_grad     (const CnvDirect *g,
+                                  const float     *padded,
+                                  const float     *flat,
+                                  float           *weight_grad);
+
+/* out [planes, height / 2, width / 2] = the maximum of each 2×2 window
+ * of in [planes, height, width], argmax its index in the plane; the
+ * first maximum wins ties, as in cnv-layers.c's loops, to the bit. */
+void  cnv_avx512_max_pool_2x2    (gsize            planes,
+                                  int              height,
+                                  int              width,
+                                  const float     *in,
+                                  float           *out,
+                                  int             *argmax);
+
+G_END_DECLS

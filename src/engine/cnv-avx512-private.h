@@ -30,11 +30,11 @@ typedef struct
 void  cnv_direct_transposed      (const CnvDirect *g,
                                   CnvDirect       *t);
 
-/* Floats of the buffers one image needs. */
+/* Floats of the buffers one image needs; the lanes table, in guint32. */
 gsize cnv_direct_packed_size     (const CnvDirect *g);
 gsize cnv_direct_padded_size     (const CnvDirect *g);
 gsize cnv_direct_flat_size       (const CnvDirect *g);
-gsize cnv_direct_block_size      (const CnvDirect *g);
+gsize cnv_direct_lanes_size      (const CnvDirect *g);
 
 /* packed <- weight [filters, channels*kh*kw] in the order the kernel
  * reads it; flipped: packed for cnv_direct_transposed (g) from g's
@@ -56,14 +56,19 @@ void  cnv_direct_flatten         (const CnvDirect *g,
                                   const float     *out_grad,
                                   float           *flat);
 
+/* lanes <- for each vector of sixteen positions on the padded rows, the
+ * mask of those that are outputs and the index of the first of them. */
+void  cnv_direct_lanes           (const CnvDirect *g,
+                                  guint32         *lanes);
+
 /* out [filters, out_h, out_w] = bias (zero when NULL) + weight ∗ image,
  * from cnv_direct_pad ()'s padded; relu, when not NULL, gets max (out, 0)
- * too.  block is cnv_direct_block_size () floats of scratch. */
+ * too. */
 void  cnv_direct_forward         (const CnvDirect *g,
                                   const float     *packed,
+                                  const guint32   *lanes,
                                   const float     *bias,
                                   const float     *padded,
-                                  float           *block,
                                   float           *out,
                                   float           *relu);
 

@@ -129,9 +129,9 @@ cnv_direct_flat_size (const CnvDirect *g)
 }
 
 gsize
-cnv_direct_block_size (const CnvDirect *g)
+cnv_direct_lanes_size (const CnvDirect *g)
 {
-  return (gsize) BLOCK_FILTERS * (gsize) flat_length (g);
+  return 2 * (gsize) (flat_length (g) / LANES);
 }
 
 /* packed [filters / 8][taps][8], the missing filters of the last block
@@ -208,19 +208,68 @@ cnv_direct_flatten (const CnvDirect *g,
                 (gsize) g->out_w);
 }
 
-/* dst [8][n vectors] = bias + the eight filters of w over the n vectors
- * of output positions starting at x (padded, already offset). */
+void
+cnv_direct_lanes (const CnvDirect *g,
+                  guint32         *lanes)
+{
+  int pw = padded_width (g);
+  int n = flat_length (g) / LANES;
+  guint32 kept = 0;
+
+  for (int v = 0; v < n; v++)
+    {
+      guint32 mask = 0;
+
+      for (int l = 0; l < LANES; l++)
+        {
+          int q = v * LANES + l;
+
+          if (q / pw < g->out_h && q % pw < g->out_w)
+            mask |= 1u << l;
+        }
+      lanes[2 * v] = mask;
+      lanes[2 * v + 1] = kept;
+      kept += (guint32) __builtin_popcount (mask);
+    }
+}
+
+/* dst [n] = the lanes of v that mask keeps, packed to the front; relu
+ * as in copy_row (). */
+static inline void
+store_kept (float   *dst,
+            float   *relu,
+            __m512   v,
+            guint32  mask)
+{
+  __mmask16 stored = first_lanes ((gsize) __builtin_popcount (mask));
+  __m512 kept = _mm512_maskz_compress_ps ((__mmask16) mask, v);
+
+  _mm512_mask_storeu_ps (dst, stored, kept);
+  if (relu != NULL)
+    _mm512_mask_storeu_ps (relu, stored,
+                           _mm512_maskz_mov_ps (_mm512_cmp_ps_mask (
+                             kept, _mm512_setzero_ps (), _CMP_GT_OQ),
+                             kept));
+}
+
+/* Filters [0, nf) of the block of eight in w, over the n vectors of
+ * output positions starting at x (padded, already offset): bias plus
+ * every tap, the kept positions stored straight into out and relu
+ * (filter i at i × plane), where lanes says. */
 static inline __attribute__ ((always_inline)) void
 run_vectors (const CnvDirect *g,
              const float     *w,
              const float     *bias,
              const float     *x,
-             float           *dst,
-             gsize            length,
+             const guint32   *lanes,
+             float           *out,
+             float           *relu,
+             int              nf,
              const int        n)
 {
   int pw = padded_width (g);
   gsize plane = padded_plane (g);
+  gsize p = (gsize) g->out_h * (gsize) g->out_w;
   __m512 acc[BLOCK_FILTERS][3];
 
 #pragma GCC unroll 8
@@ -257,62 +306,49 @@ run_vectors (const CnvDirect *g,
   for (int i = 0; i < BLOCK_FILTERS; i++)
 #pragma GCC unroll 3
     for (int j = 0; j < n; j++)
-      _mm512_storeu_ps (dst + (gsize) i * length + (gsize) j * LANES,
-                        acc[i][j]);
-}
+      if (i < nf && lanes[2 * j] != 0)
+        {
+          gsize at = (gsize) i * p + lanes[2 * j + 1];
 
-/* block [8][flat length] = one block of eight filters everywhere. */
-static void
-run_block (const CnvDirect *g,
-           const float     *w,
-           const float     *bias,
-           const float     *padded,
-           float           *block)
-{
-  gsize length = (gsize) flat_length (g);
-  gsize v = 0;
-
-  for (; v + 3 * LANES <= length; v += 3 * LANES)
-    run_vectors (g, w, bias, padded + v, block + v, length, 3);
-  if (v + 2 * LANES <= length)
-    run_vectors (g, w, bias, padded + v, block + v, length, 2);
-  else if (v < length)
-    run_vectors (g, w, bias, padded + v, block + v, length, 1);
+          store_kept (out + at, relu != NULL ? relu + at : NULL, acc[i][j],
+                      lanes[2 * j]);
+        }
 }
 
 void
 cnv_direct_forward (const CnvDirect *g,
                     const float     *packed,
+                    const guint32   *lanes,
                     const float     *bias,
                     const float     *padded,
-                    float           *block,
                     float           *out,
                     float           *relu)
 {
   int k = taps (g);
-  int pw = padded_width (g);
-  gsize length = (gsize) flat_length (g);
+  int n_vectors = flat_length (g) / LANES;
   gsize p = (gsize) g->out_h * (gsize) g->out_w;
 
   for (int f0 = 0; f0 < g->filters; f0 += BLOCK_FILTERS)
     {
-      int n = MIN (BLOCK_FILTERS, g->filters - f0);
+      int nf = MIN (BLOCK_FILTERS, g->filters - f0);
+      const float *w = packed + (gsize) f0 * k;
+      float *o = out + (gsize) f0 * p;
+      float *r = relu != NULL ? relu + (gsize) f0 * p : NULL;
       float b[BLOCK_FILTERS] = { 0 };
+      int v = 0;
 
-      for (int i = 0; bias != NULL && i < n; i++)
+      for (int i = 0; bias != NULL && i < nf; i++)
         b[i] = bias[f0 + i];
-      run_block (g, packed + (gsize) f0 * k, b, padded, block);
 
-      /* out [f0 + i] <- the kept positions of block row i */
-      for (int i = 0; i < n; i++)
-        for (int oh = 0; oh < g->out_h; oh++)
-          {
-            const float *src = block + (gsize) i * length + (gsize) oh * pw;
-            gsize at = (gsize) (f0 + i) * p + (gsize) oh * g->out_w;
-
-            copy_row (out + at, relu != NULL ? relu + at : NULL, src,
-                      (gsize) g->out_w);
-          }
+      for (; v + 3 <= n_vectors; v += 3)
+        run_vectors (g, w, b, padded + (gsize) v * LANES, lanes + 2 * v, o,
+                     r, nf, 3);
+      if (v + 2 <= n_vectors)
+        run_vectors (g, w, b, padded + (gsize) v * LANES, lanes + 2 * v, o,
+                     r, nf, 2);
+      else if (v < n_vectors)
+        run_vectors (g, w, b, padded + (gsize) v * LANES, lanes + 2 * v, o,
+                     r, nf, 1);
     }
 }
 

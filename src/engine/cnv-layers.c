@@ -85,6 +85,7 @@ free_caches (CnvLayer *layer)
 {
   g_clear_pointer (&layer->cols, g_free);
   g_clear_pointer (&layer->packed, g_free);
+  g_clear_pointer (&layer->lanes, g_free);
   g_clear_pointer (&layer->grad_blocks, g_free);
   layer->n_workers = 0;
   layer->n_grad_blocks = 0;
@@ -518,8 +519,8 @@ direct_geometry (const Geometry *g,
   d->filters = filters;
 }
 
-/* One worker's floats: the padded image, one block of output rows, the
- * output gradient on padded rows and the padded output gradient. */
+/* One worker's floats: the padded image, the output gradient on its
+ * rows, and the output gradient padded for the input gradient. */
 static gsize
 direct_worker_size (const CnvLayer *layer)
 {
@@ -529,13 +530,13 @@ direct_worker_size (const CnvLayer *layer)
   direct_geometry (&g, layer->spec->filters, &d);
   cnv_direct_transposed (&d, &t);
 
-  return cnv_direct_padded_size (&d)
-         + MAX (cnv_direct_block_size (&d), cnv_direct_block_size (&t))
-         + cnv_direct_flat_size (&d) + cnv_direct_padded_size (&t);
+  return cnv_direct_padded_size (&d) + cnv_direct_flat_size (&d)
+         + cnv_direct_padded_size (&t);
 }
 
 /* The weights as the direct kernels read them, forward and turned
- * round; packed again before every pass, as the weights move. */
+ * round, packed again before every pass as the weights move; the lanes
+ * tables of both, once. */
 static void
 pack_direct (CnvLayer *layer)
 {
@@ -548,8 +549,14 @@ pack_direct (CnvLayer *layer)
   direct_geometry (&g, layer->spec->filters, &d);
   cnv_direct_transposed (&d, &t);
   if (layer->packed == NULL)
-    layer->packed = g_new (float, cnv_direct_packed_size (&d)
-                                  + cnv_direct_packed_size (&t));
+    {
+      layer->packed = g_new (float, cnv_direct_packed_size (&d)
+                                    + cnv_direct_packed_size (&t));
+      layer->lanes = g_new (guint32, cnv_direct_lanes_size (&d)
+                                     + cnv_direct_lanes_size (&t));
+      cnv_direct_lanes (&d, layer->lanes);
+      cnv_direct_lanes (&t, layer->lanes + cnv_direct_lanes_size (&d));
+    }
   cnv_direct_pack (&d, layer->weight->value->data, layer->packed);
   cnv_direct_pack_flipped (&d, layer->weight->value->data,
                            layer->packed + cnv_direct_packed_size (&d));
@@ -561,7 +568,6 @@ typedef struct
 {
   CnvDirect d, t;         /* the layer, and its input gradient */
   float    *padded;       /* the image on padded rows */
-  float    *block;        /* eight filters' output */
   float    *flat;         /* the output gradient on d's rows */
   float    *padded_grad;  /* the output gradient on t's padded rows */
 } DirectBuffers;
@@ -576,9 +582,7 @@ direct_buffers (const CnvLayer *layer,
   direct_geometry (&g, layer->spec->filters, &b.d);
   cnv_direct_transposed (&b.d, &b.t);
   b.padded = layer->cols + layer->cols_size * (gsize) worker;
-  b.block = b.padded + cnv_direct_padded_size (&b.d);
-  b.flat = b.block + MAX (cnv_direct_block_size (&b.d),
-                          cnv_direct_block_size (&b.t));
+  b.flat = b.padded + cnv_direct_padded_size (&b.d);
   b.padded_grad = b.flat + cnv_direct_flat_size (&b.d);
 
   return b;
@@ -603,8 +607,8 @@ direct_forward_images (CnvLayer        *layer,
                     ? relu_out->data + (gsize) img * out_size : NULL;
 
       cnv_direct_pad (&b.d, in->data + (gsize) img * in_size, b.padded);
-      cnv_direct_forward (&b.d, layer->packed, layer->bias->value->data,
-                          b.padded, b.block,
+      cnv_direct_forward (&b.d, layer->packed, layer->lanes,
+                          layer->bias->value->data, b.padded,
                           out->data + (gsize) img * out_size, relu);
     }
 }
@@ -631,7 +635,8 @@ direct_backward_image (CnvLayer    *layer,
   /* dx = dy ∗ the kernel turned round */
   cnv_direct_pad (&b.t, dy, b.padded_grad);
   cnv_direct_forward (&b.t, layer->packed + cnv_direct_packed_size (&b.d),
-                      NULL, b.padded_grad, b.block, dx, NULL);
+                      layer->lanes + cnv_direct_lanes_size (&b.d), NULL,
+                      b.padded_grad, dx, NULL);
 }
 
 #else  /* !CNV_HAVE_AVX512 */

@@ -30,11 +30,9 @@ typedef struct
 void  cnv_direct_transposed      (const CnvDirect *g,
                                   CnvDirect       *t);
 
-/* Floats of the buffers one image needs; the lanes table, in guint32. */
+/* Floats of the buffers one image needs. */
 gsize cnv_direct_packed_size     (const CnvDirect *g);
 gsize cnv_direct_padded_size     (const CnvDirect *g);
-gsize cnv_direct_flat_size       (const CnvDirect *g);
-gsize cnv_direct_lanes_size      (const CnvDirect *g);
 
 /* packed <- weight [filters, channels*kh*kw] in the order the kernel
  * reads it; flipped: packed for cnv_direct_transposed (g) from g's
@@ -46,37 +44,27 @@ void  cnv_direct_pack_flipped    (const CnvDirect *g,
                                   const float     *weight,
                                   float           *packed);
 
-/* padded <- image with its zero border; flat <- the same for an output
- * gradient [filters, out_h, out_w], in the layout of
- * cnv_direct_forward ()'s rows. */
+/* padded <- image with its zero border. */
 void  cnv_direct_pad             (const CnvDirect *g,
                                   const float     *image,
                                   float           *padded);
-void  cnv_direct_flatten         (const CnvDirect *g,
-                                  const float     *out_grad,
-                                  float           *flat);
-
-/* lanes <- for each vector of sixteen positions on the padded rows, the
- * mask of those that are outputs and the index of the first of them. */
-void  cnv_direct_lanes           (const CnvDirect *g,
-                                  guint32         *lanes);
 
 /* out [filters, out_h, out_w] = bias (zero when NULL) + weight ∗ image,
  * from cnv_direct_pad ()'s padded; relu, when not NULL, gets max (out, 0)
  * too. */
 void  cnv_direct_forward         (const CnvDirect *g,
                                   const float     *packed,
-                                  const guint32   *lanes,
                                   const float     *bias,
                                   const float     *padded,
                                   float           *out,
                                   float           *relu);
 
 /* weight_grad [filters, channels*kh*kw] += the weight gradient of one
- * image: padded from cnv_direct_pad (), flat from cnv_direct_flatten (). */
+ * image: padded from cnv_direct_pad (), out_grad [filters, out_h,
+ * out_w]. */
 void  cnv_direct_weight_grad     (const CnvDirect *g,
                                   const float     *padded,
-                                  const float     *flat,
+                                  const float     *out_grad,
                                   float           *weight_grad);
 
 /* out [planes, height / 2, width / 2] = the maximum of each 2×2 window

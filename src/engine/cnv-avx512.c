@@ -1,26 +1,26 @@
-/* cnv-avx512.c — stride-1 convolutions without a patch matrix
+/* cnv-avx512.c — kernels written for AVX-512
  *
- * The one idea: copy the image once into a zero border as wide as the
- * kernel needs, then read that padded plane as one long row.  Output
- * position (oh, ow) sits at q = oh * PW + ow of a row PW = out_w + kw − 1
- * wide, and its input under kernel tap (c, ki, kj) is padded [c][q + ki *
- * PW + kj]: every tap is the same shifted row, so sixteen outputs are one
- * unaligned load and one FMA per tap and filter, with no im2col copy and
- * no packing of a matrix.  The kw − 1 positions at the end of each row
- * are computed too and thrown away.  Filters go eight at a time, each
- * weight broadcast from a table packed in the order the loop reads it.
+ * Stride-1 convolutions without a patch matrix.  The one idea: copy the
+ * image once into a zero border as wide as the kernel needs, rows PW =
+ * out_w + kw − 1 floats apart.  The input under kernel tap (c, ki, kj) of
+ * output (oh, ow) is then padded [c][(oh + ki) × PW + ow + kj]: for
+ * sixteen outputs of a row, every tap is one unaligned load of the same
+ * padded row shifted, and one FMA per filter, with no im2col copy and no
+ * packing of a matrix.  A row takes whole vectors of sixteen outputs;
+ * the lanes past its end are computed and not stored.  Filters go eight
+ * at a time by three vectors, each weight broadcast from a table packed
+ * in the order the loop reads it.
  *
- * The weight gradient is the same row read against the output gradient
- * laid out on the same padded rows, with zeros in the thrown-away
- * positions: one dot product per filter and tap, sixteen lanes at a
- * time, four filters by four taps.  The input gradient is a forward pass
+ * The weight gradient reads the same shifted rows against the output
+ * gradient, sixteen outputs at a time: one dot product per filter and
+ * tap, four filters by four taps.  The input gradient is a forward pass
  * of the output gradient through the kernel turned round
  * (cnv_direct_transposed ()).
  *
  * Each output is summed in a fixed order (taps in order into sixteen
  * lanes, the lanes by _mm512_reduce_add_ps ()), so the result does not
  * depend on the thread count.  Compiled with -mavx512f alone; the caller
- * checks the CPU first.
+ * checks the CPU first.  The 2×2 max-pool is at the end.
  */
 #define G_LOG_DOMAIN "cnv-layers"
 
@@ -46,13 +46,11 @@ padded_plane (const CnvDirect *g)
   return (gsize) (g->out_h + g->kh - 1) * (gsize) padded_width (g);
 }
 
-/* Output positions of one filter on the padded rows, in whole vectors. */
+/* Vectors of sixteen outputs in one output row. */
 static inline int
-flat_length (const CnvDirect *g)
+row_vectors (const CnvDirect *g)
 {
-  int q = g->out_h * padded_width (g);
-
-  return (q + LANES - 1) / LANES * LANES;
+  return (g->out_w + 15) / 16;
 }
 
 /* Lanes [0, n) of sixteen. */
@@ -62,25 +60,18 @@ first_lanes (gsize n)
   return (__mmask16) (n >= LANES ? 0xffffu : (1u << n) - 1);
 }
 
-/* dst[i] = src[i], and relu[i] = src[i] > 0 ? src[i] : 0 (NaN gives 0,
- * −0 gives +0, like cnv_relu_row ()) when relu is not NULL: rows of a
- * few dozen floats, too short for memcpy () to pay for its call. */
+/* dst[i] = src[i]: rows of a few dozen floats, too short for memcpy ()
+ * to pay for its call. */
 static inline void
 copy_row (float *restrict       dst,
-          float *restrict       relu,
           const float *restrict src,
           gsize                 n)
 {
   for (gsize i = 0; i < n; i += LANES)
     {
       __mmask16 m = first_lanes (n - i);
-      __m512 v = _mm512_maskz_loadu_ps (m, src + i);
 
-      _mm512_mask_storeu_ps (dst + i, m, v);
-      if (relu != NULL)
-        _mm512_mask_storeu_ps (relu + i, m,
-                               _mm512_maskz_mov_ps (_mm512_cmp_ps_mask (
-                                 v, _mm512_setzero_ps (), _CMP_GT_OQ), v));
+      _mm512_mask_storeu_ps (dst + i, m, _mm512_maskz_loadu_ps (m, src + i));
     }
 }
 
@@ -114,24 +105,12 @@ cnv_direct_packed_size (const CnvDirect *g)
   return (gsize) blocks * BLOCK_FILTERS * (gsize) taps (g);
 }
 
-/* The last vector of the last plane reads up to kw + LANES − 2 floats
- * past it; they are zeros and land only in thrown-away positions. */
+/* The last vector of the last row reads up to LANES − 1 floats past the
+ * last plane: zeros, and only for lanes that are not stored. */
 gsize
 cnv_direct_padded_size (const CnvDirect *g)
 {
   return (gsize) g->channels * padded_plane (g) + (gsize) g->kw + LANES;
-}
-
-gsize
-cnv_direct_flat_size (const CnvDirect *g)
-{
-  return (gsize) g->filters * (gsize) flat_length (g);
-}
-
-gsize
-cnv_direct_lanes_size (const CnvDirect *g)
-{
-  return 2 * (gsize) (flat_length (g) / LANES);
 }
 
 /* packed [filters / 8][taps][8], the missing filters of the last block
@@ -187,81 +166,45 @@ cnv_direct_pad (const CnvDirect *g,
   for (int c = 0; c < g->channels; c++)
     for (int ih = 0; ih < g->height; ih++)
       copy_row (padded + (gsize) c * plane + (gsize) (g->pad_top + ih) * pw
-                + g->pad_left, NULL,
+                + g->pad_left,
                 image + ((gsize) c * g->height + ih) * (gsize) g->width,
                 (gsize) g->width);
 }
 
-void
-cnv_direct_flatten (const CnvDirect *g,
-                    const float     *out_grad,
-                    float           *flat)
+/* Vector v of the outputs: where its first output's input row starts in
+ * the padded plane, where the output goes, and which lanes are in the
+ * row. */
+typedef struct
 {
-  int pw = padded_width (g);
-  gsize length = (gsize) flat_length (g);
+  gsize     in;
+  gsize     out;
+  __mmask16 mask;
+} Vector;
 
-  memset (flat, 0, cnv_direct_flat_size (g) * sizeof (float));
-  for (int f = 0; f < g->filters; f++)
-    for (int oh = 0; oh < g->out_h; oh++)
-      copy_row (flat + (gsize) f * length + (gsize) oh * pw, NULL,
-                out_grad + ((gsize) f * g->out_h + oh) * (gsize) g->out_w,
-                (gsize) g->out_w);
+static inline Vector
+vector_at (const CnvDirect *g,
+           int              v)
+{
+  int oh = v / row_vectors (g);
+  int ow = v % row_vectors (g) * LANES;
+  Vector vec;
+
+  vec.in = (gsize) oh * padded_width (g) + (gsize) ow;
+  vec.out = (gsize) oh * g->out_w + (gsize) ow;
+  vec.mask = first_lanes ((gsize) (g->out_w - ow));
+
+  return vec;
 }
 
-void
-cnv_direct_lanes (const CnvDirect *g,
-                  guint32         *lanes)
-{
-  int pw = padded_width (g);
-  int n = flat_length (g) / LANES;
-  guint32 kept = 0;
-
-  for (int v = 0; v < n; v++)
-    {
-      guint32 mask = 0;
-
-      for (int l = 0; l < LANES; l++)
-        {
-          int q = v * LANES + l;
-
-          if (q / pw < g->out_h && q % pw < g->out_w)
-            mask |= 1u << l;
-        }
-      lanes[2 * v] = mask;
-      lanes[2 * v + 1] = kept;
-      kept += (guint32) __builtin_popcount (mask);
-    }
-}
-
-/* dst [n] = the lanes of v that mask keeps, packed to the front; relu
- * as in copy_row (). */
-static inline void
-store_kept (float   *dst,
-            float   *relu,
-            __m512   v,
-            guint32  mask)
-{
-  __mmask16 stored = first_lanes ((gsize) __builtin_popcount (mask));
-  __m512 kept = _mm512_maskz_compress_ps ((__mmask16) mask, v);
-
-  _mm512_mask_storeu_ps (dst, stored, kept);
-  if (relu != NULL)
-    _mm512_mask_storeu_ps (relu, stored,
-                           _mm512_maskz_mov_ps (_mm512_cmp_ps_mask (
-                             kept, _mm512_setzero_ps (), _CMP_GT_OQ),
-                             kept));
-}
-
-/* Filters [0, nf) of the block of eight in w, over the n vectors of
- * output positions starting at x (padded, already offset): bias plus
- * every tap, the kept positions stored straight into out and relu
- * (filter i at i × plane), where lanes says. */
+/* Filters [0, nf) of the block of eight in w over the n vectors vec:
+ * bias plus every tap, stored into out and relu (filter i at i × the
+ * output plane). */
 static inline __attribute__ ((always_inline)) void
 run_vectors (const CnvDirect *g,
              const float     *w,
              const float     *bias,
-             const float     *x,
-             const guint32   *lanes,
+             const float     *padded,
+             const Vector    *vec,
              float           *out,
              float           *relu,
              int              nf,
@@ -270,8 +213,12 @@ run_vectors (const CnvDirect *g,
   int pw = padded_width (g);
   gsize plane = padded_plane (g);
   gsize p = (gsize) g->out_h * (gsize) g->out_w;
+  const float *x[3];
   __m512 acc[BLOCK_FILTERS][3];
 
+#pragma GCC unroll 3
+  for (int j = 0; j < n; j++)
+    x[j] = padded + vec[j].in;
 #pragma GCC unroll 8
   for (int i = 0; i < BLOCK_FILTERS; i++)
 #pragma GCC unroll 3
@@ -281,7 +228,7 @@ run_vectors (const CnvDirect *g,
   for (int c = 0; c < g->channels; c++)
     for (int ki = 0; ki < g->kh; ki++)
       {
-        const float *row = x + (gsize) c * plane + (gsize) ki * pw;
+        gsize row = (gsize) c * plane + (gsize) ki * pw;
 
         for (int kj = 0; kj < g->kw; kj++, w += BLOCK_FILTERS)
           {
@@ -289,7 +236,7 @@ run_vectors (const CnvDirect *g,
 
 #pragma GCC unroll 3
             for (int j = 0; j < n; j++)
-              in[j] = _mm512_loadu_ps (row + kj + j * LANES);
+              in[j] = _mm512_loadu_ps (x[j] + row + kj);
 #pragma GCC unroll 8
             for (int i = 0; i < BLOCK_FILTERS; i++)
               {
@@ -306,26 +253,31 @@ run_vectors (const CnvDirect *g,
   for (int i = 0; i < BLOCK_FILTERS; i++)
 #pragma GCC unroll 3
     for (int j = 0; j < n; j++)
-      if (i < nf && lanes[2 * j] != 0)
+      if (i < nf)
         {
-          gsize at = (gsize) i * p + lanes[2 * j + 1];
+          gsize at = (gsize) i * p + vec[j].out;
 
-          store_kept (out + at, relu != NULL ? relu + at : NULL, acc[i][j],
-                      lanes[2 * j]);
+          _mm512_mask_storeu_ps (out + at, vec[j].mask, acc[i][j]);
+          /* relu: x > 0 ? x : 0, so NaN gives 0 and −0 gives +0, as
+           * cnv_relu_row () */
+          if (relu != NULL)
+            _mm512_mask_storeu_ps (relu + at, vec[j].mask,
+                                   _mm512_maskz_mov_ps (_mm512_cmp_ps_mask (
+                                     acc[i][j], _mm512_setzero_ps (),
+                                     _CMP_GT_OQ), acc[i][j]));
         }
 }
 
 void
 cnv_direct_forward (const CnvDirect *g,
                     const float     *packed,
-                    const guint32   *lanes,
                     const float     *bias,
                     const float     *padded,
                     float           *out,
                     float           *relu)
 {
   int k = taps (g);
-  int n_vectors = flat_length (g) / LANES;
+  int n_vectors = g->out_h * row_vectors (g);
   gsize p = (gsize) g->out_h * (gsize) g->out_w;
 
   for (int f0 = 0; f0 < g->filters; f0 += BLOCK_FILTERS)
@@ -335,20 +287,25 @@ cnv_direct_forward (const CnvDirect *g,
       float *o = out + (gsize) f0 * p;
       float *r = relu != NULL ? relu + (gsize) f0 * p : NULL;
       float b[BLOCK_FILTERS] = { 0 };
-      int v = 0;
 
       for (int i = 0; bias != NULL && i < nf; i++)
         b[i] = bias[f0 + i];
 
-      for (; v + 3 <= n_vectors; v += 3)
-        run_vectors (g, w, b, padded + (gsize) v * LANES, lanes + 2 * v, o,
-                     r, nf, 3);
-      if (v + 2 <= n_vectors)
-        run_vectors (g, w, b, padded + (gsize) v * LANES, lanes + 2 * v, o,
-                     r, nf, 2);
-      else if (v < n_vectors)
-        run_vectors (g, w, b, padded + (gsize) v * LANES, lanes + 2 * v, o,
-                     r, nf, 1);
+      for (int v = 0; v < n_vectors; v += 3)
+        {
+          Vector vec[3];
+          int n = MIN (3, n_vectors - v);
+
+          for (int j = 0; j < n; j++)
+            vec[j] = vector_at (g, v + j);
+
+          if (n == 3)
+            run_vectors (g, w, b, padded, vec, o, r, nf, 3);
+          else if (n == 2)
+            run_vectors (g, w, b, padded, vec, o, r, nf, 2);
+          else
+            run_vectors (g, w, b, padded, vec, o, r, nf, 1);
+        }
     }
 }
 
@@ -365,17 +322,19 @@ tap_offset (const CnvDirect *g,
          * (gsize) padded_width (g) + (gsize) (r % g->kw);
 }
 
-/* weight_grad [f][k] += Σ_q d[f][q] · x[k][q] for nf filters and nk taps,
- * the sums sixteen lanes wide. */
+/* weight_grad [f][k] += Σ over outputs of dy[f] · the input under tap k,
+ * for nf filters and nk taps (x: each tap's offset in padded), the sums
+ * sixteen lanes wide. */
 static inline __attribute__ ((always_inline)) void
-grad_block (const float *const *d,
+grad_block (const CnvDirect    *g,
+            const float *const *dy,
             const float *const *x,
-            gsize               length,
             float              *weight_grad,
             int                 k,
             const int           nf,
             const int           nk)
 {
+  int n_vectors = g->out_h * row_vectors (g);
   __m512 acc[GRAD_FILTERS][GRAD_TAPS];
 
 #pragma GCC unroll 4
@@ -384,16 +343,18 @@ grad_block (const float *const *d,
     for (int j = 0; j < nk; j++)
       acc[i][j] = _mm512_setzero_ps ();
 
-  for (gsize v = 0; v < length; v += LANES)
+  for (int v = 0; v < n_vectors; v++)
     {
+      Vector vec = vector_at (g, v);
       __m512 dv[GRAD_FILTERS], xv[GRAD_TAPS];
 
+      /* the lanes past the row are zero here, so add nothing */
 #pragma GCC unroll 4
       for (int i = 0; i < nf; i++)
-        dv[i] = _mm512_loadu_ps (d[i] + v);
+        dv[i] = _mm512_maskz_loadu_ps (vec.mask, dy[i] + vec.out);
 #pragma GCC unroll 4
       for (int j = 0; j < nk; j++)
-        xv[j] = _mm512_loadu_ps (x[j] + v);
+        xv[j] = _mm512_loadu_ps (x[j] + vec.in);
 #pragma GCC unroll 4
       for (int i = 0; i < nf; i++)
 #pragma GCC unroll 4
@@ -411,32 +372,31 @@ grad_block (const float *const *d,
 void
 cnv_direct_weight_grad (const CnvDirect *g,
                         const float     *padded,
-                        const float     *flat,
+                        const float     *out_grad,
                         float           *weight_grad)
 {
   int k = taps (g);
-  gsize length = (gsize) flat_length (g);
+  gsize p = (gsize) g->out_h * (gsize) g->out_w;
 
   for (int f0 = 0; f0 < g->filters; f0 += GRAD_FILTERS)
     for (int k0 = 0; k0 < k; k0 += GRAD_TAPS)
       {
         int nf = MIN (GRAD_FILTERS, g->filters - f0);
         int nk = MIN (GRAD_TAPS, k - k0);
-        const float *d[GRAD_FILTERS], *x[GRAD_TAPS];
+        const float *dy[GRAD_FILTERS], *x[GRAD_TAPS];
         float *wg = weight_grad + (gsize) f0 * k + k0;
 
         for (int i = 0; i < nf; i++)
-          d[i] = flat + (gsize) (f0 + i) * length;
+          dy[i] = out_grad + (gsize) (f0 + i) * p;
         for (int j = 0; j < nk; j++)
           x[j] = padded + tap_offset (g, k0 + j);
 
         if (nf == GRAD_FILTERS && nk == GRAD_TAPS)
-          grad_block (d, x, length, wg, k, GRAD_FILTERS, GRAD_TAPS);
+          grad_block (g, dy, x, wg, k, GRAD_FILTERS, GRAD_TAPS);
         else
           for (int i = 0; i < nf; i++)
             for (int j = 0; j < nk; j++)
-              grad_block (d + i, x + j, length, wg + (gsize) i * k + j, k,
-                          1, 1);
+              grad_block (g, dy + i, x + j, wg + (gsize) i * k + j, k, 1, 1);
       }
 }
 

@@ -34,8 +34,6 @@ typedef struct
                                      * or the direct kernels' buffers */
   float              *packed;       /* conv2d, direct: the kernel packed
                                      * forward, then turned round */
-  guint32            *lanes;        /* conv2d, direct: the outputs of each
-                                     * vector, both ways */
   int                 n_grad_blocks;
   float              *grad_blocks;  /* conv2d: weight and bias gradients of
                                      * each block of images */

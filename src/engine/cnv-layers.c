@@ -85,7 +85,6 @@ free_caches (CnvLayer *layer)
 {
   g_clear_pointer (&layer->cols, g_free);
   g_clear_pointer (&layer->packed, g_free);
-  g_clear_pointer (&layer->lanes, g_free);
   g_clear_pointer (&layer->grad_blocks, g_free);
   layer->n_workers = 0;
   layer->n_grad_blocks = 0;
@@ -519,8 +518,8 @@ direct_geometry (const Geometry *g,
   d->filters = filters;
 }
 
-/* One worker's floats: the padded image, the output gradient on its
- * rows, and the output gradient padded for the input gradient. */
+/* One worker's floats: the padded image, and the output gradient padded
+ * for the input gradient. */
 static gsize
 direct_worker_size (const CnvLayer *layer)
 {
@@ -530,13 +529,11 @@ direct_worker_size (const CnvLayer *layer)
   direct_geometry (&g, layer->spec->filters, &d);
   cnv_direct_transposed (&d, &t);
 
-  return cnv_direct_padded_size (&d) + cnv_direct_flat_size (&d)
-         + cnv_direct_padded_size (&t);
+  return cnv_direct_padded_size (&d) + cnv_direct_padded_size (&t);
 }
 
 /* The weights as the direct kernels read them, forward and turned
- * round, packed again before every pass as the weights move; the lanes
- * tables of both, once. */
+ * round; packed again before every pass, as the weights move. */
 static void
 pack_direct (CnvLayer *layer)
 {
@@ -549,14 +546,8 @@ pack_direct (CnvLayer *layer)
   direct_geometry (&g, layer->spec->filters, &d);
   cnv_direct_transposed (&d, &t);
   if (layer->packed == NULL)
-    {
-      layer->packed = g_new (float, cnv_direct_packed_size (&d)
-                                    + cnv_direct_packed_size (&t));
-      layer->lanes = g_new (guint32, cnv_direct_lanes_size (&d)
-                                     + cnv_direct_lanes_size (&t));
-      cnv_direct_lanes (&d, layer->lanes);
-      cnv_direct_lanes (&t, layer->lanes + cnv_direct_lanes_size (&d));
-    }
+    layer->packed = g_new (float, cnv_direct_packed_size (&d)
+                                  + cnv_direct_packed_size (&t));
   cnv_direct_pack (&d, layer->weight->value->data, layer->packed);
   cnv_direct_pack_flipped (&d, layer->weight->value->data,
                            layer->packed + cnv_direct_packed_size (&d));
@@ -568,7 +559,6 @@ typedef struct
 {
   CnvDirect d, t;         /* the layer, and its input gradient */
   float    *padded;       /* the image on padded rows */
-  float    *flat;         /* the output gradient on d's rows */
   float    *padded_grad;  /* the output gradient on t's padded rows */
 } DirectBuffers;
 
@@ -582,8 +572,7 @@ direct_buffers (const CnvLayer *layer,
   direct_geometry (&g, layer->spec->filters, &b.d);
   cnv_direct_transposed (&b.d, &b.t);
   b.padded = layer->cols + layer->cols_size * (gsize) worker;
-  b.flat = b.padded + cnv_direct_padded_size (&b.d);
-  b.padded_grad = b.flat + cnv_direct_flat_size (&b.d);
+  b.padded_grad = b.padded + cnv_direct_padded_size (&b.d);
 
   return b;
 }
@@ -607,9 +596,9 @@ direct_forward_images (CnvLayer        *layer,
                     ? relu_out->data + (gsize) img * out_size : NULL;
 
       cnv_direct_pad (&b.d, in->data + (gsize) img * in_size, b.padded);
-      cnv_direct_forward (&b.d, layer->packed, layer->lanes,
-                          layer->bias->value->data, b.padded,
-                          out->data + (gsize) img * out_size, relu);
+      cnv_direct_forward (&b.d, layer->packed, layer->bias->value->data,
+                          b.padded, out->data + (gsize) img * out_size,
+                          relu);
     }
 }
 
@@ -626,8 +615,7 @@ direct_backward_image (CnvLayer    *layer,
   DirectBuffers b = direct_buffers (layer, worker);
 
   cnv_direct_pad (&b.d, image, b.padded);
-  cnv_direct_flatten (&b.d, dy, b.flat);
-  cnv_direct_weight_grad (&b.d, b.padded, b.flat, weight_grad);
+  cnv_direct_weight_grad (&b.d, b.padded, dy, weight_grad);
 
   if (dx == NULL)
     return;
@@ -635,8 +623,7 @@ direct_backward_image (CnvLayer    *layer,
   /* dx = dy ∗ the kernel turned round */
   cnv_direct_pad (&b.t, dy, b.padded_grad);
   cnv_direct_forward (&b.t, layer->packed + cnv_direct_packed_size (&b.d),
-                      layer->lanes + cnv_direct_lanes_size (&b.d), NULL,
-                      b.padded_grad, dx, NULL);
+                      NULL, b.padded_grad, dx, NULL);
 }
 
 #else  /* !CNV_HAVE_AVX512 */

@@ -322,6 +322,38 @@ tap_offset (const CnvDirect *g,
          * (gsize) padded_width (g) + (gsize) (r % g->kw);
 }
 
+/* The sums of the sixteen lanes of each of a [16], as one vector, in a
+ * fixed order: halves, quarters, pairs, then lanes; 15 additions for all
+ * sixteen rather than 15 each.  The shuffles leave sum i in lane
+ * lane_of[i], put back in order at the end. */
+static inline __m512
+sum_lanes16 (const __m512 *a)
+{
+  const __m512i lane_of = _mm512_setr_epi32 (0, 2, 1, 3, 8, 10, 9, 11, 4, 6,
+                                             5, 7, 12, 14, 13, 15);
+  __m512 b[8], c[4], d[2], e;
+
+  /* b[i]: the halves of a[i] added, then those of a[i + 8] */
+  for (int i = 0; i < 8; i++)
+    b[i] = _mm512_add_ps (_mm512_shuffle_f32x4 (a[i], a[i + 8], 0x44),
+                          _mm512_shuffle_f32x4 (a[i], a[i + 8], 0xee));
+  /* c[i]: four lanes each of a[i], a[i + 8], a[i + 4], a[i + 12] */
+  for (int i = 0; i < 4; i++)
+    c[i] = _mm512_add_ps (_mm512_shuffle_f32x4 (b[i], b[i + 4], 0x88),
+                          _mm512_shuffle_f32x4 (b[i], b[i + 4], 0xdd));
+  /* d[i]: in each quarter, two lanes of c[i]'s sum and two of c[i + 2]'s */
+  for (int i = 0; i < 2; i++)
+    d[i] = _mm512_add_ps (_mm512_unpacklo_ps (c[i], c[i + 2]),
+                          _mm512_unpackhi_ps (c[i], c[i + 2]));
+  /* e: in each quarter, the sums of c[0], c[2], c[1], c[3]'s */
+  e = _mm512_add_ps (_mm512_shuffle_ps (d[0], d[1],
+                                        _MM_SHUFFLE (1, 0, 1, 0)),
+                     _mm512_shuffle_ps (d[0], d[1],
+                                        _MM_SHUFFLE (3, 2, 3, 2)));
+
+  return _mm512_permutexvar_ps (lane_of, e);
+}
+
 /* weight_grad [f][k] += Σ over outputs of dy[f] · the input under tap k,
  * for nf filters and nk taps (x: each tap's offset in padded), the sums
  * sixteen lanes wide. */
@@ -360,6 +392,17 @@ grad_block (const CnvDirect    *g,
 #pragma GCC unroll 4
         for (int j = 0; j < nk; j++)
           acc[i][j] = _mm512_fmadd_ps (dv[i], xv[j], acc[i][j]);
+    }
+
+  if (nf == GRAD_FILTERS && nk == GRAD_TAPS)
+    {
+      float sums[GRAD_FILTERS * GRAD_TAPS];
+
+      _mm512_storeu_ps (sums, sum_lanes16 (&acc[0][0]));
+      for (int i = 0; i < GRAD_FILTERS; i++)
+        for (int j = 0; j < GRAD_TAPS; j++)
+          weight_grad[(gsize) i * k + j] += sums[i * GRAD_TAPS + j];
+      return;
     }
 
 #pragma GCC unroll 4

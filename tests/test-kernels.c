@@ -42,6 +42,7 @@ static const ConvCase conv_cases[] = {
   { 1, 28, 28, 8, 5, 5, 1, 1, "same" },   /* LeNet's layers */
   { 8, 14, 14, 16, 5, 5, 1, 1, "same" },
   { 5, 9, 6, 12, 3, 2, 1, 1, "valid" },   /* filters past a block of 8 */
+  { 20, 6, 32, 24, 3, 3, 1, 1, "same" },  /* small-vgg's, two vectors a row */
 };
 
 /* conv → relu → conv → flatten → dense 1, so that the first convolution

@@ -22,7 +22,7 @@
  * depend on the thread count.  Compiled with -mavx512f alone; the caller
  * checks the CPU first.  The 2×2 max-pool is at the end.
  */
-#define G_LOG_DOMAIN "cnv-layers"
+#define G_LOG_DOMAIN "cnv-avx512"
 
 #include <immintrin.h>
 #include <string.h>
@@ -50,7 +50,7 @@ padded_plane (const CnvDirect *g)
 static inline int
 row_vectors (const CnvDirect *g)
 {
-  return (g->out_w + 15) / 16;
+  return (g->out_w + LANES - 1) / LANES;
 }
 
 /* Lanes [0, n) of sixteen. */

@@ -10,7 +10,8 @@
  * AVX-512 the direct convolutions of cnv-avx512.c must give the same
  * within the same bound on every case they can run.  The 2×2 max-pool
  * runs four or sixteen outputs per step; on inputs full of ties it must
- * pick the first maximum like the naive loop.  Training stays bit for bit
+ * pick the first maximum like the naive loop, and with "same" padding on
+ * odd sizes it must not read past the edge.  Training stays bit for bit
  * reproducible on one thread.  And a worker lowered for lowered work
  * (the app's training) never runs work given at normal priority.
  */
@@ -43,6 +44,9 @@ static const ConvCase conv_cases[] = {
   { 8, 14, 14, 16, 5, 5, 1, 1, "same" },
   { 5, 9, 6, 12, 3, 2, 1, 1, "valid" },   /* filters past a block of 8 */
   { 20, 6, 32, 24, 3, 3, 1, 1, "same" },  /* small-vgg's, two vectors a row */
+  { 3, 5, 17, 8, 3, 3, 1, 1, "same" },    /* one lane in a row's 2nd vector */
+  { 2, 4, 40, 9, 3, 3, 1, 1, "valid" },   /* three vectors a row, and a
+                                           * wider input gradient */
 };
 
 /* conv → relu → conv → flatten → dense 1, so that the first convolution
@@ -188,8 +192,27 @@ test_tiles_match_one_tile (void)
     }
 }
 
+/* Some element of the two runs differs in its bits. */
+static gboolean
+runs_differ (const Run *a,
+             const Run *b)
+{
+  for (guint t = 0; t < a->tensors->len; t++)
+    {
+      const CnvTensor *x = g_ptr_array_index (a->tensors, t);
+      const CnvTensor *y = g_ptr_array_index (b->tensors, t);
+
+      if (memcmp (x->data, y->data, x->size * sizeof (float)) != 0)
+        return TRUE;
+    }
+
+  return FALSE;
+}
+
 /* Every case, both convolutions of its model on the direct kernels
- * (the stride-2 ones stay on im2col), against im2col in one tile. */
+ * (the strided and 1×1 ones stay on im2col), on two threads, against
+ * im2col in one tile on one.  The sums are grouped differently, so
+ * where a direct kernel ran some bits differ, which shows that it did. */
 static void
 test_direct_matches_im2col (void)
 {
@@ -204,10 +227,17 @@ test_direct_matches_im2col (void)
       const ConvCase *c = &conv_cases[i];
       g_auto (Run) im2col = run_conv_model (c, G_MAXSIZE / 4,
                                             CNV_AVX512_NEVER);
-      g_auto (Run) direct = run_conv_model (c, 0, CNV_AVX512_ALWAYS);
       g_autofree char *what = g_strdup_printf ("case %u, direct", i);
+      g_auto (Run) direct = { NULL };
+
+      cnv_set_threads (2);
+      direct = run_conv_model (c, 0, CNV_AVX512_ALWAYS);
+      cnv_set_threads (1);
 
       assert_runs_close (&im2col, &direct, what);
+      /* the second convolution is stride 1 and kh × kw turned round */
+      if (c->kh * c->kw > 1)
+        g_assert_true (runs_differ (&im2col, &direct));
     }
 }
 
@@ -315,6 +345,56 @@ test_max_pool_avx512 (void)
     }
 
   check_max_pool_lanes (CNV_AVX512_AUTO);
+}
+
+/* A 2×2 pool with "same" padding on 5 × 7 planes: the last row and
+ * column of windows hang over the edge, where the fast paths must not
+ * read, and take the maximum of the cells inside. */
+static void
+test_max_pool_same_odd (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CnvModelSpec) spec = NULL;
+  g_autoptr(CnvModel) model = NULL;
+  g_autoptr(CnvTensor) input = cnv_tensor_new_4d (1, 2, 5, 7);
+  const CnvTensor *pooled;
+  CnvRng rng;
+
+  spec = cnv_model_spec_new_from_json (
+    "{\"input\": {\"width\": 7, \"height\": 5, \"channels\": 2},"
+    " \"layers\": [{\"id\": \"p\", \"type\": \"max-pool\", \"size\": 2,"
+    " \"padding\": \"same\"},"
+    "{\"id\": \"f\", \"type\": \"flatten\"},"
+    "{\"id\": \"out\", \"type\": \"dense\", \"units\": 1}]}", -1, &error);
+  g_assert_no_error (error);
+  model = cnv_model_new (spec, &error);
+  g_assert_no_error (error);
+
+  cnv_rng_init (&rng, 5);
+  cnv_model_init_parameters (model, &rng);
+  for (gsize i = 0; i < input->size; i++)
+    input->data[i] = (float) cnv_rng_uniform (&rng) - 0.5f;
+
+  pooled = cnv_model_forward (model, input, FALSE, NULL) != NULL
+           ? cnv_model_get_activation (model, 0) : NULL;
+  g_assert_nonnull (pooled);
+  g_assert_cmpint (pooled->shape[2], ==, 3);
+  g_assert_cmpint (pooled->shape[3], ==, 4);
+
+  for (int plane = 0; plane < 2; plane++)
+    for (int oh = 0; oh < 3; oh++)
+      for (int ow = 0; ow < 4; ow++)
+        {
+          const float *x = input->data + plane * 35;
+          float best = -INFINITY;
+
+          for (int h = 2 * oh; h < MIN (2 * oh + 2, 5); h++)
+            for (int w = 2 * ow; w < MIN (2 * ow + 2, 7); w++)
+              best = MAX (best, x[h * 7 + w]);
+
+          g_assert_cmpfloat (pooled->data[(plane * 3 + oh) * 4 + ow], ==,
+                             best);
+        }
 }
 
 /* Two class folders of n grey size × size images with noise, so that
@@ -496,6 +576,8 @@ main (int    argc,
                    test_max_pool_lanes);
   g_test_add_func ("/engine/max-pool/avx512-matches-naive-loop-with-ties",
                    test_max_pool_avx512);
+  g_test_add_func ("/engine/max-pool/same-padding-on-odd-sizes",
+                   test_max_pool_same_odd);
   g_test_add_func ("/engine/parallel/lowered-workers-stay-apart",
                    test_lowered_workers_stay_apart);
   g_test_add_func ("/training/one-thread-runs-are-bit-identical",

@@ -23,49 +23,49 @@ typedef struct
   int pad_top, pad_left;
   int out_h, out_w;
   int filters;
-} CnvDirect;
+} CnvDirectGeometry;
 
 /* The convolution whose output is the input gradient of g: the output
  * gradient convolved with g's kernel turned round. */
-void  cnv_direct_transposed      (const CnvDirect *g,
-                                  CnvDirect       *t);
+void  cnv_direct_transposed      (const CnvDirectGeometry *g,
+                                  CnvDirectGeometry       *t);
 
 /* Floats of the buffers one image needs. */
-gsize cnv_direct_packed_size     (const CnvDirect *g);
-gsize cnv_direct_padded_size     (const CnvDirect *g);
+gsize cnv_direct_packed_size     (const CnvDirectGeometry *g);
+gsize cnv_direct_padded_size     (const CnvDirectGeometry *g);
 
 /* packed <- weight [filters, channels*kh*kw] in the order the kernel
  * reads it; flipped: packed for cnv_direct_transposed (g) from g's
  * weight. */
-void  cnv_direct_pack            (const CnvDirect *g,
-                                  const float     *weight,
-                                  float           *packed);
-void  cnv_direct_pack_flipped    (const CnvDirect *g,
-                                  const float     *weight,
-                                  float           *packed);
+void  cnv_direct_pack            (const CnvDirectGeometry *g,
+                                  const float             *weight,
+                                  float                   *packed);
+void  cnv_direct_pack_flipped    (const CnvDirectGeometry *g,
+                                  const float             *weight,
+                                  float                   *packed);
 
 /* padded <- image with its zero border. */
-void  cnv_direct_pad             (const CnvDirect *g,
-                                  const float     *image,
-                                  float           *padded);
+void  cnv_direct_pad             (const CnvDirectGeometry *g,
+                                  const float             *image,
+                                  float                   *padded);
 
 /* out [filters, out_h, out_w] = bias (zero when NULL) + weight ∗ image,
  * from cnv_direct_pad ()'s padded; relu, when not NULL, gets max (out, 0)
  * too. */
-void  cnv_direct_forward         (const CnvDirect *g,
-                                  const float     *packed,
-                                  const float     *bias,
-                                  const float     *padded,
-                                  float           *out,
-                                  float           *relu);
+void  cnv_direct_forward         (const CnvDirectGeometry *g,
+                                  const float             *packed,
+                                  const float             *bias,
+                                  const float             *padded,
+                                  float                   *out,
+                                  float                   *relu);
 
 /* weight_grad [filters, channels*kh*kw] += the weight gradient of one
  * image: padded from cnv_direct_pad (), out_grad [filters, out_h,
  * out_w]. */
-void  cnv_direct_weight_grad     (const CnvDirect *g,
-                                  const float     *padded,
-                                  const float     *out_grad,
-                                  float           *weight_grad);
+void  cnv_direct_weight_grad     (const CnvDirectGeometry *g,
+                                  const float             *padded,
+                                  const float             *out_grad,
+                                  float                   *weight_grad);
 
 /* out [planes, height / 2, width / 2] = the maximum of each 2×2 window
  * of in [planes, height, width], argmax its index in the plane; the

@@ -18,8 +18,8 @@
  * (cnv_direct_transposed ()).
  *
  * Each output is summed in a fixed order (taps in order into sixteen
- * lanes, the lanes by _mm512_reduce_add_ps ()), so the result does not
- * depend on the thread count.  Compiled with -mavx512f alone; the caller
+ * lanes, then the lanes by a fixed tree), so the result does not depend
+ * on the thread count.  Compiled with -mavx512f alone; the caller
  * checks the CPU first.  The 2×2 max-pool is at the end.
  */
 #define G_LOG_DOMAIN "cnv-avx512"
@@ -35,20 +35,20 @@
 #define GRAD_TAPS 4
 
 static inline int
-padded_width (const CnvDirect *g)
+padded_width (const CnvDirectGeometry *g)
 {
   return g->out_w + g->kw - 1;
 }
 
 static inline gsize
-padded_plane (const CnvDirect *g)
+padded_plane (const CnvDirectGeometry *g)
 {
   return (gsize) (g->out_h + g->kh - 1) * (gsize) padded_width (g);
 }
 
 /* Vectors of sixteen outputs in one output row. */
 static inline int
-row_vectors (const CnvDirect *g)
+row_vectors (const CnvDirectGeometry *g)
 {
   return (g->out_w + LANES - 1) / LANES;
 }
@@ -63,9 +63,9 @@ first_lanes (gsize n)
 /* dst[i] = src[i]: rows of a few dozen floats, too short for memcpy ()
  * to pay for its call. */
 static inline void
-copy_row (float *restrict       dst,
-          const float *restrict src,
-          gsize                 n)
+copy_row_masked (float *restrict       dst,
+                 const float *restrict src,
+                 gsize                 n)
 {
   for (gsize i = 0; i < n; i += LANES)
     {
@@ -76,14 +76,14 @@ copy_row (float *restrict       dst,
 }
 
 static inline int
-taps (const CnvDirect *g)
+taps (const CnvDirectGeometry *g)
 {
   return g->channels * g->kh * g->kw;
 }
 
 void
-cnv_direct_transposed (const CnvDirect *g,
-                       CnvDirect       *t)
+cnv_direct_transposed (const CnvDirectGeometry *g,
+                       CnvDirectGeometry       *t)
 {
   t->channels = g->filters;
   t->height = g->out_h;
@@ -98,7 +98,7 @@ cnv_direct_transposed (const CnvDirect *g,
 }
 
 gsize
-cnv_direct_packed_size (const CnvDirect *g)
+cnv_direct_packed_size (const CnvDirectGeometry *g)
 {
   int blocks = (g->filters + BLOCK_FILTERS - 1) / BLOCK_FILTERS;
 
@@ -106,19 +106,19 @@ cnv_direct_packed_size (const CnvDirect *g)
 }
 
 /* The last vector of the last row reads up to LANES − 1 floats past the
- * last plane: zeros, and only for lanes that are not stored. */
+ * last plane: zeros, for lanes that are not stored. */
 gsize
-cnv_direct_padded_size (const CnvDirect *g)
+cnv_direct_padded_size (const CnvDirectGeometry *g)
 {
-  return (gsize) g->channels * padded_plane (g) + (gsize) g->kw + LANES;
+  return (gsize) g->channels * padded_plane (g) + LANES;
 }
 
 /* packed [filters / 8][taps][8], the missing filters of the last block
  * zero. */
 void
-cnv_direct_pack (const CnvDirect *g,
-                 const float     *weight,
-                 float           *packed)
+cnv_direct_pack (const CnvDirectGeometry *g,
+                 const float             *weight,
+                 float                   *packed)
 {
   int k = taps (g);
 
@@ -132,9 +132,9 @@ cnv_direct_pack (const CnvDirect *g,
 /* The kernel of cnv_direct_transposed (g): filter c, tap (f, a, b) is
  * g's weight [f][c][kh − 1 − a][kw − 1 − b]. */
 void
-cnv_direct_pack_flipped (const CnvDirect *g,
-                         const float     *weight,
-                         float           *packed)
+cnv_direct_pack_flipped (const CnvDirectGeometry *g,
+                         const float             *weight,
+                         float                   *packed)
 {
   int k = taps (g);
   int area = g->kh * g->kw;
@@ -155,20 +155,26 @@ cnv_direct_pack_flipped (const CnvDirect *g,
 }
 
 void
-cnv_direct_pad (const CnvDirect *g,
-                const float     *image,
-                float           *padded)
+cnv_direct_pad (const CnvDirectGeometry *g,
+                const float             *image,
+                float                   *padded)
 {
   int pw = padded_width (g);
   gsize plane = padded_plane (g);
 
+  /* The image fits inside the border (runs_direct () in cnv-layers.c
+   * sees to it). */
+  g_assert (g->pad_top >= 0
+            && g->pad_top + g->height <= g->out_h + g->kh - 1);
+  g_assert (g->pad_left >= 0 && g->pad_left + g->width <= pw);
+
   memset (padded, 0, cnv_direct_padded_size (g) * sizeof (float));
   for (int c = 0; c < g->channels; c++)
     for (int ih = 0; ih < g->height; ih++)
-      copy_row (padded + (gsize) c * plane + (gsize) (g->pad_top + ih) * pw
-                + g->pad_left,
-                image + ((gsize) c * g->height + ih) * (gsize) g->width,
-                (gsize) g->width);
+      copy_row_masked (padded + (gsize) c * plane
+                       + (gsize) (g->pad_top + ih) * pw + g->pad_left,
+                       image + ((gsize) c * g->height + ih) * (gsize) g->width,
+                       (gsize) g->width);
 }
 
 /* Vector v of the outputs: where its first output's input row starts in
@@ -182,8 +188,8 @@ typedef struct
 } Vector;
 
 static inline Vector
-vector_at (const CnvDirect *g,
-           int              v)
+vector_at (const CnvDirectGeometry *g,
+           int                      v)
 {
   int oh = v / row_vectors (g);
   int ow = v % row_vectors (g) * LANES;
@@ -200,15 +206,15 @@ vector_at (const CnvDirect *g,
  * bias plus every tap, stored into out and relu (filter i at i × the
  * output plane). */
 static inline __attribute__ ((always_inline)) void
-run_vectors (const CnvDirect *g,
-             const float     *w,
-             const float     *bias,
-             const float     *padded,
-             const Vector    *vec,
-             float           *out,
-             float           *relu,
-             int              nf,
-             const int        n)
+run_vectors (const CnvDirectGeometry *g,
+             const float             *w,
+             const float             *bias,
+             const float             *padded,
+             const Vector            *vec,
+             float                   *out,
+             float                   *relu,
+             int                      nf,
+             const int                n)
 {
   int pw = padded_width (g);
   gsize plane = padded_plane (g);
@@ -269,12 +275,12 @@ run_vectors (const CnvDirect *g,
 }
 
 void
-cnv_direct_forward (const CnvDirect *g,
-                    const float     *packed,
-                    const float     *bias,
-                    const float     *padded,
-                    float           *out,
-                    float           *relu)
+cnv_direct_forward (const CnvDirectGeometry *g,
+                    const float             *packed,
+                    const float             *bias,
+                    const float             *padded,
+                    float                   *out,
+                    float                   *relu)
 {
   int k = taps (g);
   int n_vectors = g->out_h * row_vectors (g);
@@ -311,8 +317,8 @@ cnv_direct_forward (const CnvDirect *g,
 
 /* Offset in padded of the input under tap k at output position 0. */
 static inline gsize
-tap_offset (const CnvDirect *g,
-            int              k)
+tap_offset (const CnvDirectGeometry *g,
+            int                      k)
 {
   int area = g->kh * g->kw;
   int c = k / area;
@@ -358,13 +364,13 @@ sum_lanes16 (const __m512 *a)
  * for nf filters and nk taps (x: each tap's offset in padded), the sums
  * sixteen lanes wide. */
 static inline __attribute__ ((always_inline)) void
-grad_block (const CnvDirect    *g,
-            const float *const *dy,
-            const float *const *x,
-            float              *weight_grad,
-            int                 k,
-            const int           nf,
-            const int           nk)
+weight_grad_block (const CnvDirectGeometry *g,
+                   const float *const      *dy,
+                   const float *const      *x,
+                   float                   *weight_grad,
+                   int                      k,
+                   const int                nf,
+                   const int                nk)
 {
   int n_vectors = g->out_h * row_vectors (g);
   __m512 acc[GRAD_FILTERS][GRAD_TAPS];
@@ -380,13 +386,14 @@ grad_block (const CnvDirect    *g,
       Vector vec = vector_at (g, v);
       __m512 dv[GRAD_FILTERS], xv[GRAD_TAPS];
 
-      /* the lanes past the row are zero here, so add nothing */
+      /* The lanes past the row are zero on both sides, so they add
+       * nothing, not even 0 · ∞ from a neighbouring row. */
 #pragma GCC unroll 4
       for (int i = 0; i < nf; i++)
         dv[i] = _mm512_maskz_loadu_ps (vec.mask, dy[i] + vec.out);
 #pragma GCC unroll 4
       for (int j = 0; j < nk; j++)
-        xv[j] = _mm512_loadu_ps (x[j] + vec.in);
+        xv[j] = _mm512_maskz_loadu_ps (vec.mask, x[j] + vec.in);
 #pragma GCC unroll 4
       for (int i = 0; i < nf; i++)
 #pragma GCC unroll 4
@@ -413,10 +420,10 @@ grad_block (const CnvDirect    *g,
 }
 
 void
-cnv_direct_weight_grad (const CnvDirect *g,
-                        const float     *padded,
-                        const float     *out_grad,
-                        float           *weight_grad)
+cnv_direct_weight_grad (const CnvDirectGeometry *g,
+                        const float             *padded,
+                        const float             *out_grad,
+                        float                   *weight_grad)
 {
   int k = taps (g);
   gsize p = (gsize) g->out_h * (gsize) g->out_w;
@@ -435,11 +442,12 @@ cnv_direct_weight_grad (const CnvDirect *g,
           x[j] = padded + tap_offset (g, k0 + j);
 
         if (nf == GRAD_FILTERS && nk == GRAD_TAPS)
-          grad_block (g, dy, x, wg, k, GRAD_FILTERS, GRAD_TAPS);
+          weight_grad_block (g, dy, x, wg, k, GRAD_FILTERS, GRAD_TAPS);
         else
           for (int i = 0; i < nf; i++)
             for (int j = 0; j < nk; j++)
-              grad_block (g, dy + i, x + j, wg + (gsize) i * k + j, k, 1, 1);
+              weight_grad_block (g, dy + i, x + j, wg + (gsize) i * k + j,
+                                 k, 1, 1);
       }
 }
 
@@ -468,9 +476,12 @@ pool_row (const float *top,
                                            : (1u << (inputs - 16)) - 1);
   __mmask16 out = (__mmask16) (n >= 16 ? 0xffffu : (1u << n) - 1);
   __m512 t0 = _mm512_maskz_loadu_ps (lo, top);
-  __m512 t1 = _mm512_maskz_loadu_ps (hi, top + 16);
   __m512 b0 = _mm512_maskz_loadu_ps (lo, bottom);
-  __m512 b1 = _mm512_maskz_loadu_ps (hi, bottom + 16);
+  /* top + 16 may lie past the tensor when the row is short. */
+  __m512 t1 = hi != 0 ? _mm512_maskz_loadu_ps (hi, top + 16)
+                      : _mm512_setzero_ps ();
+  __m512 b1 = hi != 0 ? _mm512_maskz_loadu_ps (hi, bottom + 16)
+                      : _mm512_setzero_ps ();
   __m512i first = _mm512_add_epi32 (_mm512_set1_epi32 (base), even);
   __m512 best = _mm512_permutex2var_ps (t0, even, t1);
   __m512i index = first;

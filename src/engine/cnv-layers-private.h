@@ -32,6 +32,8 @@ typedef struct
   gsize               cols_size;    /* conv2d: floats of one worker's */
   float              *cols;         /* conv2d: [C*KH*KW, tile] per worker,
                                      * or the direct kernels' buffers */
+  gboolean            direct;       /* conv2d: this pass runs on the
+                                     * kernels of cnv-avx512.c */
   float              *packed;       /* conv2d, direct: the kernel packed
                                      * forward, then turned round */
   int                 n_grad_blocks;
@@ -156,7 +158,7 @@ void     cnv_parallel_for           (int                 n_items,
 void     cnv_layers_set_tile_budget (gsize               floats);
 
 /* For tests: where the kernels of cnv-avx512.c run, on a CPU with
- * AVX-512. */
+ * AVX-512.  Not thread-safe: set it while no model runs. */
 typedef enum
 {
   CNV_AVX512_AUTO,    /* the 2×2 max-pool, and the stride-1 convolutions

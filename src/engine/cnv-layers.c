@@ -474,18 +474,37 @@ cnv_layers_avx512_supported (void)
   return supported == 2;
 }
 
+/* Rows of width fill at least three quarters of their vectors of
+ * sixteen (rows of 12 to 16, 24 to 32, …). */
+static gboolean
+fills_vectors (int width)
+{
+  return 4 * width >= 3 * ((width + 15) / 16 * 16);
+}
+
+/* A padded plane the direct kernels read once per block of filters stays
+ * in the L2 cache: 1 MB, this machine's. */
+#define DIRECT_PLANES_BUDGET ((gsize) 256 * 1024)
+
 /* Stride 1 with at most kernel − 1 cells of padding on every side, which
  * "same" and "valid" both are, on a CPU with AVX-512.  Left to itself it
- * takes the layers whose output rows fill at least three quarters of
- * their vectors of sixteen (rows of 12 to 16 outputs, 24 to 32, …): there
- * the direct kernels run at 80–85 % of the FMA peak, against 60 % for
- * im2col and sgemm on small-vgg's layers and much less on LeNet's. */
+ * takes the layers with at least eight filters whose rows, forward and
+ * for the input gradient, fill their vectors, and whose padded input and
+ * output gradient fit the cache: there the direct kernels run at 70–90 %
+ * of the FMA peak, against about 60 % for im2col and sgemm on
+ * small-vgg's layers and much less on LeNet's.  The kernels have no
+ * cache blocking, so much larger images stay on im2col's tiles. */
 static gboolean
 runs_direct (const CnvLayer *layer)
 {
   Geometry g = layer_geometry (layer);
+  int filters = layer->spec->filters;
   int bottom = g.out_h + g.kh - 1 - g.pad_top - g.height;
   int right = g.out_w + g.kw - 1 - g.pad_left - g.width;
+  gsize padded_in = (gsize) g.channels * (g.out_h + g.kh - 1)
+                    * (gsize) (g.out_w + g.kw - 1);
+  gsize padded_grad = (gsize) filters * (g.height + g.kh - 1)
+                      * (gsize) (g.width + g.kw - 1);
 
   if (avx512_mode == CNV_AVX512_NEVER || !cnv_layers_avx512_supported ()
       || g.sh != 1 || g.sw != 1 || is_pointwise (&g)
@@ -496,7 +515,9 @@ runs_direct (const CnvLayer *layer)
   if (avx512_mode == CNV_AVX512_ALWAYS)
     return TRUE;
 
-  return 4 * g.out_w >= 3 * ((g.out_w + 15) / 16 * 16);
+  return filters >= 8 && fills_vectors (g.out_w) && fills_vectors (g.width)
+         && padded_in <= DIRECT_PLANES_BUDGET
+         && padded_grad <= DIRECT_PLANES_BUDGET;
 }
 
 #ifdef CNV_HAVE_AVX512
@@ -504,7 +525,7 @@ runs_direct (const CnvLayer *layer)
 static void
 direct_geometry (const Geometry *g,
                  int             filters,
-                 CnvDirect      *d)
+                 CnvDirectGeometry      *d)
 {
   d->channels = g->channels;
   d->height = g->height;
@@ -524,7 +545,7 @@ static gsize
 direct_worker_size (const CnvLayer *layer)
 {
   Geometry g = layer_geometry (layer);
-  CnvDirect d, t;
+  CnvDirectGeometry d, t;
 
   direct_geometry (&g, layer->spec->filters, &d);
   cnv_direct_transposed (&d, &t);
@@ -538,9 +559,9 @@ static void
 pack_direct (CnvLayer *layer)
 {
   Geometry g = layer_geometry (layer);
-  CnvDirect d, t;
+  CnvDirectGeometry d, t;
 
-  if (!runs_direct (layer))
+  if (!layer->direct)
     return;
 
   direct_geometry (&g, layer->spec->filters, &d);
@@ -557,7 +578,7 @@ pack_direct (CnvLayer *layer)
  * lays them out. */
 typedef struct
 {
-  CnvDirect d, t;         /* the layer, and its input gradient */
+  CnvDirectGeometry d, t;         /* the layer, and its input gradient */
   float    *padded;       /* the image on padded rows */
   float    *padded_grad;  /* the output gradient on t's padded rows */
 } DirectBuffers;
@@ -628,7 +649,8 @@ direct_backward_image (CnvLayer    *layer,
 
 #else  /* !CNV_HAVE_AVX512 */
 
-/* Built without the kernels: runs_direct () is always FALSE. */
+/* Built without the kernels: runs_direct (), and so layer->direct, is
+ * always FALSE. */
 static gsize
 direct_worker_size (const CnvLayer *layer)
 {
@@ -730,17 +752,22 @@ G_LOCK_DEFINE_STATIC (worker_pools);
 static gint pool_loops[2];
 
 /* A worker that has done its part waits this long for the next loop,
- * yielding, before it goes back to sleep in the pool: waking a sleeping
- * core takes 50–70 µs on a virtual machine, more than the gaps between
- * the loops of a training step (a LeNet step at batch 32 runs two loops
- * of about 0.5 ms with 0.1 ms between them). */
-#define WORKER_LINGER_USEC 500
+ * yielding to any other thread on its core, before it goes back to sleep
+ * in the pool: waking a sleeping core takes 50–70 µs on a virtual
+ * machine, and a LeNet step at batch 32 runs two loops of about 0.5 ms
+ * with 0.13–0.2 ms of the dense layers, the loss and Adam between them.
+ * Not when there are more workers than cores, where a lingering one
+ * would take a core from a busy one. */
+#define WORKER_LINGER_USEC 300
 
 static void
 linger (int pool,
         int seen)
 {
   gint64 until = g_get_monotonic_time () + WORKER_LINGER_USEC;
+
+  if (cnv_get_threads () > (int) g_get_num_processors ())
+    return;
 
   while (g_atomic_int_get (&pool_loops[pool]) == seen
          && g_get_monotonic_time () < until)
@@ -868,16 +895,22 @@ cnv_parallel_for (int          n_items,
   parallel_for (n_items, n_workers, func, data);
 }
 
-/* Gives every worker its own patch matrix of one tile; reallocated only
- * when the number of workers grows. */
+/* Decides for the pass whether the layer runs on the direct kernels, and
+ * gives every worker its own patch matrix of one tile or the direct
+ * kernels' buffers; reallocated only when they grow. */
 static void
 ensure_workers (CnvLayer *layer,
                 int       n_workers)
 {
   Geometry g = layer_geometry (layer);
   gsize size = (gsize) patch_size (&g) * tile_rows (&g) * (gsize) g.out_w;
+  gboolean direct = runs_direct (layer);
 
-  if (runs_direct (layer))
+  if (direct != layer->direct)
+    g_debug ("conv2d %s: %s", layer->spec->id,
+             direct ? "direct AVX-512 kernels" : "im2col and sgemm");
+  layer->direct = direct;
+  if (direct)
     size = MAX (size, direct_worker_size (layer));
 
   if (n_workers <= layer->n_workers && size <= layer->cols_size)
@@ -963,7 +996,7 @@ conv_forward_images (CnvLayer        *layer,
   gboolean pointwise = is_pointwise (&g);
   float *patches = layer->cols + layer->cols_size * (gsize) worker;
 
-  if (runs_direct (layer))
+  if (layer->direct)
     {
       direct_forward_images (layer, in, out, relu_out, worker, start, end);
       return;
@@ -1047,7 +1080,7 @@ conv_backward_image (CnvLayer        *layer,
   for (int f = 0; f < filters; f++)
     bias_grad[f] += sum_row (dy + (gsize) f * p, (gsize) p);
 
-  if (runs_direct (layer))
+  if (layer->direct)
     {
       direct_backward_image (layer, image, dy, dx, worker, weight_grad);
       return;

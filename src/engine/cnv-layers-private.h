@@ -104,8 +104,9 @@ gboolean cnv_layer_runs_per_image   (const CnvLayer     *layer);
  * smallest count of its layers. */
 int      cnv_layer_count_grad_blocks (const CnvLayer    *layer,
                                       int                n);
-/* Buffers for n_workers threads and n_blocks gradient blocks (0 for
- * forward only).  Layers only grow them. */
+/* Buffers for n_workers threads and n_blocks gradient blocks (0 for a
+ * forward pass, more for a backward one, whose weights it packs for).
+ * Layers only grow them. */
 void     cnv_layer_prepare_images   (CnvLayer           *layer,
                                      int                 n_workers,
                                      int                 n_blocks);

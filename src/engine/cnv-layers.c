@@ -553,10 +553,12 @@ direct_worker_size (const CnvLayer *layer)
   return cnv_direct_padded_size (&d) + cnv_direct_padded_size (&t);
 }
 
-/* The weights as the direct kernels read them, forward and turned
- * round; packed again before every pass, as the weights move. */
+/* The weights as the direct kernels read them: forward for a forward
+ * pass, turned round for a backward one (the input gradient); packed
+ * again before every pass, as the weights move. */
 static void
-pack_direct (CnvLayer *layer)
+pack_direct (CnvLayer *layer,
+             gboolean  backward)
 {
   Geometry g = layer_geometry (layer);
   CnvDirectGeometry d, t;
@@ -569,9 +571,11 @@ pack_direct (CnvLayer *layer)
   if (layer->packed == NULL)
     layer->packed = g_new (float, cnv_direct_packed_size (&d)
                                   + cnv_direct_packed_size (&t));
-  cnv_direct_pack (&d, layer->weight->value->data, layer->packed);
-  cnv_direct_pack_flipped (&d, layer->weight->value->data,
-                           layer->packed + cnv_direct_packed_size (&d));
+  if (!backward)
+    cnv_direct_pack (&d, layer->weight->value->data, layer->packed);
+  else
+    cnv_direct_pack_flipped (&d, layer->weight->value->data,
+                             layer->packed + cnv_direct_packed_size (&d));
 }
 
 /* The buffers of worker for the direct kernels, as direct_worker_size ()
@@ -658,7 +662,8 @@ direct_worker_size (const CnvLayer *layer)
 }
 
 static void
-pack_direct (CnvLayer *layer)
+pack_direct (CnvLayer *layer,
+             gboolean  backward)
 {
 }
 
@@ -1188,7 +1193,7 @@ conv_forward (CnvLayer        *layer,
   int n_workers = count_workers (in->shape[0]);
 
   ensure_workers (layer, n_workers);
-  pack_direct (layer);
+  pack_direct (layer, FALSE);
   parallel_for (in->shape[0], n_workers, conv_forward_range, &job);
 }
 
@@ -1232,7 +1237,7 @@ conv_backward (CnvLayer        *layer,
 
   ensure_workers (layer, n_workers);
   ensure_grad_blocks (layer, n_blocks);
-  pack_direct (layer);
+  pack_direct (layer, TRUE);
   parallel_for (n_blocks, n_workers, conv_backward_range, &job);
   sum_grad_blocks (layer, n_blocks);
 }
@@ -2170,7 +2175,7 @@ cnv_layer_prepare_images (CnvLayer *layer,
   ensure_workers (layer, n_workers);
   if (n_blocks > 0)
     ensure_grad_blocks (layer, n_blocks);
-  pack_direct (layer);
+  pack_direct (layer, n_blocks > 0);
 }
 
 void

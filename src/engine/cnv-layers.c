@@ -523,9 +523,9 @@ runs_direct (const CnvLayer *layer)
 #ifdef CNV_HAVE_AVX512
 
 static void
-direct_geometry (const Geometry *g,
-                 int             filters,
-                 CnvDirectGeometry      *d)
+direct_geometry (const Geometry    *g,
+                 int                filters,
+                 CnvDirectGeometry *d)
 {
   d->channels = g->channels;
   d->height = g->height;
@@ -539,52 +539,14 @@ direct_geometry (const Geometry *g,
   d->filters = filters;
 }
 
-/* One worker's floats: the padded image, and the output gradient padded
- * for the input gradient. */
-static gsize
-direct_worker_size (const CnvLayer *layer)
-{
-  Geometry g = layer_geometry (layer);
-  CnvDirectGeometry d, t;
-
-  direct_geometry (&g, layer->spec->filters, &d);
-  cnv_direct_transposed (&d, &t);
-
-  return cnv_direct_padded_size (&d) + cnv_direct_padded_size (&t);
-}
-
-/* The weights as the direct kernels read them: forward for a forward
- * pass, turned round for a backward one (the input gradient); packed
- * again before every pass, as the weights move. */
-static void
-pack_direct (CnvLayer *layer,
-             gboolean  backward)
-{
-  Geometry g = layer_geometry (layer);
-  CnvDirectGeometry d, t;
-
-  if (!layer->direct)
-    return;
-
-  direct_geometry (&g, layer->spec->filters, &d);
-  cnv_direct_transposed (&d, &t);
-  if (layer->packed == NULL)
-    layer->packed = g_new (float, cnv_direct_packed_size (&d)
-                                  + cnv_direct_packed_size (&t));
-  if (!backward)
-    cnv_direct_pack (&d, layer->weight->value->data, layer->packed);
-  else
-    cnv_direct_pack_flipped (&d, layer->weight->value->data,
-                             layer->packed + cnv_direct_packed_size (&d));
-}
-
 /* The buffers of worker for the direct kernels, as direct_worker_size ()
  * lays them out. */
 typedef struct
 {
-  CnvDirectGeometry d, t;         /* the layer, and its input gradient */
-  float    *padded;       /* the image on padded rows */
-  float    *padded_grad;  /* the output gradient on t's padded rows */
+  CnvDirectGeometry  d, t;         /* the layer, and its input gradient */
+  float             *padded;       /* the image on padded rows */
+  float             *padded_grad;  /* the output gradient on t's padded
+                                    * rows */
 } DirectBuffers;
 
 static DirectBuffers
@@ -602,6 +564,53 @@ direct_buffers (const CnvLayer *layer,
   return b;
 }
 
+#endif
+
+/* One worker's floats: the padded image, and the output gradient padded
+ * for the input gradient. */
+static gsize
+direct_worker_size (const CnvLayer *layer)
+{
+#ifdef CNV_HAVE_AVX512
+  Geometry g = layer_geometry (layer);
+  CnvDirectGeometry d, t;
+
+  direct_geometry (&g, layer->spec->filters, &d);
+  cnv_direct_transposed (&d, &t);
+
+  return cnv_direct_padded_size (&d) + cnv_direct_padded_size (&t);
+#else
+  return 0;
+#endif
+}
+
+/* The weights as the direct kernels read them: forward for a forward
+ * pass, turned round for a backward one (the input gradient); packed
+ * again before every pass, as the weights move. */
+static void
+pack_direct (CnvLayer *layer,
+             gboolean  backward)
+{
+#ifdef CNV_HAVE_AVX512
+  Geometry g = layer_geometry (layer);
+  CnvDirectGeometry d, t;
+
+  if (!layer->direct)
+    return;
+
+  direct_geometry (&g, layer->spec->filters, &d);
+  cnv_direct_transposed (&d, &t);
+  if (layer->packed == NULL)
+    layer->packed = g_new (float, cnv_direct_packed_size (&d)
+                                  + cnv_direct_packed_size (&t));
+  if (!backward)
+    cnv_direct_pack (&d, layer->weight->value->data, layer->packed);
+  else
+    cnv_direct_pack_flipped (&d, layer->weight->value->data,
+                             layer->packed + cnv_direct_packed_size (&d));
+#endif
+}
+
 static void
 direct_forward_images (CnvLayer        *layer,
                        const CnvTensor *in,
@@ -611,6 +620,7 @@ direct_forward_images (CnvLayer        *layer,
                        int              start,
                        int              end)
 {
+#ifdef CNV_HAVE_AVX512
   DirectBuffers b = direct_buffers (layer, worker);
   gsize in_size = shape_size (&layer->in);
   gsize out_size = shape_size (&layer->out);
@@ -625,6 +635,9 @@ direct_forward_images (CnvLayer        *layer,
                           b.padded, out->data + (gsize) img * out_size,
                           relu);
     }
+#else
+  g_assert_not_reached ();
+#endif
 }
 
 /* conv_backward_image () from the point where dy is the output
@@ -637,6 +650,7 @@ direct_backward_image (CnvLayer    *layer,
                        int          worker,
                        float       *weight_grad)
 {
+#ifdef CNV_HAVE_AVX512
   DirectBuffers b = direct_buffers (layer, worker);
 
   cnv_direct_pad (&b.d, image, b.padded);
@@ -649,48 +663,10 @@ direct_backward_image (CnvLayer    *layer,
   cnv_direct_pad (&b.t, dy, b.padded_grad);
   cnv_direct_forward (&b.t, layer->packed + cnv_direct_packed_size (&b.d),
                       NULL, b.padded_grad, dx, NULL);
-}
-
-#else  /* !CNV_HAVE_AVX512 */
-
-/* Built without the kernels: runs_direct (), and so layer->direct, is
- * always FALSE. */
-static gsize
-direct_worker_size (const CnvLayer *layer)
-{
-  return 0;
-}
-
-static void
-pack_direct (CnvLayer *layer,
-             gboolean  backward)
-{
-}
-
-static void
-direct_forward_images (CnvLayer        *layer,
-                       const CnvTensor *in,
-                       CnvTensor       *out,
-                       CnvTensor       *relu_out,
-                       int              worker,
-                       int              start,
-                       int              end)
-{
+#else
   g_assert_not_reached ();
+#endif
 }
-
-static void
-direct_backward_image (CnvLayer    *layer,
-                       const float *image,
-                       const float *dy,
-                       float       *dx,
-                       int          worker,
-                       float       *weight_grad)
-{
-  g_assert_not_reached ();
-}
-
-#endif  /* CNV_HAVE_AVX512 */
 
 /* Parallel loops over the images of a batch */
 

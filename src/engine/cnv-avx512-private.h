@@ -77,4 +77,14 @@ void  cnv_avx512_max_pool_2x2    (gsize            planes,
                                   float           *out,
                                   int             *argmax);
 
+/* in_grad [planes, height, width] = out_grad [planes, height / 2,
+ * width / 2] put back where argmax says, zero elsewhere: the backward of
+ * cnv_avx512_max_pool_2x2 (), to the bit of cnv-layers.c's scatter. */
+void  cnv_avx512_max_unpool_2x2  (gsize            planes,
+                                  int              height,
+                                  int              width,
+                                  const float     *out_grad,
+                                  const int       *argmax,
+                                  float           *in_grad);
+
 G_END_DECLS

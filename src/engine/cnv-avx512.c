@@ -539,3 +539,92 @@ cnv_avx512_max_pool_2x2 (gsize        planes,
                     out + at + ow, argmax + at + ow);
       }
 }
+
+/* Sixteen gradients of one output row spread over their windows' two
+ * input rows: each goes to the cell its argmax names and the other three
+ * get zero.  + 0 turns a −0 into the +0 that 0 + −0 gives in
+ * cnv-layers.c's scatter. */
+static inline void
+unpool_row (const float *dy,
+            const int   *arg,
+            int          width,
+            int          base,
+            int          n,
+            float       *top,
+            float       *bottom)
+{
+  const __m512i even = _mm512_setr_epi32 (0, 2, 4, 6, 8, 10, 12, 14, 16,
+                                          18, 20, 22, 24, 26, 28, 30);
+  const __m512i low = _mm512_setr_epi32 (0, 16, 1, 17, 2, 18, 3, 19, 4, 20,
+                                         5, 21, 6, 22, 7, 23);
+  const __m512i high = _mm512_add_epi32 (low, _mm512_set1_epi32 (8));
+  __mmask16 in = first_lanes ((gsize) n);
+  guint32 cells = 2 * (guint32) n;
+  __mmask16 lo = (__mmask16) (cells >= 16 ? 0xffffu : (1u << cells) - 1);
+  __mmask16 hi = (__mmask16) (cells <= 16 ? 0u : (1u << (cells - 16)) - 1);
+  __m512 zero = _mm512_setzero_ps ();
+  __m512 g = _mm512_add_ps (_mm512_maskz_loadu_ps (in, dy), zero);
+  __m512i a = _mm512_maskz_loadu_epi32 (in, arg);
+  __m512i first = _mm512_add_epi32 (_mm512_set1_epi32 (base), even);
+  __m512i offsets[4];
+  float *rows[2] = { top, bottom };
+
+  offsets[0] = first;
+  offsets[1] = _mm512_add_epi32 (first, _mm512_set1_epi32 (1));
+  offsets[2] = _mm512_add_epi32 (first, _mm512_set1_epi32 (width));
+  offsets[3] = _mm512_add_epi32 (first, _mm512_set1_epi32 (width + 1));
+
+  for (int r = 0; r < 2; r++)
+    {
+      __m512 left = _mm512_maskz_mov_ps (
+        _mm512_cmpeq_epi32_mask (a, offsets[2 * r]), g);
+      __m512 right = _mm512_maskz_mov_ps (
+        _mm512_cmpeq_epi32_mask (a, offsets[2 * r + 1]), g);
+
+      /* cells 2 ow and 2 ow + 1 of the row, in order */
+      _mm512_mask_storeu_ps (rows[r], lo,
+                             _mm512_permutex2var_ps (left, low, right));
+      if (hi != 0)
+        _mm512_mask_storeu_ps (rows[r] + 16, hi,
+                               _mm512_permutex2var_ps (left, high, right));
+    }
+}
+
+void
+cnv_avx512_max_unpool_2x2 (gsize        planes,
+                           int          height,
+                           int          width,
+                           const float *out_grad,
+                           const int   *argmax,
+                           float       *in_grad)
+{
+  int out_h = height / 2;
+  int out_w = width / 2;
+  gsize in_plane = (gsize) height * (gsize) width;
+  gsize out_plane = (gsize) out_h * (gsize) out_w;
+
+  for (gsize pl = 0; pl < planes; pl++)
+    {
+      float *dx = in_grad + pl * in_plane;
+
+      for (int oh = 0; oh < out_h; oh++)
+        {
+          float *top = dx + (gsize) (2 * oh) * width;
+          gsize at = pl * out_plane + (gsize) oh * out_w;
+
+          for (int ow = 0; ow < out_w; ow += 16)
+            unpool_row (out_grad + at + ow, argmax + at + ow, width,
+                        2 * oh * width + 2 * ow, MIN (16, out_w - ow),
+                        top + 2 * ow, top + width + 2 * ow);
+
+          /* the column no window covers, on an odd width */
+          if (width % 2 != 0)
+            top[width - 1] = top[2 * width - 1] = 0.0f;
+        }
+
+      /* the row no window covers, on an odd height */
+      if (height % 2 != 0)
+        memset (dx + (gsize) (height - 1) * width, 0,
+                (gsize) width * sizeof (float));
+    }
+}

@@ -1312,6 +1312,16 @@ max_pool_2x2 (const Geometry *g,
     }
 }
 
+/* 2×2 windows with stride 2, all inside the image ("same" on an odd
+ * size pads the last). */
+static gboolean
+is_pool_2x2 (const Geometry *g)
+{
+  return g->kh == 2 && g->kw == 2 && g->sh == 2 && g->sw == 2
+         && g->pad_top == 0 && g->pad_left == 0
+         && 2 * g->out_h <= g->height && 2 * g->out_w <= g->width;
+}
+
 /* argmax holds the input index of each output of in's first image. */
 static void
 max_pool_forward (CnvLayer        *layer,
@@ -1324,10 +1334,7 @@ max_pool_forward (CnvLayer        *layer,
   gsize in_plane = (gsize) g.height * g.width;
   gsize out_plane = (gsize) g.out_h * g.out_w;
 
-  /* Windows inside the image: "same" on an odd size pads the last. */
-  if (g.kh == 2 && g.kw == 2 && g.sh == 2 && g.sw == 2
-      && g.pad_top == 0 && g.pad_left == 0
-      && 2 * g.out_h <= g.height && 2 * g.out_w <= g.width)
+  if (is_pool_2x2 (&g))
     {
 #ifdef CNV_HAVE_AVX512
       if (avx512_mode != CNV_AVX512_NEVER && cnv_layers_avx512_supported ())
@@ -1387,9 +1394,21 @@ max_pool_backward (CnvLayer        *layer,
                    CnvTensor       *in_grad,
                    const int       *argmax)
 {
+  Geometry g = layer_geometry (layer);
   gsize planes = (gsize) out_grad->shape[0] * (gsize) layer->in.channels;
   gsize in_plane = (gsize) layer->in.height * layer->in.width;
   gsize out_plane = (gsize) layer->out.height * layer->out.width;
+
+#ifdef CNV_HAVE_AVX512
+  /* The windows of max_pool_2x2 (): each input cell in at most one. */
+  if (is_pool_2x2 (&g) && avx512_mode != CNV_AVX512_NEVER
+      && cnv_layers_avx512_supported ())
+    {
+      cnv_avx512_max_unpool_2x2 (planes, g.height, g.width, out_grad->data,
+                                 argmax, in_grad->data);
+      return;
+    }
+#endif
 
   cnv_tensor_zero (in_grad);
 

@@ -453,10 +453,26 @@ cnv_direct_weight_grad (const CnvDirectGeometry *g,
 
 /* Max pooling, 2×2 with stride 2 */
 
+/* best, index <- v and the cell first + offset in the lanes where v is
+ * greater, strictly and ordered, so that ties keep the first maximum and
+ * a NaN in front stays. */
+static inline void
+keep_greater (__m512   v,
+              __m512i  first,
+              int      offset,
+              __m512  *best,
+              __m512i *index)
+{
+  __mmask16 greater = _mm512_cmp_ps_mask (v, *best, _CMP_GT_OQ);
+  __m512i at = _mm512_add_epi32 (first, _mm512_set1_epi32 (offset));
+
+  *best = _mm512_mask_mov_ps (*best, greater, v);
+  *index = _mm512_mask_mov_epi32 (*index, greater, at);
+}
+
 /* One output row of up to sixteen columns from the input rows top and
  * bottom: the even and odd columns of each row compared in the order of
- * the scalar loop in cnv-layers.c, strictly greater and ordered, so ties
- * keep the first maximum and a NaN in front stays. */
+ * the scalar loop in cnv-layers.c. */
 static inline void
 pool_row (const float *top,
           const float *bottom,
@@ -469,12 +485,9 @@ pool_row (const float *top,
   const __m512i even = _mm512_setr_epi32 (0, 2, 4, 6, 8, 10, 12, 14, 16,
                                           18, 20, 22, 24, 26, 28, 30);
   const __m512i odd = _mm512_add_epi32 (even, _mm512_set1_epi32 (1));
-  guint32 inputs = 2 * (guint32) n;
-  __mmask16 lo = (__mmask16) (inputs >= 16 ? 0xffffu
-                                           : (1u << inputs) - 1);
-  __mmask16 hi = (__mmask16) (inputs <= 16 ? 0u
-                                           : (1u << (inputs - 16)) - 1);
-  __mmask16 out = (__mmask16) (n >= 16 ? 0xffffu : (1u << n) - 1);
+  __mmask16 lo = first_lanes (2 * (gsize) n);
+  __mmask16 hi = n > 8 ? first_lanes (2 * (gsize) n - LANES) : 0;
+  __mmask16 out = first_lanes ((gsize) n);
   __m512 t0 = _mm512_maskz_loadu_ps (lo, top);
   __m512 b0 = _mm512_maskz_loadu_ps (lo, bottom);
   /* top + 16 may lie past the tensor when the row is short. */
@@ -485,30 +498,13 @@ pool_row (const float *top,
   __m512i first = _mm512_add_epi32 (_mm512_set1_epi32 (base), even);
   __m512 best = _mm512_permutex2var_ps (t0, even, t1);
   __m512i index = first;
-  __m512 v;
-  __mmask16 greater;
 
-  v = _mm512_permutex2var_ps (t0, odd, t1);
-  greater = _mm512_cmp_ps_mask (v, best, _CMP_GT_OQ);
-  best = _mm512_mask_mov_ps (best, greater, v);
-  index = _mm512_mask_mov_epi32 (index, greater,
-                                 _mm512_add_epi32 (first,
-                                                   _mm512_set1_epi32 (1)));
-
-  v = _mm512_permutex2var_ps (b0, even, b1);
-  greater = _mm512_cmp_ps_mask (v, best, _CMP_GT_OQ);
-  best = _mm512_mask_mov_ps (best, greater, v);
-  index = _mm512_mask_mov_epi32 (index, greater,
-                                 _mm512_add_epi32 (first,
-                                                   _mm512_set1_epi32 (width)));
-
-  v = _mm512_permutex2var_ps (b0, odd, b1);
-  greater = _mm512_cmp_ps_mask (v, best, _CMP_GT_OQ);
-  best = _mm512_mask_mov_ps (best, greater, v);
-  index = _mm512_mask_mov_epi32 (index, greater,
-                                 _mm512_add_epi32 (first,
-                                                   _mm512_set1_epi32 (width
-                                                                      + 1)));
+  keep_greater (_mm512_permutex2var_ps (t0, odd, t1), first, 1, &best,
+                &index);
+  keep_greater (_mm512_permutex2var_ps (b0, even, b1), first, width, &best,
+                &index);
+  keep_greater (_mm512_permutex2var_ps (b0, odd, b1), first, width + 1,
+                &best, &index);
 
   _mm512_mask_storeu_ps (dst, out, best);
   _mm512_mask_storeu_epi32 (arg, out, index);
@@ -559,9 +555,8 @@ unpool_row (const float *dy,
                                          5, 21, 6, 22, 7, 23);
   const __m512i high = _mm512_add_epi32 (low, _mm512_set1_epi32 (8));
   __mmask16 in = first_lanes ((gsize) n);
-  guint32 cells = 2 * (guint32) n;
-  __mmask16 lo = (__mmask16) (cells >= 16 ? 0xffffu : (1u << cells) - 1);
-  __mmask16 hi = (__mmask16) (cells <= 16 ? 0u : (1u << (cells - 16)) - 1);
+  __mmask16 lo = first_lanes (2 * (gsize) n);
+  __mmask16 hi = n > 8 ? first_lanes (2 * (gsize) n - LANES) : 0;
   __m512 zero = _mm512_setzero_ps ();
   __m512 g = _mm512_add_ps (_mm512_maskz_loadu_ps (in, dy), zero);
   __m512i a = _mm512_maskz_loadu_epi32 (in, arg);

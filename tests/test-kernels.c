@@ -245,7 +245,9 @@ test_direct_matches_im2col (void)
  * levels), NaN second in one window and first in another: outputs and
  * where the gradient goes must be those of the naive loop, which keeps
  * the first maximum in row-major order.  18 outputs a row: a full step
- * of sixteen lanes and a short one, four lanes and a scalar tail. */
+ * of sixteen lanes and a short one, four lanes and a scalar tail; the
+ * odd height and width leave a last row and column that no window
+ * covers, whose gradient is zero. */
 #define POOL_H 11
 #define POOL_W 37
 #define POOL_PLANE (POOL_H * POOL_W)

@@ -31,6 +31,7 @@
 
 #define LANES 16
 #define BLOCK_FILTERS 8
+#define BLOCK_VECTORS 3
 #define GRAD_FILTERS 4
 #define GRAD_TAPS 4
 
@@ -177,6 +178,15 @@ cnv_direct_pad (const CnvDirectGeometry *g,
                        (gsize) g->width);
 }
 
+/* x > 0 ? x : 0 lane by lane, so NaN gives 0 and −0 gives +0, as
+ * cnv_relu_row () does. */
+static inline __m512
+relu_of (__m512 x)
+{
+  return _mm512_maskz_mov_ps (_mm512_cmp_ps_mask (x, _mm512_setzero_ps (),
+                                                  _CMP_GT_OQ), x);
+}
+
 /* Vector v of the outputs: where its first output's input row starts in
  * the padded plane, where the output goes, and which lanes are in the
  * row. */
@@ -219,8 +229,8 @@ run_vectors (const CnvDirectGeometry *g,
   int pw = padded_width (g);
   gsize plane = padded_plane (g);
   gsize p = (gsize) g->out_h * (gsize) g->out_w;
-  const float *x[3];
-  __m512 acc[BLOCK_FILTERS][3];
+  const float *x[BLOCK_VECTORS];
+  __m512 acc[BLOCK_FILTERS][BLOCK_VECTORS];
 
 #pragma GCC unroll 3
   for (int j = 0; j < n; j++)
@@ -238,7 +248,7 @@ run_vectors (const CnvDirectGeometry *g,
 
         for (int kj = 0; kj < g->kw; kj++, w += BLOCK_FILTERS)
           {
-            __m512 in[3];
+            __m512 in[BLOCK_VECTORS];
 
 #pragma GCC unroll 3
             for (int j = 0; j < n; j++)
@@ -264,13 +274,9 @@ run_vectors (const CnvDirectGeometry *g,
           gsize at = (gsize) i * p + vec[j].out;
 
           _mm512_mask_storeu_ps (out + at, vec[j].mask, acc[i][j]);
-          /* relu: x > 0 ? x : 0, so NaN gives 0 and −0 gives +0, as
-           * cnv_relu_row () */
           if (relu != NULL)
             _mm512_mask_storeu_ps (relu + at, vec[j].mask,
-                                   _mm512_maskz_mov_ps (_mm512_cmp_ps_mask (
-                                     acc[i][j], _mm512_setzero_ps (),
-                                     _CMP_GT_OQ), acc[i][j]));
+                                   relu_of (acc[i][j]));
         }
 }
 
@@ -297,10 +303,10 @@ cnv_direct_forward (const CnvDirectGeometry *g,
       for (int i = 0; bias != NULL && i < nf; i++)
         b[i] = bias[f0 + i];
 
-      for (int v = 0; v < n_vectors; v += 3)
+      for (int v = 0; v < n_vectors; v += BLOCK_VECTORS)
         {
-          Vector vec[3];
-          int n = MIN (3, n_vectors - v);
+          Vector vec[BLOCK_VECTORS];
+          int n = MIN (BLOCK_VECTORS, n_vectors - v);
 
           for (int j = 0; j < n; j++)
             vec[j] = vector_at (g, v + j);

@@ -474,6 +474,13 @@ cnv_layers_avx512_supported (void)
   return supported == 2;
 }
 
+/* The kernels may run: the CPU has them and the tests allow them. */
+static gboolean
+avx512_allowed (void)
+{
+  return avx512_mode != CNV_AVX512_NEVER && cnv_layers_avx512_supported ();
+}
+
 /* Rows of width fill at least three quarters of their vectors of
  * sixteen (rows of 12 to 16, 24 to 32, …). */
 static gboolean
@@ -482,8 +489,9 @@ fills_vectors (int width)
   return 4 * width >= 3 * ((width + 15) / 16 * 16);
 }
 
-/* A padded plane the direct kernels read once per block of filters stays
- * in the L2 cache: 1 MB, this machine's. */
+/* At most this many floats in the padded planes that the direct kernels
+ * read again for every block of filters, so that they stay in the L2
+ * cache (1 MB here). */
 #define DIRECT_PLANES_BUDGET ((gsize) 256 * 1024)
 
 /* Stride 1 with at most kernel − 1 cells of padding on every side, which
@@ -506,8 +514,7 @@ runs_direct (const CnvLayer *layer)
   gsize padded_grad = (gsize) filters * (g.height + g.kh - 1)
                       * (gsize) (g.width + g.kw - 1);
 
-  if (avx512_mode == CNV_AVX512_NEVER || !cnv_layers_avx512_supported ()
-      || g.sh != 1 || g.sw != 1 || is_pointwise (&g)
+  if (!avx512_allowed () || g.sh != 1 || g.sw != 1 || is_pointwise (&g)
       || g.pad_top >= g.kh || g.pad_left >= g.kw
       || bottom < 0 || bottom >= g.kh || right < 0 || right >= g.kw)
     return FALSE;
@@ -1337,7 +1344,7 @@ max_pool_forward (CnvLayer        *layer,
   if (is_pool_2x2 (&g))
     {
 #ifdef CNV_HAVE_AVX512
-      if (avx512_mode != CNV_AVX512_NEVER && cnv_layers_avx512_supported ())
+      if (avx512_allowed ())
         {
           cnv_avx512_max_pool_2x2 (planes, g.height, g.width, in->data,
                                    out->data, argmax);
@@ -1401,8 +1408,7 @@ max_pool_backward (CnvLayer        *layer,
 
 #ifdef CNV_HAVE_AVX512
   /* The windows of max_pool_2x2 (): each input cell in at most one. */
-  if (is_pool_2x2 (&g) && avx512_mode != CNV_AVX512_NEVER
-      && cnv_layers_avx512_supported ())
+  if (is_pool_2x2 (&g) && avx512_allowed ())
     {
       cnv_avx512_max_unpool_2x2 (planes, g.height, g.width, out_grad->data,
                                  argmax, in_grad->data);

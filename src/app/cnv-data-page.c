@@ -287,8 +287,7 @@ thumbnail_thread (GTask        *task,
                   GCancellable *cancellable)
 {
   ThumbnailJob *job = task_data;
-  GPtrArray *textures = g_ptr_array_new_with_free_func (
-                          (GDestroyNotify) g_object_unref);
+  GPtrArray *textures = cnv_texture_array_new ();
 
   for (guint i = 0; i < job->paths->len; i++)
     {

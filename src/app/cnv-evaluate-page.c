@@ -634,7 +634,7 @@ thumbnail_thread (GTask        *task,
 {
   ThumbnailJob *job = task_data;
 
-  job->textures = g_ptr_array_new_with_free_func (g_object_unref);
+  job->textures = cnv_texture_array_new ();
   for (guint i = 0; i < job->paths->len; i++)
     {
       g_autoptr(CnvImage) image = NULL;

@@ -50,3 +50,16 @@ cnv_texture_new_for_image (const CnvImage *image,
   return gdk_memory_texture_new (width, height, GDK_MEMORY_R8G8B8, bytes,
                                  stride);
 }
+
+static void
+texture_unref (gpointer texture)
+{
+  if (texture != NULL)
+    g_object_unref (texture);
+}
+
+GPtrArray *
+cnv_texture_array_new (void)
+{
+  return g_ptr_array_new_with_free_func (texture_unref);
+}

@@ -17,5 +17,8 @@ int         cnv_texture_upscale_factor (int             width,
  * pixels across in all. */
 GdkTexture *cnv_texture_new_for_image  (const CnvImage *image,
                                         int             size);
+/* An array for the textures of images some of which may fail to load:
+ * it holds NULL for those, and unrefs the others. */
+GPtrArray  *cnv_texture_array_new      (void);
 
 G_END_DECLS

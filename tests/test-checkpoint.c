@@ -1029,6 +1029,8 @@ test_failed_save_keeps_old_file (void)
   g_assert_error (error, CNV_CHECKPOINT_ERROR, CNV_CHECKPOINT_ERROR_IO);
   g_test_message ("%s", error->message);
   g_assert_nonnull (strstr (error->message, "keep.convolve"));
+  g_assert_nonnull (strstr (error->message, "the file grew beyond what this "
+                                            "disk or this process may write"));
   g_clear_error (&error);
 
   after = read_bytes (path);
@@ -1109,6 +1111,7 @@ test_save_into_missing_folder (void)
                                                "x.convolve", NULL);
   g_autoptr(CnvSafetensors) st = make_sample ();
   g_autoptr(GError) error = NULL;
+  g_autoptr(GDir) dir = NULL;
 
   g_file_set_contents (file, "a file, not a folder", -1, &error);
   g_assert_no_error (error);
@@ -1116,11 +1119,18 @@ test_save_into_missing_folder (void)
   g_assert_false (cnv_safetensors_write (st, under_file, &error));
   g_assert_error (error, CNV_CHECKPOINT_ERROR, CNV_CHECKPOINT_ERROR_IO);
   g_assert_nonnull (strstr (error->message, "plain-file/x.convolve"));
+  g_assert_nonnull (strstr (error->message,
+                            "part of the path is a file, not a folder."));
   g_clear_error (&error);
 
   g_assert_false (cnv_safetensors_write (st, missing, &error));
   g_assert_error (error, CNV_CHECKPOINT_ERROR, CNV_CHECKPOINT_ERROR_IO);
   g_assert_nonnull (strstr (error->message, "no-such-folder/x.convolve"));
+  g_assert_nonnull (strstr (error->message, "the folder does not exist."));
+  /* Neither left anything behind: the folder holds the plain file. */
+  dir = g_dir_open (tmp->dir, 0, NULL);
+  g_assert_cmpstr (g_dir_read_name (dir), ==, "plain-file");
+  g_assert_null (g_dir_read_name (dir));
 }
 
 static void

@@ -2,10 +2,9 @@
  *
  * A safetensors file is an 8-byte little-endian header length, a JSON
  * header that maps tensor names to dtype, shape and byte span, and then
- * the tensor bytes, back to back.  The writer builds the whole file in
- * memory and hands it to g_file_set_contents_full (), which writes a
- * temporary file beside the target and renames it over the old one, so a
- * failure at any point leaves the old file as it was.
+ * the tensor bytes, back to back.  The writer streams the file into a
+ * temporary one beside the target and renames it over the old one once
+ * it is on disk, so a failure at any point leaves the old file as it was.
  *
  * The one idea of the reader: nothing the file says is trusted until it
  * has been checked against something already known.  The header length is
@@ -17,6 +16,8 @@
  */
 
 #define G_LOG_DOMAIN "cnv-safetensors"
+/* sync_file_range () */
+#define _GNU_SOURCE
 
 #include <errno.h>
 #include <fcntl.h>
@@ -1199,78 +1200,216 @@ build_header (const CnvSafetensors *st,
   return json_generator_to_data (generator, NULL);
 }
 
-/* Writes the floats of t little-endian to dst. */
-static void
-put_f32_le (const CnvTensor *t,
-            guint8          *dst)
+/* Why a save failed, in the user's words; the system's own message would
+ * name the temporary file, which the user never asked for. */
+static const char *
+save_failure_reason (int saved_errno)
 {
+  switch (saved_errno)
+    {
+    case ENOENT:
+      return _("the folder does not exist");
+    case EACCES:
+    case EPERM:
+    case EROFS:
+      return _("Convolve may not write in that folder");
+    case ENOSPC:
+    case EDQUOT:
+      return _("the disk is full");
+    case ENOTDIR:
+      return _("part of the path is a file, not a folder");
+    case EISDIR:
+      return _("a folder of that name is in the way");
+    case EFBIG:
+      return _("the file grew beyond what this disk or this process may "
+               "write");
+    default:
+      return g_strerror (saved_errno);
+    }
+}
+
+/* A failed save as the user should read it: what failed and why, and
+ * that the old file is as it was. */
+static void
+set_save_error (GError    **error,
+                const char *display,
+                int         saved_errno)
+{
+  g_set_error (error, CNV_CHECKPOINT_ERROR, CNV_CHECKPOINT_ERROR_IO,
+               _("Could not save “%s”; any earlier file of that name is "
+                 "unchanged: %s."),
+               display, save_failure_reason (saved_errno));
+}
+
+static gboolean
+write_all (int           fd,
+           const guint8 *bytes,
+           gsize         length)
+{
+  while (length > 0)
+    {
+      gssize written = write (fd, bytes, MIN (length, (gsize) 1 << 30));
+
+      if (written < 0 && errno == EINTR)
+        continue;
+      if (written < 0)
+        return FALSE;
+      /* Not for a regular file, but a loop must end. */
+      if (written == 0)
+        {
+          errno = ENOSPC;
+          return FALSE;
+        }
+      bytes += written;
+      length -= (gsize) written;
+    }
+
+  return TRUE;
+}
+
+/* Writes the floats of t little-endian, adding them to ctx unless it is
+ * NULL. */
+static gboolean
+write_tensor (int                 fd,
+              const CnvTensor    *t,
+              struct sha256_ctx  *ctx)
+{
+  enum { CHUNK = 16384 };
+  guint8 scratch[4 * CHUNK];
+
   if (G_BYTE_ORDER == G_LITTLE_ENDIAN)
     {
-      memcpy (dst, t->data, t->size * sizeof (float));
-      return;
+      if (ctx != NULL)
+        sha256_update (ctx, t->size * sizeof (float),
+                       (const guint8 *) t->data);
+      return write_all (fd, (const guint8 *) t->data,
+                        t->size * sizeof (float));
     }
 
-  for (gsize k = 0; k < t->size; k++)
+  for (gsize k = 0; k < t->size; k += CHUNK)
     {
-      guint32 bits;
+      gsize n = MIN ((gsize) CHUNK, t->size - k);
 
-      memcpy (&bits, &t->data[k], sizeof bits);
-      bits = GUINT32_TO_LE (bits);
-      memcpy (dst + k * 4, &bits, sizeof bits);
+      for (gsize j = 0; j < n; j++)
+        {
+          guint32 bits;
+
+          memcpy (&bits, &t->data[k + j], sizeof bits);
+          bits = GUINT32_TO_LE (bits);
+          memcpy (scratch + j * 4, &bits, sizeof bits);
+        }
+      if (ctx != NULL)
+        sha256_update (ctx, n * 4, scratch);
+      if (!write_all (fd, scratch, n * 4))
+        return FALSE;
     }
+
+  return TRUE;
 }
 
-/* Why a save failed, in the user's words; GLib's own message names the
- * temporary file, which the user never asked for. */
-static const char *
-save_failure_reason (const GError *error)
+/* The length, header and padding that start the file. */
+static guint8 *
+build_head (const CnvSafetensors *st,
+            GPtrArray            *sorted,
+            const char           *checksum,
+            gsize                 padded_length)
 {
-  if (error->domain == G_FILE_ERROR)
-    switch (error->code)
-      {
-      case G_FILE_ERROR_NOENT:
-        return _("the folder does not exist");
-      case G_FILE_ERROR_ACCES:
-      case G_FILE_ERROR_PERM:
-      case G_FILE_ERROR_ROFS:
-        return _("Convolve may not write in that folder");
-      case G_FILE_ERROR_NOSPC:
-        return _("the disk is full");
-      case G_FILE_ERROR_FAILED:
-        break;
-      case G_FILE_ERROR_NOTDIR:
-        return _("part of the path is a file, not a folder");
-      case G_FILE_ERROR_ISDIR:
-        return _("a folder of that name is in the way");
-      default:
-        break;
-      }
+  g_autofree char *header = build_header (st, sorted, checksum);
+  gsize header_length = strlen (header);
+  guint8 *head = g_malloc (8 + padded_length);
 
-  /* EFBIG has no GFileError of its own. */
-  if (strstr (error->message, g_strerror (EFBIG)) != NULL)
-    return _("the file grew beyond what this disk or this process may "
-             "write");
+  g_assert (header_length <= padded_length);
+  for (int i = 0; i < 8; i++)
+    head[i] = (guint8) (((guint64) padded_length >> (8 * i)) & 0xff);
+  memcpy (head + 8, header, header_length);
+  memset (head + 8 + header_length, ' ', padded_length - header_length);
 
-  return error->message;
+  return head;
 }
 
+/* Writes the data of sorted after the head, then the head again with the
+ * checksum, which a thread computes meanwhile.  Returns the errno of the
+ * first failure, or 0. */
+static int
+write_contents (int                   fd,
+                const CnvSafetensors *st,
+                GPtrArray            *sorted,
+                gsize                 data_length,
+                gsize                 padded_length)
+{
+  g_autofree char *placeholder = g_strconcat (CHECKSUM_PREFIX,
+                                              PLACEHOLDER_DIGITS, NULL);
+  g_autofree guint8 *head = build_head (st, sorted, placeholder,
+                                        padded_length);
+  g_autofree char *checksum = NULL;
+  struct sha256_ctx ctx;
+  GThread *hasher = NULL;
+  int failure = 0;
+
+  /* The checksum covers the data exactly: each tensor's floats,
+   * little-endian, in name order.  Where those are the floats in memory
+   * a thread takes it from the tensors while they are written: 16 MB of
+   * small-vgg with Adam's state take 10 ms to hash and 4 ms to write. */
+  sha256_init (&ctx);
+  if (G_BYTE_ORDER == G_LITTLE_ENDIAN
+      && data_length >= CHECKSUM_THREAD_MIN_BYTES)
+    hasher = g_thread_try_new ("cnv-checksum", tensors_checksum_thread,
+                               sorted, NULL);
+
+  if (!write_all (fd, head, 8 + padded_length))
+    failure = errno;
+  for (guint i = 0; failure == 0 && i < sorted->len; i++)
+    {
+      const CnvNamedTensor *named = g_ptr_array_index (sorted, i);
+
+      if (!write_tensor (fd, named->tensor, hasher != NULL ? NULL : &ctx))
+        failure = errno;
+    }
+
+#ifdef SYNC_FILE_RANGE_WRITE
+  /* Send the data towards the disk now, while the hash is still being
+   * taken: the fsync below then waits for the head alone.  Only a hint,
+   * so its result does not matter. */
+  if (failure == 0)
+    sync_file_range (fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+#endif
+
+  /* The thread reads the caller's tensors: it is always joined. */
+  checksum = hasher != NULL ? g_thread_join (hasher)
+                            : format_checksum (&ctx);
+  if (failure != 0)
+    return failure;
+
+  g_free (head);
+  head = build_head (st, sorted, checksum, padded_length);
+  if (lseek (fd, 0, SEEK_SET) != 0
+      || !write_all (fd, head, 8 + padded_length)
+      || g_fsync (fd) != 0)
+    return errno;
+
+  return 0;
+}
+
+/* The file goes to a temporary one beside path, which is renamed over
+ * path only once it is whole and on disk, so a failure or a crash at any
+ * point leaves the old file as it was.  That is what
+ * g_file_set_contents_full () does, but it wants the whole file in one
+ * buffer before it writes a byte, and the header holds the checksum of
+ * all the data: here the data is written while its checksum is taken. */
 gboolean
 cnv_safetensors_write (const CnvSafetensors *st,
                        const char           *path,
                        GError              **error)
 {
   g_autoptr(GPtrArray) sorted = NULL;
-  g_autoptr(GError) local_error = NULL;
   g_autofree char *display = NULL;
+  g_autofree char *placeholder = NULL;
   g_autofree char *header = NULL;
-  g_autofree char *checksum = NULL;
-  g_autofree guint8 *buffer = NULL;
-  GThread *hasher = NULL;
-  gsize header_length;
-  gsize padded_length;
+  g_autofree char *tmp_path = NULL;
   gsize data_length = 0;
-  gsize offset;
-  gsize total;
+  gsize padded_length;
+  int failure;
+  int fd;
 
   g_return_val_if_fail (st != NULL, FALSE);
   g_return_val_if_fail (path != NULL, FALSE);
@@ -1291,64 +1430,28 @@ cnv_safetensors_write (const CnvSafetensors *st,
   /* The header is padded with spaces so that the data starts at a
    * multiple of 8 bytes, as the safetensors reference writer does.  Its
    * length does not depend on the checksum's digits, so the data can be
-   * laid out first and the checksum taken over it in place. */
-  checksum = g_strconcat (CHECKSUM_PREFIX, PLACEHOLDER_DIGITS, NULL);
-  header = build_header (st, sorted, checksum);
-  header_length = strlen (header);
-  padded_length = (header_length + 7) & ~(gsize) 7;
+   * written before the checksum is known. */
+  placeholder = g_strconcat (CHECKSUM_PREFIX, PLACEHOLDER_DIGITS, NULL);
+  header = build_header (st, sorted, placeholder);
+  padded_length = (strlen (header) + 7) & ~(gsize) 7;
 
-  /* file [8 + N + data]: length, header, data. */
-  total = 8 + padded_length + data_length;
-  buffer = g_try_malloc (total);
-  if (buffer == NULL)
+  tmp_path = g_strconcat (path, ".XXXXXX", NULL);
+  fd = g_mkstemp_full (tmp_path, O_RDWR | O_CLOEXEC, 0666);
+  if (fd < 0)
     {
-      g_set_error (error, CNV_CHECKPOINT_ERROR, CNV_CHECKPOINT_ERROR_IO,
-                   _("Could not save “%s”; any earlier file of that name is "
-                     "unchanged: there is not enough memory."), display);
+      set_save_error (error, display, errno);
       return FALSE;
     }
-  /* The checksum covers the data exactly: each tensor's floats,
-   * little-endian, in name order.  Where those are the floats in memory,
-   * a thread takes it from the tensors while they are copied into the
-   * buffer: 16 MB of small-vgg with Adam's state take 10 ms to hash and
-   * 5 ms to copy. */
-  if (G_BYTE_ORDER == G_LITTLE_ENDIAN
-      && data_length >= CHECKSUM_THREAD_MIN_BYTES)
-    hasher = g_thread_try_new ("cnv-checksum", tensors_checksum_thread,
-                               sorted, NULL);
 
-  offset = 8 + padded_length;
-  for (guint i = 0; i < sorted->len; i++)
+  failure = write_contents (fd, st, sorted, data_length, padded_length);
+  if (close (fd) != 0 && failure == 0)
+    failure = errno;
+  if (failure == 0 && g_rename (tmp_path, path) != 0)
+    failure = errno;
+  if (failure != 0)
     {
-      const CnvTensor *t = ((CnvNamedTensor *)
-                            g_ptr_array_index (sorted, i))->tensor;
-
-      put_f32_le (t, buffer + offset);
-      offset += t->size * 4;
-    }
-
-  g_free (checksum);
-  checksum = hasher != NULL
-             ? g_thread_join (hasher)
-             : compute_checksum (buffer + 8 + padded_length, data_length);
-  g_free (header);
-  header = build_header (st, sorted, checksum);
-  g_assert (strlen (header) == header_length);
-
-  for (int i = 0; i < 8; i++)
-    buffer[i] = (guint8) (((guint64) padded_length >> (8 * i)) & 0xff);
-  memcpy (buffer + 8, header, header_length);
-  memset (buffer + 8 + header_length, ' ', padded_length - header_length);
-
-  if (!g_file_set_contents_full (path, (const char *) buffer, (gssize) total,
-                                 G_FILE_SET_CONTENTS_CONSISTENT
-                                 | G_FILE_SET_CONTENTS_DURABLE,
-                                 0666, &local_error))
-    {
-      g_set_error (error, CNV_CHECKPOINT_ERROR, CNV_CHECKPOINT_ERROR_IO,
-                   _("Could not save “%s”; any earlier file of that name is "
-                     "unchanged: %s."),
-                   display, save_failure_reason (local_error));
+      g_unlink (tmp_path);
+      set_save_error (error, display, failure);
       return FALSE;
     }
 

@@ -708,6 +708,42 @@ test_to_input (void)
   g_assert_cmpfloat_with_epsilon (input[5], (10.0 / 255 + 1.0) / 4.0, 1e-6);
 }
 
+/* Images long enough for the vectorised loops and their tails, in one
+ * and three channels: every value is the bit of the formula. */
+static void
+test_to_input_long (void)
+{
+  enum { W = 37, H = 5, PLANE = W * H };
+  const int counts[] = { 1, 3 };
+
+  for (guint k = 0; k < G_N_ELEMENTS (counts); k++)
+    {
+      int channels = counts[k];
+      g_autofree guint8 *pixels = g_new (guint8, PLANE * channels);
+      g_autofree float *input = g_new (float, PLANE * channels);
+      CnvPreprocessing pp;
+
+      for (int i = 0; i < PLANE * channels; i++)
+        pixels[i] = (guint8) ((i * 97 + 13) % 256);
+      cnv_preprocessing_init_default (&pp, W, H, channels);
+      for (int c = 0; c < channels; c++)
+        {
+          pp.mean[c] = 0.1f + 0.2f * (float) c;
+          pp.std[c] = 0.3f + 0.25f * (float) c;
+        }
+      cnv_image_to_input (pixels, &pp, input);
+
+      for (int c = 0; c < channels; c++)
+        for (int i = 0; i < PLANE; i++)
+          {
+            float expected = ((float) pixels[i * channels + c] * pp.scale
+                              - pp.mean[c]) / pp.std[c];
+
+            g_assert_cmpfloat (input[c * PLANE + i], ==, expected);
+          }
+    }
+}
+
 static void
 test_json_round_trip (void)
 {
@@ -844,6 +880,7 @@ main (int   argc,
   g_test_add_func ("/engine/image/file-over-256-mb-refused",
                    test_file_too_big);
   g_test_add_func ("/engine/image/to-input", test_to_input);
+  g_test_add_func ("/engine/image/to-input-long", test_to_input_long);
   g_test_add_func ("/engine/image/json-round-trip", test_json_round_trip);
   g_test_add_func ("/engine/image/json-errors-name-the-field",
                    test_json_errors);

@@ -2120,6 +2120,61 @@ test_classifier_f64_tensor (void)
   assert_same_classifier (original, c);
 }
 
+/* A checkpoint large enough for its checksum to be taken in a thread while
+ * the classifier is built: an intact one opens, and a damaged one is
+ * refused as damaged, the classifier built meanwhile thrown away. */
+static void
+test_classifier_large_damaged (void)
+{
+  static const char *json =
+    "{\"input\": {\"width\": 32, \"height\": 32, \"channels\": 1},"
+    " \"layers\": ["
+    "  {\"id\": \"flat\", \"type\": \"flatten\"},"
+    "  {\"id\": \"fc1\", \"type\": \"dense\", \"units\": 256},"
+    "  {\"id\": \"relu1\", \"type\": \"relu\"},"
+    "  {\"id\": \"out\", \"type\": \"dense\", \"units\": 1}]}";
+  const char *names[] = { "a", "b", NULL };
+  g_autoptr(TestTmpDir) tmp = test_tmp_dir_new ("test-checkpoint-XXXXXX");
+  g_autofree char *path = test_tmp_path (tmp, "large.convolve");
+  g_autoptr(CnvModelSpec) spec = NULL;
+  g_autoptr(CnvClassifier) c = NULL;
+  g_autoptr(CnvClassifier) back = NULL;
+  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *copy = NULL;
+  CnvOptimizerConfig config;
+  CnvPreprocessing pp;
+  gconstpointer data;
+  gsize size;
+
+  spec = cnv_model_spec_new_from_json (json, -1, &error);
+  g_assert_no_error (error);
+  cnv_preprocessing_init_default (&pp, 32, 32, 1);
+  c = cnv_classifier_new (spec, &pp, names, 7, &error);
+  g_assert_no_error (error);
+  cnv_optimizer_config_init_default (&config, CNV_OPTIMIZER_ADAM);
+  c->optimizer = cnv_optimizer_new (&config, c->model);
+  cnv_checkpoint_save (c, path, &error);
+  g_assert_no_error (error);
+
+  back = cnv_checkpoint_load (path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpfloat (cnv_model_get_param (back->model, 0)->value->data[1000],
+                     ==,
+                     cnv_model_get_param (c->model, 0)->value->data[1000]);
+
+  /* Weights, gradients' moments: over 3 MB, past the threaded size. */
+  bytes = read_bytes (path);
+  data = g_bytes_get_data (bytes, &size);
+  g_assert_cmpuint (size, >, 3 * 1024 * 1024);
+  copy = g_memdup2 (data, size);
+  copy[size / 2] ^= 0x10;
+  g_file_set_contents (path, copy, (gssize) size, &error);
+  g_assert_no_error (error);
+  assert_load_fails (path, CNV_CHECKPOINT_ERROR_CHECKSUM,
+                     "do not match its checksum");
+}
+
 /* The checksum is optional in safetensors files and required in Convolve
  * checkpoints: without it a changed weight would go unnoticed. */
 static void
@@ -2390,6 +2445,8 @@ main (int   argc,
                    test_classifier_f64_tensor);
   g_test_add_func ("/checkpoint/classifier/checksum-required",
                    test_classifier_checksum_required);
+  g_test_add_func ("/checkpoint/classifier/large-damaged",
+                   test_classifier_large_damaged);
   g_test_add_func ("/checkpoint/classifier/failed-save-keeps-old-file",
                    test_classifier_failed_save);
   g_test_add_func ("/checkpoint/classifier/opens-version-1-fixture",

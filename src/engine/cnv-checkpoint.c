@@ -25,6 +25,7 @@
 #include "cnv-checkpoint-private.h"
 #include "cnv-classifier-private.h"
 #include "cnv-json.h"
+#include "cnv-safetensors-private.h"
 #include "cnv-version.h"
 
 #define OPTIMIZER_PREFIX "optimizer."
@@ -1179,20 +1180,20 @@ add_dtype_notices (const CnvSafetensors *st,
     }
 }
 
-CnvCheckpointContents *
-cnv_checkpoint_read_contents (const char  *path,
-                              GError     **error)
+/* The first half, with the checksum still being taken when *pending is
+ * not NULL: nothing of it may be used before it is finished. */
+static CnvCheckpointContents *
+read_contents (const char          *path,
+               CnvPendingChecksum **pending,
+               GError             **error)
 {
   g_autoptr(CnvCheckpointContents) contents = NULL;
   g_auto(Documents) docs = { NULL };
   TrainingState training = { FALSE };
 
-  g_return_val_if_fail (path != NULL, NULL);
-  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
-
   contents = g_new0 (CnvCheckpointContents, 1);
   contents->display = g_filename_display_name (path);
-  contents->st = cnv_safetensors_read (path, error);
+  contents->st = cnv_safetensors_read_begin (path, pending, error);
   if (contents->st == NULL)
     return NULL;
   if (!check_format (contents->display, contents->st->metadata, error)
@@ -1209,6 +1210,42 @@ cnv_checkpoint_read_contents (const char  *path,
   contents->optimizer = training.optimizer;
   contents->step = training.step;
   add_dtype_notices (contents->st, contents->info);
+
+  return g_steal_pointer (&contents);
+}
+
+/* Waits for pending; a damaged file is reported as damaged whatever else
+ * went wrong, otherwise the first error, in local_error, is passed on. */
+static gboolean
+finish_reading (CnvPendingChecksum  *pending,
+                GError             **local_error,
+                GError             **error)
+{
+  if (!cnv_safetensors_read_finish (pending, error))
+    return FALSE;
+  if (*local_error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (local_error));
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+CnvCheckpointContents *
+cnv_checkpoint_read_contents (const char  *path,
+                              GError     **error)
+{
+  g_autoptr(CnvCheckpointContents) contents = NULL;
+  g_autoptr(GError) local_error = NULL;
+  CnvPendingChecksum *pending = NULL;
+
+  g_return_val_if_fail (path != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  contents = read_contents (path, &pending, &local_error);
+  if (!finish_reading (pending, &local_error, error))
+    return NULL;
 
   return g_steal_pointer (&contents);
 }
@@ -1321,13 +1358,21 @@ cnv_checkpoint_load (const char  *path,
                      GError     **error)
 {
   g_autoptr(CnvCheckpointContents) contents = NULL;
+  g_autoptr(CnvClassifier) classifier = NULL;
+  g_autoptr(GError) local_error = NULL;
+  CnvPendingChecksum *pending = NULL;
 
   g_return_val_if_fail (path != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  contents = cnv_checkpoint_read_contents (path, error);
-  if (contents == NULL)
+  /* The classifier is built while the checksum is taken, and returned
+   * only once it matches. */
+  contents = read_contents (path, &pending, &local_error);
+  if (contents != NULL)
+    classifier = cnv_checkpoint_contents_to_classifier (contents,
+                                                        &local_error);
+  if (!finish_reading (pending, &local_error, error))
     return NULL;
 
-  return cnv_checkpoint_contents_to_classifier (contents, error);
+  return g_steal_pointer (&classifier);
 }

@@ -33,6 +33,7 @@
 
 #include "cnv-checkpoint.h"
 #include "cnv-json.h"
+#include "cnv-safetensors-private.h"
 
 /* Integers must survive a trip through a double: below 2^53. */
 #define MAX_SAFE_INTEGER    ((G_GUINT64_CONSTANT (1) << 53) - 1)
@@ -1023,15 +1024,73 @@ load_entries (const char        *display,
   return TRUE;
 }
 
+struct _CnvPendingChecksum
+{
+  GMappedFile *mapped;    /* the data the thread reads */
+  GThread     *thread;    /* returns the computed checksum */
+  ChecksumJob  job;
+  char        *display;
+  char        *stored;
+};
+
+/* Starts the checksum of data in a thread; NULL when none could start. */
+static CnvPendingChecksum *
+start_checksum (GMappedFile  *mapped,
+                const guint8 *data,
+                gsize         length,
+                const char   *display,
+                const char   *stored)
+{
+  CnvPendingChecksum *pending = g_new0 (CnvPendingChecksum, 1);
+
+  pending->job.data = data;
+  pending->job.length = length;
+  pending->thread = g_thread_try_new ("cnv-checksum", checksum_thread,
+                                      &pending->job, NULL);
+  if (pending->thread == NULL)
+    {
+      g_free (pending);
+      return NULL;
+    }
+  pending->mapped = g_mapped_file_ref (mapped);
+  pending->display = g_strdup (display);
+  pending->stored = g_strdup (stored);
+
+  return pending;
+}
+
+gboolean
+cnv_safetensors_read_finish (CnvPendingChecksum  *pending,
+                             GError             **error)
+{
+  g_autofree char *computed = NULL;
+  gboolean matches;
+
+  if (pending == NULL)
+    return TRUE;
+
+  computed = g_thread_join (pending->thread);
+  matches = compare_checksums (pending->display, pending->stored, computed,
+                               error);
+  g_mapped_file_unref (pending->mapped);
+  g_free (pending->display);
+  g_free (pending->stored);
+  g_free (pending);
+
+  return matches;
+}
+
 CnvSafetensors *
-cnv_safetensors_read (const char  *path,
-                      GError     **error)
+cnv_safetensors_read_begin (const char          *path,
+                            CnvPendingChecksum **pending,
+                            GError             **error)
 {
   g_autoptr(CnvSafetensors) st = NULL;
   g_autoptr(GMappedFile) mapped = NULL;
   g_autoptr(JsonNode) header = NULL;
   g_autofree char *display = NULL;
   g_autofree TensorEntry *entries = NULL;
+  CnvPendingChecksum *started = NULL;
   const guint8 *bytes;
   const guint8 *data;
   const char *checksum;
@@ -1039,13 +1098,13 @@ cnv_safetensors_read (const char  *path,
   guint64 header_length = 0;
   guint64 data_length;
   int n_entries;
-  GThread *hasher = NULL;
-  ChecksumJob job;
   gboolean loaded;
 
   g_return_val_if_fail (path != NULL, NULL);
+  g_return_val_if_fail (pending != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
+  *pending = NULL;
   display = g_filename_display_name (path);
   mapped = map_file (path, display, error);
   if (mapped == NULL)
@@ -1081,33 +1140,54 @@ cnv_safetensors_read (const char  *path,
     return NULL;
 
   /* The layout is proved by now, so what load_entries () allocates is
-   * bounded by the file's size; nothing of it is returned unless the
-   * checksum matches. */
-  job.data = data;
-  job.length = data_length;
+   * bounded by the file's size.  The checksum of a large file is taken
+   * meanwhile, in a thread. */
   if (checksum != NULL && data_length >= CHECKSUM_THREAD_MIN_BYTES)
-    hasher = g_thread_try_new ("cnv-checksum", checksum_thread, &job, NULL);
+    started = start_checksum (mapped, data, data_length, display, checksum);
 
   loaded = load_entries (display, entries, (guint) n_entries, data, st,
                          error);
 
-  if (checksum != NULL)
+  /* Unless the load went well and a thread takes the checksum, it is
+   * taken now.  A damaged file is reported as damaged, whatever
+   * conversion problem its damage may have caused. */
+  if (!loaded || started == NULL)
     {
-      g_autofree char *computed = hasher != NULL
-                                  ? g_thread_join (hasher)
-                                  : compute_checksum (data, data_length);
+      g_autoptr(GError) damage = NULL;
+      gboolean intact = TRUE;
 
-      /* A damaged file is reported as damaged, whatever conversion
-       * problem its damage may have caused. */
-      if (g_ascii_strcasecmp (computed, checksum) != 0)
+      if (started != NULL)
+        intact = cnv_safetensors_read_finish (g_steal_pointer (&started),
+                                              &damage);
+      else if (checksum != NULL)
+        {
+          g_autofree char *computed = compute_checksum (data, data_length);
+
+          intact = compare_checksums (display, checksum, computed, &damage);
+        }
+      if (!intact)
         {
           g_clear_error (error);
-          compare_checksums (display, checksum, computed, error);
+          g_propagate_error (error, g_steal_pointer (&damage));
           return NULL;
         }
     }
-
   if (!loaded)
+    return NULL;
+
+  *pending = started;
+  return g_steal_pointer (&st);
+}
+
+CnvSafetensors *
+cnv_safetensors_read (const char  *path,
+                      GError     **error)
+{
+  g_autoptr(CnvSafetensors) st = NULL;
+  CnvPendingChecksum *pending = NULL;
+
+  st = cnv_safetensors_read_begin (path, &pending, error);
+  if (st == NULL || !cnv_safetensors_read_finish (pending, error))
     return NULL;
 
   return g_steal_pointer (&st);

@@ -53,6 +53,35 @@ test_tensor_copy_zero_shape (void)
   g_assert_cmpfloat (a->data[5], ==, 5.5f);
 }
 
+/* Tensors of 2 MiB and more have memory of their own: zeroed, aligned,
+ * every element writable, copied and zeroed like any other, freed. */
+static void
+test_tensor_large (void)
+{
+  const int sizes[] = { 512 * 1024 - 1, 512 * 1024, 512 * 1024 + 1,
+                        5 * 256 * 1024 + 3 };
+
+  for (guint k = 0; k < G_N_ELEMENTS (sizes); k++)
+    {
+      g_autoptr(CnvTensor) t = cnv_tensor_new_1d (sizes[k]);
+      g_autoptr(CnvTensor) copy = NULL;
+
+      g_assert_nonnull (t);
+      g_assert_cmpuint ((guintptr) t->data % 64, ==, 0);
+      for (gsize i = 0; i < t->size; i++)
+        g_assert_cmpfloat (t->data[i], ==, 0.0f);
+      for (gsize i = 0; i < t->size; i++)
+        t->data[i] = (float) (i % 1000) - 0.25f;
+
+      copy = cnv_tensor_copy (t);
+      g_assert_cmpmem (t->data, t->size * 4, copy->data, copy->size * 4);
+      cnv_tensor_zero (t);
+      g_assert_cmpfloat (t->data[t->size - 1], ==, 0.0f);
+      g_assert_cmpfloat (copy->data[t->size - 1], ==,
+                         (float) ((t->size - 1) % 1000) - 0.25f);
+    }
+}
+
 static void
 test_rng_repeatable (void)
 {
@@ -180,6 +209,8 @@ main (int   argc,
   g_test_add_func ("/engine/tensor/new-is-zeroed-and-aligned", test_tensor_new);
   g_test_add_func ("/engine/tensor/overflowing-shape-is-refused",
                    test_tensor_overflow);
+  g_test_add_func ("/engine/tensor/large-has-its-own-memory",
+                   test_tensor_large);
   g_test_add_func ("/engine/tensor/copy-zero-and-shape",
                    test_tensor_copy_zero_shape);
   g_test_add_func ("/engine/rng/same-seed-same-stream", test_rng_repeatable);

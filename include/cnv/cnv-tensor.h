@@ -18,7 +18,6 @@ typedef struct
   int    shape[CNV_TENSOR_MAX_DIMS];
   gsize  size;   /* number of elements: product of shape */
   float *data;   /* owned, zero-initialised, 64-byte aligned */
-  gsize  mapped; /* private: bytes mapped for data, 0 when malloc'd */
 } CnvTensor;
 
 /* Returns NULL only when the element count overflows or memory is short. */

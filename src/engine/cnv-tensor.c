@@ -21,16 +21,32 @@
  * one fault instead of 512 (a fault costs about 2 µs on a VM, so the
  * 21 MB of small-vgg's weights, gradients and Adam state took 11 ms of
  * faults to open), and pages never written cost nothing: the gradients
- * of a model that is only run, for one. */
+ * of a model that is only run, for one.  Only whole 2 MiB pages are
+ * asked for, so the tail of a tensor takes small pages and a tensor of
+ * 2 MiB + 4 bytes no more than that. */
 #define HUGE_PAGE_BYTES ((gsize) 2 * 1024 * 1024)
+#define SMALL_PAGE_BYTES ((gsize) 4096)
 
 /* AddressSanitizer guards what malloc hands out, not mappings: a
  * sanitized build keeps every tensor on the heap. */
-#ifdef __SANITIZE_ADDRESS__
+#if defined(__SANITIZE_ADDRESS__)
 #define MAP_LARGE_TENSORS FALSE
-#else
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define MAP_LARGE_TENSORS FALSE
+#endif
+#endif
+#ifndef MAP_LARGE_TENSORS
 #define MAP_LARGE_TENSORS TRUE
 #endif
+
+/* A tensor with what freeing it needs to know, which views copied from
+ * the public struct must not carry. */
+typedef struct
+{
+  CnvTensor tensor;
+  gsize     mapped;  /* bytes mapped for data; 0 when it is malloc'd */
+} TensorBlock;
 
 /* Zeroed memory for bytes, 2 MiB aligned, its mapped length in mapped;
  * NULL when the kernel refuses. */
@@ -38,7 +54,7 @@ static void *
 map_zeroed (gsize  bytes,
             gsize *mapped)
 {
-  gsize length = (bytes + HUGE_PAGE_BYTES - 1) & ~(HUGE_PAGE_BYTES - 1);
+  gsize length = (bytes + SMALL_PAGE_BYTES - 1) & ~(SMALL_PAGE_BYTES - 1);
   gsize span = length + HUGE_PAGE_BYTES;
   guint8 *base;
   guint8 *start;
@@ -49,7 +65,8 @@ map_zeroed (gsize  bytes,
   if (base == MAP_FAILED)
     return NULL;
 
-  /* Keep the 2 MiB aligned part, so that every page of it can be huge. */
+  /* Keep the part that starts 2 MiB aligned, so that its pages can be
+   * huge. */
   start = (guint8 *) (((guintptr) base + HUGE_PAGE_BYTES - 1)
                       & ~(guintptr) (HUGE_PAGE_BYTES - 1));
   end = start + length;
@@ -59,7 +76,7 @@ map_zeroed (gsize  bytes,
     munmap (end, (gsize) (base + span - end));
 #ifdef MADV_HUGEPAGE
   /* Only a hint: without it, or where it is refused, pages are small. */
-  madvise (start, length, MADV_HUGEPAGE);
+  madvise (start, length & ~(HUGE_PAGE_BYTES - 1), MADV_HUGEPAGE);
 #endif
 
   *mapped = length;
@@ -73,6 +90,7 @@ tensor_alloc (int        ndim,
               const int *shape,
               gboolean   zero)
 {
+  TensorBlock *block;
   CnvTensor *tensor;
   void *data = NULL;
   gsize mapped = 0;
@@ -108,12 +126,13 @@ tensor_alloc (int        ndim,
         memset (data, 0, MAX (size, 1) * sizeof (float));
     }
 
-  tensor = g_new0 (CnvTensor, 1);
+  block = g_new0 (TensorBlock, 1);
+  block->mapped = mapped;
+  tensor = &block->tensor;
   tensor->ndim = ndim;
   memcpy (tensor->shape, shape, sizeof (int) * (gsize) ndim);
   tensor->size = size;
   tensor->data = data;
-  tensor->mapped = mapped;
 
   return tensor;
 }
@@ -178,14 +197,18 @@ cnv_tensor_copy (const CnvTensor *tensor)
 void
 cnv_tensor_free (CnvTensor *tensor)
 {
+  TensorBlock *block = (TensorBlock *) tensor;
+
   if (tensor == NULL)
     return;
 
-  if (tensor->mapped > 0)
-    munmap (tensor->data, tensor->mapped);
+  /* Every tensor to free came from tensor_alloc (): views are copies of
+   * the struct on the stack, and never freed. */
+  if (block->mapped > 0)
+    munmap (tensor->data, block->mapped);
   else
     free (tensor->data);
-  g_free (tensor);
+  g_free (block);
 }
 
 void

@@ -2121,8 +2121,10 @@ test_classifier_f64_tensor (void)
 }
 
 /* A checkpoint large enough for its checksum to be taken in a thread while
- * the classifier is built: an intact one opens, and a damaged one is
- * refused as damaged, the classifier built meanwhile thrown away. */
+ * the classifier is built, its weights in memory of their own: an intact
+ * one opens, and a damaged one is refused as damaged, the classifier built
+ * meanwhile thrown away, even where the damage made a weight NaN, which
+ * building it would have refused for itself. */
 static void
 test_classifier_large_damaged (void)
 {
@@ -2130,9 +2132,10 @@ test_classifier_large_damaged (void)
     "{\"input\": {\"width\": 32, \"height\": 32, \"channels\": 1},"
     " \"layers\": ["
     "  {\"id\": \"flat\", \"type\": \"flatten\"},"
-    "  {\"id\": \"fc1\", \"type\": \"dense\", \"units\": 256},"
+    "  {\"id\": \"fc1\", \"type\": \"dense\", \"units\": 640},"
     "  {\"id\": \"relu1\", \"type\": \"relu\"},"
     "  {\"id\": \"out\", \"type\": \"dense\", \"units\": 1}]}";
+  static const guint8 nan_le[4] = { 0x00, 0x00, 0xc0, 0x7f };
   const char *names[] = { "a", "b", NULL };
   g_autoptr(TestTmpDir) tmp = test_tmp_dir_new ("test-checkpoint-XXXXXX");
   g_autofree char *path = test_tmp_path (tmp, "large.convolve");
@@ -2144,7 +2147,8 @@ test_classifier_large_damaged (void)
   g_autofree char *copy = NULL;
   CnvOptimizerConfig config;
   CnvPreprocessing pp;
-  gconstpointer data;
+  const guint8 *data;
+  guint64 header_length = 0;
   gsize size;
 
   spec = cnv_model_spec_new_from_json (json, -1, &error);
@@ -2163,12 +2167,23 @@ test_classifier_large_damaged (void)
                      ==,
                      cnv_model_get_param (c->model, 0)->value->data[1000]);
 
-  /* Weights, gradients' moments: over 3 MB, past the threaded size. */
+  /* fc1's weight alone is 2.6 MB, the file with Adam's moments 7.9 MB. */
   bytes = read_bytes (path);
   data = g_bytes_get_data (bytes, &size);
-  g_assert_cmpuint (size, >, 3 * 1024 * 1024);
+  g_assert_cmpuint (size, >, 7 * 1024 * 1024);
+  for (int i = 0; i < 8; i++)
+    header_length |= (guint64) data[i] << (8 * i);
+
   copy = g_memdup2 (data, size);
   copy[size / 2] ^= 0x10;
+  g_file_set_contents (path, copy, (gssize) size, &error);
+  g_assert_no_error (error);
+  assert_load_fails (path, CNV_CHECKPOINT_ERROR_CHECKSUM,
+                     "do not match its checksum");
+
+  /* The first float of the data, fc1's first bias, made NaN. */
+  memcpy (copy, data, size);
+  memcpy (copy + 8 + header_length, nan_le, sizeof nan_le);
   g_file_set_contents (path, copy, (gssize) size, &error);
   g_assert_no_error (error);
   assert_load_fails (path, CNV_CHECKPOINT_ERROR_CHECKSUM,

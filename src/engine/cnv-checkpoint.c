@@ -1215,17 +1215,17 @@ read_contents (const char          *path,
 }
 
 /* Waits for pending; a damaged file is reported as damaged whatever else
- * went wrong, otherwise the first error, in local_error, is passed on. */
+ * went wrong, otherwise first_error, if any, is passed on. */
 static gboolean
 finish_reading (CnvPendingChecksum  *pending,
-                GError             **local_error,
+                GError             **first_error,
                 GError             **error)
 {
   if (!cnv_safetensors_read_finish (pending, error))
     return FALSE;
-  if (*local_error != NULL)
+  if (*first_error != NULL)
     {
-      g_propagate_error (error, g_steal_pointer (local_error));
+      g_propagate_error (error, g_steal_pointer (first_error));
       return FALSE;
     }
 

@@ -16,9 +16,9 @@ G_BEGIN_DECLS
 
 typedef struct _CnvPendingChecksum CnvPendingChecksum;
 
-/* cnv_safetensors_read () but for the checksum, which *pending holds when
- * it is still being taken (NULL when it is checked already or there is
- * none).  *pending is set to NULL on failure. */
+/* cnv_safetensors_read () but for the checksum, which *pending holds,
+ * taken or still being taken, when the file has one; NULL when it has
+ * none, and on failure. */
 CnvSafetensors *cnv_safetensors_read_begin  (const char          *path,
                                              CnvPendingChecksum **pending,
                                              GError             **error);

@@ -17,7 +17,9 @@
 
 #define G_LOG_DOMAIN "cnv-safetensors"
 /* sync_file_range () */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 
 #include <errno.h>
 #include <fcntl.h>
@@ -1027,13 +1029,15 @@ load_entries (const char        *display,
 struct _CnvPendingChecksum
 {
   GMappedFile *mapped;    /* the data the thread reads */
-  GThread     *thread;    /* returns the computed checksum */
   ChecksumJob  job;
+  GThread     *thread;    /* returns the computed checksum, or NULL */
+  char        *computed;  /* without a thread: taken already */
   char        *display;
   char        *stored;
 };
 
-/* Starts the checksum of data in a thread; NULL when none could start. */
+/* The checksum of data, taken in a thread when it is large enough and one
+ * can be had, or here. */
 static CnvPendingChecksum *
 start_checksum (GMappedFile  *mapped,
                 const guint8 *data,
@@ -1043,18 +1047,16 @@ start_checksum (GMappedFile  *mapped,
 {
   CnvPendingChecksum *pending = g_new0 (CnvPendingChecksum, 1);
 
+  pending->mapped = g_mapped_file_ref (mapped);
   pending->job.data = data;
   pending->job.length = length;
-  pending->thread = g_thread_try_new ("cnv-checksum", checksum_thread,
-                                      &pending->job, NULL);
-  if (pending->thread == NULL)
-    {
-      g_free (pending);
-      return NULL;
-    }
-  pending->mapped = g_mapped_file_ref (mapped);
   pending->display = g_strdup (display);
   pending->stored = g_strdup (stored);
+  if (length >= CHECKSUM_THREAD_MIN_BYTES)
+    pending->thread = g_thread_try_new ("cnv-checksum", checksum_thread,
+                                        &pending->job, NULL);
+  if (pending->thread == NULL)
+    pending->computed = compute_checksum (data, length);
 
   return pending;
 }
@@ -1069,7 +1071,8 @@ cnv_safetensors_read_finish (CnvPendingChecksum  *pending,
   if (pending == NULL)
     return TRUE;
 
-  computed = g_thread_join (pending->thread);
+  computed = pending->thread != NULL ? g_thread_join (pending->thread)
+                                     : g_steal_pointer (&pending->computed);
   matches = compare_checksums (pending->display, pending->stored, computed,
                                error);
   g_mapped_file_unref (pending->mapped);
@@ -1098,7 +1101,6 @@ cnv_safetensors_read_begin (const char          *path,
   guint64 header_length = 0;
   guint64 data_length;
   int n_entries;
-  gboolean loaded;
 
   g_return_val_if_fail (path != NULL, NULL);
   g_return_val_if_fail (pending != NULL, NULL);
@@ -1142,38 +1144,22 @@ cnv_safetensors_read_begin (const char          *path,
   /* The layout is proved by now, so what load_entries () allocates is
    * bounded by the file's size.  The checksum of a large file is taken
    * meanwhile, in a thread. */
-  if (checksum != NULL && data_length >= CHECKSUM_THREAD_MIN_BYTES)
+  if (checksum != NULL)
     started = start_checksum (mapped, data, data_length, display, checksum);
 
-  loaded = load_entries (display, entries, (guint) n_entries, data, st,
-                         error);
-
-  /* Unless the load went well and a thread takes the checksum, it is
-   * taken now.  A damaged file is reported as damaged, whatever
-   * conversion problem its damage may have caused. */
-  if (!loaded || started == NULL)
+  /* A damaged file is reported as damaged, whatever conversion problem
+   * its damage may have caused. */
+  if (!load_entries (display, entries, (guint) n_entries, data, st, error))
     {
       g_autoptr(GError) damage = NULL;
-      gboolean intact = TRUE;
 
-      if (started != NULL)
-        intact = cnv_safetensors_read_finish (g_steal_pointer (&started),
-                                              &damage);
-      else if (checksum != NULL)
-        {
-          g_autofree char *computed = compute_checksum (data, data_length);
-
-          intact = compare_checksums (display, checksum, computed, &damage);
-        }
-      if (!intact)
+      if (!cnv_safetensors_read_finish (started, &damage))
         {
           g_clear_error (error);
           g_propagate_error (error, g_steal_pointer (&damage));
-          return NULL;
         }
+      return NULL;
     }
-  if (!loaded)
-    return NULL;
 
   *pending = started;
   return g_steal_pointer (&st);
@@ -1354,6 +1340,7 @@ write_tensor (int                 fd,
               const CnvTensor    *t,
               struct sha256_ctx  *ctx)
 {
+  /* 64 KiB on the stack, for big-endian machines only */
   enum { CHUNK = 16384 };
   guint8 scratch[4 * CHUNK];
 
@@ -1387,14 +1374,12 @@ write_tensor (int                 fd,
   return TRUE;
 }
 
-/* The length, header and padding that start the file. */
+/* head [8 + N]: the header length N, little-endian, the header, and
+ * spaces up to N. */
 static guint8 *
-build_head (const CnvSafetensors *st,
-            GPtrArray            *sorted,
-            const char           *checksum,
-            gsize                 padded_length)
+build_head (const char *header,
+            gsize       padded_length)
 {
-  g_autofree char *header = build_header (st, sorted, checksum);
   gsize header_length = strlen (header);
   guint8 *head = g_malloc (8 + padded_length);
 
@@ -1407,24 +1392,45 @@ build_head (const CnvSafetensors *st,
   return head;
 }
 
-/* Writes the data of sorted after the head, then the head again with the
- * checksum, which a thread computes meanwhile.  Returns the errno of the
- * first failure, or 0. */
+/* file [8 + N + data] <- head, then the tensors of sorted, adding them to
+ * ctx unless it is NULL.  Returns the errno of a failure, or 0. */
+static int
+write_data (int                fd,
+            const guint8      *head,
+            gsize              head_length,
+            GPtrArray         *sorted,
+            struct sha256_ctx *ctx)
+{
+  if (!write_all (fd, head, head_length))
+    return errno;
+  for (guint i = 0; i < sorted->len; i++)
+    {
+      const CnvNamedTensor *named = g_ptr_array_index (sorted, i);
+
+      if (!write_tensor (fd, named->tensor, ctx))
+        return errno;
+    }
+
+  return 0;
+}
+
+/* Writes the file with header, whose checksum is a placeholder of the
+ * right length, then writes the head again with the checksum, which a
+ * thread takes meanwhile.  Returns the errno of the first failure, or 0. */
 static int
 write_contents (int                   fd,
                 const CnvSafetensors *st,
                 GPtrArray            *sorted,
-                gsize                 data_length,
-                gsize                 padded_length)
+                const char           *header,
+                gsize                 padded_length,
+                gsize                 data_length)
 {
-  g_autofree char *placeholder = g_strconcat (CHECKSUM_PREFIX,
-                                              PLACEHOLDER_DIGITS, NULL);
-  g_autofree guint8 *head = build_head (st, sorted, placeholder,
-                                        padded_length);
+  g_autofree guint8 *head = NULL;
   g_autofree char *checksum = NULL;
+  g_autofree char *final_header = NULL;
   struct sha256_ctx ctx;
   GThread *hasher = NULL;
-  int failure = 0;
+  int failure;
 
   /* The checksum covers the data exactly: each tensor's floats,
    * little-endian, in name order.  Where those are the floats in memory
@@ -1436,15 +1442,9 @@ write_contents (int                   fd,
     hasher = g_thread_try_new ("cnv-checksum", tensors_checksum_thread,
                                sorted, NULL);
 
-  if (!write_all (fd, head, 8 + padded_length))
-    failure = errno;
-  for (guint i = 0; failure == 0 && i < sorted->len; i++)
-    {
-      const CnvNamedTensor *named = g_ptr_array_index (sorted, i);
-
-      if (!write_tensor (fd, named->tensor, hasher != NULL ? NULL : &ctx))
-        failure = errno;
-    }
+  head = build_head (header, padded_length);
+  failure = write_data (fd, head, 8 + padded_length, sorted,
+                        hasher != NULL ? NULL : &ctx);
 
 #ifdef SYNC_FILE_RANGE_WRITE
   /* Send the data towards the disk now, while the hash is still being
@@ -1461,7 +1461,8 @@ write_contents (int                   fd,
     return failure;
 
   g_free (head);
-  head = build_head (st, sorted, checksum, padded_length);
+  final_header = build_header (st, sorted, checksum);
+  head = build_head (final_header, padded_length);
   if (lseek (fd, 0, SEEK_SET) != 0
       || !write_all (fd, head, 8 + padded_length)
       || g_fsync (fd) != 0)
@@ -1475,7 +1476,9 @@ write_contents (int                   fd,
  * point leaves the old file as it was.  That is what
  * g_file_set_contents_full () does, but it wants the whole file in one
  * buffer before it writes a byte, and the header holds the checksum of
- * all the data: here the data is written while its checksum is taken. */
+ * all the data: here the data is written while its checksum is taken.
+ * g_file_replace () streams, but writes over the old file in place where
+ * it cannot replace it (another owner, say), which is not atomic. */
 gboolean
 cnv_safetensors_write (const CnvSafetensors *st,
                        const char           *path,
@@ -1523,7 +1526,8 @@ cnv_safetensors_write (const CnvSafetensors *st,
       return FALSE;
     }
 
-  failure = write_contents (fd, st, sorted, data_length, padded_length);
+  failure = write_contents (fd, st, sorted, header, padded_length,
+                            data_length);
   if (close (fd) != 0 && failure == 0)
     failure = errno;
   if (failure == 0 && g_rename (tmp_path, path) != 0)

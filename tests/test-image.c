@@ -709,7 +709,7 @@ test_to_input (void)
 }
 
 /* Images long enough for the vectorised loops and their tails, in one
- * and three channels: every value is the bit of the formula. */
+ * and three channels: every value has exactly the bits of the formula. */
 static void
 test_to_input_long (void)
 {

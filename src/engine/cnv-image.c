@@ -1154,22 +1154,26 @@ cnv_image_load (const char             *path,
   return cnv_image_load_path (path, pp, NULL, error);
 }
 
-/* One channel of the planar input from interleaved pixels.  Inlined for
- * each channel count it is called with, so that the loop has a constant
- * stride and is vectorised: the arithmetic, and so every bit, is the same
- * for any count. */
+/* plane [H * W] <- channel c of pixels [H, W, channels], scaled.
+ * Inlined for each channel count it is called with, so that the loop has
+ * a constant stride and is vectorised: the arithmetic, and so every bit,
+ * is the same for any count. */
 static inline void
-channel_to_plane (const guint8 *pixels,
-                  int           channels,
-                  int           c,
-                  gsize         plane,
-                  float         scale,
-                  float         mean,
-                  float         std,
-                  float        *out)
+channel_to_plane (const guint8           *pixels,
+                  int                     channels,
+                  int                     c,
+                  const CnvPreprocessing *pp,
+                  float                  *plane)
 {
-  for (gsize i = 0; i < plane; i++)
-    out[i] = (pixels[i * (gsize) channels + (gsize) c] * scale - mean) / std;
+  /* in locals: plane could alias pp, as far as the compiler knows */
+  const float scale = pp->scale;
+  const float mean = pp->mean[c];
+  const float std = pp->std[c];
+  gsize n = (gsize) pp->width * pp->height;
+
+  for (gsize i = 0; i < n; i++)
+    plane[i] = (pixels[i * (gsize) channels + (gsize) c] * scale - mean)
+               / std;
 }
 
 void
@@ -1193,13 +1197,10 @@ cnv_image_to_input (const guint8           *pixels,
       float *out = input + c * plane;
 
       if (channels == 1)
-        channel_to_plane (pixels, 1, c, plane, pp->scale, pp->mean[c],
-                          pp->std[c], out);
+        channel_to_plane (pixels, 1, c, pp, out);
       else if (channels == 3)
-        channel_to_plane (pixels, 3, c, plane, pp->scale, pp->mean[c],
-                          pp->std[c], out);
+        channel_to_plane (pixels, 3, c, pp, out);
       else
-        channel_to_plane (pixels, channels, c, plane, pp->scale, pp->mean[c],
-                          pp->std[c], out);
+        channel_to_plane (pixels, channels, c, pp, out);
     }
 }

@@ -567,6 +567,76 @@ test_lowered_workers_stay_apart (void)
   g_assert_cmpint (normal[1], ==, 0);
 }
 
+/* Three Adam steps on LeNet's parameters, with and without weight decay,
+ * give the same bits with the AVX-512 build of the loop as with the
+ * portable one: the weights and both moments. */
+static GPtrArray *
+adam_steps (gboolean      decay,
+            CnvAvx512Mode mode)
+{
+  g_autoptr(CnvModelSpec) spec = cnv_model_spec_new_default ();
+  g_autoptr(CnvModel) model = cnv_model_new (spec, NULL);
+  g_autoptr(CnvOptimizer) optimizer = NULL;
+  GPtrArray *out = g_ptr_array_new_with_free_func (
+                     (GDestroyNotify) cnv_tensor_free);
+  CnvOptimizerConfig config;
+  CnvRng rng;
+
+  cnv_rng_init (&rng, 11);
+  cnv_model_init_parameters (model, &rng);
+  cnv_optimizer_config_init_default (&config, CNV_OPTIMIZER_ADAM);
+  config.weight_decay = decay ? 0.01 : 0.0;
+  optimizer = cnv_optimizer_new (&config, model);
+
+  cnv_layers_set_avx512 (mode);
+  for (int step = 0; step < 3; step++)
+    {
+      for (guint i = 0; i < cnv_model_get_n_params (model); i++)
+        {
+          CnvTensor *grad = cnv_model_get_param (model, i)->grad;
+
+          for (gsize j = 0; grad != NULL && j < grad->size; j++)
+            grad->data[j] = (float) cnv_rng_uniform (&rng) - 0.5f;
+        }
+      cnv_optimizer_step (optimizer, model);
+    }
+  cnv_layers_set_avx512 (CNV_AVX512_AUTO);
+
+  for (guint i = 0; i < cnv_model_get_n_params (model); i++)
+    g_ptr_array_add (out,
+                     cnv_tensor_copy (cnv_model_get_param (model, i)->value));
+  for (guint i = 0; i < cnv_optimizer_get_n_slots (optimizer); i++)
+    g_ptr_array_add (out, cnv_tensor_copy (
+                       cnv_optimizer_get_slot (optimizer, i)->value));
+
+  return out;
+}
+
+static void
+test_adam_lanes (void)
+{
+  if (!cnv_layers_avx512_supported ())
+    {
+      g_test_skip ("this CPU has no AVX-512");
+      return;
+    }
+
+  for (int decay = 0; decay < 2; decay++)
+    {
+      g_autoptr(GPtrArray) portable = adam_steps (decay, CNV_AVX512_NEVER);
+      g_autoptr(GPtrArray) lanes = adam_steps (decay, CNV_AVX512_AUTO);
+
+      g_assert_cmpuint (portable->len, ==, lanes->len);
+      for (guint i = 0; i < portable->len; i++)
+        {
+          const CnvTensor *a = portable->pdata[i];
+          const CnvTensor *b = lanes->pdata[i];
+
+          g_assert_cmpmem (a->data, a->size * 4, b->data, b->size * 4);
+        }
+    }
+}
+
 int
 main (int    argc,
       char **argv)
@@ -574,6 +644,8 @@ main (int    argc,
   g_test_init (&argc, &argv, NULL);
 
   cnv_set_threads (1);
+  g_test_add_func ("/engine/optimizer/adam-lanes-match-portable-loop",
+                   test_adam_lanes);
   g_test_add_func ("/engine/conv2d/tiles-match-one-tile",
                    test_tiles_match_one_tile);
   g_test_add_func ("/engine/conv2d/direct-matches-im2col",

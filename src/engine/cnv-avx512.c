@@ -28,6 +28,7 @@
 #include <string.h>
 
 #include "cnv-avx512-private.h"
+#include "cnv-optimizer-private.h"
 
 #define LANES 16
 #define BLOCK_FILTERS 8
@@ -628,4 +629,17 @@ cnv_avx512_max_unpool_2x2 (gsize        planes,
         memset (dx + (gsize) (height - 1) * width, 0,
                 (gsize) width * sizeof (float));
     }
+}
+
+/* Adam */
+
+void
+cnv_avx512_adam (const CnvAdamStep *k,
+                 gsize              n,
+                 float             *p,
+                 const float       *grad,
+                 float             *m,
+                 float             *v)
+{
+  cnv_adam_loop (k, n, p, grad, m, v);
 }

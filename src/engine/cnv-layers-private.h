@@ -170,5 +170,8 @@ typedef enum
 
 void     cnv_layers_set_avx512       (CnvAvx512Mode       mode);
 gboolean cnv_layers_avx512_supported (void);
+/* The kernels of cnv-avx512.c may run: the CPU has them, and the tests
+ * have not said CNV_AVX512_NEVER. */
+gboolean cnv_layers_avx512_allowed   (void);
 
 G_END_DECLS

@@ -474,9 +474,8 @@ cnv_layers_avx512_supported (void)
   return supported == 2;
 }
 
-/* The kernels may run: the CPU has them and the tests allow them. */
-static gboolean
-avx512_allowed (void)
+gboolean
+cnv_layers_avx512_allowed (void)
 {
   return avx512_mode != CNV_AVX512_NEVER && cnv_layers_avx512_supported ();
 }
@@ -514,7 +513,7 @@ runs_direct (const CnvLayer *layer)
   gsize padded_grad = (gsize) filters * (g.height + g.kh - 1)
                       * (gsize) (g.width + g.kw - 1);
 
-  if (!avx512_allowed () || g.sh != 1 || g.sw != 1 || is_pointwise (&g)
+  if (!cnv_layers_avx512_allowed () || g.sh != 1 || g.sw != 1 || is_pointwise (&g)
       || g.pad_top >= g.kh || g.pad_left >= g.kw
       || bottom < 0 || bottom >= g.kh || right < 0 || right >= g.kw)
     return FALSE;
@@ -1344,7 +1343,7 @@ max_pool_forward (CnvLayer        *layer,
   if (is_pool_2x2 (&g))
     {
 #ifdef CNV_HAVE_AVX512
-      if (avx512_allowed ())
+      if (cnv_layers_avx512_allowed ())
         {
           cnv_avx512_max_pool_2x2 (planes, g.height, g.width, in->data,
                                    out->data, argmax);
@@ -1408,7 +1407,7 @@ max_pool_backward (CnvLayer        *layer,
 
 #ifdef CNV_HAVE_AVX512
   /* The windows of max_pool_2x2 (): each input cell in at most one. */
-  if (is_pool_2x2 (&g) && avx512_allowed ())
+  if (is_pool_2x2 (&g) && cnv_layers_avx512_allowed ())
     {
       cnv_avx512_max_unpool_2x2 (planes, g.height, g.width, out_grad->data,
                                  argmax, in_grad->data);

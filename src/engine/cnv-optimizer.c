@@ -23,6 +23,8 @@
 #include <glib/gi18n-lib.h>
 
 #include "cnv-optimizer.h"
+#include "cnv-optimizer-private.h"
+#include "cnv-layers-private.h"
 
 /* The slots of one trainable parameter, in the model's order. */
 typedef struct
@@ -599,12 +601,9 @@ sgd_update (const CnvOptimizerConfig *config,
     }
 }
 
-/* torch.optim.Adam (single-tensor path), one tensor at step t:
- *   g = grad + wd · p
- *   m = β1 · m + (1 − β1) · g
- *   v = β2 · v + (1 − β2) · g²
- *   denom = sqrt(v) / sqrt(1 − β2^t) + ε
- *   p = p − lr / (1 − β1^t) · m / denom */
+/* torch.optim.Adam (single-tensor path), one tensor at step t: the loop
+ * of cnv-optimizer-private.h, sixteen floats at a time where the CPU has
+ * AVX-512, to the same bits. */
 static void
 adam_update (const CnvOptimizerConfig *config,
              gint64                    step,
@@ -614,32 +613,28 @@ adam_update (const CnvOptimizerConfig *config,
 {
   const double bias_correction1 = 1.0 - pow (config->beta1, (double) step);
   const double bias_correction2 = 1.0 - pow (config->beta2, (double) step);
-  const float step_size = (float) (config->learning_rate / bias_correction1);
-  const float bc2_sqrt = (float) sqrt (bias_correction2);
-  const float wd = (float) config->weight_decay;
-  const float b1 = (float) config->beta1;
-  const float one_minus_b1 = (float) (1.0 - config->beta1);
-  const float b2 = (float) config->beta2;
-  const float one_minus_b2 = (float) (1.0 - config->beta2);
-  const float eps = (float) config->epsilon;
-  float *p = param->value->data;
-  const float *grad = param->grad->data;
-  float *m = exp_avg->data;
-  float *v = exp_avg_sq->data;
+  CnvAdamStep k = {
+    .decay = config->weight_decay != 0.0,
+    .weight_decay = (float) config->weight_decay,
+    .beta1 = (float) config->beta1,
+    .one_minus_beta1 = (float) (1.0 - config->beta1),
+    .beta2 = (float) config->beta2,
+    .one_minus_beta2 = (float) (1.0 - config->beta2),
+    .epsilon = (float) config->epsilon,
+    .step_size = (float) (config->learning_rate / bias_correction1),
+    .bc2_sqrt = (float) sqrt (bias_correction2),
+  };
 
-  for (gsize i = 0; i < param->value->size; i++)
+#ifdef CNV_HAVE_AVX512
+  if (cnv_layers_avx512_allowed ())
     {
-      float g = grad[i];
-      float denom;
-
-      if (config->weight_decay != 0.0)
-        g = g + wd * p[i];
-
-      m[i] = m[i] * b1 + one_minus_b1 * g;
-      v[i] = v[i] * b2 + one_minus_b2 * g * g;
-      denom = sqrtf (v[i]) / bc2_sqrt + eps;
-      p[i] = p[i] + -step_size * (m[i] / denom);
+      cnv_avx512_adam (&k, param->value->size, param->value->data,
+                       param->grad->data, exp_avg->data, exp_avg_sq->data);
+      return;
     }
+#endif
+  cnv_adam_loop (&k, param->value->size, param->value->data,
+                 param->grad->data, exp_avg->data, exp_avg_sq->data);
 }
 
 void

@@ -1,7 +1,9 @@
 /* test-tensor.c — tensors and the random number generator */
+#include <math.h>
 #include <string.h>
 
 #include "cnv.h"
+#include "cnv-tensor-private.h"
 
 static void
 test_tensor_new (void)
@@ -80,6 +82,142 @@ test_tensor_large (void)
       g_assert_cmpfloat (copy->data[t->size - 1], ==,
                          (float) ((t->size - 1) % 1000) - 0.25f);
     }
+}
+
+/* A freed tensor's memory may serve the next copy, but never a tensor
+ * that is to start at zero. */
+static void
+test_tensor_new_after_free_is_zeroed (void)
+{
+  for (int round = 0; round < 3; round++)
+    {
+      g_autoptr(CnvTensor) t = cnv_tensor_new_1d (1024 * 1024);
+      g_autoptr(CnvTensor) copy = NULL;
+
+      for (gsize i = 0; i < t->size; i++)
+        g_assert_cmpfloat (t->data[i], ==, 0.0f);
+      for (gsize i = 0; i < t->size; i++)
+        t->data[i] = (float) round + 1.0f;
+
+      copy = cnv_tensor_copy (t);
+      g_assert_cmpmem (t->data, t->size * 4, copy->data, copy->size * 4);
+    }
+}
+
+/* Tensors allocated together: small ones and large ones, in any order,
+ * each with its own memory, every element writable, each freed alone. */
+static void
+test_tensor_group (void)
+{
+  const int ndims[] = { 1, 4, 2, 1, 4, 1 };
+  const int shapes[][CNV_TENSOR_MAX_DIMS] = {
+    { 3 },                   /* 12 bytes */
+    { 64, 32, 3, 3 },        /* 72 KiB */
+    { 128, 4096 },           /* 2 MiB */
+    { 4095 },                /* just under 16 KiB */
+    { 1, 1, 1, 4097 },       /* just over 16 KiB */
+    { 600000 },              /* 2.3 MiB */
+  };
+  const guint n = G_N_ELEMENTS (ndims);
+  CnvTensor *tensors[G_N_ELEMENTS (ndims)];
+  const guint free_order[] = { 2, 0, 5, 3, 1, 4 };
+
+  g_assert_true (cnv_tensor_new_group (n, ndims, shapes, tensors));
+  for (guint i = 0; i < n; i++)
+    {
+      gsize size = 1;
+
+      for (int d = 0; d < ndims[i]; d++)
+        size *= (gsize) shapes[i][d];
+      g_assert_cmpint (tensors[i]->ndim, ==, ndims[i]);
+      g_assert_cmpmem (tensors[i]->shape, sizeof (int) * (gsize) ndims[i],
+                       shapes[i], sizeof (int) * (gsize) ndims[i]);
+      g_assert_cmpuint (tensors[i]->size, ==, size);
+      g_assert_cmpuint ((guintptr) tensors[i]->data % 64, ==, 0);
+      for (gsize k = 0; k < size; k++)
+        tensors[i]->data[k] = (float) i * 1e6f + (float) k;
+    }
+
+  /* No tensor's memory overlaps another's. */
+  for (guint i = 0; i < n; i++)
+    for (gsize k = 0; k < tensors[i]->size; k++)
+      g_assert_cmpfloat (tensors[i]->data[k], ==,
+                         (float) i * 1e6f + (float) k);
+
+  for (guint i = 0; i < n; i++)
+    cnv_tensor_free (tensors[free_order[i]]);
+}
+
+static void
+test_tensor_group_overflow (void)
+{
+  const int ndims[] = { 1, 4 };
+  const int shapes[][CNV_TENSOR_MAX_DIMS] = {
+    { 5000 },
+    { G_MAXINT, G_MAXINT, G_MAXINT, G_MAXINT },
+  };
+  CnvTensor *tensors[2] = { NULL, NULL };
+
+  g_assert_false (cnv_tensor_new_group (2, ndims, shapes, tensors));
+  g_assert_null (tensors[0]);
+  g_assert_null (tensors[1]);
+}
+
+static void
+test_tensor_swap_data (void)
+{
+  g_autoptr(CnvTensor) a = cnv_tensor_new_2d (2, 3);
+  g_autoptr(CnvTensor) b = cnv_tensor_new_1d (6);
+  const int ndim = 1;
+  const int shape[][CNV_TENSOR_MAX_DIMS] = { { 100000 } };
+  g_autoptr(CnvTensor) grouped = NULL;
+  g_autoptr(CnvTensor) alone = cnv_tensor_new_2d (1000, 100);
+  float *a_data = a->data;
+  float *b_data = b->data;
+
+  a->data[5] = 1.5f;
+  b->data[5] = -2.5f;
+  cnv_tensor_swap_data (a, b);
+
+  g_assert_true (a->data == b_data);
+  g_assert_true (b->data == a_data);
+  g_assert_cmpfloat (a->data[5], ==, -2.5f);
+  g_assert_cmpfloat (b->data[5], ==, 1.5f);
+  g_assert_cmpint (a->ndim, ==, 2);
+  g_assert_cmpint (b->ndim, ==, 1);
+
+  /* 400 KB in a group's mapping and on the heap: each is freed the way
+   * it was allocated, whichever tensor holds it then. */
+  g_assert_true (cnv_tensor_new_group (1, &ndim, shape, &grouped));
+  grouped->data[99999] = 7.0f;
+  cnv_tensor_swap_data (grouped, alone);
+  g_assert_cmpfloat (alone->data[99999], ==, 7.0f);
+}
+
+/* Every kind of value in every lane position, the tail included. */
+static void
+test_floats_finite (void)
+{
+  const float bad[] = { NAN, -NAN, INFINITY, -INFINITY };
+  const float good[] = { 0.0f, -0.0f, 1e-45f, -3.4028235e38f, 3.4028235e38f };
+  float data[37];
+
+  for (guint i = 0; i < G_N_ELEMENTS (data); i++)
+    data[i] = good[i % G_N_ELEMENTS (good)];
+  g_assert_true (cnv_floats_finite (data, G_N_ELEMENTS (data)));
+  g_assert_true (cnv_floats_finite (data, 0));
+
+  for (guint i = 0; i < G_N_ELEMENTS (data); i++)
+    for (guint b = 0; b < G_N_ELEMENTS (bad); b++)
+      {
+        float saved = data[i];
+
+        data[i] = bad[b];
+        g_assert_false (cnv_floats_finite (data, G_N_ELEMENTS (data)));
+        /* Outside the range looked at, it does not count. */
+        g_assert_true (cnv_floats_finite (data, i));
+        data[i] = saved;
+      }
 }
 
 static void
@@ -211,6 +349,14 @@ main (int   argc,
                    test_tensor_overflow);
   g_test_add_func ("/engine/tensor/large-has-its-own-memory",
                    test_tensor_large);
+  g_test_add_func ("/engine/tensor/new-after-free-is-zeroed",
+                   test_tensor_new_after_free_is_zeroed);
+  g_test_add_func ("/engine/tensor/group-each-its-own-and-freed-alone",
+                   test_tensor_group);
+  g_test_add_func ("/engine/tensor/group-with-overflowing-shape-is-refused",
+                   test_tensor_group_overflow);
+  g_test_add_func ("/engine/tensor/swap-data", test_tensor_swap_data);
+  g_test_add_func ("/engine/tensor/floats-finite", test_floats_finite);
   g_test_add_func ("/engine/tensor/copy-zero-and-shape",
                    test_tensor_copy_zero_shape);
   g_test_add_func ("/engine/rng/same-seed-same-stream", test_rng_repeatable);

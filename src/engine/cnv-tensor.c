@@ -13,6 +13,7 @@
 #include <sys/mman.h>
 
 #include "cnv-tensor.h"
+#include "cnv-tensor-private.h"
 
 #define TENSOR_ALIGNMENT 64
 
@@ -48,13 +49,19 @@ typedef struct
   gsize     mapped;  /* bytes mapped for data; 0 when it is malloc'd */
 } TensorBlock;
 
+static gsize
+round_to_pages (gsize bytes)
+{
+  return (bytes + SMALL_PAGE_BYTES - 1) & ~(SMALL_PAGE_BYTES - 1);
+}
+
 /* Zeroed memory for bytes, 2 MiB aligned, its mapped length in mapped;
  * NULL when the kernel refuses. */
 static void *
 map_zeroed (gsize  bytes,
             gsize *mapped)
 {
-  gsize length = (bytes + SMALL_PAGE_BYTES - 1) & ~(SMALL_PAGE_BYTES - 1);
+  gsize length = round_to_pages (bytes);
   gsize span = length + HUGE_PAGE_BYTES;
   guint8 *base;
   guint8 *start;
@@ -83,6 +90,123 @@ map_zeroed (gsize  bytes,
   return start;
 }
 
+/* Mappings of freed tensors are kept, up to this many bytes, for the next
+ * tensors whose every element is written at once: copies, and the
+ * tensors of a checkpoint being opened.  On a virtual machine a page
+ * never used before is slow to fault in and zero: 16 MB of checkpoint
+ * took 3–7 ms to copy into fresh pages and 1.5 ms into pages used
+ * before.  Tensors to be zeroed take fresh pages, which cost nothing
+ * until they are written. */
+#define KEPT_MAX_BYTES ((gsize) 64 * 1024 * 1024)
+
+typedef struct
+{
+  guint8 *data;
+  gsize   length;
+} KeptMapping;
+
+static GArray *kept;  /* KeptMapping */
+static gsize kept_bytes;
+G_LOCK_DEFINE_STATIC (kept);
+
+/* Keeps the mapping of data for take_mapping (), or unmaps it when there
+ * is no room. */
+static void
+release_mapping (guint8 *data,
+                 gsize   length)
+{
+  gboolean keep;
+
+  G_LOCK (kept);
+  keep = kept_bytes + length <= KEPT_MAX_BYTES;
+  if (keep)
+    {
+      KeptMapping mapping = { data, length };
+
+      if (kept == NULL)
+        kept = g_array_new (FALSE, FALSE, sizeof (KeptMapping));
+      g_array_append_val (kept, mapping);
+      kept_bytes += length;
+    }
+  G_UNLOCK (kept);
+
+  if (!keep)
+    munmap (data, length);
+}
+
+/* The smallest kept mapping of at least length bytes and at most twice
+ * that, its length in mapped; NULL when there is none.  Its contents are
+ * whatever the tensor that had it left. */
+static guint8 *
+take_mapping (gsize  length,
+              gsize *mapped)
+{
+  KeptMapping *best = NULL;
+  guint8 *data = NULL;
+
+  G_LOCK (kept);
+  for (guint i = 0; kept != NULL && i < kept->len; i++)
+    {
+      KeptMapping *m = &g_array_index (kept, KeptMapping, i);
+
+      if (m->length >= length && m->length / 2 <= length
+          && (best == NULL || m->length < best->length))
+        best = m;
+    }
+  if (best != NULL)
+    {
+      data = best->data;
+      *mapped = best->length;
+      kept_bytes -= best->length;
+      g_array_remove_index_fast (kept, (guint) (best - (KeptMapping *)
+                                                kept->data));
+    }
+  G_UNLOCK (kept);
+
+  return data;
+}
+
+/* The number of elements of shape into size; FALSE when a dimension is
+ * negative or the count is too large for a byte count to be safe. */
+static gboolean
+count_elements (int        ndim,
+                const int *shape,
+                gsize     *size)
+{
+  *size = 1;
+  for (int i = 0; i < ndim; i++)
+    {
+      if (shape[i] < 0)
+        return FALSE;
+      if (!g_size_checked_mul (size, *size, (gsize) shape[i]))
+        return FALSE;
+    }
+
+  /* Keep byte counts well inside gsize and ptrdiff_t. */
+  return *size <= G_MAXSIZE / sizeof (float) / 2;
+}
+
+/* A tensor of shape holding data, which mapped bytes of a mapping of
+ * their own hold, or which was malloc'd when mapped is 0. */
+static CnvTensor *
+wrap_data (int        ndim,
+           const int *shape,
+           gsize      size,
+           float     *data,
+           gsize      mapped)
+{
+  TensorBlock *block = g_new0 (TensorBlock, 1);
+  CnvTensor *tensor = &block->tensor;
+
+  block->mapped = mapped;
+  tensor->ndim = ndim;
+  memcpy (tensor->shape, shape, sizeof (int) * (gsize) ndim);
+  tensor->size = size;
+  tensor->data = data;
+
+  return tensor;
+}
+
 /* A tensor of shape, its data zeroed when zero is TRUE and left as it
  * is when the caller overwrites every element anyway. */
 static CnvTensor *
@@ -90,22 +214,11 @@ tensor_alloc (int        ndim,
               const int *shape,
               gboolean   zero)
 {
-  TensorBlock *block;
-  CnvTensor *tensor;
   void *data = NULL;
   gsize mapped = 0;
-  gsize size = 1;
+  gsize size;
 
-  for (int i = 0; i < ndim; i++)
-    {
-      if (shape[i] < 0)
-        return NULL;
-      if (!g_size_checked_mul (&size, size, (gsize) shape[i]))
-        return NULL;
-    }
-
-  /* Keep byte counts well inside gsize and ptrdiff_t. */
-  if (size > G_MAXSIZE / sizeof (float) / 2)
+  if (!count_elements (ndim, shape, &size))
     return NULL;
 
   /* posix_memalign () reports a short memory as an error where
@@ -113,7 +226,11 @@ tensor_alloc (int        ndim,
    * file or a model description. */
   if (MAP_LARGE_TENSORS && size * sizeof (float) >= HUGE_PAGE_BYTES)
     {
-      data = map_zeroed (size * sizeof (float), &mapped);
+      if (!zero)
+        data = take_mapping (round_to_pages (size * sizeof (float)),
+                             &mapped);
+      if (data == NULL)
+        data = map_zeroed (size * sizeof (float), &mapped);
       if (data == NULL)
         return NULL;
     }
@@ -126,15 +243,77 @@ tensor_alloc (int        ndim,
         memset (data, 0, MAX (size, 1) * sizeof (float));
     }
 
-  block = g_new0 (TensorBlock, 1);
-  block->mapped = mapped;
-  tensor = &block->tensor;
-  tensor->ndim = ndim;
-  memcpy (tensor->shape, shape, sizeof (int) * (gsize) ndim);
-  tensor->size = size;
-  tensor->data = data;
+  return wrap_data (ndim, shape, size, data, mapped);
+}
 
-  return tensor;
+/* Tensors of a group of this size or more share its mapping; smaller
+ * ones are malloc'd, where a page of their own would be mostly empty. */
+#define GROUP_MIN_BYTES ((gsize) 16 * 1024)
+
+gboolean
+cnv_tensor_new_group (guint       n,
+                      const int  *ndims,
+                      const int (*shapes)[CNV_TENSOR_MAX_DIMS],
+                      CnvTensor **tensors)
+{
+  g_autofree gsize *sizes = g_new (gsize, MAX (n, 1));
+  g_autofree gsize *offsets = g_new (gsize, MAX (n, 1));
+  guint8 *start = NULL;
+  gsize total = 0;
+  gsize mapped;
+
+  for (guint i = 0; i < n; i++)
+    {
+      tensors[i] = NULL;
+      if (!count_elements (ndims[i], shapes[i], &sizes[i]))
+        return FALSE;
+    }
+
+  /* The small ones on the heap, the large ones in kept mappings where
+   * there are some. */
+  for (guint i = 0; i < n; i++)
+    {
+      gsize bytes = round_to_pages (sizes[i] * sizeof (float));
+      guint8 *data;
+
+      if (!MAP_LARGE_TENSORS || sizes[i] * sizeof (float) < GROUP_MIN_BYTES)
+        tensors[i] = tensor_alloc (ndims[i], shapes[i], FALSE);
+      else if ((data = take_mapping (bytes, &mapped)) != NULL)
+        tensors[i] = wrap_data (ndims[i], shapes[i], sizes[i],
+                                (float *) data, mapped);
+      else
+        continue;
+      if (tensors[i] == NULL)
+        goto failed;
+    }
+
+  /* The others in one new mapping, each in whole pages from a page
+   * boundary, so that freeing it releases exactly its own. */
+  for (guint i = 0; i < n; i++)
+    {
+      offsets[i] = total;
+      if (tensors[i] == NULL
+          && !g_size_checked_add (&total, total,
+                                  round_to_pages (sizes[i] * sizeof (float))))
+        goto failed;
+    }
+  if (total == 0)
+    return TRUE;
+  start = map_zeroed (total, &mapped);
+  if (start == NULL)
+    goto failed;
+  for (guint i = 0; i < n; i++)
+    if (tensors[i] == NULL)
+      tensors[i] = wrap_data (ndims[i], shapes[i], sizes[i],
+                              (float *) (start + offsets[i]),
+                              round_to_pages (sizes[i] * sizeof (float)));
+
+  return TRUE;
+
+failed:
+  for (guint i = 0; i < n; i++)
+    g_clear_pointer (&tensors[i], cnv_tensor_free);
+  return FALSE;
 }
 
 CnvTensor *
@@ -202,10 +381,11 @@ cnv_tensor_free (CnvTensor *tensor)
   if (tensor == NULL)
     return;
 
-  /* Every tensor to free came from tensor_alloc (): views are copies of
-   * the struct on the stack, and never freed. */
+  /* Every tensor to free came from tensor_alloc () or
+   * cnv_tensor_new_group (): views are copies of the struct on the stack,
+   * and never freed. */
   if (block->mapped > 0)
-    munmap (tensor->data, block->mapped);
+    release_mapping ((guint8 *) tensor->data, block->mapped);
   else
     free (tensor->data);
   g_free (block);
@@ -218,6 +398,27 @@ cnv_tensor_zero (CnvTensor *tensor)
 
   if (tensor->size > 0)
     memset (tensor->data, 0, tensor->size * sizeof (float));
+}
+
+void
+cnv_tensor_swap_data (CnvTensor *a,
+                      CnvTensor *b)
+{
+  TensorBlock *x = (TensorBlock *) a;
+  TensorBlock *y = (TensorBlock *) b;
+  float *data;
+  gsize mapped;
+
+  g_return_if_fail (a != NULL && b != NULL);
+  g_return_if_fail (a->size == b->size);
+
+  /* How each buffer is freed goes with it. */
+  data = a->data;
+  a->data = b->data;
+  b->data = data;
+  mapped = x->mapped;
+  x->mapped = y->mapped;
+  y->mapped = mapped;
 }
 
 gboolean
@@ -250,4 +451,23 @@ cnv_tensor_shape_string (const CnvTensor *tensor)
   g_string_append_c (out, ']');
 
   return g_string_free (out, FALSE);
+}
+
+/* By the exponent bits rather than isfinite (), and without an early
+ * exit, so that gcc runs the loop many lanes at a time. */
+gboolean
+cnv_floats_finite (const float *data,
+                   gsize        n)
+{
+  guint32 not_finite = 0;
+
+  for (gsize i = 0; i < n; i++)
+    {
+      guint32 bits;
+
+      memcpy (&bits, &data[i], sizeof bits);
+      not_finite |= (bits & 0x7f800000u) == 0x7f800000u;
+    }
+
+  return not_finite == 0;
 }

@@ -15,6 +15,7 @@
 
 #include <glib/gstdio.h>
 #include <gdk-pixbuf/gdk-pixbuf.h>
+#include <xxhash.h>
 
 #include "cnv.h"
 #include "test-util.h"
@@ -208,10 +209,27 @@ test_round_trip (void)
   g_assert_cmpstr (first->stored_dtype, ==, "F32");
 }
 
+/* "xxh3-128:" and XXH3's 128-bit hash of data in canonical (big-endian)
+ * hex, taken in one call, where the writer takes it piece by piece. */
+static char *
+xxh3_checksum (const guint8 *data,
+               gsize         length)
+{
+  XXH128_canonical_t canonical;
+  GString *out = g_string_new ("xxh3-128:");
+
+  XXH128_canonicalFromHash (&canonical, XXH3_128bits (data, length));
+  for (gsize i = 0; i < sizeof canonical.digest; i++)
+    g_string_append_printf (out, "%02x", canonical.digest[i]);
+
+  return g_string_free (out, FALSE);
+}
+
 /* Large enough for the writer to hash in a thread of its own, beside the
- * copy into the file: the checksum it writes is still the SHA-256 of the
+ * copy into the file: the checksums it writes are still those of the
  * data bytes as they lie in the file, in name order (GLib's own SHA-256
- * of the file's tail here), whatever order the tensors were added in. */
+ * of the file's tail here, and XXH3 in one call), whatever order the
+ * tensors were added in. */
 static void
 test_threaded_checksum (void)
 {
@@ -222,6 +240,7 @@ test_threaded_checksum (void)
   g_autoptr(GError) error = NULL;
   g_autofree char *contents = NULL;
   g_autofree char *expected = NULL;
+  g_autofree char *expected_fast = NULL;
   g_autofree char *digest = NULL;
   const char *names[] = { "z.weight", "a.weight", "m.bias" };
   const int sizes[] = { 300000, 200000, 7 };
@@ -251,11 +270,16 @@ test_threaded_checksum (void)
                                         + header_length,
                                         length - 8 - header_length);
   expected = g_strconcat ("sha256:", digest, NULL);
+  expected_fast = xxh3_checksum ((const guint8 *) contents + 8
+                                 + header_length,
+                                 length - 8 - header_length);
 
   back = cnv_safetensors_read (path, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (g_hash_table_lookup (back->metadata, "checksum"), ==,
                    expected);
+  g_assert_cmpstr (g_hash_table_lookup (back->metadata, "fast_checksum"), ==,
+                   expected_fast);
   assert_same_tensors (st, back);
 }
 
@@ -516,8 +540,8 @@ test_numpy_reader_checkpoint (void)
   g_assert_cmpuint (n_tensors, ==, cnv_model_get_n_params (c->model));
   g_assert_cmpuint (n_slots, ==, cnv_optimizer_get_n_slots (c->optimizer));
   /* format, format_version, writer, model, preprocessing, classes,
-   * training, dataset, checksum */
-  g_assert_cmpuint (n_metadata, ==, 9);
+   * training, dataset, checksum, fast_checksum */
+  g_assert_cmpuint (n_metadata, ==, 10);
 }
 
 static void
@@ -973,6 +997,90 @@ test_checksum_mismatch (void)
   g_assert_no_error (error);
   assert_read_fails (path, CNV_CHECKPOINT_ERROR_CHECKSUM,
                      "do not match its checksum");
+}
+
+/* The worked example of docs/checkpoint-format.md: out.bias = [0.5, -2.0]
+ * has these checksums, computed by Python's hashlib and python3-xxhash. */
+static void
+test_checksum_reference_values (void)
+{
+  g_autoptr(TestTmpDir) tmp = test_tmp_dir_new ("test-checkpoint-XXXXXX");
+  g_autofree char *path = test_tmp_path (tmp, "example.safetensors");
+  g_autoptr(CnvSafetensors) st = cnv_safetensors_new ();
+  g_autoptr(CnvSafetensors) back = NULL;
+  g_autoptr(CnvTensor) bias = cnv_tensor_new_1d (2);
+  g_autoptr(GError) error = NULL;
+
+  bias->data[0] = 0.5f;
+  bias->data[1] = -2.0f;
+  cnv_safetensors_add (st, "out.bias", bias);
+  cnv_safetensors_write (st, path, &error);
+  g_assert_no_error (error);
+  back = cnv_safetensors_read (path, &error);
+  g_assert_no_error (error);
+
+  g_assert_cmpstr (g_hash_table_lookup (back->metadata, "checksum"), ==,
+                   "sha256:3c00f95169b7aefd7745a2b1a531e150"
+                   "bb2d1657a77de92dbe5fd8c303fd9066");
+  g_assert_cmpstr (g_hash_table_lookup (back->metadata, "fast_checksum"), ==,
+                   "xxh3-128:da0a8360aaafd6fc763e13cc4a9962c7");
+}
+
+/* Replaces the digits after prefix in the file at path with digits of
+ * the same length, so that the header stays the same size. */
+static void
+overwrite_digits (const char *path,
+                  const char *prefix,
+                  const char *digits)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *contents = NULL;
+  gsize length;
+  char *at;
+
+  g_file_get_contents (path, &contents, &length, &error);
+  g_assert_no_error (error);
+  /* The header, after the length field, is text. */
+  at = strstr (contents + 8, prefix);
+  g_assert_nonnull (at);
+  memcpy (at + strlen (prefix), digits, strlen (digits));
+  g_file_set_contents (path, contents, (gssize) length, &error);
+  g_assert_no_error (error);
+}
+
+/* A tool that changed the tensors may have updated the SHA-256 and left
+ * the fast checksum as it was: the SHA-256 decides, so the file opens;
+ * when both are wrong it is damaged, and the message gives the SHA-256. */
+static void
+test_stale_fast_checksum (void)
+{
+  g_autoptr(TestTmpDir) tmp = test_tmp_dir_new ("test-checkpoint-XXXXXX");
+  g_autofree char *path = test_tmp_path (tmp, "stale.safetensors");
+  g_autoptr(CnvSafetensors) st = make_sample ();
+  g_autoptr(CnvSafetensors) back = NULL;
+  g_autoptr(GError) error = NULL;
+
+  write_sample (path);
+  overwrite_digits (path, "xxh3-128:", "0123456789abcdef0123456789abcdef");
+  back = cnv_safetensors_read (path, &error);
+  g_assert_no_error (error);
+  assert_same_tensors (st, back);
+
+  overwrite_digits (path, "sha256:", "0123456789abcdef");
+  assert_read_fails (path, CNV_CHECKPOINT_ERROR_CHECKSUM,
+                     "(stored sha256:0123456789abcdef");
+}
+
+static void
+test_fast_checksum_malformed (void)
+{
+  g_autoptr(TestTmpDir) tmp = test_tmp_dir_new ("test-checkpoint-XXXXXX");
+  g_autofree char *path = test_tmp_path (tmp, "malformed.safetensors");
+
+  write_sample (path);
+  overwrite_digits (path, "xxh3-128:", "0123456789abcdef0123456789abcdeX");
+  assert_read_fails (path, CNV_CHECKPOINT_ERROR_CHECKSUM,
+                     "is not of the form xxh3-128:<32 hex digits>");
 }
 
 static void
@@ -1994,8 +2102,8 @@ test_classifier_partial_optimizer_state (void)
 }
 
 /* Writes st with tensor `wide` (may be NULL) stored as F64, by hand: the
- * safetensors writer only writes F32 and always adds a checksum, which
- * this one adds only when asked. */
+ * safetensors writer only writes F32 and always adds checksums; this one
+ * adds the SHA-256 only when asked, and never the fast one. */
 static void
 write_by_hand (const CnvSafetensors *st,
                const char           *path,
@@ -2015,7 +2123,7 @@ write_by_hand (const CnvSafetensors *st,
   json_builder_begin_object (b);
   g_hash_table_iter_init (&iter, st->metadata);
   while (g_hash_table_iter_next (&iter, &key, &value))
-    if (!g_str_equal (key, "checksum"))
+    if (!g_str_equal (key, "checksum") && !g_str_equal (key, "fast_checksum"))
       {
         json_builder_set_member_name (b, key);
         json_builder_add_string_value (b, value);
@@ -2413,6 +2521,12 @@ main (int   argc,
                    test_reversed_offsets);
   g_test_add_func ("/checkpoint/safetensors/gap-between-tensors", test_gap);
   g_test_add_func ("/checkpoint/safetensors/trailing-bytes", test_trailing);
+  g_test_add_func ("/checkpoint/safetensors/checksum-reference-values",
+                   test_checksum_reference_values);
+  g_test_add_func ("/checkpoint/safetensors/stale-fast-checksum",
+                   test_stale_fast_checksum);
+  g_test_add_func ("/checkpoint/safetensors/fast-checksum-malformed",
+                   test_fast_checksum_malformed);
   g_test_add_func ("/checkpoint/safetensors/checksum-mismatch",
                    test_checksum_mismatch);
   g_test_add_func ("/checkpoint/safetensors/metadata-not-string",

@@ -62,6 +62,11 @@ void            cnv_safetensors_free  (CnvSafetensors *st);
 void            cnv_safetensors_add   (CnvSafetensors  *st,
                                        const char      *name,
                                        const CnvTensor *tensor);
+/* Adds tensor itself under name, for writing: st only reads it, and
+ * tensor must outlive st. */
+void            cnv_safetensors_add_borrowed (CnvSafetensors  *st,
+                                              const char      *name,
+                                              const CnvTensor *tensor);
 CnvNamedTensor *cnv_safetensors_find  (const CnvSafetensors *st,
                                        const char           *name);
 /* Validates everything before allocating; messages name the file, the

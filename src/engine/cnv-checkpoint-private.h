@@ -32,7 +32,9 @@ typedef struct
 CnvCheckpointContents *cnv_checkpoint_read_contents (const char  *path,
                                                      GError     **error);
 void                   cnv_checkpoint_contents_free (CnvCheckpointContents *contents);
-/* Builds the classifier the contents describe, taking contents->info. */
+/* Builds the classifier the contents describe, taking contents->info
+ * and the values of the tensors of contents->st it uses, which hold no
+ * meaningful values afterwards. */
 CnvClassifier         *cnv_checkpoint_contents_to_classifier (CnvCheckpointContents  *contents,
                                                               GError                **error);
 

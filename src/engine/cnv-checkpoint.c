@@ -228,12 +228,13 @@ cnv_checkpoint_save (const CnvClassifier  *classifier,
   m = classifier->model;
   st = cnv_safetensors_new ();
 
-  /* Tensors: parameters and buffers, then optimizer slots. */
+  /* Tensors: parameters and buffers, then optimizer slots, the
+   * classifier's own rather than copies, which st only reads. */
   for (guint i = 0; i < cnv_model_get_n_params (m); i++)
     {
       const CnvParam *param = cnv_model_get_param (m, i);
 
-      cnv_safetensors_add (st, param->name, param->value);
+      cnv_safetensors_add_borrowed (st, param->name, param->value);
     }
   if (classifier->optimizer != NULL)
     for (guint i = 0; i < cnv_optimizer_get_n_slots (classifier->optimizer);
@@ -242,7 +243,7 @@ cnv_checkpoint_save (const CnvClassifier  *classifier,
         const CnvOptimizerSlot *slot =
           cnv_optimizer_get_slot (classifier->optimizer, i);
 
-        cnv_safetensors_add (st, slot->name, slot->value);
+        cnv_safetensors_add_borrowed (st, slot->name, slot->value);
       }
 
   /* Metadata: one JSON document (or plain string) per key. */
@@ -830,35 +831,18 @@ check_shape (const char      *display,
 /* Every number a model or optimizer tensor holds must be finite, and a
  * batch-norm running variance must not be negative: either would turn
  * every prediction into NaN without saying why. */
-/* Whether every value of data is finite, by its exponent bits: a loop
- * gcc turns into packed integer instructions. */
 static gboolean
-all_finite (const float *data,
-            gsize        n)
+check_values (const char           *display,
+              const CnvNamedTensor *named,
+              GError              **error)
 {
-  guint32 bad = 0;
-
-  for (gsize i = 0; i < n; i++)
-    {
-      guint32 bits;
-
-      memcpy (&bits, &data[i], sizeof bits);
-      bad |= (bits & 0x7f800000u) == 0x7f800000u;
-    }
-
-  return bad == 0;
-}
-
-static gboolean
-check_values (const char      *display,
-              const char      *name,
-              const CnvTensor *tensor,
-              GError         **error)
-{
+  const char *name = named->name;
+  const CnvTensor *tensor = named->tensor;
   gboolean variance = g_str_has_suffix (name, ".running_var");
 
-  /* The common case in one fast pass; the slow one finds the element. */
-  if (!variance && all_finite (tensor->data, tensor->size))
+  /* The reader saw whether every value is finite as it converted them;
+   * only a variance, or a tensor that is not, needs another look. */
+  if (!variance && cnv_safetensors_known_finite (named))
     return TRUE;
 
   for (gsize i = 0; i < tensor->size; i++)
@@ -888,20 +872,20 @@ check_values (const char      *display,
   return TRUE;
 }
 
-/* Copies named into the model or optimizer tensor target after checking
- * its shape and values. */
+/* Moves the values of named into the model or optimizer tensor target,
+ * without copying them, after checking its shape and values. */
 static gboolean
-copy_tensor (const char           *display,
-             const CnvNamedTensor *named,
-             CnvTensor            *target,
-             GError              **error)
+move_tensor (const char     *display,
+             CnvNamedTensor *named,
+             CnvTensor      *target,
+             GError        **error)
 {
   if (!check_shape (display, named->name, named->tensor, target, error))
     return FALSE;
-  if (!check_values (display, named->name, named->tensor, error))
+  if (!check_values (display, named, error))
     return FALSE;
 
-  memcpy (target->data, named->tensor->data, target->size * sizeof (float));
+  cnv_tensor_swap_data (target, named->tensor);
   return TRUE;
 }
 
@@ -924,15 +908,15 @@ add_notice (CnvClassifier *c,
   g_ptr_array_add (c->notices, sentence);
 }
 
-/* Copies every parameter and buffer of the model from st, listing the
+/* Moves every parameter and buffer of the model out of st, listing the
  * absent ones in missing. */
 static gboolean
-load_model_tensors (const char           *display,
-                    const CnvSafetensors *st,
-                    CnvModel             *model,
-                    GHashTable           *used,
-                    GString              *missing,
-                    GError              **error)
+load_model_tensors (const char     *display,
+                    CnvSafetensors *st,
+                    CnvModel       *model,
+                    GHashTable     *used,
+                    GString        *missing,
+                    GError        **error)
 {
   for (guint i = 0; i < cnv_model_get_n_params (model); i++)
     {
@@ -944,7 +928,7 @@ load_model_tensors (const char           *display,
           list_name (missing, param->name);
           continue;
         }
-      if (!copy_tensor (display, named, param->value, error))
+      if (!move_tensor (display, named, param->value, error))
         return FALSE;
       g_hash_table_add (used, named->name);
     }
@@ -966,17 +950,17 @@ has_optimizer_tensors (const CnvSafetensors *st)
   return FALSE;
 }
 
-/* The optimizer the "training" metadata describes, with every slot from
- * st (absent ones listed in missing), or NULL without state. */
+/* The optimizer the "training" metadata describes, with every slot moved
+ * out of st (absent ones listed in missing), or NULL without state. */
 static gboolean
-load_optimizer_tensors (const char           *display,
-                        const CnvSafetensors *st,
-                        CnvModel             *model,
-                        const TrainingState  *training,
-                        GHashTable           *used,
-                        GString              *missing,
-                        CnvOptimizer        **out,
-                        GError              **error)
+load_optimizer_tensors (const char          *display,
+                        CnvSafetensors      *st,
+                        CnvModel            *model,
+                        const TrainingState *training,
+                        GHashTable          *used,
+                        GString             *missing,
+                        CnvOptimizer       **out,
+                        GError             **error)
 {
   g_autoptr(CnvOptimizer) optimizer = NULL;
 
@@ -999,7 +983,7 @@ load_optimizer_tensors (const char           *display,
           list_name (missing, slot->name);
           continue;
         }
-      if (!copy_tensor (display, named, slot->value, error))
+      if (!move_tensor (display, named, slot->value, error))
         return FALSE;
       g_hash_table_add (used, named->name);
     }
@@ -1008,15 +992,15 @@ load_optimizer_tensors (const char           *display,
   return TRUE;
 }
 
-/* Copies every model tensor, and the optimizer state when present,
- * marking what was used in used. */
+/* Moves every model tensor, and the optimizer state when present, out of
+ * st, marking what was used in used. */
 static gboolean
-load_tensors (const char           *display,
-              const CnvSafetensors *st,
-              CnvClassifier        *c,
-              const TrainingState  *training,
-              GHashTable           *used,
-              GError              **error)
+load_tensors (const char          *display,
+              CnvSafetensors      *st,
+              CnvClassifier       *c,
+              const TrainingState *training,
+              GHashTable          *used,
+              GError             **error)
 {
   g_autoptr(GString) missing = g_string_new (NULL);
   g_autoptr(CnvOptimizer) optimizer = NULL;

@@ -236,6 +236,8 @@ def cmd_checkpoint(args):
     state = {"model": model.state_dict(), "optimizer": opt.state_dict()}
     folder = os.path.dirname(os.path.abspath(args.path))
     saves, plain, opens = [], [], []
+    # Saves first, then loads, each loop with a warm-up, as cnv-bench
+    # times Convolve's (see cmd_checkpoint in cnv-bench.c for why).
     for rep in range(args.repeat + 1):
         tmp = os.path.join(folder, ".torch-bench.tmp")
         start = time.perf_counter()
@@ -250,13 +252,14 @@ def cmd_checkpoint(args):
         torch.save(state, tmp)
         plain_saved = time.perf_counter() - start
         os.remove(tmp)
-
+        if rep > 0:
+            saves.append(saved)
+            plain.append(plain_saved)
+    for rep in range(args.repeat + 1):
         start = time.perf_counter()
         torch.load(args.path)
         opened = time.perf_counter() - start
         if rep > 0:
-            saves.append(saved)
-            plain.append(plain_saved)
             opens.append(opened)
     print("file_bytes %d" % os.path.getsize(args.path))
     print("save_ms %.3f" % (1000.0 * median(saves)))

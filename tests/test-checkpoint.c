@@ -1080,7 +1080,74 @@ test_fast_checksum_malformed (void)
   write_sample (path);
   overwrite_digits (path, "xxh3-128:", "0123456789abcdef0123456789abcdeX");
   assert_read_fails (path, CNV_CHECKPOINT_ERROR_CHECKSUM,
-                     "is not of the form xxh3-128:<32 hex digits>");
+                     "The “fast_checksum” metadata of");
+  assert_read_fails (path, CNV_CHECKPOINT_ERROR_CHECKSUM,
+                     "not of the form xxh3-128:<32 hex digits>");
+}
+
+/* A SHA-256 with a letter that is not hex, or one digit short. */
+static void
+test_checksum_malformed (void)
+{
+  g_autoptr(TestTmpDir) tmp = test_tmp_dir_new ("test-checkpoint-XXXXXX");
+  g_autofree char *path = test_tmp_path (tmp, "malformed.safetensors");
+  const char *digits[] = {
+    "3c00f95169b7aefd7745a2b1a531e150bb2d1657a77de92dbe5fd8c303fd906g",
+    "3c00f95169b7aefd7745a2b1a531e150bb2d1657a77de92dbe5fd8c303fd906",
+  };
+  guint8 data[8] = { 0, 0, 0, 0x3f, 0, 0, 0, 0xc0 };
+
+  for (guint i = 0; i < G_N_ELEMENTS (digits); i++)
+    {
+      g_autofree char *header =
+        g_strdup_printf ("{\"__metadata__\":{\"checksum\":\"sha256:%s\"},"
+                         "\"out.bias\":{\"dtype\":\"F32\",\"shape\":[2],"
+                         "\"data_offsets\":[0,8]}}", digits[i]);
+
+      write_header_and_data (path, header, data, sizeof data);
+      assert_read_fails (path, CNV_CHECKPOINT_ERROR_CHECKSUM,
+                         "not of the form sha256:<64 hex digits>");
+    }
+}
+
+/* Where the fast checksum matches, the data is intact and the SHA-256 is
+ * not computed: a wrong one goes unnoticed, as §6 of the format says. */
+static void
+test_fast_checksum_decides_when_it_matches (void)
+{
+  g_autoptr(TestTmpDir) tmp = test_tmp_dir_new ("test-checkpoint-XXXXXX");
+  g_autofree char *path = test_tmp_path (tmp, "fast.safetensors");
+  g_autoptr(CnvSafetensors) st = make_sample ();
+  g_autoptr(CnvSafetensors) back = NULL;
+  g_autoptr(GError) error = NULL;
+
+  write_sample (path);
+  overwrite_digits (path, "sha256:", "0123456789abcdef");
+  back = cnv_safetensors_read (path, &error);
+  g_assert_no_error (error);
+  assert_same_tensors (st, back);
+}
+
+/* A file with a fast checksum and no SHA-256 (its key renamed to one
+ * that readers ignore): the fast checksum alone decides. */
+static void
+test_fast_checksum_alone (void)
+{
+  g_autoptr(TestTmpDir) tmp = test_tmp_dir_new ("test-checkpoint-XXXXXX");
+  g_autofree char *path = test_tmp_path (tmp, "alone.safetensors");
+  g_autoptr(CnvSafetensors) back = NULL;
+  g_autoptr(GError) error = NULL;
+
+  write_sample (path);
+  overwrite_digits (path, "\"checksu", "X");
+  back = cnv_safetensors_read (path, &error);
+  g_assert_no_error (error);
+  g_assert_false (g_hash_table_contains (back->metadata, "checksum"));
+  g_assert_true (g_hash_table_contains (back->metadata, "fast_checksum"));
+
+  overwrite_digits (path, "xxh3-128:", "0123456789abcdef0123456789abcdef");
+  assert_read_fails (path, CNV_CHECKPOINT_ERROR_CHECKSUM,
+                     "(stored xxh3-128:0123456789abcdef");
 }
 
 static void
@@ -2331,6 +2398,90 @@ test_classifier_checksum_required (void)
   g_assert_no_error (error);
 }
 
+/* A classifier on 8 × 8 grey images whose dense layer has units × 64
+ * weights, randomly initialised, saved at path. */
+static void
+save_wide_classifier (const char *path,
+                      int         units)
+{
+  g_autofree char *json = NULL;
+  g_autoptr(CnvModelSpec) spec = NULL;
+  g_autoptr(CnvClassifier) c = NULL;
+  g_autoptr(GError) error = NULL;
+  CnvPreprocessing pp;
+
+  json = g_strdup_printf ("{\"input\": {\"width\": 8, \"height\": 8, "
+                          "\"channels\": 1}, \"layers\": ["
+                          "{\"id\": \"flat\", \"type\": \"flatten\"},"
+                          "{\"id\": \"fc1\", \"type\": \"dense\", "
+                          "\"units\": %d},"
+                          "{\"id\": \"out\", \"type\": \"dense\", "
+                          "\"units\": 1}]}", units);
+  spec = cnv_model_spec_new_from_json (json, -1, &error);
+  g_assert_no_error (error);
+  cnv_preprocessing_init_default (&pp, 8, 8, 1);
+  c = cnv_classifier_new (spec, &pp, NULL, 3, &error);
+  g_assert_no_error (error);
+  cnv_checkpoint_save (c, path, &error);
+  g_assert_no_error (error);
+}
+
+static void
+nan_at_5000 (CnvSafetensors *st)
+{
+  cnv_safetensors_find (st, "fc1.weight")->tensor->data[5000] = NAN;
+}
+
+static void
+infinity_last (CnvSafetensors *st)
+{
+  CnvTensor *t = cnv_safetensors_find (st, "fc1.weight")->tensor;
+
+  t->data[t->size - 1] = INFINITY;
+}
+
+/* The reader looks at the values piece by piece as it copies them: a
+ * NaN in a later piece, or in the last element, is found as well. */
+static void
+test_classifier_bad_value_in_a_later_piece (void)
+{
+  g_autoptr(TestTmpDir) tmp = test_tmp_dir_new ("test-checkpoint-XXXXXX");
+  g_autofree char *path = test_tmp_path (tmp, "wide.convolve");
+
+  save_wide_classifier (path, 100);
+  edit_checkpoint (path, nan_at_5000);
+  assert_load_fails (path, CNV_CHECKPOINT_ERROR_VALUE,
+                     "holds nan at element 5000;");
+
+  save_wide_classifier (path, 100);
+  edit_checkpoint (path, infinity_last);
+  assert_load_fails (path, CNV_CHECKPOINT_ERROR_VALUE,
+                     "holds inf at element 6399;");
+}
+
+/* 1 MiB of weights is checked in a thread of its own, which reports the
+ * damage as the reader would. */
+static void
+test_classifier_damage_found_in_a_thread (void)
+{
+  g_autoptr(TestTmpDir) tmp = test_tmp_dir_new ("test-checkpoint-XXXXXX");
+  g_autofree char *path = test_tmp_path (tmp, "large.convolve");
+  g_autoptr(GError) error = NULL;
+  g_autofree char *contents = NULL;
+  gsize length;
+
+  save_wide_classifier (path, 4096);
+  g_file_get_contents (path, &contents, &length, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (length, >, 4 * 64 * 4096);
+  contents[length - 4 * 100] ^= 0x10;
+  g_file_set_contents (path, contents, (gssize) length, &error);
+  g_assert_no_error (error);
+
+  assert_load_fails (path, CNV_CHECKPOINT_ERROR_CHECKSUM,
+                     "do not match its checksum (stored sha256:");
+}
+
 static void
 preprocessing_wider_than_model (CnvSafetensors *st)
 {
@@ -2527,6 +2678,12 @@ main (int   argc,
                    test_stale_fast_checksum);
   g_test_add_func ("/checkpoint/safetensors/fast-checksum-malformed",
                    test_fast_checksum_malformed);
+  g_test_add_func ("/checkpoint/safetensors/checksum-malformed",
+                   test_checksum_malformed);
+  g_test_add_func ("/checkpoint/safetensors/fast-checksum-decides-when-it-matches",
+                   test_fast_checksum_decides_when_it_matches);
+  g_test_add_func ("/checkpoint/safetensors/fast-checksum-alone",
+                   test_fast_checksum_alone);
   g_test_add_func ("/checkpoint/safetensors/checksum-mismatch",
                    test_checksum_mismatch);
   g_test_add_func ("/checkpoint/safetensors/metadata-not-string",
@@ -2564,6 +2721,10 @@ main (int   argc,
                    test_classifier_invalid_metadata);
   g_test_add_func ("/checkpoint/classifier/non-finite-or-negative-variance",
                    test_classifier_bad_values);
+  g_test_add_func ("/checkpoint/classifier/bad-value-in-a-later-piece",
+                   test_classifier_bad_value_in_a_later_piece);
+  g_test_add_func ("/checkpoint/classifier/damage-found-in-a-thread",
+                   test_classifier_damage_found_in_a_thread);
   g_test_add_func ("/checkpoint/classifier/batch-size-out-of-range",
                    test_classifier_batch_size_out_of_range);
   g_test_add_func ("/checkpoint/classifier/no-optimizer-state",

@@ -148,19 +148,84 @@ test_tensor_group (void)
     cnv_tensor_free (tensors[free_order[i]]);
 }
 
+/* A shape too large anywhere in the group: nothing is allocated, and
+ * every entry is NULL, the ones after it too. */
 static void
 test_tensor_group_overflow (void)
 {
-  const int ndims[] = { 1, 4 };
+  const int ndims[] = { 4, 1, 1 };
   const int shapes[][CNV_TENSOR_MAX_DIMS] = {
-    { 5000 },
     { G_MAXINT, G_MAXINT, G_MAXINT, G_MAXINT },
+    { 5000 },
+    { 3 },
   };
-  CnvTensor *tensors[2] = { NULL, NULL };
+  CnvTensor *tensors[3];
 
-  g_assert_false (cnv_tensor_new_group (2, ndims, shapes, tensors));
-  g_assert_null (tensors[0]);
-  g_assert_null (tensors[1]);
+  for (guint i = 0; i < G_N_ELEMENTS (tensors); i++)
+    tensors[i] = (CnvTensor *) &shapes;
+  g_assert_false (cnv_tensor_new_group (3, ndims, shapes, tensors));
+  for (guint i = 0; i < G_N_ELEMENTS (tensors); i++)
+    g_assert_null (tensors[i]);
+}
+
+/* A group freed and allocated again takes the kept mappings of the first
+ * (where tensors have mappings): still each its own, every element
+ * writable. */
+static void
+test_tensor_group_again (void)
+{
+  const int ndims[] = { 1, 1, 1 };
+  const int shapes[][CNV_TENSOR_MAX_DIMS] = { { 600000 }, { 9000 }, { 7 } };
+  CnvTensor *tensors[3];
+
+  for (int round = 0; round < 3; round++)
+    {
+      g_assert_true (cnv_tensor_new_group (3, ndims, shapes, tensors));
+      for (guint i = 0; i < 3; i++)
+        for (gsize k = 0; k < tensors[i]->size; k++)
+          tensors[i]->data[k] = (float) (round * 10 + (int) i);
+      for (guint i = 0; i < 3; i++)
+        for (gsize k = 0; k < tensors[i]->size; k++)
+          g_assert_cmpfloat (tensors[i]->data[k], ==,
+                             (float) (round * 10 + (int) i));
+      for (guint i = 0; i < 3; i++)
+        cnv_tensor_free (tensors[i]);
+    }
+}
+
+/* Copies and frees of large tensors from two threads at once: the kept
+ * mappings go to one tensor at a time. */
+static gpointer
+copy_and_free_thread (gpointer data)
+{
+  float value = GPOINTER_TO_INT (data);
+  g_autoptr(CnvTensor) source = cnv_tensor_new_1d (600000);
+
+  for (gsize k = 0; k < source->size; k++)
+    source->data[k] = value;
+  for (int round = 0; round < 50; round++)
+    {
+      g_autoptr(CnvTensor) copy = cnv_tensor_copy (source);
+
+      copy->data[round] = -value;
+      g_assert_cmpfloat (copy->data[source->size - 1], ==, value);
+      g_assert_cmpfloat (copy->data[round], ==, -value);
+      g_assert_cmpfloat (source->data[round], ==, value);
+    }
+
+  return NULL;
+}
+
+static void
+test_tensor_kept_from_two_threads (void)
+{
+  GThread *a = g_thread_new ("copy-a", copy_and_free_thread,
+                             GINT_TO_POINTER (1));
+  GThread *b = g_thread_new ("copy-b", copy_and_free_thread,
+                             GINT_TO_POINTER (2));
+
+  g_thread_join (a);
+  g_thread_join (b);
 }
 
 static void
@@ -355,6 +420,10 @@ main (int   argc,
                    test_tensor_group);
   g_test_add_func ("/engine/tensor/group-with-overflowing-shape-is-refused",
                    test_tensor_group_overflow);
+  g_test_add_func ("/engine/tensor/group-allocated-again",
+                   test_tensor_group_again);
+  g_test_add_func ("/engine/tensor/kept-memory-from-two-threads",
+                   test_tensor_kept_from_two_threads);
   g_test_add_func ("/engine/tensor/swap-data", test_tensor_swap_data);
   g_test_add_func ("/engine/tensor/floats-finite", test_floats_finite);
   g_test_add_func ("/engine/tensor/copy-zero-and-shape",

@@ -53,7 +53,9 @@ typedef struct
 typedef struct
 {
   GHashTable *metadata;     /* char* → char*, the __metadata__ strings */
-  GPtrArray  *tensors;      /* CnvNamedTensor*, in file order */
+  GPtrArray  *tensors;      /* CnvNamedTensor*, in file order; entries
+                             * come from cnv_safetensors_add* () or
+                             * the reader only, never made by hand */
 } CnvSafetensors;
 
 CnvSafetensors *cnv_safetensors_new   (void);
@@ -70,16 +72,18 @@ void            cnv_safetensors_add_borrowed (CnvSafetensors  *st,
 CnvNamedTensor *cnv_safetensors_find  (const CnvSafetensors *st,
                                        const char           *name);
 /* Validates everything before allocating; messages name the file, the
- * tensor and the byte offset.  Checks the checksum when the metadata has
- * one. */
+ * tensor and the byte offset.  Checks the checksums the metadata holds
+ * (docs/checkpoint-format.md, §6). */
 CnvSafetensors *cnv_safetensors_read  (const char     *path,
                                        GError        **error);
-/* Tensors sorted by name, F32 little-endian; adds the checksum. Atomic:
- * the old file survives any failure. */
+/* Tensors sorted by name, F32 little-endian; adds both checksums.
+ * Atomic: the old file survives any failure. */
 gboolean        cnv_safetensors_write (const CnvSafetensors *st,
                                        const char           *path,
                                        GError              **error);
 
+/* Writes the classifier's own tensors, not copies: nothing may change
+ * them until it returns, or the file's checksums would not match. */
 gboolean        cnv_checkpoint_save   (const CnvClassifier  *classifier,
                                        const char           *path,
                                        GError              **error);

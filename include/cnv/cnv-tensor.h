@@ -33,10 +33,6 @@ CnvTensor *cnv_tensor_new_4d     (int           n,
 CnvTensor *cnv_tensor_copy       (const CnvTensor *tensor);
 void       cnv_tensor_free       (CnvTensor    *tensor);
 void       cnv_tensor_zero       (CnvTensor    *tensor);
-/* Exchanges the data of a and b, which hold as many elements, without
- * copying them; neither may be a view. */
-void       cnv_tensor_swap_data  (CnvTensor    *a,
-                                  CnvTensor    *b);
 gboolean   cnv_tensor_same_shape (const CnvTensor *a,
                                   const CnvTensor *b);
 /* "[8, 1, 5, 5]" — for messages. */

@@ -26,6 +26,7 @@
 #include "cnv-classifier-private.h"
 #include "cnv-json.h"
 #include "cnv-safetensors-private.h"
+#include "cnv-tensor-private.h"
 #include "cnv-version.h"
 
 #define OPTIMIZER_PREFIX "optimizer."

@@ -747,16 +747,11 @@ checksums_finish (Checksums  *sums,
   checksums_clear (sums);
 }
 
-/* One checksum of data, in the form its prefix names. */
 static char *
-compute_checksum (const guint8 *data,
-                  gsize         length,
-                  gboolean      fast)
+compute_sha256 (const guint8 *data,
+                gsize         length)
 {
   struct sha256_ctx ctx;
-
-  if (fast)
-    return format_xxh3 (XXH3_128bits (data, length));
 
   sha256_init (&ctx);
   if (length > 0)
@@ -765,26 +760,35 @@ compute_checksum (const guint8 *data,
   return format_sha256 (&ctx);
 }
 
-/* prefix followed by digits hex digits, in either case. */
+static char *
+compute_xxh3 (const guint8 *data,
+              gsize         length)
+{
+  return format_xxh3 (XXH3_128bits (data, length));
+}
+
+/* The value stored under key is prefix followed by digits hex digits,
+ * in either case. */
 static gboolean
 check_checksum_form (const char  *display,
+                     const char  *key,
                      const char  *stored,
                      const char  *prefix,
                      gsize        digits,
                      GError     **error)
 {
-  const char *hex = stored + strlen (prefix);
   gboolean valid = g_str_has_prefix (stored, prefix)
-                   && strlen (hex) == digits;
+                   && strlen (stored) == strlen (prefix) + digits;
 
-  for (gsize i = 0; valid && i < digits; i++)
-    valid = g_ascii_isxdigit (hex[i]);
+  for (gsize i = strlen (prefix); valid && stored[i] != '\0'; i++)
+    valid = g_ascii_isxdigit (stored[i]);
 
   if (!valid)
     {
       g_set_error (error, CNV_CHECKPOINT_ERROR, CNV_CHECKPOINT_ERROR_CHECKSUM,
-                   _("The checksum “%s” in “%s” is not of the form "
-                     "%s<%zu hex digits>."), stored, display, prefix, digits);
+                   _("The “%s” metadata of “%s” is “%s”, not of the form "
+                     "%s<%zu hex digits>."),
+                   key, display, stored, prefix, digits);
       return FALSE;
     }
 
@@ -836,7 +840,7 @@ verify_checksums (const ChecksumJob *job)
 
   if (job->fast_checksum != NULL)
     {
-      fast = compute_checksum (job->data, job->length, TRUE);
+      fast = compute_xxh3 (job->data, job->length);
       if (g_ascii_strcasecmp (fast, job->fast_checksum) == 0)
         return NULL;
       if (job->checksum == NULL)
@@ -846,7 +850,7 @@ verify_checksums (const ChecksumJob *job)
         }
     }
 
-  computed = compute_checksum (job->data, job->length, FALSE);
+  computed = compute_sha256 (job->data, job->length);
   compare_checksums (job->display, job->checksum, computed, &error);
 
   return error;
@@ -1250,10 +1254,11 @@ check_checksums (const char  *display,
   const char *fast = g_hash_table_lookup (metadata, FAST_CHECKSUM_KEY);
 
   return (checksum == NULL
-          || check_checksum_form (display, checksum, CHECKSUM_PREFIX,
-                                  CHECKSUM_DIGITS, error))
+          || check_checksum_form (display, CHECKSUM_KEY, checksum,
+                                  CHECKSUM_PREFIX, CHECKSUM_DIGITS, error))
          && (fast == NULL
-             || check_checksum_form (display, fast, FAST_CHECKSUM_PREFIX,
+             || check_checksum_form (display, FAST_CHECKSUM_KEY, fast,
+                                     FAST_CHECKSUM_PREFIX,
                                      FAST_CHECKSUM_DIGITS, error));
 }
 
@@ -1662,7 +1667,7 @@ write_contents (int                   fd,
 {
   g_autofree guint8 *head = NULL;
   g_autofree char *final_header = NULL;
-  TensorsChecksumJob job = { sorted };
+  TensorsChecksumJob job = { .sorted = sorted };
   GThread *hasher = NULL;
   int failure;
 

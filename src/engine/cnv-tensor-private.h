@@ -1,4 +1,5 @@
-/* cnv-tensor-private.h — tensors allocated together, for the engine
+/* cnv-tensor-private.h — tensors allocated together, and moved, for the
+ * engine
  *
  * Opening small-vgg's checkpoint fills 16 MB of new tensors.  Allocated one
  * by one, each tensor under 2 MiB is faulted in 4 KiB at a time, and a
@@ -20,5 +21,11 @@ gboolean cnv_tensor_new_group (guint       n,
                                const int  *ndims,
                                const int (*shapes)[CNV_TENSOR_MAX_DIMS],
                                CnvTensor **tensors);
+
+/* Exchanges the data of a and b, which hold as many elements, without
+ * copying them; each buffer is freed the way it was allocated, whichever
+ * tensor holds it then.  Neither may be a view. */
+void     cnv_tensor_swap_data (CnvTensor *a,
+                               CnvTensor *b);
 
 G_END_DECLS

@@ -1,10 +1,12 @@
 /* cnv-tensor.c — dense float32 tensors
  *
- * A tensor is a shape and one flat, zeroed, 64-byte aligned float array
- * that it owns.  The one idea: every size is checked for overflow before
- * anything is allocated, and a failed allocation returns NULL, so a shape
- * that came from a file can turn neither into a short buffer nor into an
- * abort.
+ * A tensor is a shape and one flat, 64-byte aligned float array that it
+ * owns, zeroed unless the caller overwrites it at once (a copy, a group
+ * of tensors filled from a checkpoint).  The one idea: every size is
+ * checked for overflow before anything is allocated, and a failed
+ * allocation returns NULL, so a shape that came from a file can turn
+ * neither into a short buffer nor into an abort.  Large tensors have
+ * mappings of their own, kept for reuse when they are freed.
  */
 #define G_LOG_DOMAIN "cnv-tensor"
 
@@ -62,10 +64,13 @@ map_zeroed (gsize  bytes,
             gsize *mapped)
 {
   gsize length = round_to_pages (bytes);
-  gsize span = length + HUGE_PAGE_BYTES;
+  gsize span;
   guint8 *base;
   guint8 *start;
   guint8 *end;
+
+  if (length < bytes || !g_size_checked_add (&span, length, HUGE_PAGE_BYTES))
+    return NULL;
 
   base = mmap (NULL, span, PROT_READ | PROT_WRITE,
                MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -95,9 +100,11 @@ map_zeroed (gsize  bytes,
  * tensors of a checkpoint being opened.  On a virtual machine a page
  * never used before is slow to fault in and zero: 16 MB of checkpoint
  * took 3–7 ms to copy into fresh pages and 1.5 ms into pages used
- * before.  Tensors to be zeroed take fresh pages, which cost nothing
- * until they are written. */
-#define KEPT_MAX_BYTES ((gsize) 64 * 1024 * 1024)
+ * before.  The cap bounds what the process holds beyond its tensors;
+ * marking kept pages MADV_FREE, so that the kernel could take them back,
+ * cost 1 ms of a 2.3 ms open of small-vgg's checkpoint.  Tensors to be
+ * zeroed take fresh pages, which cost nothing until they are written. */
+#define KEPT_MAX_BYTES ((gsize) 32 * 1024 * 1024)
 
 typedef struct
 {
@@ -109,20 +116,37 @@ static GArray *kept;  /* KeptMapping */
 static gsize kept_bytes;
 G_LOCK_DEFINE_STATIC (kept);
 
-/* Keeps the mapping of data for take_mapping (), or unmaps it when there
- * is no room. */
+/* Whether the first page of data was ever written: a mapping that never
+ * was holds no memory, and keeping it would save an mmap () but not the
+ * faults (the gradients of a model that is only run, say). */
+static gboolean
+first_page_resident (guint8 *data)
+{
+  unsigned char resident = 0;
+
+  return mincore (data, SMALL_PAGE_BYTES, &resident) == 0
+         && (resident & 1) != 0;
+}
+
+/* Keeps the mapping of data for take_mapping (), or unmaps it when it
+ * holds no memory or there is no room. */
 static void
 release_mapping (guint8 *data,
                  gsize   length)
 {
+  KeptMapping mapping = { data, length };
   gboolean keep;
+
+  if (!first_page_resident (data))
+    {
+      munmap (data, length);
+      return;
+    }
 
   G_LOCK (kept);
   keep = kept_bytes + length <= KEPT_MAX_BYTES;
   if (keep)
     {
-      KeptMapping mapping = { data, length };
-
       if (kept == NULL)
         kept = g_array_new (FALSE, FALSE, sizeof (KeptMapping));
       g_array_append_val (kept, mapping);
@@ -141,29 +165,30 @@ static guint8 *
 take_mapping (gsize  length,
               gsize *mapped)
 {
-  KeptMapping *best = NULL;
-  guint8 *data = NULL;
+  KeptMapping best = { NULL, 0 };
+  guint best_index = 0;
 
   G_LOCK (kept);
   for (guint i = 0; kept != NULL && i < kept->len; i++)
     {
-      KeptMapping *m = &g_array_index (kept, KeptMapping, i);
+      KeptMapping m = g_array_index (kept, KeptMapping, i);
 
-      if (m->length >= length && m->length / 2 <= length
-          && (best == NULL || m->length < best->length))
-        best = m;
+      if (m.length >= length && m.length / 2 <= length
+          && (best.data == NULL || m.length < best.length))
+        {
+          best = m;
+          best_index = i;
+        }
     }
-  if (best != NULL)
+  if (best.data != NULL)
     {
-      data = best->data;
-      *mapped = best->length;
-      kept_bytes -= best->length;
-      g_array_remove_index_fast (kept, (guint) (best - (KeptMapping *)
-                                                kept->data));
+      g_array_remove_index_fast (kept, best_index);
+      kept_bytes -= best.length;
     }
   G_UNLOCK (kept);
 
-  return data;
+  *mapped = best.length;
+  return best.data;
 }
 
 /* The number of elements of shape into size; FALSE when a dimension is
@@ -250,58 +275,69 @@ tensor_alloc (int        ndim,
  * ones are malloc'd, where a page of their own would be mostly empty. */
 #define GROUP_MIN_BYTES ((gsize) 16 * 1024)
 
-gboolean
-cnv_tensor_new_group (guint       n,
-                      const int  *ndims,
-                      const int (*shapes)[CNV_TENSOR_MAX_DIMS],
-                      CnvTensor **tensors)
+/* tensors[i] <- a small tensor on the heap, or a large one in a kept
+ * mapping, where there is one; the others stay NULL.  FALSE when the
+ * heap is short. */
+static gboolean
+group_take_kept (guint       n,
+                 const int  *ndims,
+                 const int (*shapes)[CNV_TENSOR_MAX_DIMS],
+                 const gsize *sizes,
+                 CnvTensor  **tensors)
 {
-  g_autofree gsize *sizes = g_new (gsize, MAX (n, 1));
+  for (guint i = 0; i < n; i++)
+    {
+      gsize bytes = sizes[i] * sizeof (float);
+      gsize mapped;
+      guint8 *data;
+
+      if (!MAP_LARGE_TENSORS || bytes < GROUP_MIN_BYTES)
+        {
+          tensors[i] = tensor_alloc (ndims[i], shapes[i], FALSE);
+          if (tensors[i] == NULL)
+            return FALSE;
+          continue;
+        }
+
+      data = take_mapping (round_to_pages (bytes), &mapped);
+      if (data != NULL)
+        tensors[i] = wrap_data (ndims[i], shapes[i], sizes[i],
+                                (float *) data, mapped);
+    }
+
+  return TRUE;
+}
+
+/* The tensors still NULL in one new mapping, each in whole pages from a
+ * page boundary, so that freeing it releases exactly its own.  FALSE
+ * when the kernel refuses. */
+static gboolean
+group_map_others (guint       n,
+                  const int  *ndims,
+                  const int (*shapes)[CNV_TENSOR_MAX_DIMS],
+                  const gsize *sizes,
+                  CnvTensor  **tensors)
+{
   g_autofree gsize *offsets = g_new (gsize, MAX (n, 1));
-  guint8 *start = NULL;
+  guint8 *start;
   gsize total = 0;
   gsize mapped;
 
-  for (guint i = 0; i < n; i++)
-    {
-      tensors[i] = NULL;
-      if (!count_elements (ndims[i], shapes[i], &sizes[i]))
-        return FALSE;
-    }
-
-  /* The small ones on the heap, the large ones in kept mappings where
-   * there are some. */
-  for (guint i = 0; i < n; i++)
-    {
-      gsize bytes = round_to_pages (sizes[i] * sizeof (float));
-      guint8 *data;
-
-      if (!MAP_LARGE_TENSORS || sizes[i] * sizeof (float) < GROUP_MIN_BYTES)
-        tensors[i] = tensor_alloc (ndims[i], shapes[i], FALSE);
-      else if ((data = take_mapping (bytes, &mapped)) != NULL)
-        tensors[i] = wrap_data (ndims[i], shapes[i], sizes[i],
-                                (float *) data, mapped);
-      else
-        continue;
-      if (tensors[i] == NULL)
-        goto failed;
-    }
-
-  /* The others in one new mapping, each in whole pages from a page
-   * boundary, so that freeing it releases exactly its own. */
   for (guint i = 0; i < n; i++)
     {
       offsets[i] = total;
       if (tensors[i] == NULL
           && !g_size_checked_add (&total, total,
                                   round_to_pages (sizes[i] * sizeof (float))))
-        goto failed;
+        return FALSE;
     }
   if (total == 0)
     return TRUE;
+
   start = map_zeroed (total, &mapped);
   if (start == NULL)
-    goto failed;
+    return FALSE;
+
   for (guint i = 0; i < n; i++)
     if (tensors[i] == NULL)
       tensors[i] = wrap_data (ndims[i], shapes[i], sizes[i],
@@ -309,11 +345,44 @@ cnv_tensor_new_group (guint       n,
                               round_to_pages (sizes[i] * sizeof (float)));
 
   return TRUE;
+}
 
-failed:
+gboolean
+cnv_tensor_new_group (guint       n,
+                      const int  *ndims,
+                      const int (*shapes)[CNV_TENSOR_MAX_DIMS],
+                      CnvTensor **tensors)
+{
+  g_autofree gsize *sizes = g_new (gsize, MAX (n, 1));
+
+  g_return_val_if_fail (n == 0 || (ndims != NULL && shapes != NULL), FALSE);
+  g_return_val_if_fail (n == 0 || tensors != NULL, FALSE);
+
   for (guint i = 0; i < n; i++)
-    g_clear_pointer (&tensors[i], cnv_tensor_free);
-  return FALSE;
+    tensors[i] = NULL;
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_return_val_if_fail (ndims[i] >= 1
+                            && ndims[i] <= CNV_TENSOR_MAX_DIMS, FALSE);
+      if (!count_elements (ndims[i], shapes[i], &sizes[i]))
+        return FALSE;
+    }
+
+  if (!group_take_kept (n, ndims, shapes, sizes, tensors)
+      || !group_map_others (n, ndims, shapes, sizes, tensors))
+    {
+      for (guint i = 0; i < n; i++)
+        g_clear_pointer (&tensors[i], cnv_tensor_free);
+      return FALSE;
+    }
+
+  /* An empty tensor still has one element, which a copy zeroes too. */
+  for (guint i = 0; i < n; i++)
+    if (sizes[i] == 0)
+      tensors[i]->data[0] = 0.0f;
+
+  return TRUE;
 }
 
 CnvTensor *

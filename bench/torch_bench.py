@@ -261,10 +261,13 @@ def cmd_checkpoint(args):
         opened = time.perf_counter() - start
         if rep > 0:
             opens.append(opened)
+        else:
+            first_open = opened
     print("file_bytes %d" % os.path.getsize(args.path))
     print("save_ms %.3f" % (1000.0 * median(saves)))
     print("plain_save_ms %.3f" % (1000.0 * median(plain)))
     print("open_ms %.3f" % (1000.0 * median(opens)))
+    print("first_open_ms %.3f" % (1000.0 * first_open))
 
 
 def cmd_rss(args):

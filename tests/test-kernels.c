@@ -47,6 +47,10 @@ static const ConvCase conv_cases[] = {
   { 3, 5, 17, 8, 3, 3, 1, 1, "same" },    /* one lane in a row's 2nd vector */
   { 2, 4, 40, 9, 3, 3, 1, 1, "valid" },   /* three vectors a row, and a
                                            * wider input gradient */
+  { 3, 40, 48, 10, 3, 3, 1, 1, "same" },  /* weight gradient in two tiles */
+  { 2, 26, 40, 9, 5, 5, 1, 1, "same" },   /* and a row of 3 + 2 taps (at
+                                           * 30 rows a relu input rounds
+                                           * to 0 on one side only) */
 };
 
 /* conv → relu → conv → flatten → dense 1, so that the first convolution

@@ -553,6 +553,7 @@ typedef struct
   float             *padded;       /* the image on padded rows */
   float             *padded_grad;  /* the output gradient on t's padded
                                     * rows */
+  float             *lanes;        /* the weight gradient's partial sums */
 } DirectBuffers;
 
 static DirectBuffers
@@ -566,14 +567,15 @@ direct_buffers (const CnvLayer *layer,
   cnv_direct_transposed (&b.d, &b.t);
   b.padded = layer->cols + layer->cols_size * (gsize) worker;
   b.padded_grad = b.padded + cnv_direct_padded_size (&b.d);
+  b.lanes = b.padded_grad + cnv_direct_padded_size (&b.t);
 
   return b;
 }
 
 #endif
 
-/* One worker's floats: the padded image, and the output gradient padded
- * for the input gradient. */
+/* One worker's floats: the padded image, the output gradient padded for
+ * the input gradient, and the weight gradient's partial sums. */
 static gsize
 direct_worker_size (const CnvLayer *layer)
 {
@@ -584,7 +586,8 @@ direct_worker_size (const CnvLayer *layer)
   direct_geometry (&g, layer->spec->filters, &d);
   cnv_direct_transposed (&d, &t);
 
-  return cnv_direct_padded_size (&d) + cnv_direct_padded_size (&t);
+  return cnv_direct_padded_size (&d) + cnv_direct_padded_size (&t)
+         + cnv_direct_grad_lanes_size (&d);
 #else
   return 0;
 #endif
@@ -660,7 +663,7 @@ direct_backward_image (CnvLayer    *layer,
   DirectBuffers b = direct_buffers (layer, worker);
 
   cnv_direct_pad (&b.d, image, b.padded);
-  cnv_direct_weight_grad (&b.d, b.padded, dy, weight_grad);
+  cnv_direct_weight_grad (&b.d, b.padded, dy, b.lanes, weight_grad);
 
   if (dx == NULL)
     return;

@@ -7,7 +7,8 @@
  *
  *   cnv-bench train DATA MODEL.json BATCH THREADS EPOCHS
  *       loads the folder, trains with Adam (lr 0.001, seed 1, no
- *       validation) and prints train_img_s (the training steps only, as
+ *       validation) one untimed batch and then EPOCHS epochs, and prints
+ *       train_img_s (the training steps of the epochs only, as
  *       convolve-cli reports them), then infer_img_s: batches of BATCH
  *       converted from bytes to floats and run forward, in inference mode.
  *   cnv-bench single MODEL.json REPEAT
@@ -187,6 +188,23 @@ cmd_train (int    argc,
   config.val_split = 0.0;
   config.seed = 1;
   config.threads = atoi (argv[5]);
+
+  /* One untimed step first, as torch_bench.py takes one: the first batch
+   * allocates the model's buffers and the optimizer's state and touches
+   * their pages for the first time, hundreds of megabytes for small-vgg,
+   * which a virtual machine that gave freed memory back to its host is
+   * slow to do.  The first images of the folder, as one batch. */
+  {
+    CnvDataset first = *dataset;
+    CnvTrainConfig once = config;
+
+    first.n_images = MIN (config.batch_size, dataset->n_images);
+    once.epochs = 1;
+    if (!cnv_classifier_train (classifier, &first, &once, NULL, NULL, NULL,
+                               &error))
+      g_error ("%s", error->message);
+  }
+
   cpu = cpu_seconds ();
   if (!cnv_classifier_train (classifier, dataset, &config, NULL, last_speed_cb,
                              &speed, &error))

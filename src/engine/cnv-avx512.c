@@ -471,8 +471,8 @@ grad_tile_any (const CnvDirectGeometry *g,
                int                      nf,
                int                      nk)
 {
-  if (nf == GRAD_FILTERS && nk == 3)
-    grad_tile (g, dy, x, lanes, stride, oh0, oh1, GRAD_FILTERS, 3);
+  if (nf == GRAD_FILTERS && nk == GRAD_TAPS)
+    grad_tile (g, dy, x, lanes, stride, oh0, oh1, GRAD_FILTERS, GRAD_TAPS);
   else if (nf == GRAD_FILTERS && nk == 2)
     grad_tile (g, dy, x, lanes, stride, oh0, oh1, GRAD_FILTERS, 2);
   else if (nf == GRAD_FILTERS)

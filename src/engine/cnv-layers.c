@@ -1720,26 +1720,133 @@ batch_norm_backward (CnvLayer        *layer,
 
 /* Dense */
 
+/* A dense layer whose sgemm has at least this many multiply-adds in a
+ * pass is split into column chunks that the workers share: LeNet's
+ * 784 → 64 layer takes 30 µs for each of its three sgemms at batch 32,
+ * an eighth of a training step, which the other core would otherwise
+ * spend waiting. */
+#define DENSE_SPLIT_MACS (256 * 1024)
+
+/* The column chunks of a dense layer's sgemms; at most this many. */
+#define DENSE_MAX_CHUNKS 4
+
+/* How many chunks of columns a dense sgemm of n × columns × depth is cut
+ * into.  It depends on the shape only, never on the thread count, so
+ * every thread count gives the same bits. */
+static int
+count_dense_chunks (int n,
+                    int columns,
+                    int depth)
+{
+  gint64 macs = (gint64) n * columns * depth;
+
+  if (macs < DENSE_SPLIT_MACS)
+    return 1;
+
+  return CLAMP (columns / 16, 1, DENSE_MAX_CHUNKS);
+}
+
+/* Columns [*first, *last) of chunk c of n_chunks over columns. */
+static void
+dense_chunk (int  columns,
+             int  n_chunks,
+             int  c,
+             int *first,
+             int *last)
+{
+  *first = (int) ((gint64) columns * c / n_chunks);
+  *last = (int) ((gint64) columns * (c + 1) / n_chunks);
+}
+
+typedef struct
+{
+  CnvLayer        *layer;
+  const CnvTensor *in;
+  CnvTensor       *out;
+  const CnvTensor *out_grad;
+  CnvTensor       *in_grad;
+  int              n_chunks;
+} DenseJob;
+
+/* Units [u0, u1) of chunks [start, end): out [N, u0:u1] = bias [u0:u1]
+ * + in [N, in] · weight [u0:u1, in]^T */
+static void
+dense_forward_cb (gpointer data,
+                  int      worker,
+                  int      start,
+                  int      end)
+{
+  DenseJob *job = data;
+  int n = job->in->shape[0];
+  int in_features = (int) shape_size (&job->layer->in);
+  int units = job->layer->spec->units;
+  const float *bias = job->layer->bias->value->data;
+  const float *weight = job->layer->weight->value->data;
+
+  for (int c = start; c < end; c++)
+    {
+      int u0, u1;
+
+      dense_chunk (units, job->n_chunks, c, &u0, &u1);
+      for (int i = 0; i < n; i++)
+        memcpy (job->out->data + (gsize) i * units + u0, bias + u0,
+                sizeof (float) * (gsize) (u1 - u0));
+      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans,
+                   n, u1 - u0, in_features,
+                   1.0f, job->in->data, in_features,
+                   weight + (gsize) u0 * in_features, in_features,
+                   1.0f, job->out->data + u0, units);
+    }
+}
+
 static void
 dense_forward (CnvLayer        *layer,
                const CnvTensor *in,
                CnvTensor       *out)
 {
   int n = in->shape[0];
-  int in_features = (int) shape_size (&layer->in);
   int units = layer->spec->units;
-  const float *bias = layer->bias->value->data;
+  DenseJob job = { layer, in, out, NULL, NULL, 0 };
 
-  /* out [N, units] <- bias */
-  for (int i = 0; i < n; i++)
-    memcpy (out->data + (gsize) i * units, bias, sizeof (float) * units);
+  job.n_chunks = count_dense_chunks (n, units, (int) shape_size (&layer->in));
+  parallel_for (job.n_chunks, count_workers (job.n_chunks), dense_forward_cb,
+                &job);
+}
 
-  /* out [N, units] += in [N, in] · weight^T [in, units] */
-  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans,
-               n, units, in_features,
-               1.0f, in->data, in_features,
-               layer->weight->value->data, in_features,
-               1.0f, out->data, units);
+/* Input columns [c0, c1) of chunks [start, end):
+ * weight_grad [units, c0:c1] += out_grad^T [units, N] · in [N, c0:c1] and
+ * in_grad [N, c0:c1] = out_grad [N, units] · weight [units, c0:c1] */
+static void
+dense_backward_cb (gpointer data,
+                   int      worker,
+                   int      start,
+                   int      end)
+{
+  DenseJob *job = data;
+  int n = job->in->shape[0];
+  int in_features = (int) shape_size (&job->layer->in);
+  int units = job->layer->spec->units;
+  const float *weight = job->layer->weight->value->data;
+  float *weight_grad = job->layer->weight->grad->data;
+
+  for (int c = start; c < end; c++)
+    {
+      int c0, c1;
+
+      dense_chunk (in_features, job->n_chunks, c, &c0, &c1);
+      cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans,
+                   units, c1 - c0, n,
+                   1.0f, job->out_grad->data, units, job->in->data + c0,
+                   in_features,
+                   1.0f, weight_grad + c0, in_features);
+
+      if (job->in_grad != NULL)
+        cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans,
+                     n, c1 - c0, units,
+                     1.0f, job->out_grad->data, units, weight + c0,
+                     in_features,
+                     0.0f, job->in_grad->data + c0, in_features);
+    }
 }
 
 static void
@@ -1752,6 +1859,7 @@ dense_backward (CnvLayer        *layer,
   int in_features = (int) shape_size (&layer->in);
   int units = layer->spec->units;
   float *bias_grad = layer->bias->grad->data;
+  DenseJob job = { layer, in, NULL, out_grad, in_grad, 0 };
 
   /* bias_grad [units] += Σ_n out_grad [N, units] */
   for (int i = 0; i < n; i++)
@@ -1762,21 +1870,9 @@ dense_backward (CnvLayer        *layer,
         bias_grad[u] += dy[u];
     }
 
-  /* weight_grad [units, in] += out_grad^T [units, N] · in [N, in] */
-  cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans,
-               units, in_features, n,
-               1.0f, out_grad->data, units, in->data, in_features,
-               1.0f, layer->weight->grad->data, in_features);
-
-  if (in_grad == NULL)
-    return;
-
-  /* in_grad [N, in] = out_grad [N, units] · weight [units, in] */
-  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans,
-               n, in_features, units,
-               1.0f, out_grad->data, units,
-               layer->weight->value->data, in_features,
-               0.0f, in_grad->data, in_features);
+  job.n_chunks = count_dense_chunks (n, in_features, units);
+  parallel_for (job.n_chunks, count_workers (job.n_chunks),
+                dense_backward_cb, &job);
 }
 
 /* Dropout and element-wise activations */

@@ -849,6 +849,86 @@ test_flatten_and_dense_forward (void)
   check_gradients (model, input, TRUE, 1e-2);
 }
 
+/* A dense layer large enough to be cut into column chunks shared by the
+ * workers (8 × 1000 × 40 multiply-adds; chunk edges inside the rows, and
+ * 1000 not a multiple of 16): every output, every weight gradient and
+ * every input gradient against a naive loop, on 1 and 2 threads. */
+static void
+test_dense_chunks (void)
+{
+  g_autoptr(CnvModel) model = layer_model_new (
+    10, 10, 10, "{\"id\": \"f0\", \"type\": \"flatten\"}",
+    "{\"id\": \"fc\", \"type\": \"dense\", \"units\": 40},");
+  g_autoptr(CnvTensor) input = input_new (model, 8);
+  g_autoptr(CnvTensor) logits_grad = cnv_tensor_new_1d (8);
+  int saved = cnv_get_threads ();
+  CnvRng rng;
+
+  cnv_rng_init (&rng, 71);
+  fill_params (model, &rng);
+  fill_uniform (input, &rng, -1.0f, 1.0f);
+  fill_uniform (logits_grad, &rng, -1.0f, 1.0f);
+
+  for (int threads = 1; threads <= 2; threads++)
+    {
+      const CnvTensor *x, *y, *dy, *dx, *weight, *bias, *weight_grad;
+
+      cnv_set_threads (threads);
+      cnv_model_forward (model, input, TRUE, NULL);
+      cnv_model_zero_grad (model);
+      cnv_model_backward (model, logits_grad, NULL);
+
+      x = cnv_model_get_activation (model, 0);
+      y = cnv_model_get_activation (model, 1);
+      dx = cnv_model_get_activation_grad (model, 0);
+      dy = cnv_model_get_activation_grad (model, 1);
+      weight = cnv_model_find_param (model, "fc.weight")->value;
+      bias = cnv_model_find_param (model, "fc.bias")->value;
+      weight_grad = cnv_model_find_param (model, "fc.weight")->grad;
+      g_assert_cmpint (x->shape[1], ==, 1000);
+      g_assert_cmpint (y->shape[1], ==, 40);
+
+      /* y [n, u] = bias [u] + Σ_i weight [u, i] · x [n, i] */
+      for (int n = 0; n < 8; n++)
+        for (int u = 0; u < 40; u++)
+          {
+            double sum = bias->data[u];
+
+            for (int i = 0; i < 1000; i++)
+              sum += (double) weight->data[u * 1000 + i]
+                     * x->data[n * 1000 + i];
+            g_assert_cmpfloat_with_epsilon (y->data[n * 40 + u], sum, 1e-4);
+          }
+
+      /* weight_grad [u, i] = Σ_n dy [n, u] · x [n, i] */
+      for (int u = 0; u < 40; u++)
+        for (int i = 0; i < 1000; i++)
+          {
+            double sum = 0.0;
+
+            for (int n = 0; n < 8; n++)
+              sum += (double) dy->data[n * 40 + u] * x->data[n * 1000 + i];
+            g_assert_cmpfloat_with_epsilon (weight_grad->data[u * 1000 + i],
+                                            sum, 1e-5);
+          }
+
+      /* dx [n, i] = Σ_u dy [n, u] · weight [u, i] */
+      for (int n = 0; n < 8; n++)
+        for (int i = 0; i < 1000; i++)
+          {
+            double sum = 0.0;
+
+            for (int u = 0; u < 40; u++)
+              sum += (double) dy->data[n * 40 + u]
+                     * weight->data[u * 1000 + i];
+            g_assert_cmpfloat_with_epsilon (dx->data[n * 1000 + i], sum,
+                                            1e-5);
+          }
+    }
+
+  cnv_set_threads (saved);
+}
+
 /* Activations */
 
 typedef struct
@@ -1214,6 +1294,8 @@ main (int   argc,
                    test_dropout);
   g_test_add_func ("/engine/dense/flatten-and-dense-match-naive-loop",
                    test_flatten_and_dense_forward);
+  g_test_add_func ("/engine/dense/column-chunks-match-naive-loop",
+                   test_dense_chunks);
   g_test_add_func ("/engine/activations/forward-and-backward",
                    test_activations);
   g_test_add_func ("/engine/softmax/matches-naive-loop-and-differences",

@@ -938,7 +938,8 @@ test_activation_grad_after_inference (void)
                    14);
 }
 
-/* Convolutions split the batch across worker threads: the forward pass
+/* Convolutions split the batch across worker threads, and the 784 → 64
+ * dense layer its columns (batch 7 is above its split): the forward pass
  * and every gradient are the same to the bit whatever the thread count. */
 static void
 test_threads_agree (void)

@@ -13,10 +13,12 @@
  * alone and added up in order, so any thread count gives the same bits.
  * The model runs stretches of per-image layers image by image
  * (cnv_layer_forward_images ()), so pools and activations run on the
- * workers too.  Element-wise loops run four lanes at a time
- * (cnv-simd-private.h).  On a CPU with AVX-512, most stride-1
- * convolutions skip the patch matrix and OpenBLAS altogether for the
- * direct kernels of cnv-avx512.c, which also runs the 2×2 max-pool.
+ * workers too.  A large dense layer cuts its sgemms into column chunks
+ * fixed by its shape, which the workers share.  Element-wise loops run
+ * four lanes at a time (cnv-simd-private.h).  On a CPU with AVX-512,
+ * most stride-1 convolutions skip the patch matrix and OpenBLAS
+ * altogether for the direct kernels of cnv-avx512.c, which also runs
+ * the 2×2 max-pool.
  *
  * Padding "same" follows TensorFlow and PyTorch: the output is
  * ceil (in / stride) and the total padding is split with the extra row or
@@ -806,7 +808,7 @@ run_range_cb (gpointer job,
   linger (pool, seen);
 }
 
-/* How many workers a loop over n_items images uses. */
+/* How many workers a loop over n_items images (or chunks) uses. */
 static int
 count_workers (int n_items)
 {
@@ -1720,15 +1722,23 @@ batch_norm_backward (CnvLayer        *layer,
 
 /* Dense */
 
-/* A dense layer whose sgemm has at least this many multiply-adds in a
- * pass is split into column chunks that the workers share: LeNet's
+/* A dense layer whose sgemms have at least this many multiply-adds in a
+ * pass is split into column chunks that the workers share.  LeNet's
  * 784 → 64 layer takes 30 µs for each of its three sgemms at batch 32,
  * an eighth of a training step, which the other core would otherwise
- * spend waiting. */
+ * spend waiting; below about 5 µs of work (this many multiply-adds) the
+ * hand-off to a worker and the smaller sgemms would cost more than they
+ * save. */
 #define DENSE_SPLIT_MACS (256 * 1024)
 
-/* The column chunks of a dense layer's sgemms; at most this many. */
+/* At most this many chunks: enough for a few cores, and chunks of fewer
+ * columns make sgemms that spend more of their time packing (LeNet's
+ * three sgemms cost 8 % more cut in four, 23 % more in eight). */
 #define DENSE_MAX_CHUNKS 4
+
+/* Chunk edges fall on multiples of this many columns, a cache line of
+ * floats, so that no two workers write the same line of a row. */
+#define DENSE_CHUNK_ALIGN 16
 
 /* How many chunks of columns a dense sgemm of n × columns × depth is cut
  * into.  It depends on the shape only, never on the thread count, so
@@ -1743,10 +1753,12 @@ count_dense_chunks (int n,
   if (macs < DENSE_SPLIT_MACS)
     return 1;
 
-  return CLAMP (columns / 16, 1, DENSE_MAX_CHUNKS);
+  return CLAMP (columns / DENSE_CHUNK_ALIGN, 1, DENSE_MAX_CHUNKS);
 }
 
-/* Columns [*first, *last) of chunk c of n_chunks over columns. */
+/* Columns [*first, *last) of chunk c of n_chunks over columns, edges on
+ * multiples of DENSE_CHUNK_ALIGN; none is empty, as count_dense_chunks ()
+ * gives at most one chunk per DENSE_CHUNK_ALIGN columns. */
 static void
 dense_chunk (int  columns,
              int  n_chunks,
@@ -1754,8 +1766,12 @@ dense_chunk (int  columns,
              int *first,
              int *last)
 {
-  *first = (int) ((gint64) columns * c / n_chunks);
-  *last = (int) ((gint64) columns * (c + 1) / n_chunks);
+  int lines = columns / DENSE_CHUNK_ALIGN;
+
+  *first = (int) ((gint64) lines * c / n_chunks) * DENSE_CHUNK_ALIGN;
+  *last = c + 1 < n_chunks
+          ? (int) ((gint64) lines * (c + 1) / n_chunks) * DENSE_CHUNK_ALIGN
+          : columns;
 }
 
 typedef struct
@@ -1768,13 +1784,13 @@ typedef struct
   int              n_chunks;
 } DenseJob;
 
-/* Units [u0, u1) of chunks [start, end): out [N, u0:u1] = bias [u0:u1]
- * + in [N, in] · weight [u0:u1, in]^T */
+/* Chunks [start, end) of the units of out [N, units] =
+ * bias + in [N, in] · weight^T [in, units]. */
 static void
-dense_forward_cb (gpointer data,
-                  int      worker,
-                  int      start,
-                  int      end)
+dense_forward_range (gpointer data,
+                     int      worker,
+                     int      start,
+                     int      end)
 {
   DenseJob *job = data;
   int n = job->in->shape[0];
@@ -1788,9 +1804,13 @@ dense_forward_cb (gpointer data,
       int u0, u1;
 
       dense_chunk (units, job->n_chunks, c, &u0, &u1);
+
+      /* out [N, u0:u1] <- bias [u0:u1] */
       for (int i = 0; i < n; i++)
         memcpy (job->out->data + (gsize) i * units + u0, bias + u0,
                 sizeof (float) * (gsize) (u1 - u0));
+
+      /* out [N, u0:u1] += in [N, in] · weight [u0:u1, in]^T */
       cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans,
                    n, u1 - u0, in_features,
                    1.0f, job->in->data, in_features,
@@ -1809,18 +1829,17 @@ dense_forward (CnvLayer        *layer,
   DenseJob job = { layer, in, out, NULL, NULL, 0 };
 
   job.n_chunks = count_dense_chunks (n, units, (int) shape_size (&layer->in));
-  parallel_for (job.n_chunks, count_workers (job.n_chunks), dense_forward_cb,
-                &job);
+  parallel_for (job.n_chunks, count_workers (job.n_chunks),
+                dense_forward_range, &job);
 }
 
-/* Input columns [c0, c1) of chunks [start, end):
- * weight_grad [units, c0:c1] += out_grad^T [units, N] · in [N, c0:c1] and
- * in_grad [N, c0:c1] = out_grad [N, units] · weight [units, c0:c1] */
+/* Chunks [start, end) of the input features: the weight gradient and the
+ * input gradient of columns [c0, c1). */
 static void
-dense_backward_cb (gpointer data,
-                   int      worker,
-                   int      start,
-                   int      end)
+dense_backward_range (gpointer data,
+                      int      worker,
+                      int      start,
+                      int      end)
 {
   DenseJob *job = data;
   int n = job->in->shape[0];
@@ -1834,18 +1853,24 @@ dense_backward_cb (gpointer data,
       int c0, c1;
 
       dense_chunk (in_features, job->n_chunks, c, &c0, &c1);
+
+      /* weight_grad [units, c0:c1] += out_grad^T [units, N]
+       *                               · in [N, c0:c1] */
       cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans,
                    units, c1 - c0, n,
-                   1.0f, job->out_grad->data, units, job->in->data + c0,
-                   in_features,
+                   1.0f, job->out_grad->data, units,
+                   job->in->data + c0, in_features,
                    1.0f, weight_grad + c0, in_features);
 
-      if (job->in_grad != NULL)
-        cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans,
-                     n, c1 - c0, units,
-                     1.0f, job->out_grad->data, units, weight + c0,
-                     in_features,
-                     0.0f, job->in_grad->data + c0, in_features);
+      if (job->in_grad == NULL)
+        continue;
+
+      /* in_grad [N, c0:c1] = out_grad [N, units] · weight [units, c0:c1] */
+      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans,
+                   n, c1 - c0, units,
+                   1.0f, job->out_grad->data, units,
+                   weight + c0, in_features,
+                   0.0f, job->in_grad->data + c0, in_features);
     }
 }
 
@@ -1872,7 +1897,7 @@ dense_backward (CnvLayer        *layer,
 
   job.n_chunks = count_dense_chunks (n, in_features, units);
   parallel_for (job.n_chunks, count_workers (job.n_chunks),
-                dense_backward_cb, &job);
+                dense_backward_range, &job);
 }
 
 /* Dropout and element-wise activations */
@@ -2266,8 +2291,8 @@ cnv_layer_runs_per_image (const CnvLayer *layer)
     case CNV_LAYER_TANH:
     case CNV_LAYER_SOFTMAX:
       return TRUE;
-    /* Batch statistics, a mask drawn over the whole batch, and one sgemm
-     * over the whole batch. */
+    /* Batch statistics, a mask drawn over the whole batch, and sgemms
+     * over the whole batch (shared by the workers in column chunks). */
     case CNV_LAYER_BATCH_NORM:
     case CNV_LAYER_DROPOUT:
     case CNV_LAYER_DENSE:

@@ -61,13 +61,13 @@ void  cnv_direct_forward         (const CnvDirectGeometry *g,
 
 /* weight_grad [filters, channels*kh*kw] += the weight gradient of one
  * image: padded from cnv_direct_pad (), out_grad [filters, out_h,
- * out_w]; lanes, of cnv_direct_grad_lanes_size () floats, holds the
- * partial sums. */
+ * out_w]; buffer, of cnv_direct_grad_lanes_size () floats, holds the
+ * partial sums and a copy of the output gradient. */
 gsize cnv_direct_grad_lanes_size (const CnvDirectGeometry *g);
 void  cnv_direct_weight_grad     (const CnvDirectGeometry *g,
                                   const float             *padded,
                                   const float             *out_grad,
-                                  float                   *lanes,
+                                  float                   *buffer,
                                   float                   *weight_grad);
 
 /* out [planes, height / 2, width / 2] = the maximum of each 2×2 window

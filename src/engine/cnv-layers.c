@@ -555,7 +555,7 @@ typedef struct
   float             *padded;       /* the image on padded rows */
   float             *padded_grad;  /* the output gradient on t's padded
                                     * rows */
-  float             *lanes;        /* the weight gradient's partial sums */
+  float             *lanes;        /* the weight gradient's working buffer */
 } DirectBuffers;
 
 static DirectBuffers

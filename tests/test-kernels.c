@@ -51,6 +51,8 @@ static const ConvCase conv_cases[] = {
   { 2, 26, 40, 9, 5, 5, 1, 1, "same" },   /* and a row of 3 + 2 taps (at
                                            * 30 rows a relu input rounds
                                            * to 0 on one side only) */
+  { 1, 3, 1040, 2, 3, 3, 1, 1, "same" },  /* 65 vectors a row: a weight
+                                           * gradient tile of one row */
 };
 
 /* conv → relu → conv → flatten → dense 1, so that the first convolution

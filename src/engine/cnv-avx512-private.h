@@ -61,9 +61,10 @@ void  cnv_direct_forward         (const CnvDirectGeometry *g,
 
 /* weight_grad [filters, channels*kh*kw] += the weight gradient of one
  * image: padded from cnv_direct_pad (), out_grad [filters, out_h,
- * out_w]; buffer, of cnv_direct_grad_lanes_size () floats, holds the
- * partial sums and a copy of the output gradient. */
-gsize cnv_direct_grad_lanes_size (const CnvDirectGeometry *g);
+ * out_w]; buffer, of cnv_direct_grad_buffer_size () floats (aligned as
+ * floats are: the kernel puts its parts on cache lines), holds the
+ * partial sums and a copy of one tile of the output gradient. */
+gsize cnv_direct_grad_buffer_size (const CnvDirectGeometry *g);
 void  cnv_direct_weight_grad     (const CnvDirectGeometry *g,
                                   const float             *padded,
                                   const float             *out_grad,

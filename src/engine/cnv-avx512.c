@@ -20,10 +20,11 @@
  * planes again for every block of four filters by four taps instead,
  * the kernel waited on L2: 64-71 GFLOP/s on small-vgg's layers of 32 ×
  * 32 and 64 × 64 outputs on one core of an AVX-512 Xeon, against 94-100
- * with tiles; on one core of an AMD EPYC (Zen 5) the tiles on cache
- * lines reach 129-207.  The input gradient is a forward pass of the
- * output gradient through the kernel turned round
- * (cnv_direct_transposed ()).
+ * with tiles.  With the tiles on cache lines, one core of an AMD EPYC
+ * (Zen 5) reaches 207 GFLOP/s on small-vgg's 64 × 64 layer, 168 on its
+ * 16 × 16 one and 129 on LeNet's second convolution.  The input gradient
+ * is a forward pass of the output gradient through the kernel turned
+ * round (cnv_direct_transposed ()).
  *
  * Each output is summed in a fixed order (taps in order into sixteen
  * lanes, then the lanes by a fixed tree), so the result does not depend
@@ -117,7 +118,8 @@ cnv_direct_packed_size (const CnvDirectGeometry *g)
 }
 
 /* The last vector of the last row reads up to LANES − 1 floats past the
- * last plane: zeros, for lanes that are not stored. */
+ * last plane: zeros, for lanes that the forward pass does not store and
+ * the weight gradient masks. */
 gsize
 cnv_direct_padded_size (const CnvDirectGeometry *g)
 {
@@ -383,7 +385,7 @@ sum_lanes16 (const __m512 *a)
 /* The lanes of eight filters, a tile of the interleaved output
  * gradient, and a vector to put both on cache lines. */
 gsize
-cnv_direct_grad_lanes_size (const CnvDirectGeometry *g)
+cnv_direct_grad_buffer_size (const CnvDirectGeometry *g)
 {
   int tile = MAX (GRAD_TILE_VECTORS, row_vectors (g));
 
@@ -466,9 +468,11 @@ grad_tile (const CnvDirectGeometry *g,
           __m512 xv[GRAD_TAPS];
 
           /* The lanes past the row are zero on both sides, so they add
-           * nothing, not even 0 · ∞ from a neighbouring row.  A load
-           * and a zeroing move rather than a load that tests for a full
-           * row: 5–15 % faster on an AMD EPYC (Zen 5). */
+           * nothing, not even 0 · ∞ from a neighbouring row.  gcc makes
+           * the load and the zeroing move one masked load, taken for
+           * every row: on an AMD EPYC (Zen 5) 5–15 % faster than a test
+           * for full rows, which took a plain load there (masked loads
+           * had cost 13 % on a Xeon; not measured there since). */
 #pragma GCC unroll 3
           for (int j = 0; j < nk; j++)
             xv[j] = _mm512_maskz_mov_ps (mask,
@@ -535,14 +539,14 @@ add_lane_sums (const float *lanes,
           int n = MIN (LANES, k - t);
           __mmask16 mask = first_lanes ((gsize) n);
           __m512 a[LANES];
+          __m512 sums, old;
 
           for (int j = 0; j < LANES; j++)
             a[j] = j < n ? _mm512_loadu_ps (l + (gsize) (t + j) * LANES)
                          : _mm512_setzero_ps ();
-          _mm512_mask_storeu_ps (wg + t, mask,
-                                 _mm512_add_ps (_mm512_maskz_loadu_ps (mask,
-                                                                       wg + t),
-                                                sum_lanes16 (a)));
+          sums = sum_lanes16 (a);
+          old = _mm512_maskz_loadu_ps (mask, wg + t);
+          _mm512_mask_storeu_ps (wg + t, mask, _mm512_add_ps (old, sums));
         }
     }
 }
@@ -560,7 +564,8 @@ cnv_direct_weight_grad (const CnvDirectGeometry *g,
   gsize p = (gsize) g->out_h * (gsize) g->out_w;
   gsize stride = (gsize) k * LANES;
   int tile_rows = MAX (GRAD_TILE_VECTORS / row_vectors (g), 1);
-  /* on cache lines: the tiles' loads and stores would each touch two */
+  /* The lanes and the tile on cache lines: the tiles' loads and stores
+   * would otherwise each touch two. */
   float *lanes = align_up (buffer);
   float *dyi = lanes + (gsize) GRAD_FILTERS * stride;
 
@@ -577,6 +582,8 @@ cnv_direct_weight_grad (const CnvDirectGeometry *g,
         {
           int oh1 = MIN (oh0 + tile_rows, g->out_h);
 
+          /* dyi [(oh1 − oh0) · row vectors][8][16] <- dy [nf] over rows
+           * [oh0, oh1) */
           interleave_grad (g, dy, nf, oh0, oh1, dyi);
           for (int c = 0; c < g->channels; c++)
             for (int ki = 0; ki < g->kh; ki++)

@@ -555,7 +555,8 @@ typedef struct
   float             *padded;       /* the image on padded rows */
   float             *padded_grad;  /* the output gradient on t's padded
                                     * rows */
-  float             *lanes;        /* the weight gradient's working buffer */
+  float             *grad_buffer;  /* the weight gradient's partial sums
+                                    * and a tile of the output gradient */
 } DirectBuffers;
 
 static DirectBuffers
@@ -569,7 +570,7 @@ direct_buffers (const CnvLayer *layer,
   cnv_direct_transposed (&b.d, &b.t);
   b.padded = layer->cols + layer->cols_size * (gsize) worker;
   b.padded_grad = b.padded + cnv_direct_padded_size (&b.d);
-  b.lanes = b.padded_grad + cnv_direct_padded_size (&b.t);
+  b.grad_buffer = b.padded_grad + cnv_direct_padded_size (&b.t);
 
   return b;
 }
@@ -577,7 +578,7 @@ direct_buffers (const CnvLayer *layer,
 #endif
 
 /* One worker's floats: the padded image, the output gradient padded for
- * the input gradient, and the weight gradient's partial sums. */
+ * the input gradient, and the weight gradient's buffer. */
 static gsize
 direct_worker_size (const CnvLayer *layer)
 {
@@ -589,7 +590,7 @@ direct_worker_size (const CnvLayer *layer)
   cnv_direct_transposed (&d, &t);
 
   return cnv_direct_padded_size (&d) + cnv_direct_padded_size (&t)
-         + cnv_direct_grad_lanes_size (&d);
+         + cnv_direct_grad_buffer_size (&d);
 #else
   return 0;
 #endif
@@ -665,7 +666,7 @@ direct_backward_image (CnvLayer    *layer,
   DirectBuffers b = direct_buffers (layer, worker);
 
   cnv_direct_pad (&b.d, image, b.padded);
-  cnv_direct_weight_grad (&b.d, b.padded, dy, b.lanes, weight_grad);
+  cnv_direct_weight_grad (&b.d, b.padded, dy, b.grad_buffer, weight_grad);
 
   if (dx == NULL)
     return;

@@ -8,12 +8,14 @@
  * and even kernels, 1×1) must give the same outputs and gradients within
  * a relative 1e-5, the sums being grouped differently.  On a CPU with
  * AVX-512 the direct convolutions of cnv-avx512.c must give the same
- * within the same bound on every case they can run.  The 2×2 max-pool
- * runs four or sixteen outputs per step; on inputs full of ties it must
- * pick the first maximum like the naive loop, and with "same" padding on
- * odd sizes it must not read past the edge.  Training stays bit for bit
- * reproducible on one thread.  And a worker lowered for lowered work
- * (the app's training) never runs work given at normal priority.
+ * within the same bound on every case they can run, and a NaN or an
+ * infinity in the input must reach only the weight-gradient taps that
+ * read it.  The 2×2 max-pool runs four or sixteen outputs per step; on
+ * inputs full of ties it must pick the first maximum like the naive
+ * loop, and with "same" padding on odd sizes it must not read past the
+ * edge.  Training stays bit for bit reproducible on one thread.  And a
+ * worker lowered for lowered work (the app's training) never runs work
+ * given at normal priority.
  */
 #include <errno.h>
 #include <math.h>
@@ -244,6 +246,132 @@ test_direct_matches_im2col (void)
       /* the second convolution is stride 1 and kh × kw turned round */
       if (c->kh * c->kw > 1)
         g_assert_true (runs_differ (&im2col, &direct));
+    }
+}
+
+/* A NaN in the top-left corner of the first channel and an infinity in
+ * the bottom-right corner of the second, in the first of two images:
+ * the weight gradient of a "same" convolution must be non-finite at
+ * exactly the taps whose sum reads that pixel, and everywhere else equal
+ * a naive loop over the pixels inside the image.  A kernel that
+ * multiplied the zero border, or a masked lane past the edge, by the
+ * pixel would spread it to taps that never see it.  Widths of 37 and
+ * 1040 leave the corner in a vector's tail; 40 rows make two weight
+ * gradient tiles. */
+typedef struct
+{
+  int height, width, k;
+} NanCase;
+
+static const NanCase nan_cases[] = {
+  { 6, 37, 3 }, { 40, 48, 3 }, { 9, 21, 5 }, { 3, 1040, 3 },
+};
+
+static void
+check_nonfinite_weight_grad (const NanCase *c,
+                             CnvAvx512Mode  mode,
+                             guint          threads)
+{
+  const int channels = 2, filters = 3, pad = (c->k - 1) / 2;
+  const gsize plane = (gsize) c->height * c->width;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CnvModelSpec) spec = NULL;
+  g_autoptr(CnvModel) model = NULL;
+  g_autoptr(CnvTensor) input = cnv_tensor_new_4d (2, channels, c->height,
+                                                  c->width);
+  g_autoptr(CnvTensor) grad = cnv_tensor_new_1d (2);
+  g_autofree char *json = NULL;
+  const CnvTensor *dy, *dw;
+  guint nonfinite = 0;
+  CnvRng rng;
+
+  json = g_strdup_printf (
+    "{\"input\": {\"width\": %d, \"height\": %d, \"channels\": %d},"
+    " \"layers\": ["
+    "{\"id\": \"a\", \"type\": \"conv2d\", \"filters\": %d,"
+    " \"kernel\": [%d, %d], \"stride\": [1, 1], \"padding\": \"same\"},"
+    "{\"id\": \"f\", \"type\": \"flatten\"},"
+    "{\"id\": \"out\", \"type\": \"dense\", \"units\": 1}]}",
+    c->width, c->height, channels, filters, c->k, c->k);
+  spec = cnv_model_spec_new_from_json (json, -1, &error);
+  g_assert_no_error (error);
+  model = cnv_model_new (spec, &error);
+  g_assert_no_error (error);
+
+  cnv_rng_init (&rng, 13);
+  cnv_model_init_parameters (model, &rng);
+  for (gsize i = 0; i < input->size; i++)
+    input->data[i] = (float) cnv_rng_uniform (&rng) * 2.0f - 1.0f;
+  input->data[0] = NAN;
+  input->data[2 * plane - 1] = INFINITY;
+  grad->data[0] = 0.75f;
+  grad->data[1] = -0.5f;
+
+  cnv_layers_set_avx512 (mode);
+  cnv_set_threads (threads);
+  cnv_model_forward (model, input, TRUE, NULL);
+  cnv_model_zero_grad (model);
+  cnv_model_backward (model, grad, NULL);
+  cnv_set_threads (1);
+  cnv_layers_set_avx512 (CNV_AVX512_AUTO);
+
+  dy = cnv_model_get_activation_grad (model, 0);
+  dw = cnv_model_get_param (model, 0)->grad;
+  g_assert_cmpuint (dw->size, ==, (gsize) filters * channels * c->k * c->k);
+
+  for (int f = 0; f < filters; f++)
+    for (int ch = 0; ch < channels; ch++)
+      for (int ky = 0; ky < c->k; ky++)
+        for (int kx = 0; kx < c->k; kx++)
+          {
+            gsize at = (((gsize) f * channels + ch) * c->k + ky) * c->k + kx;
+            double expected = 0.0;
+
+            for (int n = 0; n < 2; n++)
+              for (int y = 0; y < c->height; y++)
+                for (int x = 0; x < c->width; x++)
+                  {
+                    int iy = y + ky - pad, ix = x + kx - pad;
+
+                    if (iy < 0 || iy >= c->height || ix < 0 || ix >= c->width)
+                      continue;
+                    expected += (double) dy->data[((gsize) n * filters + f)
+                                                  * plane
+                                                  + (gsize) y * c->width + x]
+                                * input->data[((gsize) n * channels + ch)
+                                              * plane
+                                              + (gsize) iy * c->width + ix];
+                  }
+
+            if (!isfinite (expected))
+              {
+                nonfinite++;
+                if (isfinite (dw->data[at]))
+                  g_error ("%dx%d, %dx%d: tap %zu is %.9g, expected %g",
+                           c->height, c->width, c->k, c->k, at, dw->data[at],
+                           expected);
+              }
+            else if (!isfinite (dw->data[at])
+                     || fabs (dw->data[at] - expected)
+                        > 1e-4 * (1.0 + fabs (expected)))
+              g_error ("%dx%d, %dx%d: tap %zu is %.9g, expected %.9g",
+                       c->height, c->width, c->k, c->k, at, dw->data[at],
+                       expected);
+          }
+
+  /* each corner pixel is read by the taps on its side of the centre,
+   * (pad + 1)² of them a filter */
+  g_assert_cmpuint (nonfinite, ==, 2 * filters * (pad + 1) * (pad + 1));
+}
+
+static void
+test_nonfinite_weight_grad (void)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (nan_cases); i++)
+    {
+      check_nonfinite_weight_grad (&nan_cases[i], CNV_AVX512_NEVER, 1);
+      if (cnv_layers_avx512_supported ())
+        check_nonfinite_weight_grad (&nan_cases[i], CNV_AVX512_ALWAYS, 2);
     }
 }
 
@@ -656,6 +784,8 @@ main (int    argc,
                    test_tiles_match_one_tile);
   g_test_add_func ("/engine/conv2d/direct-matches-im2col",
                    test_direct_matches_im2col);
+  g_test_add_func ("/engine/conv2d/nonfinite-input-reaches-only-its-taps",
+                   test_nonfinite_weight_grad);
   g_test_add_func ("/engine/max-pool/lanes-match-naive-loop-with-ties",
                    test_max_pool_lanes);
   g_test_add_func ("/engine/max-pool/avx512-matches-naive-loop-with-ties",

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cnv.h"
+#include "cnv-layers-private.h"
 #include "cnv-tensor-private.h"
 
 static void
@@ -259,14 +260,17 @@ test_tensor_swap_data (void)
   g_assert_cmpfloat (alone->data[99999], ==, 7.0f);
 }
 
-/* Every kind of value in every lane position, the tail included. */
+/* Every kind of value in every lane position, the tail included: 37
+ * floats are two vectors of sixteen and five more, or nine of four and
+ * one.  The same with the loop built for AVX-512, where the CPU has it. */
 static void
-test_floats_finite (void)
+check_floats_finite (CnvAvx512Mode mode)
 {
   const float bad[] = { NAN, -NAN, INFINITY, -INFINITY };
   const float good[] = { 0.0f, -0.0f, 1e-45f, -3.4028235e38f, 3.4028235e38f };
   float data[37];
 
+  cnv_layers_set_avx512 (mode);
   for (guint i = 0; i < G_N_ELEMENTS (data); i++)
     data[i] = good[i % G_N_ELEMENTS (good)];
   g_assert_true (cnv_floats_finite (data, G_N_ELEMENTS (data)));
@@ -283,6 +287,15 @@ test_floats_finite (void)
         g_assert_true (cnv_floats_finite (data, i));
         data[i] = saved;
       }
+  cnv_layers_set_avx512 (CNV_AVX512_AUTO);
+}
+
+static void
+test_floats_finite (void)
+{
+  check_floats_finite (CNV_AVX512_NEVER);
+  if (cnv_layers_avx512_supported ())
+    check_floats_finite (CNV_AVX512_ALWAYS);
 }
 
 static void

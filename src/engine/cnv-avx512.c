@@ -29,7 +29,9 @@
  * Each output is summed in a fixed order (taps in order into sixteen
  * lanes, then the lanes by a fixed tree), so the result does not depend
  * on the thread count.  Compiled with -mavx512f alone; the caller
- * checks the CPU first.  The 2×2 max-pool is at the end.
+ * checks the CPU first.  The 2×2 max-pool is at the end, then Adam's
+ * loop and the check for infinities and NaNs, built here from the
+ * portable loops for sixteen lanes.
  */
 #define G_LOG_DOMAIN "cnv-avx512"
 
@@ -38,6 +40,7 @@
 
 #include "cnv-avx512-private.h"
 #include "cnv-optimizer-private.h"
+#include "cnv-tensor-private.h"
 
 #define LANES 16
 #define BLOCK_FILTERS 8
@@ -775,7 +778,7 @@ cnv_avx512_max_unpool_2x2 (gsize        planes,
     }
 }
 
-/* Adam */
+/* Adam, and the finite check */
 
 void
 cnv_avx512_adam (const CnvAdamStep *k,
@@ -786,4 +789,11 @@ cnv_avx512_adam (const CnvAdamStep *k,
                  float             *v)
 {
   cnv_adam_loop (k, n, p, grad, m, v);
+}
+
+gboolean
+cnv_avx512_floats_finite (const float *data,
+                          gsize        n)
+{
+  return cnv_floats_finite_loop (data, n);
 }

@@ -16,6 +16,7 @@
 
 #include "cnv-tensor.h"
 #include "cnv-tensor-private.h"
+#include "cnv-layers-private.h"
 
 #define TENSOR_ALIGNMENT 64
 
@@ -522,21 +523,14 @@ cnv_tensor_shape_string (const CnvTensor *tensor)
   return g_string_free (out, FALSE);
 }
 
-/* By the exponent bits rather than isfinite (), and without an early
- * exit, so that gcc runs the loop many lanes at a time. */
 gboolean
 cnv_floats_finite (const float *data,
                    gsize        n)
 {
-  guint32 not_finite = 0;
+#ifdef CNV_HAVE_AVX512
+  if (cnv_layers_avx512_allowed ())
+    return cnv_avx512_floats_finite (data, n);
+#endif
 
-  for (gsize i = 0; i < n; i++)
-    {
-      guint32 bits;
-
-      memcpy (&bits, &data[i], sizeof bits);
-      not_finite |= (bits & 0x7f800000u) == 0x7f800000u;
-    }
-
-  return not_finite == 0;
+  return cnv_floats_finite_loop (data, n);
 }

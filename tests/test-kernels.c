@@ -55,6 +55,12 @@ static const ConvCase conv_cases[] = {
                                            * to 0 on one side only) */
   { 1, 3, 1040, 2, 3, 3, 1, 1, "same" },  /* 65 vectors a row: a weight
                                            * gradient tile of one row */
+  { 3, 6, 7, 32, 3, 3, 1, 1, "same" },    /* small planes of 16 filters or
+                                           * more: the weight gradient with
+                                           * the filters in the lanes, two
+                                           * vectors of them, 9 kernel rows
+                                           * as 8 + 1 */
+  { 3, 5, 9, 16, 3, 5, 1, 1, "valid" },   /* and rows of 5 taps, 5 + 4 */
 };
 
 /* conv → relu → conv → flatten → dense 1, so that the first convolution
@@ -259,14 +265,16 @@ test_direct_matches_im2col (void)
  * zero output gradient would make 0 · NaN or 0 · ∞ at taps that never
  * read the pixel.  Widths of 37, 21 and 1037 leave lanes past a row's
  * end; 1037, 65 vectors a row, makes weight-gradient tiles of one row
- * and 40 rows make two tiles. */
+ * and 40 rows make two tiles.  With 16 filters the small planes take
+ * the weight gradient with the filters in the lanes. */
 typedef struct
 {
-  int height, width, k;
+  int height, width, k, filters;
 } NonfiniteCase;
 
 static const NonfiniteCase nonfinite_cases[] = {
-  { 6, 37, 3 }, { 40, 48, 3 }, { 9, 21, 5 }, { 3, 1037, 3 },
+  { 6, 37, 3, 3 }, { 40, 48, 3, 3 }, { 9, 21, 5, 3 }, { 3, 1037, 3, 3 },
+  { 6, 21, 3, 16 }, { 14, 14, 5, 16 },
 };
 
 static void
@@ -282,7 +290,7 @@ check_nonfinite_weight_grad (const NonfiniteCase *c,
   g_autoptr(CnvTensor) grad = cnv_tensor_new_1d (2);
   g_autofree char *json = NULL;
   const char *path = mode == CNV_AVX512_NEVER ? "im2col" : "direct";
-  const int channels = 2, filters = 3, pad = (c->k - 1) / 2;
+  const int channels = 2, filters = c->filters, pad = (c->k - 1) / 2;
   const gsize plane = (gsize) c->height * c->width;
   const CnvTensor *dy, *dw;
   guint nonfinite = 0;

@@ -63,7 +63,8 @@ void  cnv_direct_forward         (const CnvDirectGeometry *g,
  * image: padded from cnv_direct_pad (), out_grad [filters, out_h,
  * out_w]; buffer, of cnv_direct_grad_buffer_size () floats (aligned as
  * floats are: the kernel puts its parts on cache lines), holds the
- * partial sums and a copy of one tile of the output gradient. */
+ * partial sums and a copy of one tile of the output gradient, or on a
+ * small plane the whole output gradient turned to [output][filter]. */
 gsize cnv_direct_grad_buffer_size (const CnvDirectGeometry *g);
 void  cnv_direct_weight_grad     (const CnvDirectGeometry *g,
                                   const float             *padded,

@@ -68,10 +68,7 @@ static const ConvCase conv_cases[] = {
 static CnvModel *
 conv_model (const ConvCase *c)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(CnvModelSpec) spec = NULL;
   g_autofree char *json = NULL;
-  CnvModel *model;
 
   json = g_strdup_printf (
     "{\"input\": {\"width\": %d, \"height\": %d, \"channels\": %d},"
@@ -85,12 +82,8 @@ conv_model (const ConvCase *c)
     "{\"id\": \"out\", \"type\": \"dense\", \"units\": 1}]}",
     c->width, c->height, c->channels, c->filters, c->kh, c->kw, c->sh,
     c->sw, c->padding, c->kw, c->kh);
-  spec = cnv_model_spec_new_from_json (json, -1, &error);
-  g_assert_no_error (error);
-  model = cnv_model_new (spec, &error);
-  g_assert_no_error (error);
 
-  return model;
+  return test_model_new_from_json (json);
 }
 
 typedef struct
@@ -282,8 +275,6 @@ check_nonfinite_weight_grad (const NonfiniteCase *c,
                              CnvAvx512Mode        mode,
                              guint                threads)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(CnvModelSpec) spec = NULL;
   g_autoptr(CnvModel) model = NULL;
   g_autoptr(CnvTensor) input = cnv_tensor_new_4d (2, 2, c->height,
                                                   c->width);
@@ -305,10 +296,7 @@ check_nonfinite_weight_grad (const NonfiniteCase *c,
     "{\"id\": \"f\", \"type\": \"flatten\"},"
     "{\"id\": \"out\", \"type\": \"dense\", \"units\": 1}]}",
     c->width, c->height, channels, filters, c->k, c->k);
-  spec = cnv_model_spec_new_from_json (json, -1, &error);
-  g_assert_no_error (error);
-  model = cnv_model_new (spec, &error);
-  g_assert_no_error (error);
+  model = test_model_new_from_json (json);
 
   cnv_rng_init (&rng, 13);
   cnv_model_init_parameters (model, &rng);
@@ -410,8 +398,6 @@ test_nonfinite_weight_grad (void)
 static void
 check_max_pool_lanes (CnvAvx512Mode mode)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(CnvModelSpec) spec = NULL;
   g_autoptr(CnvModel) model = NULL;
   g_autoptr(CnvTensor) input = cnv_tensor_new_4d (2, 3, POOL_H, POOL_W);
   g_autoptr(CnvTensor) input_grad = cnv_tensor_new_4d (2, 3, POOL_H,
@@ -428,10 +414,7 @@ check_max_pool_lanes (CnvAvx512Mode mode)
     "{\"id\": \"f\", \"type\": \"flatten\"},"
     "{\"id\": \"out\", \"type\": \"dense\", \"units\": 1}]}",
     POOL_W, POOL_H);
-  spec = cnv_model_spec_new_from_json (json, -1, &error);
-  g_assert_no_error (error);
-  model = cnv_model_new (spec, &error);
-  g_assert_no_error (error);
+  model = test_model_new_from_json (json);
 
   cnv_rng_init (&rng, 3);
   cnv_model_init_parameters (model, &rng);
@@ -512,22 +495,17 @@ test_max_pool_avx512 (void)
 static void
 test_max_pool_same_odd (void)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(CnvModelSpec) spec = NULL;
   g_autoptr(CnvModel) model = NULL;
   g_autoptr(CnvTensor) input = cnv_tensor_new_4d (1, 2, 5, 7);
   const CnvTensor *pooled;
   CnvRng rng;
 
-  spec = cnv_model_spec_new_from_json (
+  model = test_model_new_from_json (
     "{\"input\": {\"width\": 7, \"height\": 5, \"channels\": 2},"
     " \"layers\": [{\"id\": \"p\", \"type\": \"max-pool\", \"size\": 2,"
     " \"padding\": \"same\"},"
     "{\"id\": \"f\", \"type\": \"flatten\"},"
-    "{\"id\": \"out\", \"type\": \"dense\", \"units\": 1}]}", -1, &error);
-  g_assert_no_error (error);
-  model = cnv_model_new (spec, &error);
-  g_assert_no_error (error);
+    "{\"id\": \"out\", \"type\": \"dense\", \"units\": 1}]}");
 
   cnv_rng_init (&rng, 5);
   cnv_model_init_parameters (model, &rng);

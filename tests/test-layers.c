@@ -13,27 +13,13 @@
 #include <json-glib/json-glib.h>
 
 #include "cnv.h"
+#include "test-util.h"
 
 #define FD_EPSILON 1e-3
 #define FD_MAX_CHECKS 48
 #define FD_PRIME_STRIDE 7919
 
 /* Helpers */
-
-static CnvModel *
-model_new_from_json (const char *json)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(CnvModelSpec) spec = NULL;
-  CnvModel *model;
-
-  spec = cnv_model_spec_new_from_json (json, -1, &error);
-  g_assert_no_error (error);
-  model = cnv_model_new (spec, &error);
-  g_assert_no_error (error);
-
-  return model;
-}
 
 /* A model whose first layer is `layer` (a JSON object) on an input of
  * w×h×c, followed by `tail` (JSON objects, may be empty), flatten and a
@@ -54,7 +40,7 @@ layer_model_new (int         width,
                           "\"units\": 1}]}", width, height, channels,
                           layer, tail);
 
-  return model_new_from_json (json);
+  return test_model_new_from_json (json);
 }
 
 static void
@@ -1051,7 +1037,7 @@ test_softmax (void)
 static void
 test_every_kind_chained (void)
 {
-  g_autoptr(CnvModel) model = model_new_from_json (
+  g_autoptr(CnvModel) model = test_model_new_from_json (
     "{\"input\": {\"width\": 9, \"height\": 8, \"channels\": 2}, \"layers\": ["
     "{\"id\": \"c1\", \"type\": \"conv2d\", \"filters\": 3, \"kernel\": [3, 2],"
     " \"stride\": [1, 2], \"padding\": \"same\"},"

@@ -9,6 +9,7 @@
 #include <math.h>
 
 #include "cnv.h"
+#include "test-util.h"
 
 /* Trainable: conv1.weight [2,1,2,2], conv1.bias [2], bn1.weight [2],
  * bn1.bias [2], out.weight [1,8], out.bias [1]; bn1's running statistics
@@ -32,16 +33,7 @@ static const char * const cases[] = {
 static CnvModel *
 new_tiny_model (void)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(CnvModelSpec) spec = NULL;
-  CnvModel *model;
-
-  spec = cnv_model_spec_new_from_json (tiny_model_json, -1, &error);
-  g_assert_no_error (error);
-  model = cnv_model_new (spec, &error);
-  g_assert_no_error (error);
-
-  return model;
+  return test_model_new_from_json (tiny_model_json);
 }
 
 static JsonObject *

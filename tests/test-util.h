@@ -1,8 +1,8 @@
 /* test-util.h — helpers every test suite was writing for itself
  *
  * Temporary folders that remove themselves, a tree removal that never
- * follows a symbolic link out of the folder, and JSON parsing that fails
- * the test instead of returning NULL.  Header-only, like
+ * follows a symbolic link out of the folder, JSON parsing that fails the
+ * test instead of returning NULL, and a model from its description.  Header-only, like
  * test-images-common.h, so any tests/test-<unit>.c can include it without
  * a change to tests/meson.build.
  */
@@ -11,6 +11,8 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
+
+#include "cnv.h"
 
 /* Removes path and everything below it.  A symbolic link is removed, never
  * followed; a folder made read-only by a test is made writable first.
@@ -92,4 +94,20 @@ test_parse_json (const char *text)
   g_assert_nonnull (node);
 
   return node;
+}
+
+/* (transfer full): the model json describes, which must be valid. */
+static G_GNUC_UNUSED CnvModel *
+test_model_new_from_json (const char *json)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CnvModelSpec) spec = NULL;
+  CnvModel *model;
+
+  spec = cnv_model_spec_new_from_json (json, -1, &error);
+  g_assert_no_error (error);
+  model = cnv_model_new (spec, &error);
+  g_assert_no_error (error);
+
+  return model;
 }

@@ -414,25 +414,28 @@ align_up (float *p)
  * vectors in registers.  Each sum runs over the outputs in order, so the
  * result does not depend on the thread count either. */
 #define FL_TAPS 25
+#define FL_MAX_VECTORS 32
 #define FL_MAX_PLANE_FLOATS (64 * 1024)
 
 /* Whether g's weight gradient puts the filters in the lanes: whole
  * vectors of filters, kernel rows of 3 or 5 taps (the cases built
- * below), a plane of fewer than 32 vectors of outputs, and the output
- * gradient turned round (outputs × filters floats, in the buffer) small
- * enough to stay in L2 (256 KB). */
+ * below), a plane of fewer than FL_MAX_VECTORS vectors of outputs (the
+ * crossover measured between 16 × 16 and 32 × 32 outputs), and the
+ * output gradient turned round (outputs × filters floats, in the buffer)
+ * no larger than 256 KB, a quarter of the L2 cnv-layers.c plans for, to
+ * leave room for the padded input. */
 static gboolean
 filters_in_lanes (const CnvDirectGeometry *g)
 {
   return g->filters % LANES == 0 && (g->kw == 3 || g->kw == 5)
-         && g->out_h * row_vectors (g) < GRAD_TILE_VECTORS / 2
+         && g->out_h * row_vectors (g) < FL_MAX_VECTORS
          && (gsize) g->out_h * (gsize) g->out_w * (gsize) g->filters
             <= FL_MAX_PLANE_FLOATS;
 }
 
-/* acc [r × kw + j] (sixteen filters) = Σ over the outputs, in order, of
- * dyt [output] (the sixteen filters' gradient, a stride of floats apart)
- * · row r's input under tap j. */
+/* out [r × kw + j] (sixteen floats, filter l of the sixteen in lane l)
+ * = Σ over the outputs, in order, of dyt [output] (the sixteen filters'
+ * gradient, a stride of floats apart) · row r's input under tap j. */
 static inline __attribute__ ((always_inline)) void
 fl_rows (const CnvDirectGeometry *g,
          const float             *dyt,
@@ -476,9 +479,6 @@ fl_rows (const CnvDirectGeometry *g,
     _mm512_store_ps (out + (gsize) t * LANES, acc[t]);
 }
 
-#define FL_CASE3(n) case n: fl_rows (g, dyt, stride, rows, out, n, 3); break;
-#define FL_CASE5(n) case n: fl_rows (g, dyt, stride, rows, out, n, 5); break;
-
 /* fl_rows () with nr and kw known to the compiler. */
 static void
 fl_rows_any (const CnvDirectGeometry *g,
@@ -491,18 +491,31 @@ fl_rows_any (const CnvDirectGeometry *g,
   if (g->kw == 3)
     switch (nr)
       {
-      FL_CASE3 (1) FL_CASE3 (2) FL_CASE3 (3) FL_CASE3 (4)
-      FL_CASE3 (5) FL_CASE3 (6) FL_CASE3 (7) FL_CASE3 (8)
+      case 1: fl_rows (g, dyt, stride, rows, out, 1, 3); break;
+      case 2: fl_rows (g, dyt, stride, rows, out, 2, 3); break;
+      case 3: fl_rows (g, dyt, stride, rows, out, 3, 3); break;
+      case 4: fl_rows (g, dyt, stride, rows, out, 4, 3); break;
+      case 5: fl_rows (g, dyt, stride, rows, out, 5, 3); break;
+      case 6: fl_rows (g, dyt, stride, rows, out, 6, 3); break;
+      case 7: fl_rows (g, dyt, stride, rows, out, 7, 3); break;
+      case 8: fl_rows (g, dyt, stride, rows, out, 8, 3); break;
       default: g_assert_not_reached ();
       }
   else
     switch (nr)
       {
-      FL_CASE5 (1) FL_CASE5 (2) FL_CASE5 (3) FL_CASE5 (4) FL_CASE5 (5)
+      case 1: fl_rows (g, dyt, stride, rows, out, 1, 5); break;
+      case 2: fl_rows (g, dyt, stride, rows, out, 2, 5); break;
+      case 3: fl_rows (g, dyt, stride, rows, out, 3, 5); break;
+      case 4: fl_rows (g, dyt, stride, rows, out, 4, 5); break;
+      case 5: fl_rows (g, dyt, stride, rows, out, 5, 5); break;
       default: g_assert_not_reached ();
       }
 }
 
+/* weight_grad [F, C × KH × KW] += out_grad [F, OH × OW] · the input
+ * under each tap, sixteen filters and 24 or 25 taps at a time; buffer as
+ * for cnv_direct_weight_grad (). */
 static void
 weight_grad_filters_in_lanes (const CnvDirectGeometry *g,
                               const float             *padded,
@@ -531,11 +544,14 @@ weight_grad_filters_in_lanes (const CnvDirectGeometry *g,
         int nr = MIN (max_rows, n_rows - r0);
         const float *rows[FL_TAPS];
 
+        /* rows [r] <- kernel row r0 + r: channel (r0 + r) / kh, row
+         * (r0 + r) % kh */
         for (int r = 0; r < nr; r++)
           rows[r] = padded + (gsize) ((r0 + r) / g->kh) * plane
                     + (gsize) ((r0 + r) % g->kh) * (gsize) pw;
         fl_rows_any (g, dyt + f0, f, rows, out, nr);
 
+        /* weight_grad [f0 + l][r0 × kw + t] += out [t][l] */
         for (int t = 0; t < nr * g->kw; t++)
           for (int l = 0; l < LANES; l++)
             weight_grad[(f0 + (gsize) l) * (gsize) k + (gsize) r0 * g->kw
@@ -544,20 +560,23 @@ weight_grad_filters_in_lanes (const CnvDirectGeometry *g,
 }
 
 /* The lanes of eight filters, a tile of the interleaved output
- * gradient, and a vector to put both on cache lines. */
+ * gradient, and a vector to put both on cache lines; or, with the
+ * filters in the lanes (filters_in_lanes ()), the output gradient turned
+ * to [output][filter], the 25 vectors of fl_rows () and a vector for the
+ * alignment. */
 gsize
 cnv_direct_grad_buffer_size (const CnvDirectGeometry *g)
 {
   int tile = MAX (GRAD_TILE_VECTORS, row_vectors (g));
-  gsize lanes = ((gsize) GRAD_FILTERS * (gsize) taps (g)
-                 + (gsize) tile * GRAD_FILTERS + 1) * LANES;
+  gsize size = ((gsize) GRAD_FILTERS * (gsize) taps (g)
+                + (gsize) tile * GRAD_FILTERS + 1) * LANES;
 
   if (filters_in_lanes (g))
-    lanes = MAX (lanes, (gsize) g->out_h * (gsize) g->out_w
-                        * (gsize) g->filters
-                        + (gsize) (FL_TAPS + 1) * LANES);
+    size = MAX (size, (gsize) g->out_h * (gsize) g->out_w
+                      * (gsize) g->filters
+                      + (gsize) (FL_TAPS + 1) * LANES);
 
-  return lanes;
+  return size;
 }
 
 /* dyi [v][i] (sixteen floats each) <- the output gradient of filter i
@@ -711,12 +730,14 @@ add_lane_sums (const float *lanes,
     }
 }
 
-void
-cnv_direct_weight_grad (const CnvDirectGeometry *g,
-                        const float             *padded,
-                        const float             *out_grad,
-                        float                   *buffer,
-                        float                   *weight_grad)
+/* weight_grad [F, C × KH × KW] += the weight gradient of one image, in
+ * tiles of output rows with sixteen outputs in the lanes. */
+static void
+weight_grad_tiles (const CnvDirectGeometry *g,
+                   const float             *padded,
+                   const float             *out_grad,
+                   float                   *buffer,
+                   float                   *weight_grad)
 {
   int k = taps (g);
   int pw = padded_width (g);
@@ -728,12 +749,6 @@ cnv_direct_weight_grad (const CnvDirectGeometry *g,
    * would otherwise each touch two. */
   float *lanes = align_up (buffer);
   float *dyi = lanes + (gsize) GRAD_FILTERS * stride;
-
-  if (filters_in_lanes (g))
-    {
-      weight_grad_filters_in_lanes (g, padded, out_grad, buffer, weight_grad);
-      return;
-    }
 
   for (int f0 = 0; f0 < g->filters; f0 += GRAD_FILTERS)
     {
@@ -766,6 +781,19 @@ cnv_direct_weight_grad (const CnvDirectGeometry *g,
 
       add_lane_sums (lanes, weight_grad + (gsize) f0 * k, k, nf);
     }
+}
+
+void
+cnv_direct_weight_grad (const CnvDirectGeometry *g,
+                        const float             *padded,
+                        const float             *out_grad,
+                        float                   *buffer,
+                        float                   *weight_grad)
+{
+  if (filters_in_lanes (g))
+    weight_grad_filters_in_lanes (g, padded, out_grad, buffer, weight_grad);
+  else
+    weight_grad_tiles (g, padded, out_grad, buffer, weight_grad);
 }
 
 /* Max pooling, 2×2 with stride 2 */

@@ -1,5 +1,5 @@
-/* cnv-tensor-private.h — tensors allocated together, and moved, for the
- * engine
+/* cnv-tensor-private.h — tensors allocated together, moved, and checked
+ * for infinities and NaNs, for the engine
  *
  * Opening small-vgg's checkpoint fills 16 MB of new tensors.  Allocated one
  * by one, each tensor under 2 MiB is faulted in 4 KiB at a time, and a

@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "cnv.h"
-#include "cnv-layers-private.h"
+#include "cnv-avx512-private.h"
 #include "cnv-tensor-private.h"
 
 static void

@@ -1,8 +1,8 @@
 /* cnv-avx512-private.h — kernels written for AVX-512
  *
- * Stride-1 convolutions without a patch matrix, and the 2×2 max-pool.
- * Compiled for AVX-512: call them only where
- * cnv_layers_avx512_supported () says the CPU has it.  The convolutions
+ * Stride-1 convolutions without a patch matrix, and the 2×2 max-pool,
+ * and the switch that says where they may run.  Compiled for AVX-512:
+ * call them only where cnv_layers_avx512_allowed () says so.  The convolutions
  * run one image at a time; the caller gives every thread its own
  * buffers, sized by the functions below.
  */
@@ -11,6 +11,24 @@
 #include <glib.h>
 
 G_BEGIN_DECLS
+
+/* For tests: where the kernels of this file run, on a CPU with AVX-512
+ * (cnv-layers.c keeps the setting, and the layers, the optimizer and
+ * the tensors' finite check follow it).  Not thread-safe: set it while
+ * no model runs. */
+typedef enum
+{
+  CNV_AVX512_AUTO,    /* the 2×2 max-pool, and the stride-1 convolutions
+                       * they run faster than im2col and sgemm */
+  CNV_AVX512_NEVER,   /* nowhere: the portable loops everywhere */
+  CNV_AVX512_ALWAYS,  /* also every stride-1 convolution they can run */
+} CnvAvx512Mode;
+
+void     cnv_layers_set_avx512       (CnvAvx512Mode mode);
+gboolean cnv_layers_avx512_supported (void);
+/* The kernels of cnv-avx512.c may run: the CPU has them, and the tests
+ * have not said CNV_AVX512_NEVER. */
+gboolean cnv_layers_avx512_allowed   (void);
 
 /* One stride-1 convolution: input [channels, height, width] padded by
  * pad_top rows and pad_left columns (and whatever the output size needs

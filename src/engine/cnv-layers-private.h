@@ -8,6 +8,7 @@
  */
 #pragma once
 
+#include "cnv-avx512-private.h"
 #include "cnv-model.h"
 
 G_BEGIN_DECLS
@@ -157,21 +158,5 @@ void     cnv_parallel_for           (int                 n_items,
 /* For tests: the floats one conv2d patch-matrix tile may hold (0: the
  * default).  Not thread-safe; set it while no model runs. */
 void     cnv_layers_set_tile_budget (gsize               floats);
-
-/* For tests: where the kernels of cnv-avx512.c run, on a CPU with
- * AVX-512.  Not thread-safe: set it while no model runs. */
-typedef enum
-{
-  CNV_AVX512_AUTO,    /* the 2×2 max-pool, and the stride-1 convolutions
-                       * they run faster than im2col and sgemm */
-  CNV_AVX512_NEVER,   /* nowhere: the portable loops everywhere */
-  CNV_AVX512_ALWAYS,  /* also every stride-1 convolution they can run */
-} CnvAvx512Mode;
-
-void     cnv_layers_set_avx512       (CnvAvx512Mode       mode);
-gboolean cnv_layers_avx512_supported (void);
-/* The kernels of cnv-avx512.c may run: the CPU has them, and the tests
- * have not said CNV_AVX512_NEVER. */
-gboolean cnv_layers_avx512_allowed   (void);
 
 G_END_DECLS

@@ -24,7 +24,7 @@
 
 #include "cnv-optimizer.h"
 #include "cnv-optimizer-private.h"
-#include "cnv-layers-private.h"
+#include "cnv-avx512-private.h"
 
 /* The slots of one trainable parameter, in the model's order. */
 typedef struct

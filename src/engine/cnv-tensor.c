@@ -15,8 +15,8 @@
 #include <sys/mman.h>
 
 #include "cnv-tensor.h"
+#include "cnv-avx512-private.h"
 #include "cnv-tensor-private.h"
-#include "cnv-layers-private.h"
 
 #define TENSOR_ALIGNMENT 64
 

@@ -25,6 +25,7 @@
 #include "cnv-checkpoint-private.h"
 #include "cnv-classifier-private.h"
 #include "cnv-json.h"
+#include "cnv-optimizer-private.h"
 #include "cnv-safetensors-private.h"
 #include "cnv-tensor-private.h"
 #include "cnv-version.h"
@@ -971,7 +972,8 @@ load_optimizer_tensors (const char          *display,
   if (!training->has_optimizer || !has_optimizer_tensors (st))
     return TRUE;
 
-  optimizer = cnv_optimizer_new (&training->optimizer, model);
+  /* Every slot is filled from st below, or the open fails. */
+  optimizer = cnv_optimizer_new_unfilled (&training->optimizer, model);
   cnv_optimizer_set_step (optimizer, training->step);
 
   for (guint i = 0; i < cnv_optimizer_get_n_slots (optimizer); i++)

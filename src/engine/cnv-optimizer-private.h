@@ -15,6 +15,8 @@
 
 #include <glib.h>
 
+#include "cnv-optimizer.h"
+
 G_BEGIN_DECLS
 
 /* What one step of torch.optim.Adam needs besides the tensors, rounded to
@@ -77,5 +79,12 @@ void cnv_avx512_adam (const CnvAdamStep *k,
                       const float       *grad,
                       float             *m,
                       float             *v);
+
+/* cnv_optimizer_new () with every slot left as it is, for the
+ * checkpoint reader, which moves the state in the file into each one
+ * (or drops the optimizer when a slot is missing): making them zero
+ * first took about 0.7 ms of an open of small-vgg's checkpoint. */
+CnvOptimizer *cnv_optimizer_new_unfilled (const CnvOptimizerConfig *config,
+                                          const CnvModel           *model);
 
 G_END_DECLS

@@ -24,6 +24,7 @@
 
 #include "cnv-optimizer.h"
 #include "cnv-optimizer-private.h"
+#include "cnv-tensor-private.h"
 #include "cnv-avx512-private.h"
 
 /* The slots of one trainable parameter, in the model's order. */
@@ -339,12 +340,14 @@ slot_free (gpointer data)
 static CnvOptimizerSlot *
 slot_new (const char      *param_name,
           const char      *slot_name,
-          const CnvTensor *like)
+          const CnvTensor *like,
+          gboolean         zero)
 {
   CnvOptimizerSlot *slot = g_new0 (CnvOptimizerSlot, 1);
 
   slot->name = g_strdup_printf ("optimizer.%s.%s", param_name, slot_name);
-  slot->value = cnv_tensor_new (like->ndim, like->shape);
+  slot->value = zero ? cnv_tensor_new (like->ndim, like->shape)
+                     : cnv_tensor_new_unfilled (like->ndim, like->shape);
 
   return slot;
 }
@@ -387,15 +390,15 @@ cnv_optimizer_config_same_state (const CnvOptimizerConfig *a,
          && has_momentum_buffer (a) == has_momentum_buffer (b);
 }
 
-CnvOptimizer *
-cnv_optimizer_new (const CnvOptimizerConfig *config,
-                   const CnvModel           *model)
+/* An optimizer for model's parameters, its slots zero or, for
+ * cnv_optimizer_new_unfilled (), left as they are. */
+static CnvOptimizer *
+optimizer_new (const CnvOptimizerConfig *config,
+               const CnvModel           *model,
+               gboolean                  zero)
 {
   CnvOptimizer *optimizer;
   guint n_params;
-
-  g_return_val_if_fail (config != NULL, NULL);
-  g_return_val_if_fail (model != NULL, NULL);
 
   optimizer = optimizer_alloc (config);
   n_params = cnv_model_get_n_params (model);
@@ -412,15 +415,17 @@ cnv_optimizer_new (const CnvOptimizerConfig *config,
 
       if (config->kind == CNV_OPTIMIZER_ADAM)
         {
-          state.first = slot_new (param->name, "exp_avg", param->value);
-          state.second = slot_new (param->name, "exp_avg_sq", param->value);
+          state.first = slot_new (param->name, "exp_avg", param->value,
+                                  zero);
+          state.second = slot_new (param->name, "exp_avg_sq", param->value,
+                                   zero);
           g_ptr_array_add (optimizer->slots, state.first);
           g_ptr_array_add (optimizer->slots, state.second);
         }
       else if (has_momentum_buffer (config))
         {
           state.first = slot_new (param->name, "momentum_buffer",
-                                  param->value);
+                                  param->value, zero);
           g_ptr_array_add (optimizer->slots, state.first);
         }
 
@@ -428,6 +433,26 @@ cnv_optimizer_new (const CnvOptimizerConfig *config,
     }
 
   return optimizer;
+}
+
+CnvOptimizer *
+cnv_optimizer_new (const CnvOptimizerConfig *config,
+                   const CnvModel           *model)
+{
+  g_return_val_if_fail (config != NULL, NULL);
+  g_return_val_if_fail (model != NULL, NULL);
+
+  return optimizer_new (config, model, TRUE);
+}
+
+CnvOptimizer *
+cnv_optimizer_new_unfilled (const CnvOptimizerConfig *config,
+                            const CnvModel           *model)
+{
+  g_return_val_if_fail (config != NULL, NULL);
+  g_return_val_if_fail (model != NULL, NULL);
+
+  return optimizer_new (config, model, FALSE);
 }
 
 void

@@ -272,6 +272,13 @@ tensor_alloc (int        ndim,
   return wrap_data (ndim, shape, size, data, mapped);
 }
 
+CnvTensor *
+cnv_tensor_new_unfilled (int        ndim,
+                         const int *shape)
+{
+  return tensor_alloc (ndim, shape, FALSE);
+}
+
 /* Tensors of a group of this size or more share its mapping; smaller
  * ones are malloc'd, where a page of their own would be mostly empty. */
 #define GROUP_MIN_BYTES ((gsize) 16 * 1024)

@@ -549,6 +549,7 @@ weight_grad_filters_in_lanes (const CnvDirectGeometry *g,
         for (int r = 0; r < nr; r++)
           rows[r] = padded + (gsize) ((r0 + r) / g->kh) * plane
                     + (gsize) ((r0 + r) % g->kh) * (gsize) pw;
+
         fl_rows_any (g, dyt + f0, f, rows, out, nr);
 
         /* weight_grad [f0 + l][r0 × kw + t] += out [t][l] */

@@ -1,5 +1,5 @@
 /* cnv-optimizer-private.h — the Adam loop, shared by cnv-optimizer.c and
- * cnv-avx512.c
+ * cnv-avx512.c, and an optimizer for the checkpoint reader to fill
  *
  * The loop is written once, here, and compiled twice: for any x86-64 in
  * cnv-optimizer.c, four floats at a time, and for AVX-512 in cnv-avx512.c,
